@@ -1,0 +1,41 @@
+/**
+ * Readiness check: is the partition's data fully landed (marker present, data files listed)?
+ * Not ready is a `dependency` failure; the workflow's retry policy polls on a fixed interval
+ * until the pipeline's readiness deadline, without holding a worker slot in between.
+ */
+import { classifiedFailure } from '../common/failure-classes';
+import type { ReadinessResult, StepInput } from '../common/run-types';
+import { hasReadinessMarker, listDataFiles, partitionLandingDir } from '../landing/landing-zone';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ActivityDeps } from './deps';
+import { runClassified } from './classify-error';
+import { stepContext } from './step-context';
+
+export function makeAwaitLanding(deps: ActivityDeps) {
+  return async function awaitLanding(input: StepInput): Promise<ReadinessResult> {
+    const ctx = stepContext('awaitLanding', input);
+    return runClassified(ctx, async () => {
+      const pipeline = deps.registry.get(input.pipeline);
+      const dir = partitionLandingDir(deps.landingDir, input.pipeline, input.partition);
+      if (!hasReadinessMarker(dir, pipeline)) {
+        throw classifiedFailure('dependency', {
+          step: ctx.step,
+          message: `${input.pipeline}/${input.partition} not ready: no ${pipeline.readiness.marker} marker in ${dir}`,
+          retryAfterSeconds: pipeline.readiness.pollIntervalSeconds,
+          details: { attempt: ctx.attempt },
+        });
+      }
+      const files = listDataFiles(dir, pipeline);
+      if (files.length === 0) {
+        throw classifiedFailure('data', {
+          step: ctx.step,
+          message: `${input.pipeline}/${input.partition}: ${pipeline.readiness.marker} is present but no data files match ${pipeline.landing.filePattern} in ${dir}`,
+          details: { attempt: ctx.attempt },
+        });
+      }
+      const bytes = files.reduce((sum, name) => sum + fs.statSync(path.join(dir, name)).size, 0);
+      return { files: files.length, bytes, attempt: ctx.attempt, durationMs: ctx.elapsedMs() };
+    });
+  };
+}

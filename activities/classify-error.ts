@@ -1,0 +1,58 @@
+/**
+ * Turns any error thrown inside a step into a classified `ApplicationFailure`, so its retry
+ * behaviour is decided here, in one place, and never by accident.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { classifiedFailure, type FailureClass } from '../common/failure-classes';
+import type { StepContext } from './step-context';
+
+// DuckDB prefixes its messages with the error kind ("Parser Error: ...").
+const DUCKDB_CODE_ERRORS = /^(Parser|Binder|Catalog|Not implemented|Dependency|Internal|Permission) Error/;
+const DUCKDB_DATA_ERRORS = /^(Conversion|Constraint|Out of Range) Error/;
+const DUCKDB_TRANSIENT_ERRORS = /^(IO|Interrupt|Out of Memory) Error|^TransactionContext Error|[Cc]onflict|[Cc]ould not set lock/;
+
+const NODE_TRANSIENT_CODES = new Set(['EBUSY', 'EAGAIN', 'EMFILE', 'ENFILE', 'EIO', 'ETIMEDOUT', 'ECONNRESET']);
+const NODE_DEPENDENCY_CODES = new Set(['ENOENT']);
+
+export function classOfError(err: unknown): FailureClass {
+  if (!(err instanceof Error)) return 'code';
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code && NODE_TRANSIENT_CODES.has(code)) return 'transient';
+  if (code && NODE_DEPENDENCY_CODES.has(code)) return 'dependency';
+  if (DUCKDB_TRANSIENT_ERRORS.test(err.message)) return 'transient';
+  if (DUCKDB_DATA_ERRORS.test(err.message)) return 'data';
+  if (DUCKDB_CODE_ERRORS.test(err.message)) return 'code';
+  // Unknown errors are bugs until proven otherwise: retrying them hides problems.
+  return 'code';
+}
+
+/** Run a step body; failures leave it classified, logged once, with the attempt number attached. */
+export async function runClassified<T>(ctx: StepContext, body: () => Promise<T>): Promise<T> {
+  try {
+    const result = await body();
+    ctx.log.info({ durationMs: ctx.elapsedMs(), result }, `${ctx.step} succeeded`);
+    return result;
+  } catch (err) {
+    const failure = err instanceof ApplicationFailure ? err : wrap(ctx, err);
+    ctx.log.warn(
+      { failureType: failure.type, nonRetryable: failure.nonRetryable, durationMs: ctx.elapsedMs(), err: failure.message },
+      `${ctx.step} failed`,
+    );
+    throw failure;
+  }
+}
+
+function wrap(ctx: StepContext, err: unknown): ApplicationFailure {
+  const failureClass = classOfError(err);
+  const message = firstLine(err instanceof Error ? err.message : String(err));
+  return classifiedFailure(failureClass, {
+    step: ctx.step,
+    message,
+    details: { attempt: ctx.attempt },
+    cause: err instanceof Error ? err : undefined,
+  });
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.trim();
+}

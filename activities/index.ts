@@ -1,0 +1,24 @@
+/**
+ * Conveyor's activities. Created with their dependencies so the worker (and tests) decide which
+ * warehouse, landing zone and pipelines they act on.
+ */
+import { makeAwaitLanding } from './await-landing';
+import type { ActivityDeps } from './deps';
+import { makeIngest } from './ingest';
+import { makePublish } from './publish';
+import { makeRecordRun } from './record-run';
+import { makeTransform } from './transform';
+
+export type { ActivityDeps } from './deps';
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    awaitLanding: makeAwaitLanding(deps),
+    ingest: makeIngest(deps),
+    transform: makeTransform(deps),
+    publish: makePublish(deps),
+    recordRun: makeRecordRun(deps),
+  };
+}
+
+export type ConveyorActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,4 @@
+/** Conveyor's typed client API for services. */
+export { connectClient } from './connect';
+export * from './partition-runs';
+export { InputError } from '../pipelines/registry';

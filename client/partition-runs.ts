@@ -1,0 +1,175 @@
+/**
+ * Typed client API for services: start (or attach to) a partition run, wait for its outcome.
+ *
+ * ```ts
+ * const run = await startPartitionRun(client, { pipeline: 'orders', partition: '2024-03-01', runKind: 'manual' });
+ * const outcome = await waitForPartitionRun(run);
+ * ```
+ */
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import type { ConveyorConfig } from '../common/config';
+import { failureClassOfType } from '../common/failure-classes';
+import type { PartitionFailure, PartitionRunResult } from '../common/run-types';
+import { BACKFILL_ID_SA, PARTITION_SA, PIPELINE_SA, RUN_KIND_SA, RUN_KINDS } from '../common/search-attributes';
+import { partitionWorkflowId } from '../common/workflow-ids';
+import { listDataFiles, partitionLandingDir } from '../landing/landing-zone';
+import { assertPartitionAvailable, defaultRegistry, InputError, type PipelineRegistry } from '../pipelines/registry';
+import type { PartitionRunInput } from '../workflows/partition-input';
+import type { partitionPipeline } from '../workflows/partition-pipeline';
+
+export const partitionRunRequestSchema = z.object({
+  pipeline: z.string().min(1),
+  partition: z.string().min(1),
+  runKind: z.enum(RUN_KINDS).default('manual'),
+  backfillId: z.string().min(1).optional(),
+  /** Refuse to start when the partition has no landed files yet (the CLI's default for manual runs). */
+  requireLandedData: z.boolean().default(false),
+  /** Override the pipeline's readiness polling (e.g. a short deadline in tests). */
+  readiness: z
+    .object({ pollIntervalSeconds: z.number().int().positive(), timeoutSeconds: z.number().int().positive() })
+    .optional(),
+});
+export type PartitionRunRequest = z.input<typeof partitionRunRequestSchema>;
+
+export interface PartitionRunClientOptions {
+  config: Pick<ConveyorConfig, 'taskQueue' | 'landingDir' | 'webUiUrl' | 'namespace'>;
+  registry?: PipelineRegistry;
+  /** Task queue override (backfills use their own). */
+  taskQueue?: string;
+  now?: () => number;
+}
+
+export interface PartitionRun {
+  workflowId: string;
+  runId: string;
+  /** True when the partition was already running and this call attached to that run. */
+  attached: boolean;
+  webUiUrl: string;
+  handle: WorkflowHandle<typeof partitionPipeline>;
+}
+
+export type PartitionRunOutcome =
+  | { status: 'succeeded'; result: PartitionRunResult }
+  | { status: 'failed'; workflowId: string; runId: string; failure: PartitionFailure; message: string };
+
+/**
+ * Start the partition's workflow, or attach to it if it is already running (same workflow ID,
+ * conflict policy USE_EXISTING). Validates everything first: bad input throws a one-line
+ * {@link InputError} and starts nothing.
+ */
+/**
+ * Validate a request without touching the server: pipeline known, partition a valid, available date,
+ * (optionally) data landed. Throws a one-line {@link InputError}.
+ */
+export function preflightPartitionRun(request: PartitionRunRequest, options: PartitionRunClientOptions) {
+  const parsed = partitionRunRequestSchema.safeParse(request);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InputError(`invalid ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const req = parsed.data;
+  const registry = options.registry ?? defaultRegistry;
+  const pipeline = registry.get(req.pipeline);
+  assertPartitionAvailable(pipeline, req.partition, (options.now ?? Date.now)());
+  if (req.requireLandedData) {
+    const dir = partitionLandingDir(options.config.landingDir, pipeline.name, req.partition);
+    if (listDataFiles(dir, pipeline).length === 0) {
+      throw new InputError(
+        `no landing files for ${pipeline.name}/${req.partition}: nothing matches ${pipeline.landing.filePattern} in ${dir}`,
+      );
+    }
+  }
+  return { req, pipeline };
+}
+
+/**
+ * Start the partition's workflow, or attach to it if it is already running (same workflow ID,
+ * conflict policy USE_EXISTING). Validates everything first: bad input throws a one-line
+ * {@link InputError} and starts nothing.
+ */
+export async function startPartitionRun(
+  client: Client,
+  request: PartitionRunRequest,
+  options: PartitionRunClientOptions,
+): Promise<PartitionRun> {
+  const { req, pipeline } = preflightPartitionRun(request, options);
+  const workflowId = partitionWorkflowId(pipeline.name, req.partition);
+  const input: PartitionRunInput = {
+    pipeline: pipeline.name,
+    partition: req.partition,
+    runKind: req.runKind,
+    backfillId: req.backfillId,
+    readiness: req.readiness ?? {
+      pollIntervalSeconds: pipeline.readiness.pollIntervalSeconds,
+      timeoutSeconds: pipeline.readiness.timeoutSeconds,
+    },
+    steps: pipeline.steps,
+  };
+  const alreadyRunning = await isRunning(client, workflowId);
+  const handle = await client.workflow.start<typeof partitionPipeline>('partitionPipeline', {
+    workflowId,
+    taskQueue: options.taskQueue ?? options.config.taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    typedSearchAttributes: [
+      { key: PIPELINE_SA, value: pipeline.name },
+      { key: PARTITION_SA, value: req.partition },
+      { key: RUN_KIND_SA, value: req.runKind },
+      ...(req.backfillId ? [{ key: BACKFILL_ID_SA, value: req.backfillId }] : []),
+    ],
+    staticSummary: `${pipeline.name} ${req.partition} (${req.runKind} run)`,
+    staticDetails:
+      `Pipeline **${pipeline.name}**, partition **${req.partition}**, ${req.runKind} run` +
+      (req.backfillId ? ` of backfill \`${req.backfillId}\`` : '') +
+      `. Owner: ${pipeline.owner}.`,
+  });
+  const runId = handle.firstExecutionRunId;
+  return {
+    workflowId,
+    runId,
+    attached: alreadyRunning,
+    webUiUrl: webUiRunUrl(options.config, workflowId, runId),
+    handle,
+  };
+}
+
+/** Wait for a run to finish; a failed partition is an outcome (with class, step and reason), not an exception. */
+export async function waitForPartitionRun(run: Pick<PartitionRun, 'handle' | 'workflowId' | 'runId'>): Promise<PartitionRunOutcome> {
+  try {
+    return { status: 'succeeded', result: await run.handle.result() };
+  } catch (err) {
+    if (err instanceof WorkflowFailedError) {
+      return { status: 'failed', workflowId: run.workflowId, runId: run.runId, ...failureOf(err) };
+    }
+    throw err;
+  }
+}
+
+function failureOf(err: WorkflowFailedError): { failure: PartitionFailure; message: string } {
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure) {
+    const details = cause.details?.[0] as PartitionFailure | undefined;
+    return {
+      message: cause.message,
+      failure: details ?? { failureClass: failureClassOfType(cause.type) ?? 'code', step: 'workflow', reason: cause.message },
+    };
+  }
+  const reason = cause?.message ?? err.message;
+  return { message: reason, failure: { failureClass: 'code', step: 'workflow', reason } };
+}
+
+async function isRunning(client: Client, workflowId: string): Promise<boolean> {
+  try {
+    const description = await client.workflow.getHandle(workflowId).describe();
+    return description.status.name === 'RUNNING';
+  } catch {
+    return false; // not found: never ran
+  }
+}
+
+export function webUiRunUrl(config: Pick<ConveyorConfig, 'webUiUrl' | 'namespace'>, workflowId: string, runId: string): string {
+  return `${config.webUiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}/${runId}/history`;
+}

@@ -1,0 +1,66 @@
+/**
+ * Conveyor's configuration, read once from the environment and validated with zod.
+ * Every variable is documented in `.env.example`.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+const hostPort = z
+  .string()
+  .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port, e.g. localhost:7233');
+
+const envSchema = z.object({
+  TEMPORAL_ADDRESS: hostPort.default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_UI_URL: z.url().default('http://localhost:8233'),
+  CONVEYOR_DATA_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, '.data')),
+  CONVEYOR_TASK_QUEUE: z.string().min(1).default('conveyor-daily'),
+  CONVEYOR_BACKFILL_TASK_QUEUE: z.string().min(1).default('conveyor-backfill'),
+  CONVEYOR_WORKFLOW_BUNDLE: z.string().min(1).default(path.join(PROJECT_ROOT, '.build', 'workflow-bundle.js')),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface ConveyorConfig {
+  temporalAddress: string;
+  namespace: string;
+  webUiUrl: string;
+  dataDir: string;
+  landingDir: string;
+  warehousePath: string;
+  taskQueue: string;
+  backfillTaskQueue: string;
+  workflowBundlePath: string;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parse the environment; a bad value raises a one-line `ConfigError` naming the variable and what is allowed. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0]);
+    throw new ConfigError(`invalid ${name}=${JSON.stringify(env[name])}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.CONVEYOR_DATA_DIR);
+  return {
+    temporalAddress: e.TEMPORAL_ADDRESS,
+    namespace: e.TEMPORAL_NAMESPACE,
+    webUiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
+    dataDir,
+    landingDir: path.join(dataDir, 'landing'),
+    warehousePath: path.join(dataDir, 'warehouse.duckdb'),
+    taskQueue: e.CONVEYOR_TASK_QUEUE,
+    backfillTaskQueue: e.CONVEYOR_BACKFILL_TASK_QUEUE,
+    workflowBundlePath: path.resolve(e.CONVEYOR_WORKFLOW_BUNDLE),
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+export { PROJECT_ROOT };

@@ -1,0 +1,16 @@
+/**
+ * Conveyor's custom search attributes: what makes runs findable in the Temporal Web UI
+ * (e.g. `Pipeline = "orders" AND RunKind = "backfill"`). All Keyword-typed.
+ * The dev server registers them at start (scripts/server.ts, test/helpers); docker-compose does it with the CLI.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const PIPELINE_SA = defineSearchAttributeKey('Pipeline', SearchAttributeType.KEYWORD);
+export const PARTITION_SA = defineSearchAttributeKey('Partition', SearchAttributeType.KEYWORD);
+export const RUN_KIND_SA = defineSearchAttributeKey('RunKind', SearchAttributeType.KEYWORD);
+export const BACKFILL_ID_SA = defineSearchAttributeKey('BackfillId', SearchAttributeType.KEYWORD);
+
+export const CONVEYOR_SEARCH_ATTRIBUTES = [PIPELINE_SA, PARTITION_SA, RUN_KIND_SA, BACKFILL_ID_SA];
+
+export const RUN_KINDS = ['scheduled', 'manual', 'backfill'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];

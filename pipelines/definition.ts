@@ -1,0 +1,87 @@
+/**
+ * What a pipeline is: who owns it, when its partitions exist, how to know one is ready,
+ * and the SQL that validates, shapes and publishes it. Definitions are data; the generic
+ * activities in `activities/` execute them. Validated with zod when registered.
+ */
+import { z } from 'zod';
+import { isPartitionKey } from '../common/partition-key';
+
+const identifier = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _; starts with a letter');
+const partitionKey = z.string().refine(isPartitionKey, 'a real date as YYYY-MM-DD');
+
+export const columnSchema = z.object({
+  name: identifier,
+  /** DuckDB type of the published column, e.g. `DECIMAL(12,2)`. */
+  type: z.string().min(1),
+});
+
+export const pipelineDefinitionSchema = z.object({
+  name: identifier,
+  description: z.string().min(1),
+  /** Team or person that alerts about this pipeline are routed to. */
+  owner: z.string().min(1),
+  cadence: z.literal('daily'),
+  /** The earliest partition that exists; backfills and runs before it are refused. */
+  firstPartition: partitionKey,
+  /** A day's partition becomes available this many days after the day starts (1 = the next day, UTC). */
+  availabilityLagDays: z.number().int().min(0).max(30),
+  /** How stale the newest published partition may get before it is an incident (for freshness alerts). */
+  freshnessObjectiveHours: z.number().positive(),
+  /** Pipelines whose partitions must be published first (cross-pipeline dependencies). */
+  upstream: z.array(identifier),
+  /** The readiness signal: a marker file written last into the partition's landing folder. */
+  readiness: z.object({
+    marker: z.string().min(1),
+    pollIntervalSeconds: z.number().int().positive(),
+    timeoutSeconds: z.number().int().positive(),
+  }),
+  landing: z.object({
+    /** File names (in the partition folder) that hold the partition's data. */
+    filePattern: z.instanceof(RegExp),
+    /** CSV header columns, all read as text; typing happens in `validateSql`. */
+    columns: z.array(identifier).min(1),
+  }),
+  quality: z.object({
+    /** Fail the partition (data failure) when more than this share of rows is rejected. */
+    maxRejectedRatio: z.number().min(0).max(1),
+  }),
+  warehouse: z.object({
+    /** Columns of the published table (besides partition_key, run_id, published_at). */
+    columns: z.array(columnSchema).min(1),
+    /** Columns that identify a row; duplicates on them are dropped (first occurrence kept). */
+    uniqueKey: z.array(identifier).min(1),
+    /**
+     * A SELECT over `raw` (this partition's staged rows) yielding every published column,
+     * `source_file`, `record_no`, `raw_record` (JSON text) and `reject_reason` (NULL when valid).
+     * May use `$partition`.
+     */
+    validateSql: z.string().min(1),
+  }),
+  steps: z.object({
+    /** Start-to-close timeout of each work step (ingest, transform, publish). */
+    timeoutSeconds: z.number().int().positive(),
+    /** Attempts for transient failures before the partition fails. */
+    maxAttempts: z.number().int().min(1).max(20),
+  }),
+});
+
+export type PipelineDefinition = z.infer<typeof pipelineDefinitionSchema>;
+
+/** Parse a definition, turning a zod error into one line naming the pipeline and field. */
+export function definePipeline(definition: PipelineDefinition): PipelineDefinition {
+  const parsed = pipelineDefinitionSchema.safeParse(definition);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`pipeline '${definition.name}': ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** Table names derived from a pipeline's name, in one place. */
+export function pipelineTables(pipeline: Pick<PipelineDefinition, 'name'>) {
+  return {
+    raw: `staging.${pipeline.name}_raw`,
+    clean: `staging.${pipeline.name}_clean`,
+    published: `showroom.${pipeline.name}`,
+  };
+}

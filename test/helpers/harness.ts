@@ -1,0 +1,92 @@
+/**
+ * Test harness: a real Temporal dev server (the project's CLI binary, random free ports, in-memory
+ * database), a worker on a unique task queue, a temporary data dir with its own DuckDB warehouse.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { loadConfig, type ConveyorConfig } from '../../common/config';
+import { CONVEYOR_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
+import { defaultRegistry, type PipelineRegistry } from '../../pipelines/registry';
+import { findTemporalCli } from '../../scripts/lib/temporal-cli';
+import { Warehouse } from '../../warehouse/warehouse';
+import { createConveyorWorker } from '../../workers/create-worker';
+import { installRuntime } from '../../workers/runtime';
+import { setLogger } from '../../common/logger';
+import pino from 'pino';
+
+export async function startTestServer(): Promise<TestWorkflowEnvironment> {
+  const cli = findTemporalCli();
+  if (!cli || cli.kind !== 'path') {
+    throw new Error('no Temporal CLI: run `npm run temporal-cli` (npm test does it for you)');
+  }
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: cli.path },
+      searchAttributes: CONVEYOR_SEARCH_ATTRIBUTES,
+    },
+  });
+}
+
+export interface Harness {
+  env: TestWorkflowEnvironment;
+  config: ConveyorConfig;
+  warehouse: Warehouse;
+  registry: PipelineRegistry;
+  worker: Worker;
+  /** Captured log lines (JSON objects) from activities and the worker. */
+  logLines: Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  registry?: PipelineRegistry;
+  activities?: object;
+  maxConcurrentActivityTaskExecutions?: number;
+}
+
+/** One server per test file; call `stop()` in `after`. */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const logLines: Record<string, unknown>[] = [];
+  setLogger(
+    pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) }),
+  );
+  installRuntime();
+  const env = await startTestServer();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-test-'));
+  const config = loadConfig({
+    ...process.env,
+    CONVEYOR_DATA_DIR: dataDir,
+    CONVEYOR_TASK_QUEUE: `test-${randomUUID()}`,
+  });
+  const registry = options.registry ?? defaultRegistry;
+  const warehouse = await Warehouse.open(config.warehousePath);
+  const worker = await createConveyorWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue: config.taskQueue,
+    deps: { registry, landingDir: config.landingDir, warehouse },
+    workflowBundlePath: config.workflowBundlePath,
+    activities: options.activities,
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
+  });
+  const running = worker.run();
+  return {
+    env,
+    config,
+    warehouse,
+    registry,
+    worker,
+    logLines,
+    async stop() {
+      worker.shutdown();
+      await running;
+      warehouse.close();
+      await env.teardown();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

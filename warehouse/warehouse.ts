@@ -1,0 +1,102 @@
+/**
+ * The embedded warehouse: one DuckDB file, opened once per process and shared by all activities.
+ *
+ * DuckDB allows one writing process per file, so the worker process owns it; CLIs never open it
+ * while a worker runs (they get row counts from workflow results). Each activity uses its own
+ * connection, and writes that must be all-or-nothing run in {@link Warehouse.transaction}.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+
+export type SqlParams = Record<string, DuckDBValue>;
+export type Row = Record<string, unknown>;
+
+/** A connection wrapper that binds only the named parameters a statement mentions (DuckDB rejects extras). */
+export class WarehouseSession {
+  constructor(private readonly connection: DuckDBConnection) {}
+
+  async run(sql: string, params: SqlParams = {}): Promise<void> {
+    await this.connection.run(sql, paramsUsedBy(sql, params));
+  }
+
+  async query<T extends Row = Row>(sql: string, params: SqlParams = {}): Promise<T[]> {
+    const reader = await this.connection.runAndReadAll(sql, paramsUsedBy(sql, params));
+    return reader.getRowObjectsJS() as T[];
+  }
+
+  async queryOne<T extends Row = Row>(sql: string, params: SqlParams = {}): Promise<T> {
+    const rows = await this.query<T>(sql, params);
+    if (rows.length !== 1) throw new Error(`expected exactly one row, got ${rows.length}: ${sql.slice(0, 80)}`);
+    return rows[0]!;
+  }
+}
+
+function paramsUsedBy(sql: string, params: SqlParams): SqlParams | undefined {
+  const used: SqlParams = {};
+  for (const [name, value] of Object.entries(params)) {
+    if (new RegExp(`\\$${name}\\b`).test(sql)) used[name] = value;
+  }
+  return Object.keys(used).length > 0 ? used : undefined;
+}
+
+const openWarehouses = new Map<string, Promise<Warehouse>>();
+
+export class Warehouse {
+  private constructor(
+    readonly filePath: string,
+    private readonly instance: DuckDBInstance,
+  ) {}
+
+  /** Open (or reuse, within this process) the warehouse at `filePath`, creating its folder if needed. */
+  static open(filePath: string): Promise<Warehouse> {
+    const key = filePath === ':memory:' ? filePath : path.resolve(filePath);
+    let opening = openWarehouses.get(key);
+    if (!opening) {
+      if (key !== ':memory:') fs.mkdirSync(path.dirname(key), { recursive: true });
+      opening = DuckDBInstance.create(key).then((instance) => new Warehouse(key, instance));
+      opening.catch(() => openWarehouses.delete(key));
+      openWarehouses.set(key, opening);
+    }
+    return opening;
+  }
+
+  async withSession<T>(fn: (session: WarehouseSession) => Promise<T>): Promise<T> {
+    const connection = await this.instance.connect();
+    try {
+      return await fn(new WarehouseSession(connection));
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  /** Run `fn` in one transaction on its own connection: committed if it returns, rolled back if it throws. */
+  async transaction<T>(fn: (session: WarehouseSession) => Promise<T>): Promise<T> {
+    return this.withSession(async (session) => {
+      await session.run('BEGIN TRANSACTION');
+      try {
+        const result = await fn(session);
+        await session.run('COMMIT');
+        return result;
+      } catch (err) {
+        await session.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  close(): void {
+    openWarehouses.delete(this.filePath);
+    this.instance.closeSync();
+  }
+}
+
+/** Quote a string as a SQL literal (for table-function arguments DuckDB cannot take as bound parameters). */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** Quote an identifier. Pipeline and column names are validated at definition time; this is a second fence. */
+export function sqlIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,53 @@
+/**
+ * Builds a Conveyor worker for one task queue: the workflow bundle, the activities bound to a
+ * warehouse, landing zone and pipeline registry, and the slot limits of its pool.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { ActivityDeps } from '../activities/deps';
+import { ensureWarehouseSchema } from '../warehouse/schema';
+
+export const WORKFLOWS_PATH = path.resolve(__dirname, '../workflows/index.ts');
+
+export interface ConveyorWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  /** Path of the prebuilt bundle (`npm run build:workflows`); bundles at start when omitted. */
+  workflowBundlePath?: string;
+  /** Slot limits: a backfill pool gets smaller ones than the daily pool. */
+  maxConcurrentActivityTaskExecutions?: number;
+  maxConcurrentWorkflowTaskExecutions?: number;
+  /** For tests: replace activities with stubs. */
+  activities?: object;
+}
+
+export class MissingWorkflowBundle extends Error {
+  override name = 'MissingWorkflowBundle';
+}
+
+export async function createConveyorWorker(options: ConveyorWorkerOptions): Promise<Worker> {
+  await ensureWarehouseSchema(options.deps.warehouse, options.deps.registry.all());
+  const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = options.workflowBundlePath
+    ? { workflowBundle: { codePath: requireBundle(options.workflowBundlePath) } }
+    : { workflowsPath: WORKFLOWS_PATH };
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    ...workflowSource,
+    activities: options.activities ?? createActivities(options.deps),
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 16,
+    maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? 40,
+  });
+}
+
+function requireBundle(bundlePath: string): string {
+  if (!fs.existsSync(bundlePath)) {
+    throw new MissingWorkflowBundle(`no workflow bundle at ${bundlePath}: run \`npm run build:workflows\` first`);
+  }
+  return bundlePath;
+}

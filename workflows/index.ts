@@ -1,0 +1,2 @@
+/** Every workflow type the Conveyor worker registers. */
+export { partitionPipeline } from './partition-pipeline';

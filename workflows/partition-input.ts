@@ -1,0 +1,36 @@
+/**
+ * The partition workflow's input, validated with zod on both sides of the boundary:
+ * by the client before starting, and by the workflow itself (workflows can be started by anyone).
+ * Pure: safe to import from workflow code.
+ */
+import { z } from 'zod';
+import { isPartitionKey } from '../common/partition-key';
+import { RUN_KINDS } from '../common/search-attributes';
+
+export const partitionRunInputSchema = z.object({
+  pipeline: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'a pipeline name (lower-case letters, digits, _)'),
+  partition: z.string().refine(isPartitionKey, 'a real date as YYYY-MM-DD'),
+  runKind: z.enum(RUN_KINDS),
+  backfillId: z.string().min(1).optional(),
+  /** Readiness polling, from the pipeline definition (overridable per run, e.g. by tests). */
+  readiness: z.object({
+    pollIntervalSeconds: z.number().int().positive(),
+    timeoutSeconds: z.number().int().positive(),
+  }),
+  /** Work-step limits, from the pipeline definition. */
+  steps: z.object({
+    timeoutSeconds: z.number().int().positive(),
+    maxAttempts: z.number().int().min(1).max(20),
+  }),
+});
+
+export type PartitionRunInput = z.infer<typeof partitionRunInputSchema>;
+
+/** One line naming the bad field, its value and what is allowed. */
+export function describeInputError(error: z.ZodError, input: unknown): string {
+  const issue = error.issues[0]!;
+  const fieldPath = issue.path.map(String);
+  let value: unknown = input;
+  for (const key of fieldPath) value = (value as Record<string, unknown> | undefined)?.[key];
+  return `invalid ${fieldPath.join('.') || 'input'}=${JSON.stringify(value)}: ${issue.message}`;
+}

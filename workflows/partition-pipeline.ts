@@ -1,0 +1,199 @@
+/**
+ * partitionPipeline: one partition of one pipeline, end to end — await landing → ingest →
+ * transform → publish — then a manifest of what happened. Orchestration only: every piece of work
+ * is an activity; this code decides order, timeouts, retries and what to record.
+ *
+ * Workflow ID: `<pipeline>/<partition>` (one run of a partition at a time).
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  TimeoutFailure,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ConveyorActivities } from '../activities';
+import {
+  FAILURE_TYPE,
+  failureClassOfType,
+  readinessRetryPolicy,
+  workStepRetryPolicy,
+  type FailureDetails,
+} from '../common/failure-classes';
+import type {
+  IngestResult,
+  PartitionFailure,
+  PartitionRunResult,
+  PublishResult,
+  ReadinessResult,
+  RunManifest,
+  StepName,
+  TransformResult,
+} from '../common/run-types';
+import { BACKFILL_ID_SA, PARTITION_SA, PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
+import { describeInputError, partitionRunInputSchema, type PartitionRunInput } from './partition-input';
+
+export async function partitionPipeline(rawInput: PartitionRunInput): Promise<PartitionRunResult> {
+  const parsed = partitionRunInputSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    throw ApplicationFailure.create({
+      type: FAILURE_TYPE.code,
+      message: describeInputError(parsed.error, rawInput),
+      nonRetryable: true,
+    });
+  }
+  const input = parsed.data;
+  const info = workflowInfo();
+  ensureSearchAttributes(input);
+
+  const steps = stepActivities(input);
+  const stepInput = { pipeline: input.pipeline, partition: input.partition };
+  const manifest: RunManifest = {
+    pipeline: input.pipeline,
+    partition: input.partition,
+    workflowId: info.workflowId,
+    runId: info.runId,
+    runKind: input.runKind,
+    backfillId: input.backfillId,
+    status: 'succeeded',
+    rows: {},
+    files: [],
+    attempts: {},
+    durationsMs: {},
+    startedAt: info.startTime.toISOString(),
+  };
+  let current: StepName = 'awaitLanding';
+  const record = (step: StepName, result: { attempt: number; durationMs: number }) => {
+    manifest.attempts[step] = result.attempt;
+    manifest.durationsMs[step] = result.durationMs;
+  };
+
+  try {
+    setCurrentDetails(`waiting for ${input.pipeline}/${input.partition} to land`);
+    const landed: ReadinessResult = await steps.awaitLanding(stepInput);
+    record(current, landed);
+
+    current = 'ingest';
+    setCurrentDetails(`ingesting ${landed.files} file(s), ${landed.bytes} bytes`);
+    const ingested: IngestResult = await steps.ingest(stepInput);
+    record(current, ingested);
+    manifest.files = ingested.files;
+
+    current = 'transform';
+    setCurrentDetails(`transforming ${ingested.rowsRead} rows`);
+    const transformed: TransformResult = await steps.transform(stepInput);
+    record(current, transformed);
+    manifest.rows = { in: transformed.rowsIn, rejected: transformed.rowsRejected, duplicate: transformed.rowsDuplicate };
+
+    current = 'publish';
+    setCurrentDetails(`publishing ${transformed.rowsOut} rows`);
+    const published: PublishResult = await steps.publish(stepInput);
+    record(current, published);
+    manifest.rows.published = published.rowsPublished;
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() =>
+        steps.recordRun({ ...manifest, status: 'failed', failure: { failureClass: 'code', step: current, reason: 'cancelled' } }),
+      );
+      throw err;
+    }
+    const failure = describeFailure(err, current);
+    manifest.status = 'failed';
+    manifest.failure = failure;
+    if (failure.attempt !== undefined) manifest.attempts[current] = failure.attempt;
+    await steps.recordRun(manifest);
+    setCurrentDetails(`FAILED at ${failure.step} (${failure.failureClass}): ${failure.reason}`);
+    log.warn('partition failed', { pipeline: input.pipeline, partition: input.partition, ...failure });
+    throw ApplicationFailure.create({
+      type: FAILURE_TYPE[failure.failureClass],
+      message: `${input.pipeline}/${input.partition} failed at ${failure.step} (${failure.failureClass} failure): ${failure.reason}`,
+      nonRetryable: true,
+      details: [failure],
+    });
+  }
+
+  await steps.recordRun(manifest);
+  const rows = manifest.rows;
+  setCurrentDetails(`published ${rows.published} rows (${rows.rejected} rejected, ${rows.duplicate} duplicates)`);
+  return {
+    pipeline: input.pipeline,
+    partition: input.partition,
+    workflowId: info.workflowId,
+    runId: info.runId,
+    runKind: input.runKind,
+    status: 'succeeded',
+    rows: { in: rows.in ?? 0, rejected: rows.rejected ?? 0, duplicate: rows.duplicate ?? 0, published: rows.published ?? 0 },
+    files: manifest.files.length,
+    attempts: manifest.attempts as Record<StepName, number>,
+    durationsMs: manifest.durationsMs as Record<StepName, number>,
+  };
+}
+
+/** Activity stubs with each step's timeout and retry policy. */
+function stepActivities(input: PartitionRunInput) {
+  const work = proxyActivities<ConveyorActivities>({
+    startToCloseTimeout: `${input.steps.timeoutSeconds} seconds`,
+    retry: workStepRetryPolicy(input.steps.maxAttempts),
+  });
+  const readiness = proxyActivities<ConveyorActivities>({
+    startToCloseTimeout: '1 minute',
+    scheduleToCloseTimeout: `${input.readiness.timeoutSeconds} seconds`,
+    retry: readinessRetryPolicy(input.readiness.pollIntervalSeconds),
+    summary: `await landing of ${input.pipeline}/${input.partition}`,
+  });
+  const bookkeeping = proxyActivities<ConveyorActivities>({
+    startToCloseTimeout: '1 minute',
+    retry: workStepRetryPolicy(10),
+  });
+  return {
+    awaitLanding: readiness.awaitLanding,
+    ingest: work.ingest,
+    transform: work.transform,
+    publish: work.publish,
+    recordRun: bookkeeping.recordRun,
+  };
+}
+
+/** Runs started without Conveyor's client (e.g. `temporal workflow start`) still become findable. */
+function ensureSearchAttributes(input: PartitionRunInput): void {
+  const current = workflowInfo().typedSearchAttributes;
+  if (current.get(PIPELINE_SA) !== undefined) return;
+  upsertSearchAttributes([
+    { key: PIPELINE_SA, value: input.pipeline },
+    { key: PARTITION_SA, value: input.partition },
+    { key: RUN_KIND_SA, value: input.runKind },
+    ...(input.backfillId ? [{ key: BACKFILL_ID_SA, value: input.backfillId }] : []),
+  ]);
+}
+
+/** Class, step and reason of a step failure, from the classified failure its activity raised. */
+function describeFailure(err: unknown, step: StepName): PartitionFailure {
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure) {
+      const details = (cause.details?.[0] ?? {}) as Partial<FailureDetails>;
+      return {
+        failureClass: failureClassOfType(cause.type) ?? 'code',
+        step,
+        reason: cause.message,
+        attempt: details.attempt,
+        rejectedRows: details.rejectedRows,
+        totalRows: details.totalRows,
+        sampleReasons: details.sampleReasons,
+      };
+    }
+    if (cause instanceof TimeoutFailure) {
+      // The readiness deadline passing means upstream never delivered: a dependency failure.
+      return step === 'awaitLanding'
+        ? { failureClass: 'dependency', step, reason: `data did not land before the readiness deadline (${cause.timeoutType})` }
+        : { failureClass: 'transient', step, reason: `timed out (${cause.timeoutType}) after all retries` };
+    }
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { failureClass: 'code', step, reason: message };
+}
