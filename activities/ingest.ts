@@ -51,6 +51,9 @@ export function makeIngest(deps: ActivityDeps) {
         const ingested: IngestedFile[] = [];
         for (const file of landed) {
           const fileParams = { ...params, source_file: file.name };
+          // DuckDB appends every scan's errors to the same temp tables: start each file clean.
+          await db.run('DROP TABLE IF EXISTS csv_rejects');
+          await db.run('DROP TABLE IF EXISTS csv_reject_scans');
           // Columns are fixed and read as text so that typing errors surface as rejects, not crashes.
           await db.run(
             `INSERT INTO ${tables.raw} (partition_key, run_id, source_file, record_no, ${columnList})
@@ -64,12 +67,14 @@ export function makeIngest(deps: ActivityDeps) {
             `INSERT INTO quality.rejects
              SELECT $pipeline, $partition, $run_id, 'ingest', $source_file, line,
                     'malformed CSV line: ' || error_message, csv_line, now()
-             FROM csv_rejects`,
+             FROM csv_rejects
+             -- DuckDB reports one error per missing column; the reject bin wants one row per bad line.
+             QUALIFY row_number() OVER (PARTITION BY line ORDER BY column_idx) = 1`,
             fileParams,
           );
           const counts = await db.queryOne<{ rows: bigint; malformed: bigint }>(
             `SELECT (SELECT count(*) FROM ${tables.raw} WHERE partition_key = $partition AND source_file = $source_file) AS rows,
-                    (SELECT count(*) FROM csv_rejects) AS malformed`,
+                    (SELECT count(DISTINCT line) FROM csv_rejects) AS malformed`,
             fileParams,
           );
           const entry: IngestedFile = {

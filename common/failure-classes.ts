@@ -79,7 +79,7 @@ export function readinessRetryPolicy(pollIntervalSeconds: number): RetryPolicy {
   return {
     initialInterval: `${pollIntervalSeconds} seconds`,
     backoffCoefficient: 1,
-    maximumAttempts: 0, // bounded by scheduleToCloseTimeout (the readiness deadline), not by a count
+    // No maximumAttempts: bounded by scheduleToCloseTimeout (the readiness deadline), not by a count.
     nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
   };
 }

@@ -22,7 +22,8 @@ export interface GenerateOptions {
   partition: string;
   rows: number;
   files: number;
-  faults?: Fault[];
+  /** Faults to inject; a bare kind means its default (e.g. `'flaky'` fails 2 reads). */
+  faults?: (Fault | FaultKind)[];
 }
 
 export interface GeneratedPartition {
@@ -60,7 +61,9 @@ const MALFORMATIONS: ((row: string[]) => string)[] = [
 ];
 
 export function generateOrdersPartition(options: GenerateOptions): GeneratedPartition {
-  const faults = new Map((options.faults ?? []).map((f) => [f.kind, f]));
+  const faults = new Map(
+    (options.faults ?? []).map((f) => (typeof f === 'string' ? { kind: f } : f)).map((f) => [f.kind, f] as const),
+  );
   const dir = partitionLandingDir(options.landingDir, ordersPipeline.name, options.partition);
   fs.mkdirSync(dir, { recursive: true });
   for (const name of fs.readdirSync(dir)) fs.rmSync(path.join(dir, name), { force: true });

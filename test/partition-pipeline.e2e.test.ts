@@ -1,0 +1,150 @@
+/**
+ * End to end: real Temporal server, real worker, real activities on generated files and DuckDB.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startPartitionRun, waitForPartitionRun, type PartitionRunRequest } from '../client/partition-runs';
+import { PARTITION_SA, PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
+import { generateOrdersPartition, type Fault, type FaultKind } from '../landing/generate-orders';
+import { definePipeline } from '../pipelines/definition';
+import { ordersPipeline } from '../pipelines/orders';
+import { PipelineRegistry } from '../pipelines/registry';
+import { startHarness, type Harness } from './helpers/harness';
+
+// A second pipeline whose SQL has a bug: its failures must be classified `code` and never retried.
+const brokenPipeline = definePipeline({
+  ...ordersPipeline,
+  name: 'orders_broken',
+  warehouse: { ...ordersPipeline.warehouse, validateSql: 'SELECT no_such_column FROM raw' },
+});
+
+let h: Harness;
+
+before(async () => {
+  h = await startHarness({ registry: new PipelineRegistry([ordersPipeline, brokenPipeline]) });
+});
+after(async () => {
+  await h?.stop();
+});
+
+function land(partition: string, faults: (Fault | FaultKind)[] = [], rows = 1000) {
+  return generateOrdersPartition({ landingDir: h.config.landingDir, partition, rows, files: 2, faults });
+}
+
+async function run(partition: string, extra: Partial<PartitionRunRequest> = {}) {
+  const started = await startPartitionRun(
+    h.env.client,
+    { pipeline: 'orders', partition, runKind: 'manual', ...extra },
+    { config: h.config, registry: h.registry },
+  );
+  return { started, outcome: await waitForPartitionRun(started) };
+}
+
+async function count(sql: string, params: Record<string, string> = {}): Promise<number> {
+  return h.warehouse.withSession(async (db) => Number((await db.queryOne<{ n: bigint }>(sql, params)).n));
+}
+
+describe('partitionPipeline end to end', () => {
+  it('ingests, transforms and publishes a partition, and leaves a manifest and findable run', async () => {
+    const landed = land('2024-01-01', ['duplicates']);
+    const { started, outcome } = await run('2024-01-01');
+    assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome));
+    if (outcome.status !== 'succeeded') return;
+    assert.equal(outcome.result.rows.in, landed.rowsWritten);
+    assert.equal(outcome.result.rows.published, landed.validOrders);
+    assert.equal(outcome.result.rows.duplicate, landed.duplicateRows);
+    assert.equal(outcome.result.rows.rejected, 0);
+    assert.equal(outcome.result.files, 2);
+    assert.deepEqual(outcome.result.attempts, { awaitLanding: 1, ingest: 1, transform: 1, publish: 1 });
+
+    assert.equal(await count(`SELECT count(*) n FROM showroom.orders WHERE partition_key = '2024-01-01'`), landed.validOrders);
+    assert.equal(await count(`SELECT count(DISTINCT order_id) n FROM showroom.orders`), landed.validOrders);
+    assert.equal(await count(`SELECT count(*) n FROM meta.ingested_files WHERE partition_key = '2024-01-01'`), 2);
+    assert.equal(
+      await count(`SELECT count(*) n FROM meta.partition_runs WHERE run_id = $r AND status = 'succeeded'`, { r: started.runId }),
+      1,
+    );
+    assert.equal(await count(`SELECT count(*) n FROM staging.orders_raw`), 0, 'staging is cleared after publish');
+
+    const description = await started.handle.describe();
+    assert.equal(description.typedSearchAttributes.get(PIPELINE_SA), 'orders');
+    assert.equal(description.typedSearchAttributes.get(PARTITION_SA), '2024-01-01');
+    assert.equal(description.typedSearchAttributes.get(RUN_KIND_SA), 'manual');
+    assert.equal(await description.staticSummary(), 'orders 2024-01-01 (manual run)');
+
+    const activityLines = h.logLines.filter((l) => l.step === 'ingest' && l.workflowId === started.workflowId);
+    assert.ok(activityLines.length > 0, 'activities log structured lines');
+    for (const line of activityLines) {
+      for (const key of ['workflowId', 'runId', 'pipeline', 'partition', 'attempt']) assert.ok(key in line, `log line has ${key}`);
+    }
+  });
+
+  it('a rerun replaces the partition instead of duplicating it', async () => {
+    const landed = land('2024-01-02');
+    const first = await run('2024-01-02');
+    const second = await run('2024-01-02');
+    assert.equal(first.outcome.status, 'succeeded');
+    assert.equal(second.outcome.status, 'succeeded');
+    assert.notEqual(first.started.runId, second.started.runId);
+    assert.equal(await count(`SELECT count(*) n FROM showroom.orders WHERE partition_key = '2024-01-02'`), landed.validOrders);
+    assert.equal(
+      await count(`SELECT count(*) n FROM showroom.orders WHERE partition_key = '2024-01-02' AND run_id = $r`, { r: second.started.runId }),
+      landed.validOrders,
+    );
+    assert.equal(await count(`SELECT count(*) n FROM meta.ingested_files WHERE partition_key = '2024-01-02'`), 2);
+  });
+
+  it('retries a transient read failure and succeeds, counting the attempts', async () => {
+    land('2024-01-03', [{ kind: 'flaky', count: 2 }]);
+    const { outcome } = await run('2024-01-03');
+    assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome));
+    if (outcome.status === 'succeeded') assert.equal(outcome.result.attempts.ingest, 3);
+  });
+
+  it('fails a partition with bad data once, without retry, and fills the reject bin', async () => {
+    const landed = land('2024-01-04', ['malformed']);
+    const { started, outcome } = await run('2024-01-04');
+    assert.equal(outcome.status, 'failed');
+    if (outcome.status !== 'failed') return;
+    assert.equal(outcome.failure.failureClass, 'data');
+    assert.equal(outcome.failure.step, 'transform');
+    assert.equal(outcome.failure.attempt, 1);
+    assert.equal(outcome.failure.rejectedRows, landed.malformedRows);
+    assert.ok((outcome.failure.sampleReasons ?? []).length > 0);
+    assert.match(outcome.message, /orders\/2024-01-04 failed at transform \(data failure\): \d+ of \d+ rows rejected/);
+    assert.equal(
+      await count(`SELECT count(*) n FROM quality.rejects WHERE partition_key = '2024-01-04' AND run_id = $r`, { r: started.runId }),
+      landed.malformedRows,
+    );
+    assert.ok(await count(`SELECT count(*) n FROM quality.rejects WHERE partition_key = '2024-01-04' AND stage = 'ingest'`) > 0);
+    assert.equal(await count(`SELECT count(*) n FROM showroom.orders WHERE partition_key = '2024-01-04'`), 0);
+    assert.equal(
+      await count(`SELECT count(*) n FROM meta.partition_runs WHERE run_id = $r AND status = 'failed' AND failure_class = 'data'`, { r: started.runId }),
+      1,
+    );
+  });
+
+  it('fails a code error (bad SQL) on the first attempt', async () => {
+    generateOrdersPartition({ landingDir: h.config.landingDir, partition: '2024-01-05', rows: 100, files: 1 });
+    // The generator writes under `orders`; point the broken pipeline at the same files.
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    fs.cpSync(path.join(h.config.landingDir, 'orders'), path.join(h.config.landingDir, 'orders_broken'), { recursive: true });
+    const { outcome } = await run('2024-01-05', { pipeline: 'orders_broken' });
+    assert.equal(outcome.status, 'failed');
+    if (outcome.status !== 'failed') return;
+    assert.equal(outcome.failure.failureClass, 'code');
+    assert.equal(outcome.failure.step, 'transform');
+    assert.equal(outcome.failure.attempt, 1);
+    assert.match(outcome.failure.reason, /Binder Error/);
+  });
+
+  it('fails as a dependency failure when data never lands before the readiness deadline', async () => {
+    land('2024-01-06', ['no-marker']);
+    const { outcome } = await run('2024-01-06', { readiness: { pollIntervalSeconds: 1, timeoutSeconds: 3 } });
+    assert.equal(outcome.status, 'failed');
+    if (outcome.status !== 'failed') return;
+    assert.equal(outcome.failure.failureClass, 'dependency');
+    assert.equal(outcome.failure.step, 'awaitLanding');
+  });
+});
