@@ -1,0 +1,139 @@
+/**
+ * Workflow tests: the real workflow on a real local Temporal server, with stubbed activities
+ * that count their calls. Also records histories as replay fixtures (see replay.test.ts).
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Context } from '@temporalio/activity';
+import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
+import { classifiedFailure, type FailureClass } from '../common/failure-classes';
+import type { RunManifest, StepInput } from '../common/run-types';
+import { startHarness, type Harness } from './helpers/harness';
+
+const FIXTURES = path.join(__dirname, 'fixtures');
+
+/** Per-partition behaviour of the stubbed ingest step: fail N times with a class, or block until released. */
+const behaviour = new Map<string, { failClass?: FailureClass; failTimes?: number; gate?: Promise<void> }>();
+const calls = new Map<string, number>();
+const manifests: RunManifest[] = [];
+
+const count = (step: string, partition: string) => calls.get(`${step}:${partition}`) ?? 0;
+const metrics = () => ({ attempt: Context.current().info.attempt, durationMs: 1 });
+
+const stubs = {
+  async awaitLanding(input: StepInput) {
+    calls.set(`awaitLanding:${input.partition}`, count('awaitLanding', input.partition) + 1);
+    return { files: 1, bytes: 10, ...metrics() };
+  },
+  async ingest(input: StepInput) {
+    calls.set(`ingest:${input.partition}`, count('ingest', input.partition) + 1);
+    const b = behaviour.get(input.partition) ?? {};
+    await b.gate;
+    if (b.failClass && count('ingest', input.partition) <= (b.failTimes ?? Infinity)) {
+      throw classifiedFailure(b.failClass, { step: 'ingest', message: `stubbed ${b.failClass} failure`, details: { attempt: Context.current().info.attempt } });
+    }
+    return { files: [], rowsRead: 10, rowsMalformed: 0, ...metrics() };
+  },
+  async transform(input: StepInput) {
+    calls.set(`transform:${input.partition}`, count('transform', input.partition) + 1);
+    return { rowsIn: 10, rowsValid: 10, rowsRejected: 0, rowsDuplicate: 0, rowsOut: 10, ...metrics() };
+  },
+  async publish(input: StepInput) {
+    calls.set(`publish:${input.partition}`, count('publish', input.partition) + 1);
+    return { rowsPublished: 10, ...metrics() };
+  },
+  async recordRun(manifest: RunManifest) {
+    manifests.push(manifest);
+  },
+};
+
+let h: Harness;
+before(async () => {
+  h = await startHarness({ activities: stubs });
+});
+after(async () => {
+  await h?.stop();
+});
+
+async function runPartition(partition: string) {
+  const run = await startPartitionRun(h.env.client, { pipeline: 'orders', partition, runKind: 'scheduled' }, { config: h.config });
+  return { run, outcome: await waitForPartitionRun(run) };
+}
+
+async function saveHistory(name: string, workflowId: string, runId: string) {
+  const history = await h.env.client.workflow.getHandle(workflowId, runId).fetchHistory();
+  fs.mkdirSync(FIXTURES, { recursive: true });
+  // protobufjs' own JSON (read back with History.fromObject in replay.test.ts).
+  fs.writeFileSync(path.join(FIXTURES, `${name}.history.json`), JSON.stringify(history, null, 1));
+}
+const recordFixtures = process.env.RECORD_REPLAY_FIXTURES === '1';
+
+describe('partitionPipeline workflow (stubbed activities)', () => {
+  it('runs the steps in order, once each, and records a succeeded manifest', async () => {
+    const { run, outcome } = await runPartition('2023-05-01');
+    assert.equal(outcome.status, 'succeeded');
+    for (const step of ['awaitLanding', 'ingest', 'transform', 'publish']) assert.equal(count(step, '2023-05-01'), 1, step);
+    const manifest = manifests.find((m) => m.runId === run.runId);
+    assert.equal(manifest?.status, 'succeeded');
+    assert.equal(manifest?.rows.published, 10);
+    if (recordFixtures) await saveHistory('succeeded', run.workflowId, run.runId);
+  });
+
+  it('retries transient failures with backoff and reports the attempt that succeeded', async () => {
+    behaviour.set('2023-05-02', { failClass: 'transient', failTimes: 2 });
+    const { run, outcome } = await runPartition('2023-05-02');
+    assert.equal(outcome.status, 'succeeded');
+    assert.equal(count('ingest', '2023-05-02'), 3);
+    if (outcome.status === 'succeeded') assert.equal(outcome.result.attempts.ingest, 3);
+    if (recordFixtures) await saveHistory('transient-retried', run.workflowId, run.runId);
+  });
+
+  for (const failClass of ['data', 'code'] as const) {
+    it(`never retries a ${failClass} failure and stops the partition there`, async () => {
+      const partition = failClass === 'data' ? '2023-05-03' : '2023-05-04';
+      behaviour.set(partition, { failClass });
+      const { run, outcome } = await runPartition(partition);
+      assert.equal(outcome.status, 'failed');
+      assert.equal(count('ingest', partition), 1, 'exactly one attempt');
+      assert.equal(count('transform', partition), 0, 'later steps never run');
+      if (outcome.status === 'failed') {
+        assert.equal(outcome.failure.failureClass, failClass);
+        assert.equal(outcome.failure.step, 'ingest');
+        assert.match(outcome.message, new RegExp(`failed at ingest \\(${failClass} failure\\): stubbed`));
+      }
+      const manifest = manifests.find((m) => m.runId === run.runId);
+      assert.equal(manifest?.status, 'failed');
+      assert.equal(manifest?.failure?.failureClass, failClass);
+      if (recordFixtures && failClass === 'data') await saveHistory('data-failed', run.workflowId, run.runId);
+    });
+  }
+
+  it('starting a partition that is already running attaches to that run', async () => {
+    let release!: () => void;
+    behaviour.set('2023-05-05', { gate: new Promise<void>((resolve) => (release = resolve)) });
+    const opts = { config: h.config };
+    const first = await startPartitionRun(h.env.client, { pipeline: 'orders', partition: '2023-05-05', runKind: 'scheduled' }, opts);
+    const second = await startPartitionRun(h.env.client, { pipeline: 'orders', partition: '2023-05-05', runKind: 'manual' }, opts);
+    assert.equal(first.attached, false);
+    assert.equal(second.attached, true);
+    assert.equal(second.runId, first.runId);
+    release();
+    assert.equal((await waitForPartitionRun(second)).status, 'succeeded');
+    assert.equal(count('ingest', '2023-05-05'), 1, 'the partition ran once');
+  });
+
+  it('rejects invalid workflow input started outside the client, as a code failure', async () => {
+    const handle = await h.env.client.workflow.start('partitionPipeline', {
+      workflowId: 'orders/not-a-date',
+      taskQueue: h.config.taskQueue,
+      args: [{ pipeline: 'orders', partition: '2023-02-30', runKind: 'manual', readiness: { pollIntervalSeconds: 1, timeoutSeconds: 1 }, steps: { timeoutSeconds: 1, maxAttempts: 1 } }],
+    });
+    await assert.rejects(handle.result(), (err: Error & { cause?: { message: string; type?: string } }) => {
+      assert.match(err.cause?.message ?? '', /invalid partition="2023-02-30": a real date as YYYY-MM-DD/);
+      assert.equal(err.cause?.type, 'CodeFailure');
+      return true;
+    });
+  });
+});

@@ -1,0 +1,37 @@
+/**
+ * Determinism: recorded histories of partitionPipeline (test/fixtures/*.history.json) must replay
+ * against the current workflow code. A change to the workflow's command sequence fails here;
+ * such a change needs `patched()` or a new workflow type, and then freshly recorded fixtures
+ * (`RECORD_REPLAY_FIXTURES=1 node --import tsx --test test/partition-pipeline.workflow.test.ts`).
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { loadConfig } from '../common/config';
+
+const FIXTURES = path.join(__dirname, 'fixtures');
+
+describe('replay of recorded histories', () => {
+  const files = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.history.json'));
+
+  it('has fixtures to replay', () => {
+    assert.ok(files.length >= 3, `expected recorded histories in ${FIXTURES}`);
+  });
+
+  it('replays every recorded history without nondeterminism', async () => {
+    const histories = files.map((file) => ({
+      workflowId: file,
+      history: temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(path.join(FIXTURES, file), 'utf8'))),
+    }));
+    const results = Worker.runReplayHistories({ workflowBundle: { codePath: loadConfig().workflowBundlePath } }, histories);
+    let replayed = 0;
+    for await (const result of results) {
+      assert.equal(result.error, undefined, `${result.workflowId}: ${String(result.error)}`);
+      replayed += 1;
+    }
+    assert.equal(replayed, files.length);
+  });
+});
