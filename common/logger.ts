@@ -10,12 +10,14 @@ export type Logger = PinoLogger;
 
 let rootLogger: PinoLogger | undefined;
 
+/** A Conveyor logger: JSON lines with ISO timestamps, to stdout or the given destination. */
+export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): PinoLogger {
+  const options = { level, base: { service: 'conveyor' }, timestamp: pino.stdTimeFunctions.isoTime };
+  return destination ? pino(options, destination) : pino(options);
+}
+
 export function getLogger(): PinoLogger {
-  rootLogger ??= pino({
-    level: process.env.LOG_LEVEL ?? 'info',
-    base: { service: 'conveyor' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  rootLogger ??= createLogger();
   return rootLogger;
 }
 

@@ -15,8 +15,7 @@ import { findTemporalCli } from '../../scripts/lib/temporal-cli';
 import { Warehouse } from '../../warehouse/warehouse';
 import { createConveyorWorker } from '../../workers/create-worker';
 import { installRuntime } from '../../workers/runtime';
-import { setLogger } from '../../common/logger';
-import pino from 'pino';
+import { createLogger, setLogger } from '../../common/logger';
 
 export async function startTestServer(): Promise<TestWorkflowEnvironment> {
   const cli = findTemporalCli();
@@ -51,9 +50,7 @@ export interface HarnessOptions {
 /** One server per test file; call `stop()` in `after`. */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const logLines: Record<string, unknown>[] = [];
-  setLogger(
-    pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) }),
-  );
+  setLogger(createLogger('info', { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) }));
   installRuntime();
   const env = await startTestServer();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-test-'));

@@ -1,0 +1,115 @@
+/**
+ * Runs `temporal server start-dev` with Conveyor's settings: SQLite persistence under the data dir
+ * (state survives restarts), gRPC on 7233, the Web UI on 8233, Conveyor's search attributes registered.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { CONVEYOR_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
+import type { TemporalCli } from './temporal-cli';
+
+export interface DevServerOptions {
+  cli: TemporalCli;
+  /** SQLite file for persistence; omit for an in-memory server (benchmarks). */
+  dbFile?: string;
+  ip?: string;
+  port: number;
+  uiPort: number;
+  namespace?: string;
+  log?: (line: string) => void;
+}
+
+export interface RunningDevServer {
+  address: string;
+  uiUrl: string;
+  /** Resolves when the server exits. */
+  exited: Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+/** True when a Temporal server answers at `address`. */
+export async function isServerUp(address: string): Promise<boolean> {
+  try {
+    const connection = await Connection.connect({ address, connectTimeout: '1 second' });
+    try {
+      await connection.workflowService.getSystemInfo({});
+      return true;
+    } finally {
+      await connection.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntilUp(address: string, child: ChildProcess | undefined, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`the Temporal server exited with code ${child.exitCode} while starting`);
+    if (await isServerUp(address)) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`the Temporal server did not answer at ${address} within ${timeoutMs / 1000}s`);
+}
+
+export async function startDevServer(options: DevServerOptions): Promise<RunningDevServer> {
+  const ip = options.ip ?? '127.0.0.1';
+  const address = `${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${options.port}`;
+  const uiUrl = `http://localhost:${options.uiPort}`;
+  const log = options.log ?? (() => undefined);
+  if (options.dbFile) fs.mkdirSync(path.dirname(options.dbFile), { recursive: true });
+
+  if (options.cli.kind === 'sdk-download') {
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        ip,
+        port: options.port,
+        uiPort: options.uiPort,
+        dbFilename: options.dbFile,
+        namespace: options.namespace,
+        searchAttributes: CONVEYOR_SEARCH_ATTRIBUTES,
+      },
+    });
+    let resolveExit!: (code: number | null) => void;
+    const exited = new Promise<number | null>((resolve) => (resolveExit = resolve));
+    return { address, uiUrl, exited, stop: async () => { await env.teardown(); resolveExit(0); } };
+  }
+
+  const args = [
+    'server', 'start-dev',
+    '--ip', ip,
+    '--port', String(options.port),
+    '--ui-port', String(options.uiPort),
+    '--namespace', options.namespace ?? 'default',
+    '--log-level', 'warn',
+    ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
+    ...CONVEYOR_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
+  ];
+  const child = spawn(options.cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const forward = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) if (line.trim()) log(line);
+  };
+  child.stdout?.on('data', forward);
+  child.stderr?.on('data', forward);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    await waitUntilUp(address, child, 60_000);
+  } catch (err) {
+    child.kill('SIGTERM');
+    throw err;
+  }
+  return {
+    address,
+    uiUrl,
+    exited,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

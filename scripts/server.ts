@@ -1,0 +1,38 @@
+/**
+ * `npm run server`: find (or build) the Temporal CLI and run the dev server in the foreground,
+ * persisting to `<data dir>/temporal/temporal.db`. Ctrl-C stops it; state survives a restart.
+ */
+import path from 'node:path';
+import { loadConfig } from '../common/config';
+import { exitOnError } from './lib/cli-errors';
+import { isServerUp, startDevServer } from './lib/dev-server';
+import { ensureTemporalCli } from './lib/temporal-cli';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const [host, port] = config.temporalAddress.split(':') as [string, string];
+  if (await isServerUp(config.temporalAddress)) {
+    console.error(`a Temporal server is already running at ${config.temporalAddress} (Web UI ${config.webUiUrl})`);
+    return;
+  }
+  const cli = await ensureTemporalCli({ progress: (line) => console.error(line), allowSdkDownload: true });
+  const uiPort = Number(new URL(config.webUiUrl).port || 8233);
+  const dbFile = path.join(config.dataDir, 'temporal', 'temporal.db');
+  const server = await startDevServer({
+    cli,
+    dbFile,
+    ip: host === 'localhost' ? '127.0.0.1' : host,
+    port: Number(port),
+    uiPort,
+    namespace: config.namespace,
+    log: (line) => console.error(line),
+  });
+  console.error(`Temporal server up at ${server.address}; Web UI ${server.uiUrl}; state in ${dbFile}`);
+  console.error('Press Ctrl-C to stop.');
+  const stop = () => void server.stop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await server.exited;
+}
+
+main().catch(exitOnError('conveyor server'));

@@ -1,0 +1,144 @@
+/**
+ * `npm start`: the whole thing on one machine. Finds or builds the Temporal CLI, starts the server
+ * (unless one is already up), builds the workflow bundle, starts a worker, generates a week of
+ * sample `orders` data, runs each day as a partition workflow, prints the outcome and the Web UI
+ * URL, and keeps serving until Ctrl-C (`--exit` to stop once the week is done).
+ */
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { NativeConnection } from '@temporalio/worker';
+import { connectClient } from '../client/connect';
+import { startPartitionRun, waitForPartitionRun, type PartitionRunOutcome } from '../client/partition-runs';
+import { loadConfig } from '../common/config';
+import { createLogger, getLogger, setLogger } from '../common/logger';
+import { addDays } from '../common/partition-key';
+import { generateOrdersPartition } from '../landing/generate-orders';
+import { ordersPipeline } from '../pipelines/orders';
+import { defaultRegistry, latestAvailablePartition } from '../pipelines/registry';
+import { Warehouse } from '../warehouse/warehouse';
+import { createConveyorWorker } from '../workers/create-worker';
+import { installRuntime } from '../workers/runtime';
+import { exitOnError } from './lib/cli-errors';
+import { isServerUp, startDevServer, type RunningDevServer } from './lib/dev-server';
+import { ensureTemporalCli } from './lib/temporal-cli';
+import { buildWorkflowBundle } from './lib/workflow-bundle';
+import pino from 'pino';
+import fs from 'node:fs';
+
+const say = (line: string) => console.error(line);
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command('npm start --')
+    .option('--days <n>', 'how many days of sample data to run', '7')
+    .option('--rows <n>', 'rows per day', '1000')
+    .option('--exit', 'stop the worker and server once the sample week has run')
+    .exitOverride();
+  program.parse(argv, { from: 'user' });
+  const opts = program.opts<{ days: string; rows: string; exit?: boolean }>();
+  const days = Number(opts.days);
+  const rows = Number(opts.rows);
+  const config = loadConfig();
+
+  // Worker and activity logs go to a file, so this terminal shows the story, not JSON.
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const logFile = path.join(config.dataDir, 'conveyor.log');
+  setLogger(createLogger(config.logLevel, pino.destination({ dest: logFile, sync: false })));
+
+  let server: RunningDevServer | undefined;
+  if (await isServerUp(config.temporalAddress)) {
+    say(`1/5 Temporal server already running at ${config.temporalAddress}`);
+  } else {
+    say('1/5 Starting the Temporal server ...');
+    const cli = await ensureTemporalCli({ progress: say, allowSdkDownload: true });
+    const [host, port] = config.temporalAddress.split(':') as [string, string];
+    server = await startDevServer({
+      cli,
+      dbFile: path.join(config.dataDir, 'temporal', 'temporal.db'),
+      ip: host === 'localhost' ? '127.0.0.1' : host,
+      port: Number(port),
+      uiPort: Number(new URL(config.webUiUrl).port || 8233),
+      namespace: config.namespace,
+      log: (line) => getLogger().info({ component: 'temporal-server' }, line),
+    });
+    say(`    server up at ${server.address}`);
+  }
+
+  say('2/5 Building the workflow bundle ...');
+  await buildWorkflowBundle(config.workflowBundlePath);
+
+  say(`3/5 Starting a worker on task queue ${config.taskQueue} (logs: ${path.relative(process.cwd(), logFile)}) ...`);
+  installRuntime();
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const warehouse = await Warehouse.open(config.warehousePath);
+  const worker = await createConveyorWorker({
+    connection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    deps: { registry: defaultRegistry, landingDir: config.landingDir, warehouse },
+    workflowBundlePath: config.workflowBundlePath,
+  });
+  const workerRunning = worker.run();
+
+  const last = latestAvailablePartition(ordersPipeline, Date.now());
+  const first = addDays(last, -(days - 1));
+  say(`4/5 Generating ${days} day(s) of sample orders, ${first} → ${last}, into ${path.relative(process.cwd(), config.landingDir)}/ ...`);
+  const partitions: string[] = [];
+  for (let p = first; p <= last; p = addDays(p, 1)) partitions.push(p);
+  partitions.forEach((partition, i) => {
+    // Some realism: one day carries duplicate rows, one day's storage is flaky at first (retried).
+    const faults = i === 1 ? (['duplicates'] as const) : i === 3 ? ([{ kind: 'flaky', count: 1 }] as const) : [];
+    generateOrdersPartition({ landingDir: config.landingDir, partition, rows, files: 2, faults: [...faults] });
+  });
+
+  say(`5/5 Running ${partitions.length} partition workflows ...`);
+  const client = await connectClient(config);
+  const outcomes = await Promise.all(
+    partitions.map(async (partition) => {
+      const run = await startPartitionRun(client, { pipeline: 'orders', partition, runKind: 'scheduled' }, { config });
+      return { run, outcome: await waitForPartitionRun(run) };
+    }),
+  );
+  printTable(outcomes.map((o) => o.outcome));
+  const failed = outcomes.filter((o) => o.outcome.status === 'failed').length;
+
+  say('');
+  say(`Web UI:   ${config.webUiUrl}/namespaces/${config.namespace}/workflows?query=${encodeURIComponent(`Pipeline="orders"`)}`);
+  say(`One run:  ${outcomes[0]!.run.webUiUrl}`);
+  say(`Warehouse: ${config.warehousePath} (tables showroom.orders, quality.rejects, meta.partition_runs)`);
+
+  const shutdown = async () => {
+    worker.shutdown();
+    await workerRunning;
+    warehouse.close();
+    await connection.close();
+    await client.connection.close();
+    await server?.stop();
+  };
+  if (opts.exit) {
+    await shutdown();
+    process.exit(failed === 0 ? 0 : 1);
+  }
+  say('');
+  say('Worker and server keep running so you can explore the Web UI; try `npm run partition -- orders ' + last + '` in another terminal. Ctrl-C to stop.');
+  await workerRunning; // the runtime stops the worker on SIGINT/SIGTERM
+  warehouse.close();
+  await server?.stop();
+}
+
+function printTable(outcomes: PartitionRunOutcome[]): void {
+  const rows = outcomes.map((o) =>
+    o.status === 'succeeded'
+      ? [o.result.partition, 'succeeded', o.result.rows.in, o.result.rows.published, o.result.rows.rejected, o.result.rows.duplicate, Math.max(...Object.values(o.result.attempts))]
+      : [o.workflowId.split('/')[1]!, `FAILED (${o.failure.failureClass} at ${o.failure.step})`, '', '', o.failure.rejectedRows ?? '', '', o.failure.attempt ?? ''],
+  );
+  const header = ['partition', 'status', 'rows in', 'published', 'rejected', 'duplicates', 'max attempts'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells: (string | number)[]) => cells.map((c, i) => String(c).padEnd(widths[i]!)).join('  ');
+  console.log(line(header));
+  for (const r of rows) console.log(line(r));
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+  exitOnError('conveyor start')(err);
+});

@@ -1,0 +1,64 @@
+/**
+ * The CLIs' answer to bad input: one line naming the value and what is allowed, exit code 2,
+ * nothing started (no server is even running here) and nothing written.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+
+const ROOT = path.resolve(__dirname, '..');
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-cli-'));
+
+function cli(script: string, args: string[]) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', script), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    // An address where nothing listens: bad input must be refused before any connection.
+    env: { ...process.env, CONVEYOR_DATA_DIR: dataDir, TEMPORAL_ADDRESS: '127.0.0.1:1' },
+  });
+  return { code: result.status, stderr: result.stderr.trim(), stdout: result.stdout.trim() };
+}
+
+describe('npm run partition: bad input', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['unknown pipeline', ['ordres', '2024-01-01'], /^conveyor partition: unknown pipeline 'ordres' \(known: orders\)$/],
+    ['invalid date', ['orders', '2024-02-30'], /^conveyor partition: partition '2024-02-30' is not a valid date \(expected YYYY-MM-DD/],
+    ['not a date', ['orders', 'yesterday'], /^conveyor partition: partition 'yesterday' is not a valid date/],
+    ['future partition', ['orders', '2999-01-01'], /^conveyor partition: partition 2999-01-01 of orders is not available yet \(latest available: \d{4}-\d{2}-\d{2}/],
+    ['no landing files', ['orders', '2020-01-01'], /^conveyor partition: no landing files for orders\/2020-01-01: nothing matches/],
+  ];
+  for (const [name, args, expected] of cases) {
+    it(`refuses ${name} in one line with exit code 2`, () => {
+      const result = cli('partition.ts', args);
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stderr.split('\n').length, 1, `one line, got: ${result.stderr}`);
+      assert.match(result.stderr, expected);
+    });
+  }
+  it('writes nothing for refused input', () => {
+    assert.equal(fs.existsSync(path.join(dataDir, 'warehouse.duckdb')), false);
+  });
+  it('says how to start a server when none is reachable', () => {
+    fs.mkdirSync(path.join(dataDir, 'landing/orders/date=2020-01-01'), { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 'landing/orders/date=2020-01-01/part-0000.csv'), 'order_id\n');
+    const result = cli('partition.ts', ['orders', '2020-01-01']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /cannot reach the Temporal server at 127\.0\.0\.1:1 .*npm run server/);
+  });
+});
+
+describe('npm run generate: bad input', () => {
+  it('refuses a reversed range', () => {
+    const result = cli('generate-data.ts', ['--from', '2024-01-05', '--to', '2024-01-01']);
+    assert.equal(result.code, 2);
+    assert.equal(result.stderr, 'conveyor generate: --from 2024-01-05 is after --to 2024-01-01');
+  });
+  it('refuses an unknown fault', () => {
+    const result = cli('generate-data.ts', ['--from', '2024-01-01', '--to', '2024-01-01', '--fault', '2024-01-01=boom']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /invalid --fault "2024-01-01=boom": expected DATE=KIND with KIND one of malformed/);
+  });
+});

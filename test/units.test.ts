@@ -1,0 +1,86 @@
+/** Unit tests for the pure pieces: partition keys, failure classification, config, availability, generator. */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { classOfError } from '../activities/classify-error';
+import { loadConfig } from '../common/config';
+import { classifiedFailure, NON_RETRYABLE_FAILURE_TYPES, workStepRetryPolicy } from '../common/failure-classes';
+import { addDays, countPartitions, isPartitionKey } from '../common/partition-key';
+import { generateOrdersPartition } from '../landing/generate-orders';
+import { ordersPipeline } from '../pipelines/orders';
+import { assertPartitionAvailable, defaultRegistry } from '../pipelines/registry';
+
+describe('partition keys', () => {
+  it('accepts real dates only', () => {
+    assert.ok(isPartitionKey('2024-02-29'));
+    for (const bad of ['2023-02-29', '2024-13-01', '2024-1-01', 'yesterday', '2024-01-01T00:00']) assert.ok(!isPartitionKey(bad), bad);
+  });
+  it('does calendar arithmetic across months and leap years', () => {
+    assert.equal(addDays('2024-02-28', 1), '2024-02-29');
+    assert.equal(addDays('2024-03-01', -1), '2024-02-29');
+    assert.equal(countPartitions('2016-01-01', '2025-12-31'), 3653);
+    assert.equal(countPartitions('2024-01-02', '2024-01-01'), 0);
+  });
+});
+
+describe('failure classification', () => {
+  it('classifies DuckDB and Node errors', () => {
+    assert.equal(classOfError(new Error('Parser Error: syntax error at or near "SELEC"')), 'code');
+    assert.equal(classOfError(new Error('Binder Error: Referenced column "x" not found')), 'code');
+    assert.equal(classOfError(new Error('Catalog Error: Table with name t does not exist')), 'code');
+    assert.equal(classOfError(new Error("Conversion Error: Could not convert string 'x' to INT32")), 'data');
+    assert.equal(classOfError(new Error('IO Error: Could not set lock on file')), 'transient');
+    assert.equal(classOfError(new Error('TransactionContext Error: Catalog write-write conflict')), 'transient');
+    assert.equal(classOfError(Object.assign(new Error('busy'), { code: 'EBUSY' })), 'transient');
+    assert.equal(classOfError(Object.assign(new Error('gone'), { code: 'ENOENT' })), 'dependency');
+    assert.equal(classOfError(new TypeError('x is undefined')), 'code', 'unknown errors are bugs, not retried');
+  });
+  it('marks data and code failures non-retryable, in the failure and in the policy', () => {
+    for (const cls of ['data', 'code'] as const) {
+      const failure = classifiedFailure(cls, { step: 'transform', message: 'm' });
+      assert.ok(failure instanceof ApplicationFailure);
+      assert.equal(failure.nonRetryable, true);
+      assert.ok(workStepRetryPolicy(5).nonRetryableErrorTypes?.includes(failure.type!));
+    }
+    assert.equal(classifiedFailure('transient', { step: 'ingest', message: 'm' }).nonRetryable, false);
+    assert.deepEqual(NON_RETRYABLE_FAILURE_TYPES, ['DataFailure', 'CodeFailure']);
+  });
+  it('asks for a later retry on dependency failures', () => {
+    const failure = classifiedFailure('dependency', { step: 'awaitLanding', message: 'm', retryAfterSeconds: 60 });
+    assert.equal(failure.nextRetryDelay, '60 seconds');
+  });
+});
+
+describe('config and availability', () => {
+  it('rejects a bad environment value in one line naming it', () => {
+    assert.throws(() => loadConfig({ TEMPORAL_ADDRESS: 'nope' }), /^ConfigError: invalid TEMPORAL_ADDRESS="nope": expected host:port/);
+    assert.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /invalid LOG_LEVEL="loud"/);
+  });
+  it('refuses unknown pipelines, bad dates, and partitions that cannot have landed yet', () => {
+    const now = Date.parse('2026-11-24T12:00:00Z');
+    assert.throws(() => defaultRegistry.get('ordrs'), /unknown pipeline 'ordrs' \(known: orders\)/);
+    assert.throws(() => assertPartitionAvailable(ordersPipeline, '2024-02-30', now), /not a valid date/);
+    assert.throws(() => assertPartitionAvailable(ordersPipeline, '2026-11-24', now), /not available yet \(latest available: 2026-11-23/);
+    assert.throws(() => assertPartitionAvailable(ordersPipeline, '2014-12-31', now), /before orders's first partition 2015-01-01/);
+    assert.doesNotThrow(() => assertPartitionAvailable(ordersPipeline, '2026-11-23', now));
+  });
+});
+
+describe('sample data generator', () => {
+  it('is deterministic per date, writes the marker last, and injects faults', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-gen-'));
+    const a = generateOrdersPartition({ landingDir: dir, partition: '2024-01-01', rows: 200, files: 2 });
+    const first = fs.readFileSync(path.join(a.dir, 'part-0000.csv'), 'utf8');
+    generateOrdersPartition({ landingDir: dir, partition: '2024-01-01', rows: 200, files: 2 });
+    assert.equal(fs.readFileSync(path.join(a.dir, 'part-0000.csv'), 'utf8'), first);
+    assert.deepEqual(fs.readdirSync(a.dir).sort(), ['_SUCCESS', 'part-0000.csv', 'part-0001.csv']);
+
+    const bad = generateOrdersPartition({ landingDir: dir, partition: '2024-01-02', rows: 1000, files: 1, faults: ['malformed', 'no-marker', { kind: 'flaky', count: 3 }] });
+    assert.ok(bad.malformedRows > 0);
+    assert.deepEqual(fs.readdirSync(bad.dir).sort(), ['_FAULT_FLAKY_READS', 'part-0000.csv']);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
