@@ -5,6 +5,7 @@
 import { makeAwaitLanding } from './await-landing';
 import type { ActivityDeps } from './deps';
 import { makeIngest } from './ingest';
+import { makePlanBackfillChunk } from './plan-backfill';
 import { makePublish } from './publish';
 import { makeRecordRun } from './record-run';
 import { makeTransform } from './transform';
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     transform: makeTransform(deps),
     publish: makePublish(deps),
     recordRun: makeRecordRun(deps),
+    planBackfillChunk: makePlanBackfillChunk(deps),
   };
 }
 

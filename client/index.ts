@@ -1,4 +1,5 @@
 /** Conveyor's typed client API for services. */
 export { connectClient } from './connect';
 export * from './partition-runs';
+export * from './backfills';
 export { InputError } from '../pipelines/registry';

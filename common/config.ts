@@ -19,6 +19,14 @@ const envSchema = z.object({
   CONVEYOR_TASK_QUEUE: z.string().min(1).default('conveyor-daily'),
   CONVEYOR_BACKFILL_TASK_QUEUE: z.string().min(1).default('conveyor-backfill'),
   CONVEYOR_WORKFLOW_BUNDLE: z.string().min(1).default(path.join(PROJECT_ROOT, '.build', 'workflow-bundle.js')),
+  /** Which task queues this worker process serves: daily, backfill, or both (comma-separated). */
+  CONVEYOR_WORKER_QUEUES: z
+    .string()
+    .regex(/^(daily|backfill)(,(daily|backfill))*$/, 'expected daily, backfill or daily,backfill')
+    .default('daily,backfill'),
+  /** Activity slots of each pool: the backfill pool is smaller so backfills cannot starve daily runs. */
+  CONVEYOR_DAILY_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(16),
+  CONVEYOR_BACKFILL_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(8),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -32,6 +40,9 @@ export interface ConveyorConfig {
   taskQueue: string;
   backfillTaskQueue: string;
   workflowBundlePath: string;
+  workerQueues: ('daily' | 'backfill')[];
+  dailyActivitySlots: number;
+  backfillActivitySlots: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
@@ -59,6 +70,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
     taskQueue: e.CONVEYOR_TASK_QUEUE,
     backfillTaskQueue: e.CONVEYOR_BACKFILL_TASK_QUEUE,
     workflowBundlePath: path.resolve(e.CONVEYOR_WORKFLOW_BUNDLE),
+    workerQueues: [...new Set(e.CONVEYOR_WORKER_QUEUES.split(',') as ('daily' | 'backfill')[])],
+    dailyActivitySlots: e.CONVEYOR_DAILY_ACTIVITY_SLOTS,
+    backfillActivitySlots: e.CONVEYOR_BACKFILL_ACTIVITY_SLOTS,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -16,7 +16,7 @@ import { generateOrdersPartition } from '../landing/generate-orders';
 import { ordersPipeline } from '../pipelines/orders';
 import { defaultRegistry, latestAvailablePartition } from '../pipelines/registry';
 import { Warehouse } from '../warehouse/warehouse';
-import { createConveyorWorker } from '../workers/create-worker';
+import { createConveyorWorkers } from '../workers/create-worker';
 import { installRuntime } from '../workers/runtime';
 import { exitOnError } from './lib/cli-errors';
 import { isServerUp, startDevServer, type RunningDevServer } from './lib/dev-server';
@@ -66,18 +66,15 @@ async function main(argv: string[]): Promise<void> {
   say('2/5 Building the workflow bundle ...');
   await buildWorkflowBundle(config.workflowBundlePath);
 
-  say(`3/5 Starting a worker on task queue ${config.taskQueue} (logs: ${path.relative(process.cwd(), logFile)}) ...`);
+  say(`3/5 Starting a worker on task queues ${config.taskQueue} and ${config.backfillTaskQueue} (logs: ${path.relative(process.cwd(), logFile)}) ...`);
   installRuntime();
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const warehouse = await Warehouse.open(config.warehousePath);
-  const worker = await createConveyorWorker({
-    connection,
-    namespace: config.namespace,
-    taskQueue: config.taskQueue,
-    deps: { registry: defaultRegistry, landingDir: config.landingDir, warehouse },
-    workflowBundlePath: config.workflowBundlePath,
-  });
-  const workerRunning = worker.run();
+  const workers = await createConveyorWorkers(
+    { connection, namespace: config.namespace, deps: { registry: defaultRegistry, landingDir: config.landingDir, warehouse }, workflowBundlePath: config.workflowBundlePath },
+    config,
+  );
+  const workerRunning = Promise.all(workers.map((w) => w.run()));
 
   const last = latestAvailablePartition(ordersPipeline, Date.now());
   const first = addDays(last, -(days - 1));
@@ -107,7 +104,7 @@ async function main(argv: string[]): Promise<void> {
   say(`Warehouse: ${config.warehousePath} (tables showroom.orders, quality.rejects, meta.partition_runs)`);
 
   const shutdown = async () => {
-    worker.shutdown();
+    for (const w of workers) w.shutdown();
     await workerRunning;
     warehouse.close();
     await connection.close();

@@ -46,9 +46,20 @@ function pipelineDdl(pipeline: PipelineDefinition): string[] {
 }
 
 const prepared = new WeakMap<Warehouse, Set<string>>();
+const inProgress = new WeakMap<Warehouse, Promise<void>>();
 
-/** Create every schema and table the pipelines need (idempotent; remembered per warehouse and pipeline). */
-export async function ensureWarehouseSchema(warehouse: Warehouse, pipelines: PipelineDefinition[]): Promise<void> {
+/**
+ * Create every schema and table the pipelines need (idempotent; remembered per warehouse and pipeline).
+ * Calls are serialized per warehouse: concurrent DDL on one DuckDB catalog conflicts.
+ */
+export function ensureWarehouseSchema(warehouse: Warehouse, pipelines: PipelineDefinition[]): Promise<void> {
+  const previous = inProgress.get(warehouse) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(() => createMissing(warehouse, pipelines));
+  inProgress.set(warehouse, next);
+  return next;
+}
+
+async function createMissing(warehouse: Warehouse, pipelines: PipelineDefinition[]): Promise<void> {
   const done = prepared.get(warehouse) ?? new Set<string>();
   prepared.set(warehouse, done);
   const pending = pipelines.filter((p) => !done.has(p.name));

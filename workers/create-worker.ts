@@ -7,6 +7,7 @@ import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities/deps';
+import type { ConveyorConfig } from '../common/config';
 import { ensureWarehouseSchema } from '../warehouse/schema';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../workflows/index.ts');
@@ -23,6 +24,21 @@ export interface ConveyorWorkerOptions {
   maxConcurrentWorkflowTaskExecutions?: number;
   /** For tests: replace activities with stubs. */
   activities?: object;
+}
+
+/**
+ * The worker pools of one process: the daily queue and/or the backfill queue, each a separate
+ * Worker with its own slots, sharing the connection and the warehouse.
+ */
+export async function createConveyorWorkers(
+  base: Omit<ConveyorWorkerOptions, 'taskQueue' | 'maxConcurrentActivityTaskExecutions'>,
+  config: Pick<ConveyorConfig, 'workerQueues' | 'taskQueue' | 'backfillTaskQueue' | 'dailyActivitySlots' | 'backfillActivitySlots'>,
+): Promise<Worker[]> {
+  const pools = {
+    daily: { taskQueue: config.taskQueue, maxConcurrentActivityTaskExecutions: config.dailyActivitySlots },
+    backfill: { taskQueue: config.backfillTaskQueue, maxConcurrentActivityTaskExecutions: config.backfillActivitySlots },
+  };
+  return Promise.all(config.workerQueues.map((queue) => createConveyorWorker({ ...base, ...pools[queue] })));
 }
 
 export class MissingWorkflowBundle extends Error {

@@ -1,6 +1,7 @@
 /**
- * `npm run worker`: the Conveyor worker process. Serves the daily task queue and, unless
- * CONVEYOR_WORKER_QUEUES says otherwise, the backfill queue with its own smaller pool.
+ * `npm run worker`: the Conveyor worker process. Serves the daily task queue and the backfill
+ * queue, each with its own pool of slots (CONVEYOR_WORKER_QUEUES picks one or both). The DuckDB
+ * warehouse has one writer, so with the embedded warehouse both queues run in this one process.
  * Shuts down gracefully on SIGINT/SIGTERM: running activities finish, then the warehouse closes.
  */
 import { NativeConnection } from '@temporalio/worker';
@@ -8,7 +9,7 @@ import { ConfigError, loadConfig } from '../common/config';
 import { getLogger } from '../common/logger';
 import { defaultRegistry } from '../pipelines/registry';
 import { Warehouse } from '../warehouse/warehouse';
-import { createConveyorWorker, MissingWorkflowBundle } from './create-worker';
+import { createConveyorWorkers, MissingWorkflowBundle } from './create-worker';
 import { installRuntime } from './runtime';
 
 async function main(): Promise<void> {
@@ -18,19 +19,22 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const warehouse = await Warehouse.open(config.warehousePath);
   const deps = { registry: defaultRegistry, landingDir: config.landingDir, warehouse };
-  const worker = await createConveyorWorker({
-    connection,
-    namespace: config.namespace,
-    taskQueue: config.taskQueue,
-    deps,
-    workflowBundlePath: config.workflowBundlePath,
-  });
+  const workers = await createConveyorWorkers(
+    { connection, namespace: config.namespace, deps, workflowBundlePath: config.workflowBundlePath },
+    config,
+  );
   log.info(
-    { taskQueue: config.taskQueue, temporal: config.temporalAddress, warehouse: config.warehousePath, pipelines: defaultRegistry.names() },
+    {
+      taskQueues: workers.map((w) => w.options.taskQueue),
+      slots: { daily: config.dailyActivitySlots, backfill: config.backfillActivitySlots },
+      temporal: config.temporalAddress,
+      warehouse: config.warehousePath,
+      pipelines: defaultRegistry.names(),
+    },
     'worker started',
   );
   try {
-    await worker.run();
+    await Promise.all(workers.map((w) => w.run()));
   } finally {
     warehouse.close();
     await connection.close();

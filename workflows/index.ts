@@ -1,2 +1,4 @@
 /** Every workflow type the Conveyor worker registers. */
 export { partitionPipeline } from './partition-pipeline';
+export { backfillPipeline } from './backfill';
+export { backfillPlan } from './backfill-plan';

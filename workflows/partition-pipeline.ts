@@ -10,9 +10,11 @@ import {
   ApplicationFailure,
   CancellationScope,
   TimeoutFailure,
+  getExternalWorkflowHandle,
   isCancellation,
   log,
   proxyActivities,
+  setHandler,
   setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
@@ -37,6 +39,7 @@ import type {
 } from '../common/run-types';
 import { BACKFILL_ID_SA, PARTITION_SA, PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
 import { describeInputError, partitionRunInputSchema, type PartitionRunInput } from './partition-input';
+import { addCompletionListenerSignal, partitionFinishedSignal, type PartitionFinishedReport } from './partition-signals';
 
 export async function partitionPipeline(rawInput: PartitionRunInput): Promise<PartitionRunResult> {
   const parsed = partitionRunInputSchema.safeParse(rawInput);
@@ -48,6 +51,40 @@ export async function partitionPipeline(rawInput: PartitionRunInput): Promise<Pa
     });
   }
   const input = parsed.data;
+  const listeners = new Set<string>(input.reportTo ? [input.reportTo] : []);
+  setHandler(addCompletionListenerSignal, (workflowId) => void listeners.add(workflowId));
+  try {
+    const result = await runPartition(input);
+    await report(listeners, { partition: input.partition, workflowId: result.workflowId, runId: result.runId, status: 'succeeded', rowsPublished: result.rows.published });
+    return result;
+  } catch (err) {
+    const info = workflowInfo();
+    const failure = err instanceof ApplicationFailure ? (err.details?.[0] as PartitionFailure | undefined) : undefined;
+    await CancellationScope.nonCancellable(() =>
+      report(listeners, {
+        partition: input.partition,
+        workflowId: info.workflowId,
+        runId: info.runId,
+        status: isCancellation(err) ? 'cancelled' : 'failed',
+        failure: failure && { failureClass: failure.failureClass, step: failure.step, reason: failure.reason },
+      }),
+    );
+    throw err;
+  }
+}
+
+/** Tell every listener the outcome. A listener that is gone (e.g. a cancelled backfill) is skipped. */
+async function report(listeners: Set<string>, outcome: PartitionFinishedReport): Promise<void> {
+  for (const workflowId of listeners) {
+    try {
+      await getExternalWorkflowHandle(workflowId).signal(partitionFinishedSignal, outcome);
+    } catch (err) {
+      log.warn('could not report partition outcome', { listener: workflowId, error: String(err) });
+    }
+  }
+}
+
+async function runPartition(input: PartitionRunInput): Promise<PartitionRunResult> {
   const info = workflowInfo();
   ensureSearchAttributes(input);
 

@@ -13,7 +13,7 @@ import { CONVEYOR_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { defaultRegistry, type PipelineRegistry } from '../../pipelines/registry';
 import { findTemporalCli } from '../../scripts/lib/temporal-cli';
 import { Warehouse } from '../../warehouse/warehouse';
-import { createConveyorWorker } from '../../workers/create-worker';
+import { createConveyorWorkers } from '../../workers/create-worker';
 import { installRuntime } from '../../workers/runtime';
 import { createLogger, setLogger } from '../../common/logger';
 
@@ -35,7 +35,7 @@ export interface Harness {
   config: ConveyorConfig;
   warehouse: Warehouse;
   registry: PipelineRegistry;
-  worker: Worker;
+  workers: Worker[];
   /** Captured log lines (JSON objects) from activities and the worker. */
   logLines: Record<string, unknown>[];
   stop(): Promise<void>;
@@ -44,7 +44,7 @@ export interface Harness {
 export interface HarnessOptions {
   registry?: PipelineRegistry;
   activities?: object;
-  maxConcurrentActivityTaskExecutions?: number;
+  backfillActivitySlots?: number;
 }
 
 /** One server per test file; call `stop()` in `after`. */
@@ -57,29 +57,32 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const config = loadConfig({
     ...process.env,
     CONVEYOR_DATA_DIR: dataDir,
-    CONVEYOR_TASK_QUEUE: `test-${randomUUID()}`,
+    CONVEYOR_TASK_QUEUE: `test-daily-${randomUUID()}`,
+    CONVEYOR_BACKFILL_TASK_QUEUE: `test-backfill-${randomUUID()}`,
+    CONVEYOR_BACKFILL_ACTIVITY_SLOTS: String(options.backfillActivitySlots ?? 8),
   });
   const registry = options.registry ?? defaultRegistry;
   const warehouse = await Warehouse.open(config.warehousePath);
-  const worker = await createConveyorWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue: config.taskQueue,
-    deps: { registry, landingDir: config.landingDir, warehouse },
-    workflowBundlePath: config.workflowBundlePath,
-    activities: options.activities,
-    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
-  });
-  const running = worker.run();
+  const workers = await createConveyorWorkers(
+    {
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      deps: { registry, landingDir: config.landingDir, warehouse },
+      workflowBundlePath: config.workflowBundlePath,
+      activities: options.activities,
+    },
+    config,
+  );
+  const running = Promise.all(workers.map((w) => w.run()));
   return {
     env,
     config,
     warehouse,
     registry,
-    worker,
+    workers,
     logLines,
     async stop() {
-      worker.shutdown();
+      for (const w of workers) w.shutdown();
       await running;
       warehouse.close();
       await env.teardown();

@@ -1,0 +1,43 @@
+# Conveyor worker image: `docker compose build conveyor-worker` (see docker-compose.yml), or
+#   docker build -t conveyor-worker .
+#
+# The worker runs the TypeScript sources through tsx (a runtime dependency), so there is no compile
+# step; the workflow bundle (webpack) is built here once, so the container starts without bundling.
+FROM node:20-bookworm-slim
+
+WORKDIR /app
+
+# Dependencies first, so a source change does not reinstall them. Everything the worker needs at run
+# time is in "dependencies" (tsx, @temporalio/*, @duckdb/node-api, zod, pino, commander);
+# typescript and @types/node are only for `npm run typecheck`.
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && npm cache clean --force
+
+COPY tsconfig.json ./
+COPY common ./common
+COPY pipelines ./pipelines
+COPY warehouse ./warehouse
+COPY landing ./landing
+COPY activities ./activities
+COPY workflows ./workflows
+COPY workers ./workers
+COPY client ./client
+COPY scripts ./scripts
+
+# Prebuild the workflow bundle into /app/.build/workflow-bundle.js (the default
+# CONVEYOR_WORKFLOW_BUNDLE), where workers/main.ts loads it from.
+RUN npx tsx scripts/build-workflow-bundle.ts \
+ && test -s .build/workflow-bundle.js
+
+# Conveyor's state (landing/, warehouse.duckdb) lives in /data: mount a volume there. The directory is
+# created owned by `node` so that a new named volume mounted on it starts out owned by `node` too.
+RUN mkdir -p /data && chown node:node /data
+
+ENV NODE_ENV=production \
+    CONVEYOR_DATA_DIR=/data
+
+# The sources and the bundle stay root-owned and read-only for the worker; it writes only to /data.
+USER node
+
+CMD ["npx", "tsx", "workers/main.ts"]

@@ -1,0 +1,208 @@
+/**
+ * Typed client API for backfills: start (or attach to) one, plan it (dry run), watch it, and
+ * pause / resume / resize / cancel it. Bad input throws a one-line {@link InputError}; nothing starts.
+ */
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { z } from 'zod';
+import type { ConveyorConfig } from '../common/config';
+import { countPartitions, isPartitionKey } from '../common/partition-key';
+import { BACKFILL_ID_SA, PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
+import { defaultRegistry, InputError, latestAvailablePartition, type PipelineRegistry } from '../pipelines/registry';
+import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setConcurrencyUpdate } from '../workflows/backfill-api';
+import {
+  BACKFILL_ORDERS,
+  MAX_BACKFILL_CONCURRENCY,
+  REPROCESS_MODES,
+  type BackfillInput,
+  type BackfillProgress,
+} from '../workflows/backfill-input';
+import type { backfillPipeline } from '../workflows/backfill';
+import type { BackfillPlan, backfillPlan } from '../workflows/backfill-plan';
+
+const concurrency = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_BACKFILL_CONCURRENCY);
+
+export const backfillRequestSchema = z.object({
+  pipeline: z.string().min(1),
+  from: z.string().refine(isPartitionKey, 'expected a real date as YYYY-MM-DD'),
+  to: z.string().refine(isPartitionKey, 'expected a real date as YYYY-MM-DD'),
+  maxConcurrency: concurrency.default(4),
+  reprocess: z.enum(REPROCESS_MODES).default('missing'),
+  order: z.enum(BACKFILL_ORDERS).default('oldest-first'),
+  stopAfterFailures: z.coerce.number().int().positive().optional(),
+  /** Readiness for historical partitions: fail fast (dependency) rather than wait hours per partition. */
+  readinessTimeoutSeconds: z.number().int().positive().default(120),
+  partitionsPerRun: z.number().int().min(10).max(1000).optional(),
+});
+export type BackfillRequest = z.input<typeof backfillRequestSchema>;
+
+export interface BackfillClientOptions {
+  config: Pick<ConveyorConfig, 'backfillTaskQueue' | 'webUiUrl' | 'namespace'>;
+  registry?: PipelineRegistry;
+  now?: () => number;
+}
+
+export interface BackfillRun {
+  backfillId: string;
+  attached: boolean;
+  webUiUrl: string;
+  handle: WorkflowHandle<typeof backfillPipeline>;
+}
+
+/** Progress with rate and ETA, computed on the caller's clock (workflow code has none). */
+export interface BackfillStatus extends BackfillProgress {
+  elapsedSeconds: number;
+  partitionsPerSecond: number;
+  etaSeconds: number | null;
+}
+
+const FIELD_NAMES: Record<string, string> = { maxConcurrency: 'concurrency' };
+
+/** Validate a backfill request (pipeline, dates, range, concurrency) without touching the server. */
+export function preflightBackfill(request: BackfillRequest, options: BackfillClientOptions) {
+  const parsed = backfillRequestSchema.safeParse(request);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = String(issue.path[0]);
+    const value = (request as Record<string, unknown>)[field];
+    const allowed = field === 'maxConcurrency' ? `a whole number from 1 to ${MAX_BACKFILL_CONCURRENCY}` : issue.message;
+    throw new InputError(`invalid ${FIELD_NAMES[field] ?? field} ${JSON.stringify(value)}: ${allowed}`);
+  }
+  const req = parsed.data;
+  const pipeline = (options.registry ?? defaultRegistry).get(req.pipeline);
+  if (req.from > req.to) throw new InputError(`from ${req.from} is after to ${req.to}`);
+  if (req.from < pipeline.firstPartition) {
+    throw new InputError(`from ${req.from} is before ${pipeline.name}'s first partition ${pipeline.firstPartition}`);
+  }
+  const latest = latestAvailablePartition(pipeline, (options.now ?? Date.now)());
+  if (req.to > latest) {
+    throw new InputError(`to ${req.to} is in the future for ${pipeline.name} (latest available partition: ${latest})`);
+  }
+  const backfillId = backfillIdOf(req);
+  const input: BackfillInput = {
+    backfillId,
+    pipeline: pipeline.name,
+    from: req.from,
+    to: req.to,
+    maxConcurrency: req.maxConcurrency,
+    reprocess: req.reprocess,
+    order: req.order,
+    stopAfterFailures: req.stopAfterFailures,
+    childTaskQueue: options.config.backfillTaskQueue,
+    partitionSettings: {
+      readiness: {
+        pollIntervalSeconds: Math.min(pipeline.readiness.pollIntervalSeconds, 15),
+        timeoutSeconds: req.readinessTimeoutSeconds,
+      },
+      steps: pipeline.steps,
+    },
+    partitionsPerRun: req.partitionsPerRun,
+  };
+  return { input, partitions: countPartitions(req.from, req.to) };
+}
+
+/** Derived from the arguments that define the work, so starting the same backfill twice attaches. */
+export function backfillIdOf(req: { pipeline: string; from: string; to: string; reprocess: string; order: string }): string {
+  return `backfill/${req.pipeline}/${req.from}..${req.to}/${req.reprocess}/${req.order}`;
+}
+
+export async function startBackfill(client: Client, request: BackfillRequest, options: BackfillClientOptions): Promise<BackfillRun> {
+  const { input } = preflightBackfill(request, options);
+  const existing = await describeOrUndefined(client, input.backfillId);
+  const handle = await client.workflow.start<typeof backfillPipeline>('backfillPipeline', {
+    workflowId: input.backfillId,
+    taskQueue: options.config.backfillTaskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    typedSearchAttributes: [
+      { key: PIPELINE_SA, value: input.pipeline },
+      { key: RUN_KIND_SA, value: 'backfill' },
+      { key: BACKFILL_ID_SA, value: input.backfillId },
+    ],
+    staticSummary: `backfill ${input.pipeline} ${input.from}..${input.to} (${input.reprocess})`,
+    staticDetails: `Backfill of **${input.pipeline}** from ${input.from} to ${input.to}, reprocess \`${input.reprocess}\`, ${input.order}, concurrency ${input.maxConcurrency}. Children have \`BackfillId = "${input.backfillId}"\`.`,
+  });
+  return {
+    backfillId: input.backfillId,
+    attached: existing?.status.name === 'RUNNING',
+    webUiUrl: `${options.config.webUiUrl}/namespaces/${encodeURIComponent(options.config.namespace)}/workflows/${encodeURIComponent(input.backfillId)}`,
+    handle,
+  };
+}
+
+/** Dry run: the partitions the backfill would run, with reasons, from the same durable records. */
+export async function planBackfill(client: Client, request: BackfillRequest, options: BackfillClientOptions): Promise<BackfillPlan> {
+  const { input } = preflightBackfill(request, options);
+  return client.workflow.execute<typeof backfillPlan>('backfillPlan', {
+    workflowId: `${input.backfillId}/plan`,
+    taskQueue: options.config.backfillTaskQueue,
+    args: [{ pipeline: input.pipeline, from: input.from, to: input.to, reprocess: input.reprocess ?? 'missing', order: input.order ?? 'oldest-first' }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+  });
+}
+
+async function describeOrUndefined(client: Client, workflowId: string) {
+  try {
+    return await client.workflow.getHandle(workflowId).describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/** A handle to an existing backfill; an unknown ID is a one-line InputError. */
+export async function getBackfill(client: Client, backfillId: string): Promise<WorkflowHandle<typeof backfillPipeline>> {
+  const description = await describeOrUndefined(client, backfillId);
+  if (!description || description.type !== 'backfillPipeline') {
+    throw new InputError(`unknown backfill id '${backfillId}' (backfill ids look like backfill/orders/2024-01-01..2024-01-31/missing/oldest-first)`);
+  }
+  return client.workflow.getHandle<typeof backfillPipeline>(backfillId);
+}
+
+export function withRate(progress: BackfillProgress, nowMs: number): BackfillStatus {
+  const elapsedSeconds = Math.max(0.001, (nowMs - Date.parse(progress.startedAt)) / 1000);
+  const partitionsPerSecond = progress.finished / elapsedSeconds;
+  const remaining = progress.pending + progress.running;
+  return {
+    ...progress,
+    elapsedSeconds,
+    partitionsPerSecond,
+    etaSeconds: remaining === 0 ? 0 : partitionsPerSecond > 0 ? remaining / partitionsPerSecond : null,
+  };
+}
+
+/** Progress of a running or finished backfill (a finished one answers with its result). */
+export async function getBackfillStatus(client: Client, backfillId: string, now: () => number = Date.now): Promise<BackfillStatus> {
+  const handle = await getBackfill(client, backfillId);
+  const description = await handle.describe();
+  const progress = description.status.name === 'RUNNING' ? await handle.query(progressQuery) : await handle.result();
+  return withRate(progress, description.closeTime?.getTime() ?? now());
+}
+
+export async function pauseBackfill(client: Client, backfillId: string): Promise<void> {
+  await (await getRunningBackfill(client, backfillId)).signal(pauseSignal);
+}
+export async function resumeBackfill(client: Client, backfillId: string): Promise<void> {
+  await (await getRunningBackfill(client, backfillId)).signal(resumeSignal);
+}
+export async function cancelBackfill(client: Client, backfillId: string, options: { cancelRunning: boolean }): Promise<void> {
+  await (await getRunningBackfill(client, backfillId)).signal(cancelSignal, options);
+}
+/** Change the concurrency bound at once (validated by the workflow: 1..200). */
+export async function resizeBackfill(client: Client, backfillId: string, n: number): Promise<number> {
+  const parsed = concurrency.safeParse(n);
+  if (!parsed.success) throw new InputError(`invalid concurrency ${JSON.stringify(n)}: a whole number from 1 to ${MAX_BACKFILL_CONCURRENCY}`);
+  return (await getRunningBackfill(client, backfillId)).executeUpdate(setConcurrencyUpdate, { args: [parsed.data] });
+}
+
+async function getRunningBackfill(client: Client, backfillId: string) {
+  const handle = await getBackfill(client, backfillId);
+  const { status } = await handle.describe();
+  if (status.name !== 'RUNNING') throw new InputError(`backfill '${backfillId}' is not running (it is ${status.name.toLowerCase()})`);
+  return handle;
+}

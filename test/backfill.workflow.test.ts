@@ -1,0 +1,248 @@
+/**
+ * Backfill workflow tests on a real local Temporal server. The planner and the run manifest are the
+ * real activities on a real DuckDB warehouse (so "missing" and "failed" come from durable records);
+ * the work steps are stubs that measure how many partitions are in flight at once.
+ */
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Context } from '@temporalio/activity';
+import { createActivities } from '../activities';
+import {
+  cancelBackfill,
+  getBackfillStatus,
+  pauseBackfill,
+  planBackfill,
+  resizeBackfill,
+  resumeBackfill,
+  startBackfill,
+  type BackfillRequest,
+} from '../client/backfills';
+import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
+import { classifiedFailure } from '../common/failure-classes';
+import { addDays } from '../common/partition-key';
+import type { StepInput } from '../common/run-types';
+import { defaultRegistry } from '../pipelines/registry';
+import { progressQuery } from '../workflows/backfill-api';
+import type { BackfillProgress } from '../workflows/backfill-input';
+import { startHarness, type Harness } from './helpers/harness';
+
+const calls = new Map<string, number>();
+const active = new Set<string>();
+let maxActive = 0;
+let stepDelayMs = 0;
+const failing = new Set<string>();
+const gates = new Map<string, Promise<void>>();
+
+let h: Harness;
+let real: ReturnType<typeof createActivities>;
+const metrics = () => ({ attempt: Context.current().info.attempt, durationMs: 0 });
+
+const stubs = {
+  async awaitLanding(input: StepInput) {
+    calls.set(input.partition, (calls.get(input.partition) ?? 0) + 1);
+    active.add(input.partition);
+    maxActive = Math.max(maxActive, active.size);
+    await gates.get(input.partition);
+    if (stepDelayMs) await sleep(stepDelayMs);
+    return { files: 1, bytes: 1, ...metrics() };
+  },
+  async ingest() {
+    return { files: [], rowsRead: 1, rowsMalformed: 0, ...metrics() };
+  },
+  async transform(input: StepInput) {
+    if (failing.has(input.partition)) {
+      throw classifiedFailure('data', { step: 'transform', message: `1 of 1 rows rejected in ${input.partition}`, details: { attempt: 1 } });
+    }
+    return { rowsIn: 1, rowsValid: 1, rowsRejected: 0, rowsDuplicate: 0, rowsOut: 1, ...metrics() };
+  },
+  async publish(input: StepInput) {
+    const { workflowExecution } = Context.current().info;
+    await h.warehouse.withSession((db) =>
+      db.run(`INSERT OR REPLACE INTO meta.published_partitions VALUES ($p, $k, $r, $w, 1, now())`, {
+        p: input.pipeline, k: input.partition, r: workflowExecution!.runId, w: workflowExecution!.workflowId,
+      }),
+    );
+    return { rowsPublished: 1, ...metrics() };
+  },
+  async recordRun(manifest: Parameters<typeof real.recordRun>[0]) {
+    await real.recordRun(manifest);
+    active.delete(manifest.partition);
+  },
+  async planBackfillChunk(input: Parameters<typeof real.planBackfillChunk>[0]) {
+    return real.planBackfillChunk(input);
+  },
+};
+
+before(async () => {
+  h = await startHarness({ activities: stubs, backfillActivitySlots: 200 });
+  real = createActivities({ registry: defaultRegistry, landingDir: h.config.landingDir, warehouse: h.warehouse });
+});
+after(async () => {
+  await h?.stop();
+});
+beforeEach(() => {
+  calls.clear();
+  active.clear();
+  maxActive = 0;
+  stepDelayMs = 0;
+  failing.clear();
+});
+
+const opts = () => ({ config: h.config });
+const start = (req: Partial<BackfillRequest> & { from: string; to: string }) =>
+  startBackfill(h.env.client, { pipeline: 'orders', ...req }, opts());
+const progressOf = (run: Awaited<ReturnType<typeof start>>) => run.handle.query(progressQuery);
+
+async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+describe('backfillPipeline', () => {
+  it('runs 3,650 daily partitions exactly once each, with small histories per run', { timeout: 600_000 }, async () => {
+    const from = '2015-01-01';
+    const to = addDays(from, 3649);
+    const run = await start({ from, to, maxConcurrency: 64 });
+    const result: BackfillProgress = await run.handle.result();
+    assert.equal(result.state, 'completed');
+    assert.equal(result.total, 3650);
+    assert.equal(result.succeeded, 3650);
+    assert.equal(result.failed + result.skipped + result.running + result.pending, 0);
+    assert.equal(calls.size, 3650);
+    assert.ok([...calls.values()].every((n) => n === 1), 'every partition ran exactly once');
+    assert.ok(maxActive <= 64, `in flight ${maxActive} <= 64`);
+    assert.ok(result.runNumber >= 3650 / 250, `continued as new (${result.runNumber} runs)`);
+
+    let runs = 0;
+    for await (const execution of h.env.client.workflow.list({ query: `WorkflowId = '${run.backfillId}'` })) {
+      const history = await h.env.client.workflow.getHandle(run.backfillId, execution.runId).fetchHistory();
+      assert.ok(history.events!.length < 4000, `run ${execution.runId} has ${history.events!.length} events`);
+      runs += 1;
+    }
+    assert.ok(runs >= 2);
+
+    const again = await startBackfill(h.env.client, { pipeline: 'orders', from, to, maxConcurrency: 64 }, opts());
+    const second = await again.handle.result();
+    assert.equal(second.skipped, 3650, 'reprocess: missing after a complete backfill starts nothing');
+    assert.equal(second.succeeded, 0);
+    assert.ok([...calls.values()].every((n) => n === 1));
+  });
+
+  it('never exceeds maxConcurrency, and setConcurrency changes the bound at once', { timeout: 120_000 }, async () => {
+    stepDelayMs = 100;
+    const run = await start({ from: '2025-01-01', to: '2025-03-31', maxConcurrency: 2 });
+    await waitFor(() => calls.size >= 10, '10 partitions');
+    assert.equal(maxActive, 2);
+    assert.equal(await resizeBackfill(h.env.client, run.backfillId, 6), 6);
+    await waitFor(() => maxActive === 6, 'six in flight');
+    await resizeBackfill(h.env.client, run.backfillId, 1);
+    await waitFor(() => active.size <= 1, 'drained down to one');
+    maxActive = active.size;
+    await waitFor(() => calls.size >= 50, '50 partitions');
+    assert.equal(maxActive, 1, 'resized down to 1');
+    await resizeBackfill(h.env.client, run.backfillId, 20);
+    const result = await run.handle.result();
+    assert.equal(result.succeeded, 90);
+    assert.ok(maxActive <= 20);
+    await assert.rejects(resizeBackfill(h.env.client, run.backfillId, 5), /is not running \(it is completed\)/);
+  });
+
+  it('pause stops new starts, running ones finish, resume continues', { timeout: 120_000 }, async () => {
+    stepDelayMs = 50;
+    const run = await start({ from: '2025-04-01', to: '2025-05-30', maxConcurrency: 3 });
+    await waitFor(() => calls.size >= 6, 'some partitions');
+    await pauseBackfill(h.env.client, run.backfillId);
+    await waitFor(async () => (await progressOf(run)).running === 0, 'running partitions to finish');
+    const pausedAt = calls.size;
+    await sleep(1000);
+    assert.equal(calls.size, pausedAt, 'nothing starts while paused');
+    assert.equal((await getBackfillStatus(h.env.client, run.backfillId)).state, 'paused');
+    await resumeBackfill(h.env.client, run.backfillId);
+    const result = await run.handle.result();
+    assert.equal(result.succeeded, 60);
+    assert.equal(calls.size, 60);
+  });
+
+  it('lists failed partitions with reasons, and reprocess: failed reruns only those', { timeout: 120_000 }, async () => {
+    for (const p of ['2025-06-03', '2025-06-07']) failing.add(p);
+    const run = await start({ from: '2025-06-01', to: '2025-06-10', maxConcurrency: 4 });
+    const result = await run.handle.result();
+    assert.equal(result.state, 'completed');
+    assert.equal(result.failed, 2);
+    assert.equal(result.succeeded, 8);
+    assert.deepEqual(result.failures.map((f) => f.partition).sort(), ['2025-06-03', '2025-06-07']);
+    for (const f of result.failures) {
+      assert.equal(f.failureClass, 'data');
+      assert.equal(f.step, 'transform');
+      assert.match(f.reason, /rows rejected/);
+      assert.ok(f.runId);
+    }
+
+    const plan = await planBackfill(h.env.client, { pipeline: 'orders', from: '2025-06-01', to: '2025-06-10', reprocess: 'failed' }, opts());
+    assert.deepEqual(plan.partitions.map((p) => p.partition), ['2025-06-03', '2025-06-07']);
+    assert.match(plan.partitions[0]!.reason, /last run failed \(data\)/);
+
+    failing.clear();
+    calls.clear();
+    const rerun = await start({ from: '2025-06-01', to: '2025-06-10', reprocess: 'failed' });
+    const fixed = await rerun.handle.result();
+    assert.equal(fixed.succeeded, 2);
+    assert.equal(fixed.skipped, 8);
+    assert.deepEqual([...calls.keys()].sort(), ['2025-06-03', '2025-06-07']);
+  });
+
+  it('stops starting partitions after N failures when asked', { timeout: 60_000 }, async () => {
+    for (let i = 0; i < 20; i += 1) failing.add(addDays('2025-07-01', i));
+    const run = await start({ from: '2025-07-01', to: '2025-07-20', maxConcurrency: 1, stopAfterFailures: 3 });
+    const result = await run.handle.result();
+    assert.equal(result.state, 'stopped-after-failures');
+    assert.equal(result.failed, 3);
+    assert.equal(calls.size, 3);
+  });
+
+  it('cancel stops new starts and, with cancelRunning, cancels the running children', { timeout: 60_000 }, async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    for (let i = 0; i < 10; i += 1) gates.set(addDays('2025-08-01', i), gate);
+    const run = await start({ from: '2025-08-01', to: '2025-08-10', maxConcurrency: 2 });
+    await waitFor(() => calls.size === 2, 'two running');
+    await cancelBackfill(h.env.client, run.backfillId, { cancelRunning: true });
+    const result = await run.handle.result();
+    release();
+    assert.equal(result.state, 'cancelled');
+    assert.equal(result.cancelled, 2);
+    assert.equal(calls.size, 2, 'nothing new started');
+  });
+
+  it('waits for a partition that is already running (its daily run) instead of starting a duplicate', { timeout: 60_000 }, async () => {
+    let release!: () => void;
+    gates.set('2025-09-02', new Promise<void>((resolve) => (release = resolve)));
+    const daily = await startPartitionRun(h.env.client, { pipeline: 'orders', partition: '2025-09-02', runKind: 'scheduled' }, opts());
+    await waitFor(() => calls.get('2025-09-02') === 1, 'daily run started');
+    const run = await start({ from: '2025-09-01', to: '2025-09-03', maxConcurrency: 3 });
+    await waitFor(async () => (await progressOf(run)).succeeded === 2, 'the other two partitions');
+    assert.equal((await progressOf(run)).running, 1, 'still waiting for the daily run');
+    release();
+    const result = await run.handle.result();
+    assert.equal(result.succeeded, 3);
+    assert.equal(calls.get('2025-09-02'), 1, 'the partition ran once, not twice');
+    assert.equal((await waitForPartitionRun(daily)).status, 'succeeded');
+  });
+
+  it('a daily run started during a large backfill finishes without waiting behind it', { timeout: 120_000 }, async () => {
+    stepDelayMs = 20;
+    const run = await start({ from: '2025-10-01', to: '2026-09-30', maxConcurrency: 8 });
+    await waitFor(() => calls.size >= 20, 'backfill under way');
+    const daily = await startPartitionRun(h.env.client, { pipeline: 'orders', partition: '2026-10-15', runKind: 'scheduled' }, opts());
+    assert.equal((await waitForPartitionRun(daily)).status, 'succeeded');
+    const atDailyDone = await progressOf(run);
+    assert.ok(atDailyDone.pending > 100, `backfill still far from done (${atDailyDone.pending} pending) when the daily run finished`);
+    await cancelBackfill(h.env.client, run.backfillId, { cancelRunning: false });
+    assert.equal((await run.handle.result()).state, 'cancelled');
+  });
+});
+

@@ -1,0 +1,103 @@
+/**
+ * Backfill input, controls and progress shapes. Pure: imported by the workflow and by clients.
+ */
+import { z } from 'zod';
+import { isPartitionKey } from '../common/partition-key';
+import type { FailureClass } from '../common/failure-classes';
+
+export const MAX_BACKFILL_CONCURRENCY = 200;
+export const REPROCESS_MODES = ['missing', 'failed', 'all'] as const;
+export type ReprocessMode = (typeof REPROCESS_MODES)[number];
+export const BACKFILL_ORDERS = ['oldest-first', 'newest-first'] as const;
+export type BackfillOrder = (typeof BACKFILL_ORDERS)[number];
+
+const partitionKey = z.string().refine(isPartitionKey, 'a real date as YYYY-MM-DD');
+export const concurrencySchema = z
+  .number()
+  .int(`a whole number from 1 to ${MAX_BACKFILL_CONCURRENCY}`)
+  .min(1, `a whole number from 1 to ${MAX_BACKFILL_CONCURRENCY}`)
+  .max(MAX_BACKFILL_CONCURRENCY, `a whole number from 1 to ${MAX_BACKFILL_CONCURRENCY}`);
+
+export const backfillInputSchema = z
+  .object({
+    backfillId: z.string().min(1),
+    pipeline: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'a pipeline name'),
+    from: partitionKey,
+    to: partitionKey,
+    maxConcurrency: concurrencySchema.default(4),
+    reprocess: z.enum(REPROCESS_MODES).default('missing'),
+    order: z.enum(BACKFILL_ORDERS).default('oldest-first'),
+    stopAfterFailures: z.number().int().positive().optional(),
+    /** Task queue of the children (the backfill pool). */
+    childTaskQueue: z.string().min(1),
+    /** Partition-run settings passed to every child (from the pipeline definition). */
+    partitionSettings: z.object({
+      readiness: z.object({ pollIntervalSeconds: z.number().int().positive(), timeoutSeconds: z.number().int().positive() }),
+      steps: z.object({ timeoutSeconds: z.number().int().positive(), maxAttempts: z.number().int().min(1).max(20) }),
+    }),
+    /** Partitions started per run before continuing as new (keeps each run's history small). */
+    partitionsPerRun: z.number().int().min(10).max(1000).default(250),
+  })
+  .refine((i) => i.from <= i.to, { message: 'from must not be after to', path: ['from'] });
+
+export type BackfillInput = z.input<typeof backfillInputSchema>;
+export type BackfillParams = z.output<typeof backfillInputSchema>;
+
+export interface PlannedPartition {
+  partition: string;
+  reason: string;
+}
+
+/** A chunk of the range, planned from the warehouse's records by the `planBackfillChunk` activity. */
+export interface BackfillChunk {
+  partitions: PlannedPartition[];
+  /** Partitions in this chunk that need no work (e.g. already published). */
+  skipped: number;
+  /** Where the next chunk starts; null when the range is exhausted. */
+  nextCursor: string | null;
+}
+
+export interface PlanChunkInput {
+  pipeline: string;
+  from: string;
+  to: string;
+  reprocess: ReprocessMode;
+  order: BackfillOrder;
+  cursor: string;
+  limit: number;
+}
+
+export interface BackfillFailure {
+  partition: string;
+  failureClass: FailureClass | 'cancelled';
+  step: string;
+  reason: string;
+  runId: string;
+}
+
+export interface BackfillProgress {
+  backfillId: string;
+  pipeline: string;
+  from: string;
+  to: string;
+  reprocess: ReprocessMode;
+  state: 'running' | 'paused' | 'cancelling' | 'stopping' | 'completed' | 'cancelled' | 'stopped-after-failures';
+  concurrency: number;
+  total: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  cancelled: number;
+  running: number;
+  pending: number;
+  /** When the backfill (its first run) started; clients compute rate and ETA from it. */
+  startedAt: string;
+  /** Partitions finished (succeeded or failed) since start. */
+  finished: number;
+  /** Which run of the continue-as-new chain this is (1-based). */
+  runNumber: number;
+  runningPartitions: string[];
+  failures: BackfillFailure[];
+  /** Failures not listed (the list is capped); all are in meta.partition_runs. */
+  failuresNotListed: number;
+}

@@ -1,0 +1,288 @@
+/**
+ * backfillPipeline: replays a range of partitions of one pipeline with a sliding window of child
+ * partition workflows — never more than `concurrency` in flight, a new one started as soon as one
+ * finishes. Children use the partition's own workflow ID, so a partition never runs twice at once:
+ * if it is already running (say, its daily run), the backfill asks that run to report to it and waits.
+ *
+ * Children report their outcome by signal (they outlive a continue-as-new: parentClosePolicy ABANDON).
+ * The workflow continues as new every `partitionsPerRun` starts (or when Temporal suggests it),
+ * carrying its cursor, counters and failure list, so years of partitions keep each run's history small.
+ */
+import {
+  ApplicationFailure,
+  ParentClosePolicy,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { ConveyorActivities } from '../activities';
+import { FAILURE_TYPE, workStepRetryPolicy } from '../common/failure-classes';
+import { countPartitions } from '../common/partition-key';
+import { BACKFILL_ID_SA, PARTITION_SA, PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
+import { partitionWorkflowId } from '../common/workflow-ids';
+import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setConcurrencyUpdate } from './backfill-api';
+import {
+  backfillInputSchema,
+  concurrencySchema,
+  type BackfillFailure,
+  type BackfillInput,
+  type BackfillParams,
+  type BackfillProgress,
+  type PlannedPartition,
+} from './backfill-input';
+import { describeInputError } from './partition-input';
+import type { PartitionRunInput } from './partition-input';
+import { addCompletionListenerSignal, partitionFinishedSignal, type PartitionFinishedReport } from './partition-signals';
+import type { partitionPipeline } from './partition-pipeline';
+
+const PLAN_CHUNK = 500;
+const MAX_LISTED_FAILURES = 500;
+
+/** Everything carried across continue-as-new. */
+export interface BackfillState {
+  cursor: string | null;
+  queue: PlannedPartition[];
+  /** partition → run id of the child (empty string when attached to a run we did not start). */
+  inFlight: Record<string, string>;
+  concurrency: number;
+  paused: boolean;
+  cancelRequested: boolean;
+  cancelRunning: boolean;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  cancelled: number;
+  failures: BackfillFailure[];
+  failuresNotListed: number;
+  startedAt: string;
+  runNumber: number;
+}
+
+const { planBackfillChunk } = proxyActivities<ConveyorActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: workStepRetryPolicy(10),
+});
+
+export async function backfillPipeline(rawInput: BackfillInput, carried?: BackfillState): Promise<BackfillProgress> {
+  const parsed = backfillInputSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    throw ApplicationFailure.create({ type: FAILURE_TYPE.code, message: describeInputError(parsed.error, rawInput), nonRetryable: true });
+  }
+  const input = parsed.data;
+  const info = workflowInfo();
+  const state: BackfillState = carried
+    ? { ...carried, runNumber: carried.runNumber + 1 }
+    : {
+        cursor: input.order === 'oldest-first' ? input.from : input.to,
+        queue: [],
+        inFlight: {},
+        concurrency: input.maxConcurrency,
+        paused: false,
+        cancelRequested: false,
+        cancelRunning: false,
+        succeeded: 0,
+        failed: 0,
+        skipped: 0,
+        cancelled: 0,
+        failures: [],
+        failuresNotListed: 0,
+        startedAt: info.startTime.toISOString(),
+        runNumber: 1,
+      };
+  const total = countPartitions(input.from, input.to);
+  const stopAfterFailuresReached = () => input.stopAfterFailures !== undefined && state.failed >= input.stopAfterFailures;
+  const stopping = () => state.cancelRequested || stopAfterFailuresReached();
+  const progress = (phase?: BackfillProgress['state']): BackfillProgress => progressOf(input, state, total, phase ?? livePhase(state, stopAfterFailuresReached()));
+
+  setHandler(progressQuery, () => progress());
+  setHandler(pauseSignal, () => void (state.paused = true));
+  setHandler(resumeSignal, () => void (state.paused = false));
+  setHandler(cancelSignal, ({ cancelRunning }) => {
+    state.cancelRequested = true;
+    state.cancelRunning ||= cancelRunning;
+  });
+  setHandler(
+    setConcurrencyUpdate,
+    (n) => {
+      state.concurrency = n;
+      return n;
+    },
+    { validator: (n) => void concurrencySchema.parse(n) },
+  );
+  setHandler(partitionFinishedSignal, (report) => finish(state, report));
+
+  let startedThisRun = 0;
+  for (;;) {
+    if (state.queue.length === 0 && state.cursor !== null && !stopping()) {
+      const chunk = await planBackfillChunk({
+        pipeline: input.pipeline, from: input.from, to: input.to, reprocess: input.reprocess,
+        order: input.order, cursor: state.cursor, limit: PLAN_CHUNK,
+      });
+      state.queue = chunk.partitions;
+      state.skipped += chunk.skipped;
+      state.cursor = chunk.nextCursor;
+      continue;
+    }
+    const exhausted = () => state.queue.length === 0 && state.cursor === null;
+    const canStart = () =>
+      !stopping() && !state.paused && Object.keys(state.inFlight).length < state.concurrency && !exhausted();
+    const idle = () => Object.keys(state.inFlight).length === 0;
+    setCurrentDetails(describeProgress(progress()));
+    await condition(() => canStart() || stopping() || (exhausted() && idle()) || (state.queue.length === 0 && state.cursor !== null && !state.paused));
+
+    if (stopping()) {
+      if (state.cancelRunning) await cancelRunningChildren(input, state);
+      await condition(idle);
+      break;
+    }
+    if (exhausted() && idle()) break;
+    if (!canStart()) continue; // e.g. the queue ran dry: plan the next chunk
+
+    const next = state.queue.shift()!;
+    await startPartition(input, state, next, info.workflowId);
+    startedThisRun += 1;
+    if (startedThisRun >= input.partitionsPerRun || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      log.info('continuing as new', { backfillId: input.backfillId, runNumber: state.runNumber, startedThisRun });
+      await continueAsNew<typeof backfillPipeline>(rawInput, state);
+    }
+  }
+
+  await condition(allHandlersFinished);
+  const phase = state.cancelRequested ? 'cancelled' : stopAfterFailuresReached() ? 'stopped-after-failures' : 'completed';
+  const summary = progress(phase);
+  setCurrentDetails(describeProgress(summary));
+  return summary;
+}
+
+async function startPartition(input: BackfillParams, state: BackfillState, planned: PlannedPartition, parentId: string): Promise<void> {
+  const { partition } = planned;
+  const workflowId = partitionWorkflowId(input.pipeline, partition);
+  const childInput: PartitionRunInput = {
+    pipeline: input.pipeline,
+    partition,
+    runKind: 'backfill',
+    backfillId: input.backfillId,
+    reportTo: parentId,
+    ...input.partitionSettings,
+  };
+  state.inFlight[partition] = '';
+  try {
+    const child = await startChild<typeof partitionPipeline>('partitionPipeline', {
+      workflowId,
+      taskQueue: input.childTaskQueue,
+      args: [childInput],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      typedSearchAttributes: [
+        { key: PIPELINE_SA, value: input.pipeline },
+        { key: PARTITION_SA, value: partition },
+        { key: RUN_KIND_SA, value: 'backfill' },
+        { key: BACKFILL_ID_SA, value: input.backfillId },
+      ],
+      staticSummary: `${input.pipeline} ${partition} (backfill run)`,
+      staticDetails: `Backfill \`${input.backfillId}\`: ${planned.reason}.`,
+    });
+    if (partition in state.inFlight) state.inFlight[partition] = child.firstExecutionRunId;
+    // Within this run, the child's result is a second, signal-independent way to learn the outcome
+    // (e.g. if the child was terminated and could not report).
+    child.result().then(
+      () => undefined,
+      (err: unknown) => finish(state, { partition, workflowId, runId: child.firstExecutionRunId, status: 'failed', failure: { failureClass: 'code', step: 'workflow', reason: terminalReason(err) } }),
+    );
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    // Running elsewhere (e.g. its daily run): ask that run to report to us, and wait for it.
+    try {
+      await getExternalWorkflowHandle(workflowId).signal(addCompletionListenerSignal, parentId);
+      log.info('partition already running; waiting for that run', { partition });
+    } catch {
+      // It finished in between: plan it again, at the front.
+      delete state.inFlight[partition];
+      state.queue.unshift(planned);
+    }
+  }
+}
+
+function finish(state: BackfillState, report: PartitionFinishedReport): void {
+  const expectedRunId = state.inFlight[report.partition];
+  if (expectedRunId === undefined) return; // not ours, or already counted
+  if (expectedRunId !== '' && report.runId !== expectedRunId) return; // a stale report from an older run
+  delete state.inFlight[report.partition];
+  if (report.status === 'succeeded') {
+    state.succeeded += 1;
+    return;
+  }
+  if (report.status === 'cancelled') state.cancelled += 1;
+  else state.failed += 1;
+  const failure: BackfillFailure = {
+    partition: report.partition,
+    failureClass: report.status === 'cancelled' ? 'cancelled' : (report.failure?.failureClass ?? 'code'),
+    step: report.failure?.step ?? 'workflow',
+    reason: report.failure?.reason ?? report.status,
+    runId: report.runId,
+  };
+  if (state.failures.length < MAX_LISTED_FAILURES) state.failures.push(failure);
+  else state.failuresNotListed += 1;
+}
+
+async function cancelRunningChildren(input: BackfillParams, state: BackfillState): Promise<void> {
+  for (const partition of Object.keys(state.inFlight)) {
+    try {
+      await getExternalWorkflowHandle(partitionWorkflowId(input.pipeline, partition)).cancel();
+    } catch {
+      // Already finished: its report settles it.
+    }
+  }
+}
+
+function terminalReason(err: unknown): string {
+  const cause = (err as { cause?: { message?: string } }).cause;
+  return cause?.message ?? (err instanceof Error ? err.message : String(err));
+}
+
+function livePhase(state: BackfillState, stopAfterFailuresReached: boolean): BackfillProgress['state'] {
+  if (state.cancelRequested) return 'cancelling';
+  if (stopAfterFailuresReached) return 'stopping';
+  return state.paused ? 'paused' : 'running';
+}
+
+function progressOf(input: BackfillParams, state: BackfillState, total: number, phase: BackfillProgress['state']): BackfillProgress {
+  const running = Object.keys(state.inFlight).length;
+  const finished = state.succeeded + state.failed + state.cancelled;
+  return {
+    backfillId: input.backfillId,
+    pipeline: input.pipeline,
+    from: input.from,
+    to: input.to,
+    reprocess: input.reprocess,
+    state: phase,
+    concurrency: state.concurrency,
+    total,
+    succeeded: state.succeeded,
+    failed: state.failed,
+    skipped: state.skipped,
+    cancelled: state.cancelled,
+    running,
+    pending: Math.max(0, total - finished - state.skipped - running),
+    startedAt: state.startedAt,
+    finished,
+    runNumber: state.runNumber,
+    runningPartitions: Object.keys(state.inFlight).sort(),
+    failures: state.failures,
+    failuresNotListed: state.failuresNotListed,
+  };
+}
+
+function describeProgress(p: BackfillProgress): string {
+  return `${p.state}: ${p.succeeded + p.failed + p.skipped}/${p.total} done (${p.succeeded} ok, ${p.failed} failed, ${p.skipped} skipped), ${p.running} running, concurrency ${p.concurrency}`;
+}
+
