@@ -22,6 +22,18 @@ function cli(script: string, args: string[]) {
   return { code: result.status, stderr: result.stderr.trim(), stdout: result.stdout.trim() };
 }
 
+/** Each case must be refused in exactly one line matching `expected`, with exit code 2. */
+function itRefuses(script: string, cases: [string, string[], RegExp][]): void {
+  for (const [name, args, expected] of cases) {
+    it(`refuses ${name} in one line with exit code 2`, () => {
+      const result = cli(script, args);
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stderr.split('\n').length, 1, `one line, got: ${result.stderr}`);
+      assert.match(result.stderr, expected);
+    });
+  }
+}
+
 describe('npm run partition: bad input', () => {
   const cases: [string, string[], RegExp][] = [
     ['unknown pipeline', ['ordres', '2024-01-01'], /^conveyor partition: unknown pipeline 'ordres' \(known: orders\)$/],
@@ -30,14 +42,7 @@ describe('npm run partition: bad input', () => {
     ['future partition', ['orders', '2999-01-01'], /^conveyor partition: partition 2999-01-01 of orders is not available yet \(latest available: \d{4}-\d{2}-\d{2}/],
     ['no landing files', ['orders', '2020-01-01'], /^conveyor partition: no landing files for orders\/2020-01-01: nothing matches/],
   ];
-  for (const [name, args, expected] of cases) {
-    it(`refuses ${name} in one line with exit code 2`, () => {
-      const result = cli('partition.ts', args);
-      assert.equal(result.code, 2, result.stderr);
-      assert.equal(result.stderr.split('\n').length, 1, `one line, got: ${result.stderr}`);
-      assert.match(result.stderr, expected);
-    });
-  }
+  itRefuses('partition.ts', cases);
   it('writes nothing for refused input', () => {
     assert.equal(fs.existsSync(path.join(dataDir, 'warehouse.duckdb')), false);
   });
@@ -61,4 +66,19 @@ describe('npm run generate: bad input', () => {
     assert.equal(result.code, 2);
     assert.match(result.stderr, /invalid --fault "2024-01-01=boom": expected DATE=KIND with KIND one of malformed/);
   });
+});
+
+describe('npm run backfill: bad input', () => {
+  const base = ['--pipeline', 'orders', '--from', '2024-01-01', '--to', '2024-01-31'];
+  const cases: [string, string[], RegExp][] = [
+    ['from after to', ['--pipeline', 'orders', '--from', '2024-02-01', '--to', '2024-01-01'], /^conveyor backfill: from 2024-02-01 is after to 2024-01-01$/],
+    ['a date that is not a date', ['--pipeline', 'orders', '--from', '2024-02-30', '--to', '2024-03-01'], /^conveyor backfill: invalid from "2024-02-30": expected a real date as YYYY-MM-DD$/],
+    ['a range in the future', ['--pipeline', 'orders', '--from', '2024-01-01', '--to', '2999-01-01'], /^conveyor backfill: to 2999-01-01 is in the future for orders \(latest available partition: /],
+    ['concurrency 0', [...base, '--concurrency', '0'], /^conveyor backfill: invalid concurrency "0": a whole number from 1 to 200$/],
+    ['concurrency above the bound', [...base, '--concurrency', '201'], /^conveyor backfill: invalid concurrency "201": a whole number from 1 to 200$/],
+    ['an unknown pipeline', ['--pipeline', 'ordres', '--from', '2024-01-01', '--to', '2024-01-02'], /^conveyor backfill: unknown pipeline 'ordres' \(known: orders\)$/],
+    ['an unknown reprocess mode', [...base, '--reprocess', 'some'], /argument 'some' is invalid\. Allowed choices are missing, failed, all/],
+    ['resize to 0', ['resize', 'backfill/orders/x', '0'], /^conveyor backfill: invalid concurrency "0": a whole number from 1 to 200$/],
+  ];
+  itRefuses('backfill.ts', cases);
 });

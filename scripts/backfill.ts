@@ -1,0 +1,225 @@
+/**
+ * `npm run backfill -- --pipeline orders --from 2016-01-01 --to 2025-12-31 [--concurrency 8]
+ *     [--reprocess missing|failed|all] [--order oldest-first|newest-first] [--stop-after-failures N]
+ *     [--dry-run] [--json] [--no-wait]`
+ * `npm run backfill -- status|pause|resume|cancel|resize <backfillId> [n] [--cancel-running] [--json]`
+ *
+ * Exit codes: 0 all partitions succeeded, 1 some failed (or the backfill was cancelled), 2 bad input.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { SingleBar } from 'cli-progress';
+import type { Client } from '@temporalio/client';
+import {
+  cancelBackfill,
+  getBackfillStatus,
+  pauseBackfill,
+  planBackfill,
+  preflightBackfill,
+  resizeBackfill,
+  resumeBackfill,
+  startBackfill,
+  withRate,
+  type BackfillStatus,
+} from '../client/backfills';
+import { connectClient } from '../client/connect';
+import { loadConfig, type ConveyorConfig } from '../common/config';
+import { InputError } from '../pipelines/registry';
+import { progressQuery } from '../workflows/backfill-api';
+import { BACKFILL_ORDERS, MAX_BACKFILL_CONCURRENCY, REPROCESS_MODES, type BackfillProgress } from '../workflows/backfill-input';
+import { exitOnError } from './lib/cli-errors';
+
+const CONTROL_COMMANDS = ['status', 'pause', 'resume', 'cancel', 'resize'] as const;
+
+async function main(argv: string[]): Promise<number> {
+  const config = loadConfig();
+  if ((CONTROL_COMMANDS as readonly string[]).includes(argv[0] ?? '')) return control(argv, config);
+  return start(argv, config);
+}
+
+async function start(argv: string[], config: ConveyorConfig): Promise<number> {
+  const program = new Command('npm run backfill --')
+    .description('Backfill a range of partitions with bounded concurrency on the backfill pool.')
+    .requiredOption('--pipeline <name>', 'pipeline name')
+    .requiredOption('--from <date>', 'first partition (YYYY-MM-DD, inclusive)')
+    .requiredOption('--to <date>', 'last partition (YYYY-MM-DD, inclusive)')
+    .option('--concurrency <n>', `partitions in flight at most (1-${MAX_BACKFILL_CONCURRENCY})`, '4')
+    .addOption(new Option('--reprocess <mode>', 'which partitions to run').choices(REPROCESS_MODES).default('missing'))
+    .addOption(new Option('--order <order>', 'which end first').choices(BACKFILL_ORDERS).default('oldest-first'))
+    .option('--stop-after-failures <n>', 'stop starting partitions after N failures')
+    .option('--dry-run', 'list the partitions it would run and why; start nothing')
+    .option('--json', 'print JSON instead of a progress bar and table')
+    .option('--no-wait', 'start (or attach) and return')
+    .exitOverride();
+  program.parse(argv, { from: 'user' });
+  const o = program.opts<{
+    pipeline: string; from: string; to: string; concurrency: string; reprocess: 'missing' | 'failed' | 'all';
+    order: 'oldest-first' | 'newest-first'; stopAfterFailures?: string; dryRun?: boolean; json?: boolean; wait: boolean;
+  }>();
+  const request = {
+    pipeline: o.pipeline, from: o.from, to: o.to, maxConcurrency: o.concurrency as unknown as number,
+    reprocess: o.reprocess, order: o.order, stopAfterFailures: o.stopAfterFailures as unknown as number | undefined,
+  };
+  const options = { config };
+  preflightBackfill(request, options); // bad input fails here, before any connection
+  const client = await connectClient(config);
+
+  if (o.dryRun) {
+    const plan = await planBackfill(client, request, options);
+    if (o.json) console.log(JSON.stringify(plan, null, 2));
+    else {
+      for (const p of plan.partitions) console.log(`${p.partition}  ${p.reason}`);
+      console.log(`would run ${plan.partitions.length} partition(s); ${plan.skipped} need nothing (reprocess: ${o.reprocess})`);
+    }
+    return 0;
+  }
+
+  const run = await startBackfill(client, request, options);
+  console.error(`${run.attached ? 'attached to running backfill' : 'started backfill'} ${run.backfillId}`);
+  console.error(`Web UI: ${run.webUiUrl}  (children: BackfillId = "${run.backfillId}")`);
+  if (!o.wait) return 0;
+
+  const result = await watch(client, run.backfillId, run.handle, !o.json && process.stderr.isTTY === true);
+  const status = withRate(result, Date.now());
+  if (o.json) console.log(JSON.stringify(status, null, 2));
+  else printSummary(status);
+  return result.failed === 0 && result.state === 'completed' ? 0 : 1;
+}
+
+/** Poll progress until the backfill ends: a live bar on a terminal, a line every 10 s otherwise. */
+async function watch(
+  client: Client,
+  backfillId: string,
+  handle: Awaited<ReturnType<typeof startBackfill>>['handle'],
+  tty: boolean,
+): Promise<BackfillProgress> {
+  const bar = tty
+    ? new SingleBar({
+        format: ' {bar} {done}/{total} | {rate}/s | ETA {eta_h} | failed {failed} | running {running} | {state}',
+        hideCursor: true,
+        stream: process.stderr,
+      })
+    : undefined;
+  let started = false;
+  let lastLine = 0;
+  const resultPromise = handle.result();
+  let finished = false;
+  void resultPromise.then(() => (finished = true), () => (finished = true));
+  while (!finished) {
+    try {
+      const status = withRate(await handle.query(progressQuery), Date.now());
+      const done = status.succeeded + status.failed + status.skipped + status.cancelled;
+      const payload = {
+        done, failed: status.failed, running: status.running, state: status.state,
+        rate: status.partitionsPerSecond.toFixed(1), eta_h: formatSeconds(status.etaSeconds),
+      };
+      if (bar && !started) {
+        bar.start(status.total, done, payload);
+        started = true;
+      } else bar?.update(done, payload);
+      if (!bar && Date.now() - lastLine > 10_000) {
+        lastLine = Date.now();
+        console.error(`${backfillId}: ${done}/${status.total} done, ${status.failed} failed, ${status.running} running, ${payload.rate}/s, ETA ${payload.eta_h}`);
+      }
+    } catch {
+      // Query during continue-as-new can miss; the next poll answers.
+    }
+    await Promise.race([resultPromise.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+  }
+  bar?.stop();
+  void client;
+  return resultPromise;
+}
+
+function formatSeconds(seconds: number | null): string {
+  if (seconds === null) return '?';
+  const s = Math.round(seconds);
+  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+function printSummary(s: BackfillStatus): void {
+  const rows: [string, string | number][] = [
+    ['backfill', s.backfillId],
+    ['state', s.state],
+    ['total', s.total],
+    ['succeeded', s.succeeded],
+    ['failed', s.failed],
+    ['skipped (nothing to do)', s.skipped],
+    ['cancelled', s.cancelled],
+    ['running', s.running],
+    ['pending', s.pending],
+    ['concurrency', s.concurrency],
+    ['elapsed', formatSeconds(s.elapsedSeconds)],
+    ['rate', `${s.partitionsPerSecond.toFixed(2)} partitions/s`],
+    ['ETA', s.state === 'running' || s.state === 'paused' ? formatSeconds(s.etaSeconds) : '-'],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+  if (s.failures.length > 0) {
+    console.log('');
+    console.log('failed partitions (rerun with --reprocess failed):');
+    for (const f of s.failures) console.log(`  ${f.partition}  ${f.failureClass} at ${f.step}: ${f.reason}  (run ${f.runId})`);
+    if (s.failuresNotListed > 0) console.log(`  ... and ${s.failuresNotListed} more (see meta.partition_runs)`);
+  }
+}
+
+async function control(argv: string[], config: ConveyorConfig): Promise<number> {
+  const program = new Command('npm run backfill --').exitOverride();
+  const code = 0;
+  const withClient = async (fn: (client: Client) => Promise<void>) => {
+    const client = await connectClient(config);
+    try {
+      await fn(client);
+    } finally {
+      await client.connection.close();
+    }
+  };
+  program
+    .command('status <backfillId>')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { json?: boolean }) =>
+      withClient(async (client) => {
+        const status = await getBackfillStatus(client, id);
+        if (o.json) console.log(JSON.stringify(status, null, 2));
+        else printSummary(status);
+      }),
+    );
+  program.command('pause <backfillId>').action(async (id: string) =>
+    withClient(async (c) => {
+      await pauseBackfill(c, id);
+      console.error(`paused ${id}: no new partitions start; running ones finish`);
+    }),
+  );
+  program.command('resume <backfillId>').action(async (id: string) =>
+    withClient(async (c) => {
+      await resumeBackfill(c, id);
+      console.error(`resumed ${id}`);
+    }),
+  );
+  program
+    .command('cancel <backfillId>')
+    .option('--cancel-running', 'also cancel the partitions that are running')
+    .action(async (id: string, o: { cancelRunning?: boolean }) =>
+      withClient(async (c) => {
+        await cancelBackfill(c, id, { cancelRunning: o.cancelRunning === true });
+        console.error(`cancelling ${id}${o.cancelRunning ? ' and its running partitions' : '; running partitions finish'}`);
+      }),
+    );
+  program.command('resize <backfillId> <n>').action(async (id: string, n: string) => {
+    const value = Number(n);
+    if (!Number.isInteger(value) || value < 1 || value > MAX_BACKFILL_CONCURRENCY) {
+      throw new InputError(`invalid concurrency "${n}": a whole number from 1 to ${MAX_BACKFILL_CONCURRENCY}`);
+    }
+    await withClient(async (c) => {
+      console.error(`${id}: concurrency is now ${await resizeBackfill(c, id, value)}`);
+    });
+  });
+  await program.parseAsync(argv, { from: 'user' });
+  return code;
+}
+
+main(process.argv.slice(2))
+  .then((code) => process.exit(code))
+  .catch((err: unknown) => {
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+    exitOnError('conveyor backfill')(err);
+  });
