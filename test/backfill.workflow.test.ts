@@ -25,7 +25,7 @@ import type { StepInput } from '../common/run-types';
 import { defaultRegistry } from '../pipelines/registry';
 import { progressQuery } from '../workflows/backfill-api';
 import type { BackfillProgress } from '../workflows/backfill-input';
-import { startHarness, type Harness } from './helpers/harness';
+import { recordFixture, startHarness, type Harness } from './helpers/harness';
 
 const calls = new Map<string, number>();
 const active = new Set<string>();
@@ -146,6 +146,7 @@ describe('backfillPipeline', () => {
     assert.equal(maxActive, 1, 'resized down to 1');
     await resizeBackfill(h.env.client, run.backfillId, 20);
     const result = await run.handle.result();
+    await recordFixture(h.env, 'backfill-resized', run.backfillId);
     assert.equal(result.succeeded, 90);
     assert.ok(maxActive <= 20);
     await assert.rejects(resizeBackfill(h.env.client, run.backfillId, 5), /is not running \(it is completed\)/);
@@ -175,6 +176,7 @@ describe('backfillPipeline', () => {
     assert.equal(result.failed, 2);
     assert.equal(result.succeeded, 8);
     assert.deepEqual(result.failures.map((f) => f.partition).sort(), ['2025-06-03', '2025-06-07']);
+    await recordFixture(h.env, 'backfill-with-failures', run.backfillId);
     for (const f of result.failures) {
       assert.equal(f.failureClass, 'data');
       assert.equal(f.step, 'transform');

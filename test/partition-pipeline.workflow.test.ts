@@ -3,16 +3,13 @@
  * that count their calls. Also records histories as replay fixtures (see replay.test.ts).
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
 import { classifiedFailure, type FailureClass } from '../common/failure-classes';
 import type { RunManifest, StepInput } from '../common/run-types';
-import { startHarness, type Harness } from './helpers/harness';
+import { recordFixture, startHarness, type Harness } from './helpers/harness';
 
-const FIXTURES = path.join(__dirname, 'fixtures');
 
 /** Per-partition behaviour of the stubbed ingest step: fail N times with a class, or block until released. */
 const behaviour = new Map<string, { failClass?: FailureClass; failTimes?: number; gate?: Promise<void> }>();
@@ -62,14 +59,6 @@ async function runPartition(partition: string) {
   return { run, outcome: await waitForPartitionRun(run) };
 }
 
-async function saveHistory(name: string, workflowId: string, runId: string) {
-  const history = await h.env.client.workflow.getHandle(workflowId, runId).fetchHistory();
-  fs.mkdirSync(FIXTURES, { recursive: true });
-  // protobufjs' own JSON (read back with History.fromObject in replay.test.ts).
-  fs.writeFileSync(path.join(FIXTURES, `${name}.history.json`), JSON.stringify(history, null, 1));
-}
-const recordFixtures = process.env.RECORD_REPLAY_FIXTURES === '1';
-
 describe('partitionPipeline workflow (stubbed activities)', () => {
   it('runs the steps in order, once each, and records a succeeded manifest', async () => {
     const { run, outcome } = await runPartition('2023-05-01');
@@ -78,7 +67,7 @@ describe('partitionPipeline workflow (stubbed activities)', () => {
     const manifest = manifests.find((m) => m.runId === run.runId);
     assert.equal(manifest?.status, 'succeeded');
     assert.equal(manifest?.rows.published, 10);
-    if (recordFixtures) await saveHistory('succeeded', run.workflowId, run.runId);
+    await recordFixture(h.env, 'succeeded', run.workflowId, run.runId);
   });
 
   it('retries transient failures with backoff and reports the attempt that succeeded', async () => {
@@ -87,7 +76,7 @@ describe('partitionPipeline workflow (stubbed activities)', () => {
     assert.equal(outcome.status, 'succeeded');
     assert.equal(count('ingest', '2023-05-02'), 3);
     if (outcome.status === 'succeeded') assert.equal(outcome.result.attempts.ingest, 3);
-    if (recordFixtures) await saveHistory('transient-retried', run.workflowId, run.runId);
+    await recordFixture(h.env, 'transient-retried', run.workflowId, run.runId);
   });
 
   for (const failClass of ['data', 'code'] as const) {
@@ -106,7 +95,7 @@ describe('partitionPipeline workflow (stubbed activities)', () => {
       const manifest = manifests.find((m) => m.runId === run.runId);
       assert.equal(manifest?.status, 'failed');
       assert.equal(manifest?.failure?.failureClass, failClass);
-      if (recordFixtures && failClass === 'data') await saveHistory('data-failed', run.workflowId, run.runId);
+      if (failClass === 'data') await recordFixture(h.env, 'data-failed', run.workflowId, run.runId);
     });
   }
 

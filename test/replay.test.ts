@@ -1,8 +1,9 @@
 /**
- * Determinism: recorded histories of partitionPipeline (test/fixtures/*.history.json) must replay
- * against the current workflow code. A change to the workflow's command sequence fails here;
- * such a change needs `patched()` or a new workflow type, and then freshly recorded fixtures
- * (`RECORD_REPLAY_FIXTURES=1 node --import tsx --test test/partition-pipeline.workflow.test.ts`).
+ * Determinism: recorded histories of partitionPipeline and backfillPipeline
+ * (test/fixtures/*.history.json) must replay against the current workflow code. A change to a
+ * workflow's command sequence fails here; such a change needs `patched()` or a new workflow type.
+ * Record new fixtures beside the old ones with RECORD_REPLAY_FIXTURES=1 on the workflow tests
+ * (test/partition-pipeline.workflow.test.ts, test/backfill.workflow.test.ts).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

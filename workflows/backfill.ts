@@ -120,7 +120,11 @@ export async function backfillPipeline(rawInput: BackfillInput, carried?: Backfi
   setHandler(partitionFinishedSignal, (report) => finish(state, report));
 
   let startedThisRun = 0;
+  let pendingStarts = 0;
+  let startError: unknown;
+  const startsSettled = () => pendingStarts === 0 && allHandlersFinished();
   for (;;) {
+    if (startError !== undefined) throw startError;
     if (state.queue.length === 0 && state.cursor !== null && !stopping()) {
       const chunk = await planBackfillChunk({
         pipeline: input.pipeline, from: input.from, to: input.to, reprocess: input.reprocess,
@@ -133,30 +137,48 @@ export async function backfillPipeline(rawInput: BackfillInput, carried?: Backfi
     }
     const exhausted = () => state.queue.length === 0 && state.cursor === null;
     const canStart = () =>
-      !stopping() && !state.paused && Object.keys(state.inFlight).length < state.concurrency && !exhausted();
+      !stopping() && !state.paused && Object.keys(state.inFlight).length < state.concurrency && state.queue.length > 0;
+    const needsPlanning = () => state.queue.length === 0 && state.cursor !== null && !stopping();
     const idle = () => Object.keys(state.inFlight).length === 0;
+    const runIsFull = () => startedThisRun >= input.partitionsPerRun || workflowInfo().continueAsNewSuggested;
+
+    if (runIsFull()) {
+      // Wait until every start of this run is settled, then hand the state to a fresh run.
+      await condition(startsSettled);
+      log.info('continuing as new', { backfillId: input.backfillId, runNumber: state.runNumber, startedThisRun });
+      await continueAsNew<typeof backfillPipeline>(rawInput, state);
+    }
     setCurrentDetails(describeProgress(progress()));
-    await condition(() => canStart() || stopping() || (exhausted() && idle()) || (state.queue.length === 0 && state.cursor !== null && !state.paused));
+    await condition(
+      () => startError !== undefined || canStart() || stopping() || needsPlanning() || (exhausted() && idle()),
+    );
+    if (startError !== undefined) continue;
 
     if (stopping()) {
+      await condition(() => pendingStarts === 0);
       if (state.cancelRunning) await cancelRunningChildren(input, state);
       await condition(idle);
       break;
     }
     if (exhausted() && idle()) break;
-    if (!canStart()) continue; // e.g. the queue ran dry: plan the next chunk
 
-    const next = state.queue.shift()!;
-    await startPartition(input, state, next, info.workflowId);
-    startedThisRun += 1;
-    if (startedThisRun >= input.partitionsPerRun || workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      log.info('continuing as new', { backfillId: input.backfillId, runNumber: state.runNumber, startedThisRun });
-      await continueAsNew<typeof backfillPipeline>(rawInput, state);
+    // Fill every free slot in this one workflow task: awaiting each start in turn would cost a
+    // workflow-task round trip per child and cap throughput whatever the concurrency.
+    while (canStart() && !runIsFull()) {
+      const next = state.queue.shift()!;
+      startedThisRun += 1;
+      pendingStarts += 1;
+      startPartition(input, state, next, info.workflowId).then(
+        () => void (pendingStarts -= 1),
+        (err: unknown) => {
+          pendingStarts -= 1;
+          startError ??= err;
+        },
+      );
     }
   }
 
-  await condition(allHandlersFinished);
+  await condition(startsSettled);
   const phase = state.cancelRequested ? 'cancelled' : stopAfterFailuresReached() ? 'stopped-after-failures' : 'completed';
   const summary = progress(phase);
   setCurrentDetails(describeProgress(summary));

@@ -90,3 +90,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
   };
 }
+
+/** Where recorded histories live; replay.test.ts replays every one of them. */
+export const FIXTURES_DIR = path.join(__dirname, '..', 'fixtures');
+
+/**
+ * With RECORD_REPLAY_FIXTURES=1, save a run's history as `test/fixtures/<name>.history.json`
+ * (protobufjs JSON, read back with History.fromObject).
+ */
+export async function recordFixture(env: TestWorkflowEnvironment, name: string, workflowId: string, runId?: string): Promise<void> {
+  if (process.env.RECORD_REPLAY_FIXTURES !== '1') return;
+  const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
+  fs.mkdirSync(FIXTURES_DIR, { recursive: true });
+  fs.writeFileSync(path.join(FIXTURES_DIR, `${name}.history.json`), JSON.stringify(history, null, 1));
+}
