@@ -235,6 +235,12 @@ describe('backfillPipeline', () => {
     assert.equal((await waitForPartitionRun(daily)).status, 'succeeded');
   });
 
+  it('refuses unknown backfill ids and controls of a finished backfill in one line', async () => {
+    await assert.rejects(getBackfillStatus(h.env.client, 'backfill/nope'), /^InputError: unknown backfill id 'backfill\/nope'/);
+    await assert.rejects(pauseBackfill(h.env.client, 'orders/2025-09-02'), /unknown backfill id 'orders\/2025-09-02'/);
+    await assert.rejects(resizeBackfill(h.env.client, 'backfill/nope', 0), /invalid concurrency 0: a whole number from 1 to 200/);
+  });
+
   it('a daily run started during a large backfill finishes without waiting behind it', { timeout: 120_000 }, async () => {
     stepDelayMs = 20;
     const run = await start({ from: '2025-10-01', to: '2026-09-30', maxConcurrency: 8 });

@@ -1,0 +1,10 @@
+/** A bench-only pipeline whose steps are no-ops (stubbed activities) and whose history starts in 1900. */
+import { definePipeline } from '../pipelines/definition';
+import { ordersPipeline } from '../pipelines/orders';
+
+export const benchNoopPipeline = definePipeline({
+  ...ordersPipeline,
+  name: 'bench_noop',
+  description: 'No-op steps, for measuring orchestration overhead.',
+  firstPartition: '1900-01-01',
+});

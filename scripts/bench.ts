@@ -1,0 +1,356 @@
+/**
+ * `npm run bench [-- --quick] [--runs 3]`: how close Conveyor's orchestration gets to the Temporal
+ * server's own ceiling on this machine. Starts its own server (temporary SQLite database) and
+ * in-process workers, prints a table and writes bench/results.json. Each figure is the median of
+ * `--runs` runs after a warm-up, with min and max. Not part of the test suite: numbers, not asserts.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { Context } from '@temporalio/activity';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import pino from 'pino';
+import { createActivities } from '../activities';
+import { startBackfill } from '../client/backfills';
+import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
+import { loadConfig, PROJECT_ROOT } from '../common/config';
+import { createLogger, setLogger } from '../common/logger';
+import { addDays } from '../common/partition-key';
+import type { RunManifest, StepInput } from '../common/run-types';
+import { generateOrdersPartition } from '../landing/generate-orders';
+import { ordersPipeline } from '../pipelines/orders';
+import { PipelineRegistry } from '../pipelines/registry';
+import { Warehouse } from '../warehouse/warehouse';
+import { createConveyorWorker } from '../workers/create-worker';
+import { installRuntime } from '../workers/runtime';
+import { benchNoopPipeline } from '../bench/pipelines';
+import { exitOnError } from './lib/cli-errors';
+import { startDevServer } from './lib/dev-server';
+import { ensureTemporalCli } from './lib/temporal-cli';
+import { intInRange, parseOption } from './lib/options';
+
+interface Figure {
+  section: string;
+  name: string;
+  unit: string;
+  median: number;
+  min: number;
+  max: number;
+  samples: number[];
+}
+
+const say = (line: string) => console.error(line);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** Run `fn` over items with at most `limit` in flight. */
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command('npm run bench --')
+    .option('--quick', 'small sizes: finishes in a few minutes')
+    .option('--runs <n>', 'measured runs per figure (median, min, max)', '3')
+    .option('--sizes <list>', 'backfill sizes in partitions, comma-separated')
+    .option('--concurrency <list>', 'backfill concurrencies, comma-separated')
+    .option('--real-days <n>', 'days of the real orders backfill')
+    .option('--real-rows <n>', 'rows per day of the real orders backfill')
+    .option('--out <file>', 'where to write the JSON', path.join(PROJECT_ROOT, 'bench', 'results.json'))
+    .exitOverride();
+  program.parse(argv, { from: 'user' });
+  const o = program.opts<{ quick?: boolean; runs: string; sizes?: string; concurrency?: string; realDays?: string; realRows?: string; out: string }>();
+  const quick = o.quick === true;
+  const runs = parseOption('--runs', intInRange(1, 20), o.runs);
+  const list = (flag: string, value: string | undefined, fallback: number[]) =>
+    value === undefined ? fallback : value.split(',').map((v) => parseOption(flag, intInRange(1, 20_000), v));
+  const sizes = list('--sizes', o.sizes, quick ? [200] : [365, 3650]);
+  const concurrencies = list('--concurrency', o.concurrency, quick ? [8, 32] : [8, 32, 128]);
+  const realDays = parseOption('--real-days', intInRange(1, 365), o.realDays ?? (quick ? '3' : '30'));
+  const realRows = parseOption('--real-rows', intInRange(1, 10_000_000), o.realRows ?? (quick ? '20000' : '100000'));
+  const ceilingN = quick ? 200 : 1000;
+  const isolationSize = quick ? 365 : 3650;
+
+  // --- setup: server, workers, warehouse in a temporary folder ---
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-bench-'));
+  setLogger(createLogger('warn', pino.destination({ dest: path.join(tmp, 'bench.log'), sync: false })));
+  installRuntime();
+  const cli = await ensureTemporalCli({ progress: say, allowSdkDownload: true });
+  const [port, uiPort] = [await freePort(), await freePort()];
+  say(`starting a fresh Temporal server on port ${port} (database in ${tmp}) ...`);
+  const server = await startDevServer({ cli, dbFile: path.join(tmp, 'temporal.db'), port, uiPort });
+  const config = loadConfig({
+    ...process.env,
+    TEMPORAL_ADDRESS: server.address,
+    CONVEYOR_DATA_DIR: tmp,
+    CONVEYOR_TASK_QUEUE: 'bench-daily',
+    CONVEYOR_BACKFILL_TASK_QUEUE: 'bench-backfill',
+    CONVEYOR_WORKFLOW_BUNDLE: path.join(tmp, 'bench-bundle.js'),
+  });
+  say('bundling workflows ...');
+  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(PROJECT_ROOT, 'bench', 'workflows.ts'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: say } });
+  fs.writeFileSync(config.workflowBundlePath, code);
+
+  const registry = new PipelineRegistry([ordersPipeline, benchNoopPipeline]);
+  const warehouse = await Warehouse.open(config.warehousePath);
+  const deps = { registry, landingDir: config.landingDir, warehouse };
+  const real = createActivities(deps);
+  const attempt = () => ({ attempt: Context.current().info.attempt, durationMs: 0 });
+  const noopSteps = {
+    awaitLanding: async () => ({ files: 1, bytes: 1, ...attempt() }),
+    ingest: async () => ({ files: [], rowsRead: 1, rowsMalformed: 0, ...attempt() }),
+    transform: async () => ({ rowsIn: 1, rowsValid: 1, rowsRejected: 0, rowsDuplicate: 0, rowsOut: 1, ...attempt() }),
+    publish: async () => ({ rowsPublished: 1, ...attempt() }),
+  };
+  // bench_noop partitions get no-op steps; orders gets the real ones. Bookkeeping is always real.
+  const pick = <K extends keyof typeof noopSteps>(step: K) =>
+    (async (input: StepInput) => (input.pipeline === 'bench_noop' ? noopSteps[step]() : (real[step] as (i: StepInput) => Promise<unknown>)(input))) as (typeof real)[K];
+  const activities = {
+    ...real,
+    awaitLanding: pick('awaitLanding'),
+    ingest: pick('ingest'),
+    transform: pick('transform'),
+    publish: pick('publish'),
+    recordRun: (m: RunManifest) => real.recordRun(m),
+    noop: async () => undefined,
+  };
+  const connection = await NativeConnection.connect({ address: server.address });
+  const base = { connection, namespace: 'default', deps, workflowBundlePath: config.workflowBundlePath, activities };
+  const workers: Worker[] = await Promise.all([
+    createConveyorWorker({ ...base, taskQueue: config.taskQueue, maxConcurrentActivityTaskExecutions: 16 }),
+    createConveyorWorker({ ...base, taskQueue: config.backfillTaskQueue, maxConcurrentActivityTaskExecutions: 200 }),
+    createConveyorWorker({ ...base, taskQueue: 'bench-ceiling', maxConcurrentActivityTaskExecutions: 200 }),
+  ]);
+  const running = Promise.all(workers.map((w) => w.run()));
+  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+  const bfOptions = { config, registry, now: () => Date.parse('2026-11-24T00:00:00Z') };
+
+  let peakRss = 0;
+  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
+  const figures: Figure[] = [];
+  const record = (section: string, name: string, unit: string, samples: number[]) => {
+    const figure = { section, name, unit, median: round(median(samples)), min: round(Math.min(...samples)), max: round(Math.max(...samples)), samples: samples.map((s) => round(s)) };
+    figures.push(figure);
+    say(`  ${name}: ${figure.median} ${unit} (min ${figure.min}, max ${figure.max})`);
+  };
+  let nextDay = 0; // bench_noop ranges never overlap, so every backfill does real work
+  const freshRange = (size: number) => {
+    const from = addDays('1900-01-01', nextDay);
+    nextDay += size;
+    return { from, to: addDays(from, size - 1) };
+  };
+
+  const ceiling = async (n: number, concurrency: number) => {
+    const started = performance.now();
+    await pool(Array.from({ length: n }, (_, i) => i), concurrency, async () => {
+      await client.workflow.execute('ceilingWorkflow', { taskQueue: 'bench-ceiling', workflowId: `ceiling-${randomUUID()}` });
+    });
+    return n / ((performance.now() - started) / 1000);
+  };
+
+  const noopBackfill = async (size: number, concurrency: number) => {
+    const range = freshRange(size);
+    peakRss = process.memoryUsage().rss;
+    const started = performance.now();
+    const run = await startBackfill(client, { pipeline: 'bench_noop', ...range, maxConcurrency: concurrency }, bfOptions);
+    const result = await run.handle.result();
+    const seconds = (performance.now() - started) / 1000;
+    if (result.succeeded !== size) throw new Error(`backfill of ${size} finished with ${result.succeeded} succeeded`);
+    return { seconds, rate: size / seconds, backfillId: run.backfillId, peakRssMb: peakRss / 2 ** 20 };
+  };
+
+  const perPartitionStats = async (backfillId: string, size: number) => {
+    const durations: number[] = [];
+    for (let tries = 0; tries < 20 && durations.length < size; tries += 1) {
+      durations.length = 0;
+      for await (const wf of client.workflow.list({ query: `BackfillId = "${backfillId}" AND WorkflowType = "partitionPipeline"` })) {
+        if (wf.closeTime) durations.push(wf.closeTime.getTime() - wf.startTime.getTime());
+      }
+      if (durations.length < size) await new Promise((r) => setTimeout(r, 500));
+    }
+    let parentEvents = 0;
+    for await (const wf of client.workflow.list({ query: `WorkflowId = "${backfillId}"` })) {
+      parentEvents += (await client.workflow.getHandle(backfillId, wf.runId).fetchHistory()).events?.length ?? 0;
+    }
+    const child = await client.workflow.getHandle(`bench_noop/${(await firstChild(backfillId)) ?? ''}`).fetchHistory();
+    return { p50: percentile(durations, 50), p95: percentile(durations, 95), eventsPerPartition: (child.events?.length ?? 0) + parentEvents / size };
+  };
+  const firstChild = async (backfillId: string) => {
+    for await (const wf of client.workflow.list({ query: `BackfillId = "${backfillId}" AND WorkflowType = "partitionPipeline"`, pageSize: 1 })) {
+      return wf.workflowId.split('/')[1];
+    }
+    return undefined;
+  };
+
+  // --- warm-up (not measured) ---
+  say('warm-up ...');
+  await ceiling(50, 16);
+  await noopBackfill(50, 8);
+
+  // --- 1. ceiling ---
+  say(`1. ceiling: ${ceilingN} workflows × 3 no-op activities`);
+  const ceilings = new Map<number, number>();
+  for (const c of concurrencies) {
+    const samples: number[] = [];
+    for (let r = 0; r < runs; r += 1) samples.push(await ceiling(ceilingN, c));
+    record('ceiling', `ceiling at concurrency ${c}`, 'workflows/s', samples);
+    ceilings.set(c, median(samples));
+  }
+
+  // --- 2. no-op backfill throughput ---
+  say('2. no-op backfill throughput');
+  for (const size of sizes) {
+    for (const c of concurrencies) {
+      const rates: number[] = [], secs: number[] = [], p50: number[] = [], p95: number[] = [], events: number[] = [], rss: number[] = [];
+      for (let r = 0; r < runs; r += 1) {
+        const run = await noopBackfill(size, c);
+        const stats = await perPartitionStats(run.backfillId, size);
+        rates.push(run.rate); secs.push(run.seconds); rss.push(run.peakRssMb);
+        p50.push(stats.p50); p95.push(stats.p95); events.push(stats.eventsPerPartition);
+      }
+      const label = `${size} partitions at concurrency ${c}`;
+      record('backfill', `${label}: throughput`, 'partitions/s', rates);
+      record('backfill', `${label}: wall time`, 's', secs);
+      record('backfill', `${label}: time per partition p50`, 'ms', p50);
+      record('backfill', `${label}: time per partition p95`, 'ms', p95);
+      record('backfill', `${label}: ratio to ceiling`, '%', rates.map((x) => (100 * x) / (ceilings.get(c) ?? x)));
+      record('backfill', `${label}: history events per partition`, 'events', events);
+      record('backfill', `${label}: process peak RSS`, 'MB', rss);
+    }
+  }
+
+  // --- 3. the real orders pipeline ---
+  say(`3. real pipeline: ${realDays} days × ${realRows} rows of orders`);
+  {
+    const rates: number[] = [], rowRates: number[] = [], tpRates: number[] = [];
+    const shares: Record<string, number[]> = { awaitLanding: [], ingest: [], transform: [], publish: [] };
+    for (let r = 0; r < runs; r += 1) {
+      const from = addDays('2016-01-01', r * realDays);
+      const to = addDays(from, realDays - 1);
+      for (let d = from; d <= to; d = addDays(d, 1)) generateOrdersPartition({ landingDir: config.landingDir, partition: d, rows: realRows, files: 4 });
+      const started = performance.now();
+      const run = await startBackfill(client, { pipeline: 'orders', from, to, maxConcurrency: 2, reprocess: 'all' }, bfOptions);
+      const result = await run.handle.result();
+      const seconds = (performance.now() - started) / 1000;
+      if (result.failed > 0) throw new Error(`real backfill failed: ${JSON.stringify(result.failures[0])}`);
+      const manifests = await warehouse.withSession((db) =>
+        db.query<{ rows_in: bigint; durations_ms: string }>(
+          `SELECT arg_max(rows_in, finished_at) AS rows_in, arg_max(durations_ms, finished_at) AS durations_ms FROM meta.partition_runs WHERE pipeline = 'orders' AND backfill_id = $id AND partition_key BETWEEN $a AND $b AND status = 'succeeded' GROUP BY partition_key`,
+          { a: from, b: to, id: run.backfillId },
+        ),
+      );
+      const totals: Record<string, number> = { awaitLanding: 0, ingest: 0, transform: 0, publish: 0 };
+      const perPartitionTp: number[] = [];
+      let rowsIn = 0;
+      for (const m of manifests) {
+        const d = JSON.parse(m.durations_ms) as Record<string, number>;
+        for (const k of Object.keys(totals)) totals[k]! += d[k] ?? 0;
+        rowsIn += Number(m.rows_in);
+        perPartitionTp.push(Number(m.rows_in) / (((d.transform ?? 0) + (d.publish ?? 0)) / 1000));
+      }
+      const all = Object.values(totals).reduce((a, b) => a + b, 0) || 1;
+      for (const k of Object.keys(totals)) shares[k]!.push((100 * totals[k]!) / all);
+      rates.push(realDays / seconds);
+      rowRates.push(rowsIn / seconds);
+      tpRates.push(median(perPartitionTp));
+    }
+    record('real', 'orders backfill: throughput', 'partitions/s', rates);
+    record('real', 'orders backfill: rows through ingest → transform → publish', 'rows/s', rowRates);
+    record('real', 'transform + publish throughput in DuckDB (per partition)', 'rows/s', tpRates);
+    for (const [k, v] of Object.entries(shares)) record('real', `share of step time: ${k}`, '%', v);
+  }
+
+  // --- 4. isolation ---
+  say(`4. isolation: a daily run, idle and during a ${isolationSize}-partition backfill`);
+  {
+    const dailyLatency = async (partition: string) => {
+      const started = performance.now();
+      const run = await startPartitionRun(client, { pipeline: 'bench_noop', partition, runKind: 'scheduled' }, { config, registry });
+      await waitForPartitionRun(run);
+      return performance.now() - started;
+    };
+    const idle: number[] = [], busy: number[] = [];
+    let day = 0;
+    const dailyKey = () => addDays('2026-01-01', day++);
+    for (let r = 0; r < Math.max(runs, 5); r += 1) idle.push(await dailyLatency(dailyKey()));
+    const range = freshRange(isolationSize);
+    const run = await startBackfill(client, { pipeline: 'bench_noop', ...range, maxConcurrency: 32 }, bfOptions);
+    await new Promise((r) => setTimeout(r, 3000));
+    for (let r = 0; r < Math.max(runs, 5); r += 1) busy.push(await dailyLatency(dailyKey()));
+    await run.handle.result();
+    record('isolation', 'daily run latency, idle', 'ms', idle);
+    record('isolation', 'daily run latency, during backfill', 'ms', busy);
+    record('isolation', 'ratio busy / idle', '×', [median(busy) / median(idle)]);
+  }
+
+  clearInterval(rssTimer);
+  for (const w of workers) w.shutdown();
+  await running;
+  warehouse.close();
+  await server.stop();
+
+  // --- report ---
+  const find = (name: string) => figures.find((f) => f.name === name);
+  const targets = [
+    ['no-op backfill at concurrency 32 ≥ 70% of the ceiling', find(`${Math.max(...sizes)} partitions at concurrency 32: ratio to ceiling`), (v: number) => v >= 70],
+    ['3,650-partition backfill under 120 s (concurrency 32)', find('3650 partitions at concurrency 32: wall time'), (v: number) => v < 120],
+    ['process peak RSS under 400 MB during the 3,650 backfill', find('3650 partitions at concurrency 32: process peak RSS'), (v: number) => v < 400],
+    ['transform + publish ≥ 1,000,000 rows/s', find('transform + publish throughput in DuckDB (per partition)'), (v: number) => v >= 1_000_000],
+    ['daily run during a backfill within 1.5× idle', find('ratio busy / idle'), (v: number) => v <= 1.5],
+  ] as const;
+  const verdicts = targets.map(([name, figure, ok]) => ({ target: name, value: figure?.median ?? null, met: figure ? ok(figure.median) : null }));
+  const out = {
+    when: new Date().toISOString(),
+    mode: quick ? 'quick' : 'full',
+    runs,
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: round(os.totalmem() / 2 ** 30, 1), platform: `${os.platform()} ${os.release()}` },
+    versions: { node: process.version, temporalSdk: require('@temporalio/worker/package.json').version as string, temporalCli: cli.kind === 'path' ? cli.path : 'sdk-download', duckdb: require('@duckdb/node-api/package.json').version as string },
+    notes: 'RSS is of the whole bench process (workers, client and DuckDB in one process).',
+    figures,
+    targets: verdicts,
+  };
+  fs.mkdirSync(path.dirname(o.out), { recursive: true });
+  fs.writeFileSync(o.out, JSON.stringify(out, null, 2) + '\n');
+
+  const width = Math.max(...figures.map((f) => f.name.length));
+  console.log(`${'figure'.padEnd(width)}  ${'median'.padStart(12)}  ${'min'.padStart(12)}  ${'max'.padStart(12)}  unit`);
+  for (const f of figures) console.log(`${f.name.padEnd(width)}  ${String(f.median).padStart(12)}  ${String(f.min).padStart(12)}  ${String(f.max).padStart(12)}  ${f.unit}`);
+  console.log('');
+  for (const v of verdicts) console.log(`${v.met === null ? 'NOT MEASURED' : v.met ? 'MET   ' : 'MISSED'}  ${v.target}${v.value === null ? ' (run without --quick)' : `: ${v.value}`}`);
+  console.log(`\nwritten to ${path.relative(process.cwd(), o.out)}`);
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+main(process.argv.slice(2))
+  .then(() => process.exit(0))
+  .catch((err: unknown) => {
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+    exitOnError('conveyor bench')(err);
+  });
