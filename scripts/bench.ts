@@ -4,6 +4,7 @@
  * in-process workers, prints a table and writes bench/results.json. Each figure is the median of
  * `--runs` runs after a warm-up, with min and max. Not part of the test suite: numbers, not asserts.
  */
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -12,7 +13,7 @@ import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { Context } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { createActivities } from '../activities';
 import { startBackfill } from '../client/backfills';
@@ -91,12 +92,12 @@ async function main(argv: string[]): Promise<void> {
   const runs = parseOption('--runs', intInRange(1, 20), o.runs);
   const list = (flag: string, value: string | undefined, fallback: number[]) =>
     value === undefined ? fallback : value.split(',').map((v) => parseOption(flag, intInRange(1, 20_000), v));
-  const sizes = list('--sizes', o.sizes, quick ? [200] : [365, 3650]);
-  const concurrencies = list('--concurrency', o.concurrency, quick ? [8, 32] : [8, 32, 128]);
+  const sizes = list('--sizes', o.sizes, quick ? [150] : [365, 3650]);
+  const concurrencies = list('--concurrency', o.concurrency, quick ? [32] : [8, 32, 128]);
   const realDays = parseOption('--real-days', intInRange(1, 365), o.realDays ?? (quick ? '3' : '30'));
   const realRows = parseOption('--real-rows', intInRange(1, 10_000_000), o.realRows ?? (quick ? '20000' : '100000'));
-  const ceilingN = quick ? 200 : 1000;
-  const isolationSize = quick ? 365 : 3650;
+  const ceilingN = quick ? 100 : 1000;
+  const isolationSize = quick ? 200 : 3650;
 
   // --- setup: server, workers, warehouse in a temporary folder ---
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-bench-'));
@@ -114,9 +115,13 @@ async function main(argv: string[]): Promise<void> {
     CONVEYOR_BACKFILL_TASK_QUEUE: 'bench-backfill',
     CONVEYOR_WORKFLOW_BUNDLE: path.join(tmp, 'bench-bundle.js'),
   });
-  say('bundling workflows ...');
-  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(PROJECT_ROOT, 'bench', 'workflows.ts'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: say } });
-  fs.writeFileSync(config.workflowBundlePath, code);
+  say('bundling workflows (in a child process, so webpack does not count towards the RSS figures) ...');
+  const bundling = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'build-workflow-bundle.ts'), '--workflows', path.join(PROJECT_ROOT, 'bench', 'workflows.ts')],
+    { env: { ...process.env, CONVEYOR_WORKFLOW_BUNDLE: config.workflowBundlePath }, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  if (bundling.status !== 0) throw new Error('could not bundle the benchmark workflows');
 
   const registry = new PipelineRegistry([ordersPipeline, benchNoopPipeline]);
   const warehouse = await Warehouse.open(config.warehousePath);

@@ -11,8 +11,8 @@ const quietLogger = {
 };
 
 /** Bundle the workflow code once (webpack) and write it where workers load it from. Returns its size in bytes. */
-export async function buildWorkflowBundle(outPath: string): Promise<number> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+export async function buildWorkflowBundle(outPath: string, workflowsPath: string = WORKFLOWS_PATH): Promise<number> {
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
   fs.mkdirSync(path.dirname(outPath), { recursive: true });
   fs.writeFileSync(outPath, code);
   return code.length;
