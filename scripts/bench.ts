@@ -84,10 +84,11 @@ async function main(argv: string[]): Promise<void> {
     .option('--concurrency <list>', 'backfill concurrencies, comma-separated')
     .option('--real-days <n>', 'days of the real orders backfill')
     .option('--real-rows <n>', 'rows per day of the real orders backfill')
+    .option('--isolation-size <n>', 'partitions of the backfill running during the isolation measurement')
     .option('--out <file>', 'where to write the JSON', path.join(PROJECT_ROOT, 'bench', 'results.json'))
     .exitOverride();
   program.parse(argv, { from: 'user' });
-  const o = program.opts<{ quick?: boolean; runs: string; sizes?: string; concurrency?: string; realDays?: string; realRows?: string; out: string }>();
+  const o = program.opts<{ quick?: boolean; runs: string; sizes?: string; concurrency?: string; realDays?: string; realRows?: string; isolationSize?: string; out: string }>();
   const quick = o.quick === true;
   const runs = parseOption('--runs', intInRange(1, 20), o.runs);
   const list = (flag: string, value: string | undefined, fallback: number[]) =>
@@ -97,7 +98,7 @@ async function main(argv: string[]): Promise<void> {
   const realDays = parseOption('--real-days', intInRange(1, 365), o.realDays ?? (quick ? '3' : '30'));
   const realRows = parseOption('--real-rows', intInRange(1, 10_000_000), o.realRows ?? (quick ? '20000' : '100000'));
   const ceilingN = quick ? 100 : 1000;
-  const isolationSize = quick ? 200 : 3650;
+  const isolationSize = parseOption('--isolation-size', intInRange(10, 20_000), o.isolationSize ?? (quick ? '200' : '3650'));
 
   // --- setup: server, workers, warehouse in a temporary folder ---
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-bench-'));
@@ -213,6 +214,10 @@ async function main(argv: string[]): Promise<void> {
     }
     return undefined;
   };
+
+  // Baseline: what the process holds with idle workers, before any work (tells growth from baseline).
+  await new Promise((r) => setTimeout(r, 2000));
+  record('memory', 'process RSS after startup, workers idle', 'MB', [process.memoryUsage().rss / 2 ** 20]);
 
   // --- warm-up (not measured) ---
   say('warm-up ...');
