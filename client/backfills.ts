@@ -2,16 +2,18 @@
  * Typed client API for backfills: start (or attach to) one, plan it (dry run), watch it, and
  * pause / resume / resize / cancel it. Bad input throws a one-line {@link InputError}; nothing starts.
  */
-import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { describeWorkflow, webUiWorkflowUrl } from './workflow-lookup';
 import { z } from 'zod';
 import type { ConveyorConfig } from '../common/config';
-import { countPartitions, isPartitionKey } from '../common/partition-key';
+import { isPartitionKey } from '../common/partition-key';
 import { BACKFILL_ID_SA, PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
 import { defaultRegistry, InputError, latestAvailablePartition, type PipelineRegistry } from '../pipelines/registry';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setConcurrencyUpdate } from '../workflows/backfill-api';
 import {
   BACKFILL_ORDERS,
   MAX_BACKFILL_CONCURRENCY,
+  concurrencySchema,
   REPROCESS_MODES,
   type BackfillInput,
   type BackfillProgress,
@@ -19,11 +21,17 @@ import {
 import type { backfillPipeline } from '../workflows/backfill';
 import type { BackfillPlan, backfillPlan } from '../workflows/backfill-plan';
 
-const concurrency = z.coerce
-  .number()
-  .int()
-  .min(1)
-  .max(MAX_BACKFILL_CONCURRENCY);
+// The workflow's own bound (concurrencySchema), accepting CLI strings too.
+const concurrency = z.coerce.number().pipe(concurrencySchema);
+
+/** Validate a concurrency bound; a bad one is a one-line InputError naming the value. */
+export function parseConcurrency(value: unknown): number {
+  const parsed = concurrency.safeParse(value);
+  if (!parsed.success) {
+    throw new InputError(`invalid concurrency ${JSON.stringify(value)}: a whole number from 1 to ${MAX_BACKFILL_CONCURRENCY}`);
+  }
+  return parsed.data;
+}
 
 export const backfillRequestSchema = z.object({
   pipeline: z.string().min(1),
@@ -101,7 +109,7 @@ export function preflightBackfill(request: BackfillRequest, options: BackfillCli
     },
     partitionsPerRun: req.partitionsPerRun,
   };
-  return { input, partitions: countPartitions(req.from, req.to) };
+  return { input };
 }
 
 /** Derived from the arguments that define the work, so starting the same backfill twice attaches. */
@@ -111,7 +119,7 @@ export function backfillIdOf(req: { pipeline: string; from: string; to: string; 
 
 export async function startBackfill(client: Client, request: BackfillRequest, options: BackfillClientOptions): Promise<BackfillRun> {
   const { input } = preflightBackfill(request, options);
-  const existing = await describeOrUndefined(client, input.backfillId);
+  const existing = await describeWorkflow(client, input.backfillId);
   const handle = await client.workflow.start<typeof backfillPipeline>('backfillPipeline', {
     workflowId: input.backfillId,
     taskQueue: options.config.backfillTaskQueue,
@@ -129,7 +137,7 @@ export async function startBackfill(client: Client, request: BackfillRequest, op
   return {
     backfillId: input.backfillId,
     attached: existing?.status.name === 'RUNNING',
-    webUiUrl: `${options.config.webUiUrl}/namespaces/${encodeURIComponent(options.config.namespace)}/workflows/${encodeURIComponent(input.backfillId)}`,
+    webUiUrl: webUiWorkflowUrl(options.config, input.backfillId),
     handle,
   };
 }
@@ -146,18 +154,9 @@ export async function planBackfill(client: Client, request: BackfillRequest, opt
   });
 }
 
-async function describeOrUndefined(client: Client, workflowId: string) {
-  try {
-    return await client.workflow.getHandle(workflowId).describe();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return undefined;
-    throw err;
-  }
-}
-
 /** A handle to an existing backfill; an unknown ID is a one-line InputError. */
 export async function getBackfill(client: Client, backfillId: string): Promise<WorkflowHandle<typeof backfillPipeline>> {
-  const description = await describeOrUndefined(client, backfillId);
+  const description = await describeWorkflow(client, backfillId);
   if (!description || description.type !== 'backfillPipeline') {
     throw new InputError(`unknown backfill id '${backfillId}' (backfill ids look like backfill/orders/2024-01-01..2024-01-31/missing/oldest-first)`);
   }
@@ -195,9 +194,8 @@ export async function cancelBackfill(client: Client, backfillId: string, options
 }
 /** Change the concurrency bound at once (validated by the workflow: 1..200). */
 export async function resizeBackfill(client: Client, backfillId: string, n: number): Promise<number> {
-  const parsed = concurrency.safeParse(n);
-  if (!parsed.success) throw new InputError(`invalid concurrency ${JSON.stringify(n)}: a whole number from 1 to ${MAX_BACKFILL_CONCURRENCY}`);
-  return (await getRunningBackfill(client, backfillId)).executeUpdate(setConcurrencyUpdate, { args: [parsed.data] });
+  const bound = parseConcurrency(n);
+  return (await getRunningBackfill(client, backfillId)).executeUpdate(setConcurrencyUpdate, { args: [bound] });
 }
 
 async function getRunningBackfill(client: Client, backfillId: string) {

@@ -7,6 +7,7 @@
  * ```
  */
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { describeWorkflow, webUiWorkflowUrl } from './workflow-lookup';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { ConveyorConfig } from '../common/config';
@@ -107,7 +108,7 @@ export async function startPartitionRun(
     },
     steps: pipeline.steps,
   };
-  const alreadyRunning = await isRunning(client, workflowId);
+  const alreadyRunning = (await describeWorkflow(client, workflowId))?.status.name === 'RUNNING';
   const handle = await client.workflow.start<typeof partitionPipeline>('partitionPipeline', {
     workflowId,
     taskQueue: options.taskQueue ?? options.config.taskQueue,
@@ -131,7 +132,7 @@ export async function startPartitionRun(
     workflowId,
     runId,
     attached: alreadyRunning,
-    webUiUrl: webUiRunUrl(options.config, workflowId, runId),
+    webUiUrl: webUiWorkflowUrl(options.config, workflowId, runId),
     handle,
   };
 }
@@ -159,17 +160,4 @@ function failureOf(err: WorkflowFailedError): { failure: PartitionFailure; messa
   }
   const reason = cause?.message ?? err.message;
   return { message: reason, failure: { failureClass: 'code', step: 'workflow', reason } };
-}
-
-async function isRunning(client: Client, workflowId: string): Promise<boolean> {
-  try {
-    const description = await client.workflow.getHandle(workflowId).describe();
-    return description.status.name === 'RUNNING';
-  } catch {
-    return false; // not found: never ran
-  }
-}
-
-export function webUiRunUrl(config: Pick<ConveyorConfig, 'webUiUrl' | 'namespace'>, workflowId: string, runId: string): string {
-  return `${config.webUiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}/${runId}/history`;
 }

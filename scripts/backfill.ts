@@ -12,6 +12,7 @@ import type { Client } from '@temporalio/client';
 import {
   cancelBackfill,
   getBackfillStatus,
+  parseConcurrency,
   pauseBackfill,
   planBackfill,
   preflightBackfill,
@@ -23,7 +24,6 @@ import {
 } from '../client/backfills';
 import { connectClient } from '../client/connect';
 import { loadConfig, type ConveyorConfig } from '../common/config';
-import { InputError } from '../pipelines/registry';
 import { progressQuery } from '../workflows/backfill-api';
 import { BACKFILL_ORDERS, MAX_BACKFILL_CONCURRENCY, REPROCESS_MODES, type BackfillProgress } from '../workflows/backfill-input';
 import { exitOnError } from './lib/cli-errors';
@@ -78,7 +78,7 @@ async function start(argv: string[], config: ConveyorConfig): Promise<number> {
   console.error(`Web UI: ${run.webUiUrl}  (children: BackfillId = "${run.backfillId}")`);
   if (!o.wait) return 0;
 
-  const result = await watch(client, run.backfillId, run.handle, !o.json && process.stderr.isTTY === true);
+  const result = await watch(run.backfillId, run.handle, !o.json && process.stderr.isTTY === true);
   const status = withRate(result, Date.now());
   if (o.json) console.log(JSON.stringify(status, null, 2));
   else printSummary(status);
@@ -87,7 +87,6 @@ async function start(argv: string[], config: ConveyorConfig): Promise<number> {
 
 /** Poll progress until the backfill ends: a live bar on a terminal, a line every 10 s otherwise. */
 async function watch(
-  client: Client,
   backfillId: string,
   handle: Awaited<ReturnType<typeof startBackfill>>['handle'],
   tty: boolean,
@@ -126,7 +125,6 @@ async function watch(
     await Promise.race([resultPromise.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
   }
   bar?.stop();
-  void client;
   return resultPromise;
 }
 
@@ -164,7 +162,6 @@ function printSummary(s: BackfillStatus): void {
 
 async function control(argv: string[], config: ConveyorConfig): Promise<number> {
   const program = new Command('npm run backfill --').exitOverride();
-  const code = 0;
   const withClient = async (fn: (client: Client) => Promise<void>) => {
     const client = await connectClient(config);
     try {
@@ -205,16 +202,13 @@ async function control(argv: string[], config: ConveyorConfig): Promise<number> 
       }),
     );
   program.command('resize <backfillId> <n>').action(async (id: string, n: string) => {
-    const value = Number(n);
-    if (!Number.isInteger(value) || value < 1 || value > MAX_BACKFILL_CONCURRENCY) {
-      throw new InputError(`invalid concurrency "${n}": a whole number from 1 to ${MAX_BACKFILL_CONCURRENCY}`);
-    }
+    const value = parseConcurrency(n); // before connecting: bad input needs no server
     await withClient(async (c) => {
       console.error(`${id}: concurrency is now ${await resizeBackfill(c, id, value)}`);
     });
   });
   await program.parseAsync(argv, { from: 'user' });
-  return code;
+  return 0;
 }
 
 main(process.argv.slice(2))

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
 import { connectClient } from '../client/connect';
+import { webUiListUrl } from '../client/workflow-lookup';
 import { startPartitionRun, waitForPartitionRun, type PartitionRunOutcome } from '../client/partition-runs';
 import { loadConfig } from '../common/config';
 import { createLogger, getLogger, setLogger } from '../common/logger';
@@ -99,7 +100,7 @@ async function main(argv: string[]): Promise<void> {
   const failed = outcomes.filter((o) => o.outcome.status === 'failed').length;
 
   say('');
-  say(`Web UI:   ${config.webUiUrl}/namespaces/${config.namespace}/workflows?query=${encodeURIComponent(`Pipeline="orders"`)}`);
+  say(`Web UI:   ${webUiListUrl(config, 'Pipeline = "orders"')}`);
   say(`One run:  ${outcomes[0]!.run.webUiUrl}`);
   say(`Warehouse: ${config.warehousePath} (tables showroom.orders, quality.rejects, meta.partition_runs)`);
 

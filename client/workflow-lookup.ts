@@ -1,0 +1,26 @@
+/** Small lookups shared by the client modules: does a workflow exist, and where is it in the Web UI. */
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import type { ConveyorConfig } from '../common/config';
+
+/** The workflow's description, or undefined when no workflow has that ID. */
+export async function describeWorkflow(client: Client, workflowId: string): Promise<WorkflowExecutionDescription | undefined> {
+  try {
+    return await client.workflow.getHandle(workflowId).describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+type UiConfig = Pick<ConveyorConfig, 'webUiUrl' | 'namespace'>;
+
+/** Link to a workflow (its latest run) or to one run's history. */
+export function webUiWorkflowUrl(config: UiConfig, workflowId: string, runId?: string): string {
+  const base = `${config.webUiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  return runId ? `${base}/${runId}/history` : base;
+}
+
+/** Link to the workflow list filtered by a visibility query, e.g. `Pipeline = "orders"`. */
+export function webUiListUrl(config: UiConfig, query: string): string {
+  return `${config.webUiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows?query=${encodeURIComponent(query)}`;
+}
