@@ -194,9 +194,11 @@ async function main(argv: string[]): Promise<void> {
 
   const perPartitionStats = async (backfillId: string, size: number) => {
     const durations: number[] = [];
+    let sampleChildId: string | undefined;
     for (let tries = 0; tries < 20 && durations.length < size; tries += 1) {
       durations.length = 0;
       for await (const wf of client.workflow.list({ query: `BackfillId = "${backfillId}" AND WorkflowType = "partitionPipeline"` })) {
+        sampleChildId ??= wf.workflowId;
         if (wf.closeTime) durations.push(wf.closeTime.getTime() - wf.startTime.getTime());
       }
       if (durations.length < size) await new Promise((r) => setTimeout(r, 500));
@@ -205,14 +207,8 @@ async function main(argv: string[]): Promise<void> {
     for await (const wf of client.workflow.list({ query: `WorkflowId = "${backfillId}"` })) {
       parentEvents += (await client.workflow.getHandle(backfillId, wf.runId).fetchHistory()).events?.length ?? 0;
     }
-    const child = await client.workflow.getHandle(`bench_noop/${(await firstChild(backfillId)) ?? ''}`).fetchHistory();
+    const child = sampleChildId ? await client.workflow.getHandle(sampleChildId).fetchHistory() : { events: [] };
     return { p50: percentile(durations, 50), p95: percentile(durations, 95), eventsPerPartition: (child.events?.length ?? 0) + parentEvents / size };
-  };
-  const firstChild = async (backfillId: string) => {
-    for await (const wf of client.workflow.list({ query: `BackfillId = "${backfillId}" AND WorkflowType = "partitionPipeline"`, pageSize: 1 })) {
-      return wf.workflowId.split('/')[1];
-    }
-    return undefined;
   };
 
   // Baseline: what the process holds with idle workers, before any work (tells growth from baseline).

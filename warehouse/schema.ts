@@ -53,6 +53,9 @@ const inProgress = new WeakMap<Warehouse, Promise<void>>();
  * Calls are serialized per warehouse: concurrent DDL on one DuckDB catalog conflicts.
  */
 export function ensureWarehouseSchema(warehouse: Warehouse, pipelines: PipelineDefinition[]): Promise<void> {
+  // Hot path: activities call this on every attempt, and after start-up everything exists.
+  const done = prepared.get(warehouse);
+  if (done?.has('') && pipelines.every((p) => done.has(p.name))) return Promise.resolve();
   const previous = inProgress.get(warehouse) ?? Promise.resolve();
   const next = previous.catch(() => undefined).then(() => createMissing(warehouse, pipelines));
   inProgress.set(warehouse, next);
