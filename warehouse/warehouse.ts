@@ -40,6 +40,10 @@ function paramsUsedBy(sql: string, params: SqlParams): SqlParams | undefined {
   return Object.keys(used).length > 0 ? used : undefined;
 }
 
+export class WarehouseInUse extends Error {
+  override name = 'WarehouseInUse';
+}
+
 const openWarehouses = new Map<string, Promise<Warehouse>>();
 
 export class Warehouse {
@@ -54,7 +58,15 @@ export class Warehouse {
     let opening = openWarehouses.get(key);
     if (!opening) {
       if (key !== ':memory:') fs.mkdirSync(path.dirname(key), { recursive: true });
-      opening = DuckDBInstance.create(key).then((instance) => new Warehouse(key, instance));
+      opening = DuckDBInstance.create(key).then(
+        (instance) => new Warehouse(key, instance),
+        (err: unknown) => {
+          const message = err instanceof Error ? err.message : String(err);
+          // DuckDB has one writer per file: the usual cause is a worker already running.
+          if (/Could not set lock/i.test(message)) throw new WarehouseInUse(`the warehouse ${key} is in use by another process (a running worker?); stop it first`);
+          throw err;
+        },
+      );
       opening.catch(() => openWarehouses.delete(key));
       openWarehouses.set(key, opening);
     }

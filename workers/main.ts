@@ -8,7 +8,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../common/config';
 import { getLogger } from '../common/logger';
 import { defaultRegistry } from '../pipelines/registry';
-import { Warehouse } from '../warehouse/warehouse';
+import { Warehouse, WarehouseInUse } from '../warehouse/warehouse';
 import { createConveyorWorkers, MissingWorkflowBundle } from './create-worker';
 import { installRuntime } from './runtime';
 
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const oneLine = err instanceof ConfigError || err instanceof MissingWorkflowBundle;
+  const oneLine = err instanceof ConfigError || err instanceof MissingWorkflowBundle || err instanceof WarehouseInUse;
   if (oneLine) console.error(`conveyor worker: ${(err as Error).message}`);
   else getLogger().fatal({ err }, 'worker crashed');
   process.exit(1);

@@ -7,6 +7,7 @@ import { ConfigError } from '../../common/config';
 import { InputError } from '../../pipelines/registry';
 import { MissingWorkflowBundle } from '../../workers/create-worker';
 import { TemporalCliNotFound } from './temporal-cli';
+import { WarehouseInUse } from '../../warehouse/warehouse';
 
 export function exitOnError(command: string) {
   return (err: unknown): never => {
@@ -14,7 +15,7 @@ export function exitOnError(command: string) {
       console.error(`${command}: ${err.message}`);
       process.exit(2);
     }
-    if (err instanceof ServerUnreachable || err instanceof TemporalCliNotFound || err instanceof MissingWorkflowBundle) {
+    if (err instanceof ServerUnreachable || err instanceof TemporalCliNotFound || err instanceof MissingWorkflowBundle || err instanceof WarehouseInUse) {
       console.error(`${command}: ${err.message}`);
       process.exit(1);
     }
