@@ -104,8 +104,9 @@ async function main(argv: string[]): Promise<void> {
   say(`One run:  ${outcomes[0]!.run.webUiUrl}`);
   say(`Warehouse: ${config.warehousePath} (tables showroom.orders, quality.rejects, meta.partition_runs)`);
 
+  // One way out for both paths: workers drained, then every connection closed, then the server.
   const shutdown = async () => {
-    for (const w of workers) w.shutdown();
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     await workerRunning;
     warehouse.close();
     await connection.close();
@@ -118,9 +119,9 @@ async function main(argv: string[]): Promise<void> {
   }
   say('');
   say('Worker and server keep running so you can explore the Web UI; try `npm run partition -- orders ' + last + '` in another terminal. Ctrl-C to stop.');
-  await workerRunning; // the runtime stops the worker on SIGINT/SIGTERM
-  warehouse.close();
-  await server?.stop();
+  await workerRunning; // the SDK runtime stops the workers on SIGINT/SIGTERM
+  await shutdown();
+  process.exit(0);
 }
 
 function printTable(outcomes: PartitionRunOutcome[]): void {
