@@ -10,6 +10,29 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CONVEYOR_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import type { TemporalCli } from './temporal-cli';
 
+/**
+ * Settings every Conveyor server runs with (`npm run server`, `npm start`, tests, bench), measured
+ * with `npm run bench`:
+ * - SQLite in WAL mode with synchronous=NORMAL: commits no longer wait for an fsync of the rollback
+ *   journal, which took the server from ~13 to ~32 workflows/s on 2 cores. A killed server process
+ *   loses nothing; only an OS crash or power cut can lose the last commits (Temporal then retries
+ *   those tasks, and every Conveyor step is idempotent).
+ * - Eager activity execution: an activity scheduled by a workflow task is handed straight back to the
+ *   worker that completed the task, saving a poll round trip (~20% more throughput).
+ */
+export const SERVER_SQLITE_PRAGMAS: Readonly<Record<string, string>> = { journal_mode: 'wal', synchronous: 'normal' };
+export const SERVER_DYNAMIC_CONFIG: Readonly<Record<string, string | number | boolean>> = {
+  'system.enableActivityEagerExecution': true,
+};
+
+/** `temporal server start-dev` arguments for the settings above (pragmas only apply to a file). */
+export function serverTuningArgs(options: { persistent: boolean }): string[] {
+  return [
+    ...Object.entries(SERVER_DYNAMIC_CONFIG).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]),
+    ...(options.persistent ? Object.entries(SERVER_SQLITE_PRAGMAS).flatMap(([key, value]) => ['--sqlite-pragma', `${key}=${value}`]) : []),
+  ];
+}
+
 export interface DevServerOptions {
   cli: TemporalCli;
   /** SQLite file for persistence; omit for an in-memory server (benchmarks). */
@@ -24,6 +47,8 @@ export interface DevServerOptions {
 export interface RunningDevServer {
   address: string;
   uiUrl: string;
+  /** The server's process ID (undefined when the SDK runs it), for CPU and memory readings. */
+  pid?: number;
   /** Resolves when the server exits. */
   exited: Promise<number | null>;
   stop(): Promise<void>;
@@ -70,6 +95,7 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
         dbFilename: options.dbFile,
         namespace: options.namespace,
         searchAttributes: CONVEYOR_SEARCH_ATTRIBUTES,
+        extraArgs: serverTuningArgs({ persistent: options.dbFile !== undefined }),
       },
     });
     let resolveExit!: (code: number | null) => void;
@@ -86,6 +112,7 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     '--log-level', 'warn',
     ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
     ...CONVEYOR_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
+    ...serverTuningArgs({ persistent: options.dbFile !== undefined }),
   ];
   const child = spawn(options.cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const forward = (chunk: Buffer) => {
@@ -103,6 +130,7 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
   return {
     address,
     uiUrl,
+    pid: child.pid,
     exited,
     async stop() {
       if (child.exitCode !== null) return;

@@ -11,6 +11,7 @@ import type { Worker } from '@temporalio/worker';
 import { loadConfig, type ConveyorConfig } from '../../common/config';
 import { CONVEYOR_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { defaultRegistry, type PipelineRegistry } from '../../pipelines/registry';
+import { serverTuningArgs } from '../../scripts/lib/dev-server';
 import { findTemporalCli } from '../../scripts/lib/temporal-cli';
 import { Warehouse } from '../../warehouse/warehouse';
 import { createConveyorWorkers } from '../../workers/create-worker';
@@ -26,6 +27,7 @@ export async function startTestServer(): Promise<TestWorkflowEnvironment> {
     server: {
       executable: { type: 'existing-path', path: cli.path },
       searchAttributes: CONVEYOR_SEARCH_ATTRIBUTES,
+      extraArgs: serverTuningArgs({ persistent: false }),
     },
   });
 }
