@@ -144,7 +144,7 @@ describe('partitionPipeline end to end', () => {
     const { outcome } = await run('2024-01-06', { readiness: { pollIntervalSeconds: 1, timeoutSeconds: 3 } });
     assert.equal(outcome.status, 'failed');
     if (outcome.status !== 'failed') return;
-    assert.equal(outcome.failure.failureClass, 'dependency');
+    assert.equal(outcome.failure.failureClass, 'dependency', outcome.failure.reason);
     assert.equal(outcome.failure.step, 'awaitLanding');
   });
 });

@@ -12,7 +12,7 @@ import { recordFixture, startHarness, type Harness } from './helpers/harness';
 
 
 /** Per-partition behaviour of the stubbed ingest step: fail N times with a class, or block until released. */
-const behaviour = new Map<string, { failClass?: FailureClass; failTimes?: number; gate?: Promise<void> }>();
+const behaviour = new Map<string, { failClass?: FailureClass; failTimes?: number; gate?: Promise<void>; notLandedChecks?: number }>();
 const calls = new Map<string, number>();
 const manifests: RunManifest[] = [];
 
@@ -22,6 +22,9 @@ const metrics = () => ({ attempt: Context.current().info.attempt, durationMs: 1 
 const stubs = {
   async awaitLanding(input: StepInput) {
     calls.set(`awaitLanding:${input.partition}`, count('awaitLanding', input.partition) + 1);
+    if (count('awaitLanding', input.partition) <= (behaviour.get(input.partition)?.notLandedChecks ?? 0)) {
+      throw classifiedFailure('dependency', { step: 'awaitLanding', message: 'stubbed: not landed yet', retryAfterSeconds: 1, details: { attempt: Context.current().info.attempt } });
+    }
     return { files: 1, bytes: 10, ...metrics() };
   },
   async ingest(input: StepInput) {
@@ -77,6 +80,18 @@ describe('partitionPipeline workflow (stubbed activities)', () => {
     assert.equal(count('ingest', '2023-05-02'), 3);
     if (outcome.status === 'succeeded') assert.equal(outcome.result.attempts.ingest, 3);
     await recordFixture(h.env, 'transient-retried', run.workflowId, run.runId);
+  });
+
+  it('checks readiness once locally, then polls by activity until the data lands', async () => {
+    behaviour.set('2023-05-06', { notLandedChecks: 2 });
+    const { run, outcome } = await runPartition('2023-05-06');
+    assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome));
+    assert.equal(count('awaitLanding', '2023-05-06'), 3, 'one local check, then two polls');
+    if (outcome.status === 'succeeded') assert.equal(outcome.result.attempts.awaitLanding, 3);
+    const history = await h.env.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+    const scheduled = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'awaitLanding');
+    assert.equal(scheduled.length, 1, 'the polls are retries of one activity, not new history events');
+    await recordFixture(h.env, 'readiness-polled', run.workflowId, run.runId);
   });
 
   for (const failClass of ['data', 'code'] as const) {

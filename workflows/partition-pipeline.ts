@@ -36,6 +36,7 @@ import type {
   PublishResult,
   ReadinessResult,
   RunManifest,
+  StepInput,
   StepName,
   TransformResult,
 } from '../common/run-types';
@@ -175,6 +176,7 @@ async function runPartition(input: PartitionRunInput): Promise<PartitionRunResul
 
 /** Patch IDs: each marks a change of this workflow's command sequence (see test/replay.test.ts). */
 const RECORD_RUN_AS_LOCAL_ACTIVITY = 'record-run-as-local-activity';
+const READINESS_CHECK_LOCAL_FIRST = 'readiness-check-local-first';
 
 /** Activity stubs with each step's timeout and retry policy. */
 function stepActivities(input: PartitionRunInput) {
@@ -200,13 +202,47 @@ function stepActivities(input: PartitionRunInput) {
   });
   const recordRun = (manifest: RunManifest) =>
     patched(RECORD_RUN_AS_LOCAL_ACTIVITY) ? localBookkeeping.recordRun(manifest) : bookkeeping.recordRun(manifest);
+  // Data has usually landed already (always, in a backfill): one quick local check then costs no
+  // task-queue round trip. Only when it has not does the sensor fall back to the activity whose
+  // server-side retries poll until the deadline — no worker slot held, no history growth per poll.
+  const quickReadiness = proxyLocalActivities<ConveyorActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { maximumAttempts: 1 },
+  });
+  const awaitLanding = async (stepInput: StepInput): Promise<ReadinessResult> => {
+    if (!patched(READINESS_CHECK_LOCAL_FIRST)) return readiness.awaitLanding(stepInput);
+    try {
+      return await quickReadiness.awaitLanding(stepInput);
+    } catch (err) {
+      if (!isRetryableStepFailure(err)) throw err;
+    }
+    const polled = await readiness.awaitLanding(stepInput);
+    return { ...polled, attempt: polled.attempt + 1 }; // the quick check was the first poll
+  };
   return {
-    awaitLanding: readiness.awaitLanding,
+    awaitLanding,
     ingest: work.ingest,
     transform: work.transform,
     publish: work.publish,
     recordRun,
   };
+}
+
+/**
+ * The classified failure a step raised. An activity's arrives wrapped in an ActivityFailure; a local
+ * activity whose single attempt failed can arrive as the bare ApplicationFailure.
+ */
+function stepFailureOf(err: unknown): ApplicationFailure | undefined {
+  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause;
+  return undefined;
+}
+
+/** Anything but a data or code failure (not ready, a glitch, a timeout) is worth polling again. */
+function isRetryableStepFailure(err: unknown): boolean {
+  if (isCancellation(err)) return false;
+  const failureClass = failureClassOfType(stepFailureOf(err)?.type);
+  return failureClass !== 'data' && failureClass !== 'code';
 }
 
 /** Runs started without Conveyor's client (e.g. `temporal workflow start`) still become findable. */
@@ -223,26 +259,25 @@ function ensureSearchAttributes(input: PartitionRunInput): void {
 
 /** Class, step and reason of a step failure, from the classified failure its activity raised. */
 function describeFailure(err: unknown, step: StepName): PartitionFailure {
-  if (err instanceof ActivityFailure) {
-    const cause = err.cause;
-    if (cause instanceof ApplicationFailure) {
-      const details = (cause.details?.[0] ?? {}) as Partial<FailureDetails>;
-      return {
-        failureClass: failureClassOfType(cause.type) ?? 'code',
-        step,
-        reason: cause.message,
-        attempt: details.attempt,
-        rejectedRows: details.rejectedRows,
-        totalRows: details.totalRows,
-        sampleReasons: details.sampleReasons,
-      };
-    }
-    if (cause instanceof TimeoutFailure) {
-      // The readiness deadline passing means upstream never delivered: a dependency failure.
-      return step === 'awaitLanding'
-        ? { failureClass: 'dependency', step, reason: `data did not land before the readiness deadline (${cause.timeoutType})` }
-        : { failureClass: 'transient', step, reason: `timed out (${cause.timeoutType}) after all retries` };
-    }
+  const classified = stepFailureOf(err);
+  if (classified) {
+    const details = (classified.details?.[0] ?? {}) as Partial<FailureDetails>;
+    return {
+      failureClass: failureClassOfType(classified.type) ?? 'code',
+      step,
+      reason: classified.message,
+      attempt: details.attempt,
+      rejectedRows: details.rejectedRows,
+      totalRows: details.totalRows,
+      sampleReasons: details.sampleReasons,
+    };
+  }
+  if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
+    const { timeoutType } = err.cause;
+    // The readiness deadline passing means upstream never delivered: a dependency failure.
+    return step === 'awaitLanding'
+      ? { failureClass: 'dependency', step, reason: `data did not land before the readiness deadline (${timeoutType})` }
+      : { failureClass: 'transient', step, reason: `timed out (${timeoutType}) after all retries` };
   }
   const message = err instanceof Error ? err.message : String(err);
   return { failureClass: 'code', step, reason: message };
