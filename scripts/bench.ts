@@ -1,38 +1,40 @@
 /**
  * `npm run bench [-- --quick] [--runs 3]`: how close Conveyor's orchestration gets to the Temporal
- * server's own ceiling on this machine. Starts its own server (temporary SQLite database) and
- * in-process workers, prints a table and writes bench/results.json. Each figure is the median of
- * `--runs` runs after a warm-up, with min and max. Not part of the test suite: numbers, not asserts.
+ * server's own ceiling on this machine. Starts its own server (temporary database, the same settings
+ * as `npm run server`) and two worker processes — Conveyor's (bench/worker.ts, role `conveyor`) and a
+ * bare one for the ceiling — so each process's CPU and memory are measured apart. Prints a table and
+ * writes bench/results.json. Each figure is the median of `--runs` runs after a warm-up, with min and
+ * max. Not part of the test suite: numbers, not asserts.
  */
-import { spawnSync } from 'node:child_process';
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { Context } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
-import pino from 'pino';
-import { createActivities } from '../activities';
+import { z } from 'zod';
 import { startBackfill } from '../client/backfills';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
 import { loadConfig, PROJECT_ROOT } from '../common/config';
-import { createLogger, setLogger } from '../common/logger';
 import { addDays } from '../common/partition-key';
-import type { RunManifest, StepInput } from '../common/run-types';
+import type { PartitionRunResult } from '../common/run-types';
+import { partitionWorkflowId } from '../common/workflow-ids';
 import { generateOrdersPartition } from '../landing/generate-orders';
 import { ordersPipeline } from '../pipelines/orders';
 import { PipelineRegistry } from '../pipelines/registry';
-import { Warehouse } from '../warehouse/warehouse';
-import { createConveyorWorker } from '../workers/create-worker';
-import { installRuntime } from '../workers/runtime';
 import { benchNoopPipeline } from '../bench/pipelines';
+import { cpuMeter, median, PeakRss, percentile, round, rssMb } from '../bench/measure';
 import { exitOnError } from './lib/cli-errors';
 import { startDevServer } from './lib/dev-server';
 import { ensureTemporalCli } from './lib/temporal-cli';
 import { intInRange, parseOption } from './lib/options';
+
+const SECTIONS = ['ceiling', 'backfill', 'real', 'isolation'] as const;
+const CEILING_TASK_QUEUE = 'bench-ceiling'; // must match bench/worker.ts
+/** Activity slots of the backfill pool and of the ceiling worker: the same, so the comparison is fair. */
+const ACTIVITY_SLOTS = 64;
 
 interface Figure {
   section: string;
@@ -45,15 +47,6 @@ interface Figure {
 }
 
 const say = (line: string) => console.error(line);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const percentile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
-const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -76,6 +69,29 @@ async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>
   );
 }
 
+/** Starts bench/worker.ts in `role`; resolves once its workers poll. Its output goes to `logFile`. */
+async function startWorkerProcess(role: 'conveyor' | 'ceiling', env: NodeJS.ProcessEnv, logFile: string, profileDir?: string): Promise<ChildProcess> {
+  const log = fs.openSync(logFile, 'a');
+  const child = fork(path.join(PROJECT_ROOT, 'bench', 'worker.ts'), [role], {
+    execArgv: ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, role)}`] : [])],
+    env,
+    stdio: ['ignore', log, log, 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the ${role} bench worker exited with code ${code} while starting (see ${logFile})`)));
+  });
+  child.removeAllListeners('exit');
+  return child;
+}
+
+async function stopWorkerProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 async function main(argv: string[]): Promise<void> {
   const program = new Command('npm run bench --')
     .option('--quick', 'small sizes: finishes in a few minutes')
@@ -85,10 +101,15 @@ async function main(argv: string[]): Promise<void> {
     .option('--real-days <n>', 'days of the real orders backfill')
     .option('--real-rows <n>', 'rows per day of the real orders backfill')
     .option('--isolation-size <n>', 'partitions of the backfill running during the isolation measurement')
+    .option('--sections <list>', `sections to run, comma-separated (${SECTIONS.join(',')})`, SECTIONS.join(','))
+    .option('--profile <dir>', 'write V8 CPU profiles of the worker processes to this folder (open in Chrome DevTools)')
     .option('--out <file>', 'where to write the JSON', path.join(PROJECT_ROOT, 'bench', 'results.json'))
     .exitOverride();
   program.parse(argv, { from: 'user' });
-  const o = program.opts<{ quick?: boolean; runs: string; sizes?: string; concurrency?: string; realDays?: string; realRows?: string; isolationSize?: string; out: string }>();
+  const o = program.opts<{
+    quick?: boolean; runs: string; sizes?: string; concurrency?: string; realDays?: string; realRows?: string;
+    isolationSize?: string; sections: string; profile?: string; out: string;
+  }>();
   const quick = o.quick === true;
   const runs = parseOption('--runs', intInRange(1, 20), o.runs);
   const list = (flag: string, value: string | undefined, fallback: number[]) =>
@@ -97,69 +118,49 @@ async function main(argv: string[]): Promise<void> {
   const concurrencies = list('--concurrency', o.concurrency, quick ? [32] : [8, 32, 128]);
   const realDays = parseOption('--real-days', intInRange(1, 365), o.realDays ?? (quick ? '3' : '30'));
   const realRows = parseOption('--real-rows', intInRange(1, 10_000_000), o.realRows ?? (quick ? '20000' : '100000'));
-  const ceilingN = quick ? 100 : 1000;
   const isolationSize = parseOption('--isolation-size', intInRange(10, 20_000), o.isolationSize ?? (quick ? '200' : '3650'));
+  const sections = new Set(o.sections.split(',').map((v) => parseOption('--sections', z.enum(SECTIONS), v)));
+  const ceilingN = quick ? 100 : 1000;
 
-  // --- setup: server, workers, warehouse in a temporary folder ---
+  // --- setup: server, bundle, worker processes, all in a temporary folder ---
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-bench-'));
-  setLogger(createLogger('warn', pino.destination({ dest: path.join(tmp, 'bench.log'), sync: false })));
-  installRuntime();
+  const logFile = path.join(tmp, 'bench.log');
   const cli = await ensureTemporalCli({ progress: say, allowSdkDownload: true });
   const [port, uiPort] = [await freePort(), await freePort()];
   say(`starting a fresh Temporal server on port ${port} (database in ${tmp}) ...`);
   const server = await startDevServer({ cli, dbFile: path.join(tmp, 'temporal.db'), port, uiPort });
-  const config = loadConfig({
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     TEMPORAL_ADDRESS: server.address,
     CONVEYOR_DATA_DIR: tmp,
     CONVEYOR_TASK_QUEUE: 'bench-daily',
     CONVEYOR_BACKFILL_TASK_QUEUE: 'bench-backfill',
     CONVEYOR_WORKFLOW_BUNDLE: path.join(tmp, 'bench-bundle.js'),
-  });
-  say('bundling workflows (in a child process, so webpack does not count towards the RSS figures) ...');
+    CONVEYOR_BACKFILL_ACTIVITY_SLOTS: String(ACTIVITY_SLOTS),
+    LOG_LEVEL: 'warn',
+  };
+  const config = loadConfig(env);
+  say('bundling workflows ...');
   const bundling = spawnSync(
     process.execPath,
     ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'build-workflow-bundle.ts'), '--workflows', path.join(PROJECT_ROOT, 'bench', 'workflows.ts')],
-    { env: { ...process.env, CONVEYOR_WORKFLOW_BUNDLE: config.workflowBundlePath }, stdio: ['ignore', 'ignore', 'inherit'] },
+    { env, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   if (bundling.status !== 0) throw new Error('could not bundle the benchmark workflows');
+  say('starting the worker processes ...');
+  const [conveyorWorker, ceilingWorker] = await Promise.all([
+    startWorkerProcess('conveyor', env, logFile, o.profile && path.resolve(o.profile)),
+    startWorkerProcess('ceiling', env, logFile, o.profile && path.resolve(o.profile)),
+  ]);
+  const workerPid = conveyorWorker.pid!;
+  const ceilingPid = ceilingWorker.pid!;
+  const serverPid = server.pid ?? Number.NaN;
 
   const registry = new PipelineRegistry([ordersPipeline, benchNoopPipeline]);
-  const warehouse = await Warehouse.open(config.warehousePath);
-  const deps = { registry, landingDir: config.landingDir, warehouse };
-  const real = createActivities(deps);
-  const attempt = () => ({ attempt: Context.current().info.attempt, durationMs: 0 });
-  const noopSteps = {
-    awaitLanding: async () => ({ files: 1, bytes: 1, ...attempt() }),
-    ingest: async () => ({ files: [], rowsRead: 1, rowsMalformed: 0, ...attempt() }),
-    transform: async () => ({ rowsIn: 1, rowsValid: 1, rowsRejected: 0, rowsDuplicate: 0, rowsOut: 1, ...attempt() }),
-    publish: async () => ({ rowsPublished: 1, ...attempt() }),
-  };
-  // bench_noop partitions get no-op steps; orders gets the real ones. Bookkeeping is always real.
-  const pick = <K extends keyof typeof noopSteps>(step: K) =>
-    (async (input: StepInput) => (input.pipeline === 'bench_noop' ? noopSteps[step]() : (real[step] as (i: StepInput) => Promise<unknown>)(input))) as (typeof real)[K];
-  const activities = {
-    ...real,
-    awaitLanding: pick('awaitLanding'),
-    ingest: pick('ingest'),
-    transform: pick('transform'),
-    publish: pick('publish'),
-    recordRun: (m: RunManifest) => real.recordRun(m),
-    noop: async () => undefined,
-  };
-  const connection = await NativeConnection.connect({ address: server.address });
-  const base = { connection, namespace: 'default', deps, workflowBundlePath: config.workflowBundlePath, activities };
-  const workers: Worker[] = await Promise.all([
-    createConveyorWorker({ ...base, taskQueue: config.taskQueue, maxConcurrentActivityTaskExecutions: 16 }),
-    createConveyorWorker({ ...base, taskQueue: config.backfillTaskQueue, maxConcurrentActivityTaskExecutions: 200 }),
-    createConveyorWorker({ ...base, taskQueue: 'bench-ceiling', maxConcurrentActivityTaskExecutions: 200 }),
-  ]);
-  const running = Promise.all(workers.map((w) => w.run()));
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
   const bfOptions = { config, registry, now: () => Date.parse('2026-11-24T00:00:00Z') };
+  const workerPeakRss = new PeakRss(workerPid);
 
-  let peakRss = 0;
-  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
   const figures: Figure[] = [];
   const record = (section: string, name: string, unit: string, samples: number[]) => {
     const figure = { section, name, unit, median: round(median(samples)), min: round(Math.min(...samples)), max: round(Math.max(...samples)), samples: samples.map((s) => round(s)) };
@@ -174,22 +175,25 @@ async function main(argv: string[]): Promise<void> {
   };
 
   const ceiling = async (n: number, concurrency: number) => {
+    const cpu = cpuMeter({ server: serverPid, worker: ceilingPid, client: process.pid });
     const started = performance.now();
     await pool(Array.from({ length: n }, (_, i) => i), concurrency, async () => {
-      await client.workflow.execute('ceilingWorkflow', { taskQueue: 'bench-ceiling', workflowId: `ceiling-${randomUUID()}` });
+      await client.workflow.execute('ceilingWorkflow', { taskQueue: CEILING_TASK_QUEUE, workflowId: `ceiling-${randomUUID()}` });
     });
-    return n / ((performance.now() - started) / 1000);
+    return { rate: n / ((performance.now() - started) / 1000), cpuMs: cpu.stop(n) };
   };
 
   const noopBackfill = async (size: number, concurrency: number) => {
     const range = freshRange(size);
-    peakRss = process.memoryUsage().rss;
+    workerPeakRss.reset();
+    const cpu = cpuMeter({ server: serverPid, worker: workerPid, client: process.pid });
     const started = performance.now();
-    const run = await startBackfill(client, { pipeline: 'bench_noop', ...range, maxConcurrency: concurrency }, bfOptions);
+    const run = await startBackfill(client, { pipeline: benchNoopPipeline.name, ...range, maxConcurrency: concurrency }, bfOptions);
     const result = await run.handle.result();
     const seconds = (performance.now() - started) / 1000;
+    const cpuMs = cpu.stop(size);
     if (result.succeeded !== size) throw new Error(`backfill of ${size} finished with ${result.succeeded} succeeded`);
-    return { seconds, rate: size / seconds, backfillId: run.backfillId, peakRssMb: peakRss / 2 ** 20 };
+    return { seconds, rate: size / seconds, backfillId: run.backfillId, peakRssMb: workerPeakRss.read(), cpuMs };
   };
 
   const perPartitionStats = async (backfillId: string, size: number) => {
@@ -211,75 +215,79 @@ async function main(argv: string[]): Promise<void> {
     return { p50: percentile(durations, 50), p95: percentile(durations, 95), eventsPerPartition: (child.events?.length ?? 0) + parentEvents / size };
   };
 
-  // Baseline: what the process holds with idle workers, before any work (tells growth from baseline).
+  // Baseline: what the worker process holds idle, before any work (tells growth from baseline).
   await new Promise((r) => setTimeout(r, 2000));
-  record('memory', 'process RSS after startup, workers idle', 'MB', [process.memoryUsage().rss / 2 ** 20]);
+  record('memory', 'worker process RSS after startup, idle', 'MB', [rssMb(workerPid)]);
 
-  // --- warm-up (not measured) ---
   say('warm-up ...');
   await ceiling(50, 16);
   await noopBackfill(50, 8);
 
-  // --- 1. ceiling ---
-  say(`1. ceiling: ${ceilingN} workflows × 3 no-op activities`);
   const ceilings = new Map<number, number>();
-  for (const c of concurrencies) {
-    const samples: number[] = [];
-    for (let r = 0; r < runs; r += 1) samples.push(await ceiling(ceilingN, c));
-    record('ceiling', `ceiling at concurrency ${c}`, 'workflows/s', samples);
-    ceilings.set(c, median(samples));
-  }
-
-  // --- 2. no-op backfill throughput ---
-  say('2. no-op backfill throughput');
-  for (const size of sizes) {
+  if (sections.has('ceiling')) {
+    say(`1. ceiling: ${ceilingN} workflows × 3 no-op activities`);
     for (const c of concurrencies) {
-      const rates: number[] = [], secs: number[] = [], p50: number[] = [], p95: number[] = [], events: number[] = [], rss: number[] = [];
-      for (let r = 0; r < runs; r += 1) {
-        const run = await noopBackfill(size, c);
-        const stats = await perPartitionStats(run.backfillId, size);
-        rates.push(run.rate); secs.push(run.seconds); rss.push(run.peakRssMb);
-        p50.push(stats.p50); p95.push(stats.p95); events.push(stats.eventsPerPartition);
+      const samples: Awaited<ReturnType<typeof ceiling>>[] = [];
+      for (let r = 0; r < runs; r += 1) samples.push(await ceiling(ceilingN, c));
+      record('ceiling', `ceiling at concurrency ${c}`, 'workflows/s', samples.map((s) => s.rate));
+      for (const who of ['server', 'worker', 'client'] as const) {
+        record('ceiling', `ceiling at concurrency ${c}: ${who} CPU per workflow`, 'ms', samples.map((s) => s.cpuMs[who]!));
       }
-      const label = `${size} partitions at concurrency ${c}`;
-      record('backfill', `${label}: throughput`, 'partitions/s', rates);
-      record('backfill', `${label}: wall time`, 's', secs);
-      record('backfill', `${label}: time per partition p50`, 'ms', p50);
-      record('backfill', `${label}: time per partition p95`, 'ms', p95);
-      record('backfill', `${label}: ratio to ceiling`, '%', rates.map((x) => (100 * x) / (ceilings.get(c) ?? x)));
-      record('backfill', `${label}: history events per partition`, 'events', events);
-      record('backfill', `${label}: process peak RSS`, 'MB', rss);
+      ceilings.set(c, median(samples.map((s) => s.rate)));
     }
   }
 
-  // --- 3. the real orders pipeline ---
-  say(`3. real pipeline: ${realDays} days × ${realRows} rows of orders`);
-  {
+  if (sections.has('backfill')) {
+    say('2. no-op backfill throughput');
+    for (const size of sizes) {
+      for (const c of concurrencies) {
+        const samples: (Awaited<ReturnType<typeof noopBackfill>> & Awaited<ReturnType<typeof perPartitionStats>>)[] = [];
+        for (let r = 0; r < runs; r += 1) {
+          const run = await noopBackfill(size, c);
+          samples.push({ ...run, ...(await perPartitionStats(run.backfillId, size)) });
+        }
+        const label = `${size} partitions at concurrency ${c}`;
+        const ceilingRate = ceilings.get(c);
+        record('backfill', `${label}: throughput`, 'partitions/s', samples.map((s) => s.rate));
+        record('backfill', `${label}: wall time`, 's', samples.map((s) => s.seconds));
+        record('backfill', `${label}: time per partition p50`, 'ms', samples.map((s) => s.p50));
+        record('backfill', `${label}: time per partition p95`, 'ms', samples.map((s) => s.p95));
+        if (ceilingRate) record('backfill', `${label}: ratio to ceiling`, '%', samples.map((s) => (100 * s.rate) / ceilingRate));
+        record('backfill', `${label}: history events per partition`, 'events', samples.map((s) => s.eventsPerPartition));
+        record('backfill', `${label}: worker peak RSS`, 'MB', samples.map((s) => s.peakRssMb));
+        for (const who of ['server', 'worker', 'client'] as const) {
+          record('backfill', `${label}: ${who} CPU per partition`, 'ms', samples.map((s) => s.cpuMs[who]!));
+        }
+      }
+    }
+  }
+
+  if (sections.has('real')) {
+    say(`3. real pipeline: ${realDays} days × ${realRows} rows of orders`);
     const rates: number[] = [], rowRates: number[] = [], tpRates: number[] = [];
     const shares: Record<string, number[]> = { awaitLanding: [], ingest: [], transform: [], publish: [] };
     for (let r = 0; r < runs; r += 1) {
       const from = addDays('2016-01-01', r * realDays);
       const to = addDays(from, realDays - 1);
-      for (let d = from; d <= to; d = addDays(d, 1)) generateOrdersPartition({ landingDir: config.landingDir, partition: d, rows: realRows, files: 4 });
+      const days: string[] = [];
+      for (let d = from; d <= to; d = addDays(d, 1)) days.push(d);
+      for (const d of days) generateOrdersPartition({ landingDir: config.landingDir, partition: d, rows: realRows, files: 4 });
       const started = performance.now();
-      const run = await startBackfill(client, { pipeline: 'orders', from, to, maxConcurrency: 2, reprocess: 'all' }, bfOptions);
+      const run = await startBackfill(client, { pipeline: ordersPipeline.name, from, to, maxConcurrency: 2, reprocess: 'all' }, bfOptions);
       const result = await run.handle.result();
       const seconds = (performance.now() - started) / 1000;
       if (result.failed > 0) throw new Error(`real backfill failed: ${JSON.stringify(result.failures[0])}`);
-      const manifests = await warehouse.withSession((db) =>
-        db.query<{ rows_in: bigint; durations_ms: string }>(
-          `SELECT arg_max(rows_in, finished_at) AS rows_in, arg_max(durations_ms, finished_at) AS durations_ms FROM meta.partition_runs WHERE pipeline = 'orders' AND backfill_id = $id AND partition_key BETWEEN $a AND $b AND status = 'succeeded' GROUP BY partition_key`,
-          { a: from, b: to, id: run.backfillId },
-        ),
+      // Each partition's own result carries its row counts and step durations (what its manifest holds).
+      const results = await Promise.all(
+        days.map((d) => client.workflow.getHandle(partitionWorkflowId(ordersPipeline.name, d)).result() as Promise<PartitionRunResult>),
       );
       const totals: Record<string, number> = { awaitLanding: 0, ingest: 0, transform: 0, publish: 0 };
       const perPartitionTp: number[] = [];
       let rowsIn = 0;
-      for (const m of manifests) {
-        const d = JSON.parse(m.durations_ms) as Record<string, number>;
-        for (const k of Object.keys(totals)) totals[k]! += d[k] ?? 0;
-        rowsIn += Number(m.rows_in);
-        perPartitionTp.push(Number(m.rows_in) / (((d.transform ?? 0) + (d.publish ?? 0)) / 1000));
+      for (const partition of results) {
+        for (const k of Object.keys(totals)) totals[k]! += partition.durationsMs[k as keyof typeof partition.durationsMs] ?? 0;
+        rowsIn += partition.rows.in;
+        perPartitionTp.push(partition.rows.in / ((partition.durationsMs.transform + partition.durationsMs.publish) / 1000));
       }
       const all = Object.values(totals).reduce((a, b) => a + b, 0) || 1;
       for (const k of Object.keys(totals)) shares[k]!.push((100 * totals[k]!) / all);
@@ -293,12 +301,11 @@ async function main(argv: string[]): Promise<void> {
     for (const [k, v] of Object.entries(shares)) record('real', `share of step time: ${k}`, '%', v);
   }
 
-  // --- 4. isolation ---
-  say(`4. isolation: a daily run, idle and during a ${isolationSize}-partition backfill`);
-  {
+  if (sections.has('isolation')) {
+    say(`4. isolation: a daily run, idle and during a ${isolationSize}-partition backfill`);
     const dailyLatency = async (partition: string) => {
       const started = performance.now();
-      const run = await startPartitionRun(client, { pipeline: 'bench_noop', partition, runKind: 'scheduled' }, { config, registry });
+      const run = await startPartitionRun(client, { pipeline: benchNoopPipeline.name, partition, runKind: 'scheduled' }, { config, registry });
       await waitForPartitionRun(run);
       return performance.now() - started;
     };
@@ -307,7 +314,7 @@ async function main(argv: string[]): Promise<void> {
     const dailyKey = () => addDays('2026-01-01', day++);
     for (let r = 0; r < Math.max(runs, 5); r += 1) idle.push(await dailyLatency(dailyKey()));
     const range = freshRange(isolationSize);
-    const run = await startBackfill(client, { pipeline: 'bench_noop', ...range, maxConcurrency: 32 }, bfOptions);
+    const run = await startBackfill(client, { pipeline: benchNoopPipeline.name, ...range, maxConcurrency: 32 }, bfOptions);
     await new Promise((r) => setTimeout(r, 3000));
     for (let r = 0; r < Math.max(runs, 5); r += 1) busy.push(await dailyLatency(dailyKey()));
     await run.handle.result();
@@ -316,10 +323,9 @@ async function main(argv: string[]): Promise<void> {
     record('isolation', 'ratio busy / idle', '×', [median(busy) / median(idle)]);
   }
 
-  clearInterval(rssTimer);
-  for (const w of workers) w.shutdown();
-  await running;
-  warehouse.close();
+  workerPeakRss.stop();
+  await Promise.all([stopWorkerProcess(conveyorWorker), stopWorkerProcess(ceilingWorker)]);
+  await client.connection.close();
   await server.stop();
 
   // --- report ---
@@ -327,7 +333,7 @@ async function main(argv: string[]): Promise<void> {
   const targets = [
     ['no-op backfill at concurrency 32 ≥ 70% of the ceiling', find(`${Math.max(...sizes)} partitions at concurrency 32: ratio to ceiling`), (v: number) => v >= 70],
     ['3,650-partition backfill under 120 s (concurrency 32)', find('3650 partitions at concurrency 32: wall time'), (v: number) => v < 120],
-    ['process peak RSS under 400 MB during the 3,650 backfill', find('3650 partitions at concurrency 32: process peak RSS'), (v: number) => v < 400],
+    ['worker peak RSS under 400 MB during the 3,650 backfill', find('3650 partitions at concurrency 32: worker peak RSS'), (v: number) => v < 400],
     ['transform + publish ≥ 1,000,000 rows/s', find('transform + publish throughput in DuckDB (per partition)'), (v: number) => v >= 1_000_000],
     ['daily run during a backfill within 1.5× idle', find('ratio busy / idle'), (v: number) => v <= 1.5],
   ] as const;
@@ -338,7 +344,7 @@ async function main(argv: string[]): Promise<void> {
     runs,
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: round(os.totalmem() / 2 ** 30, 1), platform: `${os.platform()} ${os.release()}` },
     versions: { node: process.version, temporalSdk: require('@temporalio/worker/package.json').version as string, temporalCli: cli.kind === 'path' ? cli.path : 'sdk-download', duckdb: require('@duckdb/node-api/package.json').version as string },
-    notes: 'RSS is of the whole bench process (workers, client and DuckDB in one process).',
+    notes: 'RSS is of the Conveyor worker process (daily and backfill pools, DuckDB); CPU is per process: server, worker, and the bench client.',
     figures,
     targets: verdicts,
   };

@@ -1,0 +1,78 @@
+/** Measurement helpers for `npm run bench`: statistics, and CPU and memory of a process read from /proc. */
+import fs from 'node:fs';
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+export const percentile = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+
+export const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux we run on
+
+/** CPU seconds (user + system) a process has used so far; NaN where /proc cannot be read (not Linux). */
+export function cpuSeconds(pid: number): number {
+  try {
+    // Fields after "(comm) ": state is [0], so utime and stime are [11] and [12].
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Resident memory of a process in MiB; NaN where /proc cannot be read. */
+export function rssMb(pid: number): number {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Samples a process's RSS every 100 ms to find its peak over a measured stretch. */
+export class PeakRss {
+  private peak = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly pid: number) {
+    this.timer = setInterval(() => this.sample(), 100);
+    this.timer.unref();
+  }
+
+  private sample(): void {
+    const now = rssMb(this.pid);
+    if (now > this.peak) this.peak = now;
+  }
+
+  /** Start a new stretch: the peak is the current RSS. */
+  reset(): void {
+    this.peak = 0;
+    this.sample();
+  }
+
+  /** The highest RSS seen since the last reset. */
+  read(): number {
+    this.sample();
+    return this.peak;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/** CPU used by each of several processes over a stretch of work, per item of work, in ms. */
+export function cpuMeter(pids: Record<string, number>): { stop(items: number): Record<string, number> } {
+  const start = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  return {
+    stop: (items) =>
+      Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, ((cpuSeconds(pid) - start[name]!) * 1000) / items])),
+  };
+}
