@@ -52,8 +52,8 @@ export const pipelineDefinitionSchema = z.object({
     uniqueKey: z.array(identifier).min(1),
     /**
      * A SELECT over `raw` (this partition's staged rows) yielding every published column,
-     * `source_file`, `record_no`, `raw_record` (JSON text) and `reject_reason` (NULL when valid).
-     * May use `$partition`.
+     * `source_file`, `record_no` and `reject_reason` (NULL when valid); one row per raw row.
+     * May use `$partition`. The reject bin gets each rejected row's raw record as JSON.
      */
     validateSql: z.string().min(1),
   }),

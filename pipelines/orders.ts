@@ -38,7 +38,6 @@ export const ordersPipeline = definePipeline({
       SELECT
         source_file,
         record_no,
-        to_json(struct_pack(order_id, customer_id, ordered_at, amount, currency, status))::VARCHAR AS raw_record,
         nullif(trim(order_id), '') AS order_id,
         nullif(trim(customer_id), '') AS customer_id,
         try_cast(ordered_at AS TIMESTAMP) AS ordered_at,

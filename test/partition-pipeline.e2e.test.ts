@@ -117,6 +117,14 @@ describe('partitionPipeline end to end', () => {
       landed.malformedRows,
     );
     assert.ok(await count(`SELECT count(*) n FROM quality.rejects WHERE partition_key = '2024-01-04' AND stage = 'ingest'`) > 0);
+    // Every row rejected by validation keeps its raw record, as landed, for the operator to inspect.
+    const transformRejects = await h.warehouse.withSession((db) =>
+      db.query<{ raw_record: string }>(`SELECT raw_record FROM quality.rejects WHERE partition_key = '2024-01-04' AND stage = 'transform'`),
+    );
+    assert.ok(transformRejects.length > 0);
+    for (const { raw_record } of transformRejects) {
+      assert.deepEqual(Object.keys(JSON.parse(raw_record) as object), ['order_id', 'customer_id', 'ordered_at', 'amount', 'currency', 'status']);
+    }
     assert.equal(await count(`SELECT count(*) n FROM showroom.orders WHERE partition_key = '2024-01-04'`), 0);
     assert.equal(
       await count(`SELECT count(*) n FROM meta.partition_runs WHERE run_id = $r AND status = 'failed' AND failure_class = 'data'`, { r: started.runId }),

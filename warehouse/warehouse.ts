@@ -16,8 +16,10 @@ export type Row = Record<string, unknown>;
 export class WarehouseSession {
   constructor(private readonly connection: DuckDBConnection) {}
 
-  async run(sql: string, params: SqlParams = {}): Promise<void> {
-    await this.connection.run(sql, paramsUsedBy(sql, params));
+  /** Run a statement; returns how many rows it inserted, updated or deleted. */
+  async run(sql: string, params: SqlParams = {}): Promise<number> {
+    const result = await this.connection.run(sql, paramsUsedBy(sql, params));
+    return result.rowsChanged;
   }
 
   async query<T extends Row = Row>(sql: string, params: SqlParams = {}): Promise<T[]> {
@@ -46,6 +48,15 @@ export class WarehouseInUse extends Error {
 
 const openWarehouses = new Map<string, Promise<Warehouse>>();
 
+/**
+ * DuckDB checkpoints its write-ahead log into the database file once the log passes this size. At
+ * the default (16 MB) a 100,000-row partition triggered a checkpoint in nearly every step, copying
+ * staging rows into the file moments before the next step deleted them; at 256 MB most staging rows
+ * live and die in the log, which measured ~50% more transform + publish throughput (npm run bench).
+ * Recovery replays at most this much log after a crash.
+ */
+const WAREHOUSE_SETTINGS = { checkpoint_threshold: '256MB' };
+
 export class Warehouse {
   private constructor(
     readonly filePath: string,
@@ -58,7 +69,7 @@ export class Warehouse {
     let opening = openWarehouses.get(key);
     if (!opening) {
       if (key !== ':memory:') fs.mkdirSync(path.dirname(key), { recursive: true });
-      opening = DuckDBInstance.create(key).then(
+      opening = DuckDBInstance.create(key, WAREHOUSE_SETTINGS).then(
         (instance) => new Warehouse(key, instance),
         (err: unknown) => {
           const message = err instanceof Error ? err.message : String(err);
