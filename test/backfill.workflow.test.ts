@@ -235,6 +235,31 @@ describe('backfillPipeline', () => {
     assert.equal((await waitForPartitionRun(daily)).status, 'succeeded');
   });
 
+  it('counts children still running when it continues as new, whether they succeed or fail', { timeout: 60_000 }, async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slowOk = '2025-10-01';
+    const slowFailing = '2025-10-02';
+    gates.set(slowOk, gate);
+    gates.set(slowFailing, gate);
+    failing.add(slowFailing);
+    const run = await start({ from: '2025-10-01', to: '2025-10-25', maxConcurrency: 3, partitionsPerRun: 10 });
+    const firstRunId = (await run.handle.describe()).runId; // the gated children keep it from ending sooner
+    // One free slot works through the rest: 10 starts fill the first run, and the next run goes on.
+    await waitFor(async () => (await progressOf(run)).runNumber >= 2 && calls.size >= 15, 'a second run');
+    assert.equal((await progressOf(run)).running >= 2, true, 'the two gated children outlived their run');
+    release();
+    const result = await run.handle.result();
+    assert.equal(result.succeeded, 24);
+    assert.equal(result.failed, 1);
+    assert.deepEqual(
+      result.failures.map((f) => [f.partition, f.failureClass, f.step]),
+      [[slowFailing, 'data', 'transform']],
+    );
+    assert.equal(calls.size, 25);
+    await recordFixture(h.env, 'backfill-continued-with-children-running', run.backfillId, firstRunId);
+  });
+
   it('refuses unknown backfill ids and controls of a finished backfill in one line', async () => {
     await assert.rejects(getBackfillStatus(h.env.client, 'backfill/nope'), /^InputError: unknown backfill id 'backfill\/nope'/);
     await assert.rejects(pauseBackfill(h.env.client, 'orders/2025-09-02'), /unknown backfill id 'orders\/2025-09-02'/);

@@ -4,7 +4,9 @@
  * finishes. Children use the partition's own workflow ID, so a partition never runs twice at once:
  * if it is already running (say, its daily run), the backfill asks that run to report to it and waits.
  *
- * Children report their outcome by signal (they outlive a continue-as-new: parentClosePolicy ABANDON).
+ * The run that starts a child learns its outcome from the child's result. Children outlive a
+ * continue-as-new (parentClosePolicy ABANDON), but a later run cannot see their results: before
+ * continuing as new, a run asks its children still running to report by signal instead.
  * The workflow continues as new every `partitionsPerRun` starts (or when Temporal suggests it),
  * carrying its cursor, counters and failure list, so years of partitions keep each run's history small.
  */
@@ -15,7 +17,9 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -42,9 +46,25 @@ import { describeInputError } from './partition-input';
 import type { PartitionRunInput } from './partition-input';
 import { addCompletionListenerSignal, partitionFinishedSignal, type PartitionFinishedReport } from './partition-signals';
 import type { partitionPipeline } from './partition-pipeline';
+import type { PartitionFailure } from '../common/run-types';
+
+/** Patch IDs: each marks a change of this workflow's command sequence (see test/replay.test.ts). */
+const CHILDREN_REPORT_BY_RESULT = 'children-report-by-result';
 
 const PLAN_CHUNK = 500;
 const MAX_LISTED_FAILURES = 500;
+
+/** What one run of the backfill knows that is not carried across continue-as-new. */
+interface ThisRun {
+  parentId: string;
+  /**
+   * Children report by their result, not by signal: a signal per partition cost the child a workflow
+   * task and both workflows two more history events. Runs recorded before this change replay the old way.
+   */
+  reportByResult: boolean;
+  /** Partitions whose child this run started without asking it to signal. */
+  reportingByResult: Set<string>;
+}
 
 /** Everything carried across continue-as-new. */
 export interface BackfillState {
@@ -78,6 +98,7 @@ export async function backfillPipeline(rawInput: BackfillInput, carried?: Backfi
   }
   const input = parsed.data;
   const info = workflowInfo();
+  const thisRun: ThisRun = { parentId: info.workflowId, reportByResult: patched(CHILDREN_REPORT_BY_RESULT), reportingByResult: new Set() };
   const state: BackfillState = carried
     ? { ...carried, runNumber: carried.runNumber + 1 }
     : {
@@ -145,6 +166,7 @@ export async function backfillPipeline(rawInput: BackfillInput, carried?: Backfi
     if (runIsFull()) {
       // Wait until every start of this run is settled, then hand the state to a fresh run.
       await condition(startsSettled);
+      await askRunningChildrenToSignal(input, state, thisRun);
       log.info('continuing as new', { backfillId: input.backfillId, runNumber: state.runNumber, startedThisRun });
       await continueAsNew<typeof backfillPipeline>(rawInput, state);
     }
@@ -168,7 +190,7 @@ export async function backfillPipeline(rawInput: BackfillInput, carried?: Backfi
       const next = state.queue.shift()!;
       startedThisRun += 1;
       pendingStarts += 1;
-      startPartition(input, state, next, info.workflowId).then(
+      startPartition(input, state, next, thisRun).then(
         () => void (pendingStarts -= 1),
         (err: unknown) => {
           pendingStarts -= 1;
@@ -185,15 +207,16 @@ export async function backfillPipeline(rawInput: BackfillInput, carried?: Backfi
   return summary;
 }
 
-async function startPartition(input: BackfillParams, state: BackfillState, planned: PlannedPartition, parentId: string): Promise<void> {
+async function startPartition(input: BackfillParams, state: BackfillState, planned: PlannedPartition, thisRun: ThisRun): Promise<void> {
   const { partition } = planned;
+  const { parentId } = thisRun;
   const workflowId = partitionWorkflowId(input.pipeline, partition);
   const childInput: PartitionRunInput = {
     pipeline: input.pipeline,
     partition,
     runKind: 'backfill',
     backfillId: input.backfillId,
-    reportTo: parentId,
+    ...(thisRun.reportByResult ? {} : { reportTo: parentId }),
     ...input.partitionSettings,
   };
   state.inFlight[partition] = '';
@@ -213,12 +236,16 @@ async function startPartition(input: BackfillParams, state: BackfillState, plann
       staticSummary: `${input.pipeline} ${partition} (backfill run)`,
       staticDetails: `Backfill \`${input.backfillId}\`: ${planned.reason}.`,
     });
-    if (partition in state.inFlight) state.inFlight[partition] = child.firstExecutionRunId;
-    // Within this run, the child's result is a second, signal-independent way to learn the outcome
-    // (e.g. if the child was terminated and could not report).
+    const runId = child.firstExecutionRunId;
+    if (partition in state.inFlight) state.inFlight[partition] = runId;
+    if (thisRun.reportByResult) thisRun.reportingByResult.add(partition);
+    // Within this run the result tells the outcome; for a child that also signals, it still covers
+    // one that was terminated and could not.
     child.result().then(
-      () => undefined,
-      (err: unknown) => finish(state, { partition, workflowId, runId: child.firstExecutionRunId, status: 'failed', failure: { failureClass: 'code', step: 'workflow', reason: terminalReason(err) } }),
+      (result) => {
+        if (thisRun.reportByResult) finish(state, { partition, workflowId, runId, status: 'succeeded', rowsPublished: result.rows.published });
+      },
+      (err: unknown) => finish(state, reportOfFailedChild(partition, workflowId, runId, err)),
     );
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -232,6 +259,39 @@ async function startPartition(input: BackfillParams, state: BackfillState, plann
       state.queue.unshift(planned);
     }
   }
+}
+
+/**
+ * Before continuing as new: children of this run still running are asked to signal their outcome to
+ * the backfill, which the next run receives. A child that cannot take the signal has just finished,
+ * and its result is on its way to this run: wait for it, so no outcome falls between the runs.
+ */
+async function askRunningChildrenToSignal(input: BackfillParams, state: BackfillState, thisRun: ThisRun): Promise<void> {
+  const finishedMeanwhile: string[] = [];
+  await Promise.all(
+    [...thisRun.reportingByResult]
+      .filter((partition) => partition in state.inFlight)
+      .map(async (partition) => {
+        try {
+          const child = getExternalWorkflowHandle(partitionWorkflowId(input.pipeline, partition), state.inFlight[partition]);
+          await child.signal(addCompletionListenerSignal, thisRun.parentId);
+        } catch {
+          finishedMeanwhile.push(partition);
+        }
+      }),
+  );
+  await condition(() => finishedMeanwhile.every((partition) => !(partition in state.inFlight)));
+}
+
+/** The outcome of a child from the failure its result raised: cancelled, or failed with its class, step and reason. */
+function reportOfFailedChild(partition: string, workflowId: string, runId: string, err: unknown): PartitionFinishedReport {
+  if (isCancellation(err)) return { partition, workflowId, runId, status: 'cancelled' };
+  const cause = (err as { cause?: unknown }).cause;
+  const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as PartitionFailure | undefined) : undefined;
+  const failure = details?.failureClass
+    ? { failureClass: details.failureClass, step: details.step, reason: details.reason }
+    : { failureClass: 'code' as const, step: 'workflow' as const, reason: terminalReason(err) };
+  return { partition, workflowId, runId, status: 'failed', failure };
 }
 
 function finish(state: BackfillState, report: PartitionFinishedReport): void {
