@@ -40,4 +40,4 @@ ENV NODE_ENV=production \
 # The sources and the bundle stay root-owned and read-only for the worker; it writes only to /data.
 USER node
 
-CMD ["npx", "tsx", "workers/main.ts"]
+CMD ["node", "--require", "tsx/cjs", "--max-old-space-size=256", "--max-semi-space-size=4", "workers/main.ts"]

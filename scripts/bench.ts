@@ -26,6 +26,7 @@ import { ordersPipeline } from '../pipelines/orders';
 import { PipelineRegistry } from '../pipelines/registry';
 import { benchNoopPipeline } from '../bench/pipelines';
 import { cpuMeter, median, PeakRss, percentile, round, rssMb } from '../bench/measure';
+import { WORKER_NODE_FLAGS } from '../workers/node-flags';
 import { exitOnError } from './lib/cli-errors';
 import { startDevServer } from './lib/dev-server';
 import { ensureTemporalCli } from './lib/temporal-cli';
@@ -73,7 +74,7 @@ async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>
 async function startWorkerProcess(role: 'conveyor' | 'ceiling', env: NodeJS.ProcessEnv, logFile: string, profileDir?: string): Promise<ChildProcess> {
   const log = fs.openSync(logFile, 'a');
   const child = fork(path.join(PROJECT_ROOT, 'bench', 'worker.ts'), [role], {
-    execArgv: ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, role)}`] : [])],
+    execArgv: [...WORKER_NODE_FLAGS, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, role)}`] : [])],
     env,
     stdio: ['ignore', log, log, 'ipc'],
   });

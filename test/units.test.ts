@@ -12,6 +12,8 @@ import { addDays, countPartitions, isPartitionKey } from '../common/partition-ke
 import { generateOrdersPartition } from '../landing/generate-orders';
 import { ordersPipeline } from '../pipelines/orders';
 import { assertPartitionAvailable, defaultRegistry } from '../pipelines/registry';
+import { WORKER_NODE_FLAGS } from '../workers/node-flags';
+import { missingSearchAttribute } from '../scripts/lib/cli-errors';
 
 describe('partition keys', () => {
   it('accepts real dates only', () => {
@@ -82,5 +84,25 @@ describe('sample data generator', () => {
     assert.ok(bad.malformedRows > 0);
     assert.deepEqual(fs.readdirSync(bad.dir).sort(), ['_FAULT_FLAKY_READS', 'part-0000.csv']);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('worker process flags', () => {
+  const root = path.resolve(__dirname, '..');
+  it('npm run worker and the Dockerfile start the worker with WORKER_NODE_FLAGS', () => {
+    const flags = WORKER_NODE_FLAGS.join(' ');
+    const workerScript = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts.worker as string;
+    assert.ok(workerScript.includes(`node ${flags} workers/main.ts`), `package.json worker script: ${workerScript}`);
+    const cmd = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8').match(/^CMD (.*)$/m)?.[1];
+    assert.deepEqual(JSON.parse(cmd ?? '[]'), ['node', ...WORKER_NODE_FLAGS, 'workers/main.ts']);
+  });
+});
+
+describe('CLI errors', () => {
+  it('recognises a server without Conveyor\'s search attributes, however deep the cause', () => {
+    const grpc = new Error('3 INVALID_ARGUMENT: Namespace default has no mapping defined for search attribute RunKind');
+    assert.equal(missingSearchAttribute(new Error('Failed to start Workflow', { cause: grpc })), 'RunKind');
+    assert.equal(missingSearchAttribute(new Error('3 INVALID_ARGUMENT: something else')), undefined);
+    assert.equal(missingSearchAttribute('not an error'), undefined);
   });
 });
