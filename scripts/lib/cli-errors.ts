@@ -9,8 +9,28 @@ import { MissingWorkflowBundle } from '../../workers/create-worker';
 import { TemporalCliNotFound } from './temporal-cli';
 import { WarehouseInUse } from '../../warehouse/warehouse';
 
+/**
+ * The search attribute a server refused because its namespace does not define it (a server not
+ * started by `npm run server` nor set up as docker-compose.yml does), or undefined.
+ */
+export function missingSearchAttribute(err: unknown): string | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    const name = /no mapping defined for search attribute (\w+)/.exec(e.message)?.[1];
+    if (name) return name;
+  }
+  return undefined;
+}
+
 export function exitOnError(command: string) {
   return (err: unknown): never => {
+    const attribute = missingSearchAttribute(err);
+    if (attribute) {
+      console.error(
+        `${command}: the Temporal server's namespace has no search attribute ${attribute}: ` +
+          'start the server with `npm run server`, or register Conveyor\'s search attributes (see docs/runbook.md)',
+      );
+      process.exit(1);
+    }
     if (err instanceof InputError || err instanceof ConfigError) {
       console.error(`${command}: ${err.message}`);
       process.exit(2);
