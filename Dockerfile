@@ -40,4 +40,6 @@ ENV NODE_ENV=production \
 # The sources and the bundle stay root-owned and read-only for the worker; it writes only to /data.
 USER node
 
+# Fewer malloc arenas: less memory kept by the worker's many threads (workers/node-flags.ts).
+ENV MALLOC_ARENA_MAX=2
 CMD ["node", "--require", "tsx/cjs", "--max-old-space-size=256", "--max-semi-space-size=4", "workers/main.ts"]

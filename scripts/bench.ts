@@ -26,7 +26,7 @@ import { ordersPipeline } from '../pipelines/orders';
 import { PipelineRegistry } from '../pipelines/registry';
 import { benchNoopPipeline } from '../bench/pipelines';
 import { cpuMeter, median, PeakRss, percentile, round, rssMb } from '../bench/measure';
-import { WORKER_NODE_FLAGS } from '../workers/node-flags';
+import { WORKER_ENV, WORKER_NODE_FLAGS } from '../workers/node-flags';
 import { exitOnError } from './lib/cli-errors';
 import { startDevServer } from './lib/dev-server';
 import { ensureTemporalCli } from './lib/temporal-cli';
@@ -75,7 +75,7 @@ async function startWorkerProcess(role: 'conveyor' | 'ceiling', env: NodeJS.Proc
   const log = fs.openSync(logFile, 'a');
   const child = fork(path.join(PROJECT_ROOT, 'bench', 'worker.ts'), [role], {
     execArgv: [...WORKER_NODE_FLAGS, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, role)}`] : [])],
-    env,
+    env: { ...env, ...WORKER_ENV },
     stdio: ['ignore', log, log, 'ipc'],
   });
   await new Promise<void>((resolve, reject) => {

@@ -12,7 +12,7 @@ import { addDays, countPartitions, isPartitionKey } from '../common/partition-ke
 import { generateOrdersPartition } from '../landing/generate-orders';
 import { ordersPipeline } from '../pipelines/orders';
 import { assertPartitionAvailable, defaultRegistry } from '../pipelines/registry';
-import { WORKER_NODE_FLAGS } from '../workers/node-flags';
+import { WORKER_ENV, WORKER_NODE_FLAGS } from '../workers/node-flags';
 import { missingSearchAttribute } from '../scripts/lib/cli-errors';
 
 describe('partition keys', () => {
@@ -89,12 +89,14 @@ describe('sample data generator', () => {
 
 describe('worker process flags', () => {
   const root = path.resolve(__dirname, '..');
-  it('npm run worker and the Dockerfile start the worker with WORKER_NODE_FLAGS', () => {
-    const flags = WORKER_NODE_FLAGS.join(' ');
+  it('npm run worker and the Dockerfile start the worker with WORKER_NODE_FLAGS and WORKER_ENV', () => {
+    const env = Object.entries(WORKER_ENV).map(([k, v]) => `${k}=${v}`);
     const workerScript = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts.worker as string;
-    assert.ok(workerScript.includes(`node ${flags} workers/main.ts`), `package.json worker script: ${workerScript}`);
-    const cmd = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8').match(/^CMD (.*)$/m)?.[1];
-    assert.deepEqual(JSON.parse(cmd ?? '[]'), ['node', ...WORKER_NODE_FLAGS, 'workers/main.ts']);
+    const expected = `${env.join(' ')} node ${WORKER_NODE_FLAGS.join(' ')} workers/main.ts`;
+    assert.ok(workerScript.includes(expected), `package.json worker script: ${workerScript}`);
+    const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+    assert.deepEqual(JSON.parse(dockerfile.match(/^CMD (.*)$/m)?.[1] ?? '[]'), ['node', ...WORKER_NODE_FLAGS, 'workers/main.ts']);
+    for (const line of env) assert.match(dockerfile, new RegExp(`^ENV ${line}$`, 'm'));
   });
 });
 

@@ -1,5 +1,6 @@
 /**
- * The Node.js flags a worker process runs with (`npm run worker`, the Dockerfile, `npm run bench`).
+ * The Node.js flags and environment a worker process runs with (`npm run worker`, the Dockerfile,
+ * `npm run bench`).
  *
  * - `--require tsx/cjs` runs the TypeScript sources without tsx's CLI wrapper process and ESM loader
  *   thread (Conveyor is CommonJS): ~30 MB less per worker.
@@ -10,3 +11,11 @@
  *   heap is small (tens of MB): the work itself happens in DuckDB, outside the JS heap.
  */
 export const WORKER_NODE_FLAGS = ['--require', 'tsx/cjs', '--max-old-space-size=256', '--max-semi-space-size=4'] as const;
+
+/**
+ * glibc gives each thread that allocates its own malloc arena (up to 8 per core); the SDK's Rust
+ * core, DuckDB and libuv run many threads, and their freed memory stays spread over the arenas.
+ * Two arenas measured ~50 MB less peak RSS over a 1,000-partition backfill at no visible CPU cost.
+ * Read by glibc at process start, so it must be in the environment the process starts with.
+ */
+export const WORKER_ENV = { MALLOC_ARENA_MAX: '2' } as const;
