@@ -9,6 +9,7 @@
  * Pure: imported by workflow code (to build retry policies) and by activities (to raise failures).
  */
 import { ApplicationFailure, type RetryPolicy } from '@temporalio/common';
+import type { PartitionFailure } from './run-types';
 
 export const FAILURE_CLASSES = ['transient', 'dependency', 'data', 'code'] as const;
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
@@ -27,19 +28,14 @@ export function failureClassOfType(type: string | null | undefined): FailureClas
   return FAILURE_CLASSES.find((cls) => FAILURE_TYPE[cls] === type);
 }
 
-/** Structured details attached to every classified failure, so the workflow and operators can act on it. */
-export interface FailureDetails {
-  failureClass: FailureClass;
-  step: string;
-  attempt?: number;
-  /** For data failures: how many rows were rejected, and a few reasons. */
-  rejectedRows?: number;
-  totalRows?: number;
-  sampleReasons?: string[];
-}
+/**
+ * Structured details attached to every classified failure, so the workflow and operators can act on
+ * it: the partition's failure record less its reason, which is the failure's message.
+ */
+export type FailureDetails = Omit<PartitionFailure, 'reason'>;
 
 export interface ClassifiedFailureOptions {
-  step: string;
+  step: PartitionFailure['step'];
   message: string;
   details?: Omit<FailureDetails, 'failureClass' | 'step'>;
   /** For `dependency` failures: how long to wait before looking again. */
