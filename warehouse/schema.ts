@@ -45,7 +45,13 @@ function pipelineDdl(pipeline: PipelineDefinition): string[] {
   ];
 }
 
-const prepared = new WeakMap<Warehouse, Set<string>>();
+/** What exists in a warehouse already: the common schemas, and which pipelines' tables. */
+interface PreparedSchema {
+  common: boolean;
+  pipelines: Set<string>;
+}
+
+const prepared = new WeakMap<Warehouse, PreparedSchema>();
 const inProgress = new WeakMap<Warehouse, Promise<void>>();
 
 /**
@@ -55,7 +61,7 @@ const inProgress = new WeakMap<Warehouse, Promise<void>>();
 export function ensureWarehouseSchema(warehouse: Warehouse, pipelines: PipelineDefinition[]): Promise<void> {
   // Hot path: activities call this on every attempt, and after start-up everything exists.
   const done = prepared.get(warehouse);
-  if (done?.has('') && pipelines.every((p) => done.has(p.name))) return Promise.resolve();
+  if (done?.common && pipelines.every((p) => done.pipelines.has(p.name))) return Promise.resolve();
   const previous = inProgress.get(warehouse) ?? Promise.resolve();
   const next = previous.catch(() => undefined).then(() => createMissing(warehouse, pipelines));
   inProgress.set(warehouse, next);
@@ -63,13 +69,13 @@ export function ensureWarehouseSchema(warehouse: Warehouse, pipelines: PipelineD
 }
 
 async function createMissing(warehouse: Warehouse, pipelines: PipelineDefinition[]): Promise<void> {
-  const done = prepared.get(warehouse) ?? new Set<string>();
+  const done = prepared.get(warehouse) ?? { common: false, pipelines: new Set<string>() };
   prepared.set(warehouse, done);
-  const pending = pipelines.filter((p) => !done.has(p.name));
-  if (pending.length === 0 && done.has('')) return;
+  const pending = pipelines.filter((p) => !done.pipelines.has(p.name));
+  if (pending.length === 0 && done.common) return;
   await warehouse.withSession(async (session) => {
     for (const ddl of [...COMMON_DDL, ...pending.flatMap(pipelineDdl)]) await session.run(ddl);
   });
-  done.add('');
-  for (const p of pending) done.add(p.name);
+  done.common = true;
+  for (const p of pending) done.pipelines.add(p.name);
 }
