@@ -4,6 +4,7 @@
  */
 import { makeAwaitLanding } from './await-landing';
 import type { ActivityDeps } from './deps';
+import { makeFindSilentlyClosedRuns } from './find-silently-closed-runs';
 import { makeIngest } from './ingest';
 import { makePlanBackfillChunk } from './plan-backfill';
 import { makePublish } from './publish';
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     publish: makePublish(deps),
     recordRun: makeRecordRun(deps),
     planBackfillChunk: makePlanBackfillChunk(deps),
+    findSilentlyClosedRuns: makeFindSilentlyClosedRuns(),
   };
 }
 

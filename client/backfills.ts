@@ -44,6 +44,7 @@ export const backfillRequestSchema = z.object({
   /** Readiness for historical partitions: fail fast (dependency) rather than wait hours per partition. */
   readinessTimeoutSeconds: z.number().int().positive().default(120),
   partitionsPerRun: z.number().int().min(10).max(1000).optional(),
+  silentChildCheckSeconds: z.number().int().min(1).max(86_400).optional(),
 });
 export type BackfillRequest = z.input<typeof backfillRequestSchema>;
 
@@ -108,6 +109,7 @@ export function preflightBackfill(request: BackfillRequest, options: BackfillCli
       steps: pipeline.steps,
     },
     partitionsPerRun: req.partitionsPerRun,
+    silentChildCheckSeconds: req.silentChildCheckSeconds,
   };
   return { input };
 }

@@ -72,6 +72,9 @@ const stubs = {
   async planBackfillChunk(input: Parameters<typeof real.planBackfillChunk>[0]) {
     return real.planBackfillChunk(input);
   },
+  async findSilentlyClosedRuns(input: Parameters<typeof real.findSilentlyClosedRuns>[0]) {
+    return real.findSilentlyClosedRuns(input);
+  },
 };
 
 before(async () => {
@@ -258,6 +261,19 @@ describe('backfillPipeline', () => {
     );
     assert.equal(calls.size, 25);
     await recordFixture(h.env, 'backfill-continued-with-children-running', run.backfillId, firstRunId);
+  });
+
+  it('counts a child of an earlier run that was terminated, instead of waiting for it forever', { timeout: 60_000 }, async () => {
+    const stuck = '2025-11-01';
+    gates.set(stuck, new Promise<void>(() => undefined)); // never lands
+    const run = await start({ from: '2025-11-01', to: '2025-11-15', maxConcurrency: 2, partitionsPerRun: 10, silentChildCheckSeconds: 1 });
+    await waitFor(async () => (await progressOf(run)).runNumber >= 2, 'a second run');
+    await h.env.client.workflow.getHandle(`orders/${stuck}`).terminate('operator gave up on it');
+    const result = await run.handle.result();
+    assert.equal(result.succeeded, 14);
+    assert.equal(result.failed, 1);
+    assert.equal(result.failures[0]!.partition, stuck);
+    assert.match(result.failures[0]!.reason, /terminated before it could report/);
   });
 
   it('refuses unknown backfill ids and controls of a finished backfill in one line', async () => {

@@ -37,6 +37,8 @@ export const backfillInputSchema = z
     }),
     /** Partitions started per run before continuing as new (keeps each run's history small). */
     partitionsPerRun: z.number().int().min(10).max(1000).default(250),
+    /** How often to look for children of earlier runs that closed without reporting (terminated). */
+    silentChildCheckSeconds: z.number().int().min(1).max(86_400).default(300),
   })
   .refine((i) => i.from <= i.to, { message: 'from must not be after to', path: ['from'] });
 
@@ -65,6 +67,18 @@ export interface PlanChunkInput {
   order: BackfillOrder;
   cursor: string;
   limit: number;
+}
+
+/** A running partition the backfill inherited from an earlier run of itself (it cannot see its result). */
+export interface CarriedChild {
+  partition: string;
+  workflowId: string;
+  /** Empty when the backfill attached to a run it did not start. */
+  runId: string;
+}
+
+export interface SilentlyClosedRun extends CarriedChild {
+  status: 'terminated' | 'timed out' | 'not found';
 }
 
 export interface BackfillFailure {

@@ -23,6 +23,7 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -50,6 +51,7 @@ import type { PartitionFailure } from '../common/run-types';
 
 /** Patch IDs: each marks a change of this workflow's command sequence (see test/replay.test.ts). */
 const CHILDREN_REPORT_BY_RESULT = 'children-report-by-result';
+const WATCH_SILENT_CHILDREN = 'watch-silently-closed-children';
 
 const PLAN_CHUNK = 500;
 const MAX_LISTED_FAILURES = 500;
@@ -64,6 +66,8 @@ interface ThisRun {
   reportByResult: boolean;
   /** Partitions whose child this run started without asking it to signal. */
   reportingByResult: Set<string>;
+  /** Partitions whose child this run started: their results reach this run, whatever happens. */
+  startedHere: Set<string>;
 }
 
 /** Everything carried across continue-as-new. */
@@ -86,7 +90,7 @@ export interface BackfillState {
   runNumber: number;
 }
 
-const { planBackfillChunk } = proxyActivities<ConveyorActivities>({
+const { planBackfillChunk, findSilentlyClosedRuns } = proxyActivities<ConveyorActivities>({
   startToCloseTimeout: '2 minutes',
   retry: workStepRetryPolicy(10),
 });
@@ -98,7 +102,7 @@ export async function backfillPipeline(rawInput: BackfillInput, carried?: Backfi
   }
   const input = parsed.data;
   const info = workflowInfo();
-  const thisRun: ThisRun = { parentId: info.workflowId, reportByResult: patched(CHILDREN_REPORT_BY_RESULT), reportingByResult: new Set() };
+  const thisRun: ThisRun = { parentId: info.workflowId, reportByResult: patched(CHILDREN_REPORT_BY_RESULT), reportingByResult: new Set(), startedHere: new Set() };
   const state: BackfillState = carried
     ? { ...carried, runNumber: carried.runNumber + 1 }
     : {
@@ -139,6 +143,7 @@ export async function backfillPipeline(rawInput: BackfillInput, carried?: Backfi
     { validator: (n) => void concurrencySchema.parse(n) },
   );
   setHandler(partitionFinishedSignal, (report) => finish(state, report));
+  if (patched(WATCH_SILENT_CHILDREN)) void watchForSilentlyClosedChildren(input, state, thisRun);
 
   let startedThisRun = 0;
   let pendingStarts = 0;
@@ -238,6 +243,7 @@ async function startPartition(input: BackfillParams, state: BackfillState, plann
     });
     const runId = child.firstExecutionRunId;
     if (partition in state.inFlight) state.inFlight[partition] = runId;
+    thisRun.startedHere.add(partition);
     if (thisRun.reportByResult) thisRun.reportingByResult.add(partition);
     // Within this run the result tells the outcome; for a child that also signals, it still covers
     // one that was terminated and could not.
@@ -281,6 +287,34 @@ async function askRunningChildrenToSignal(input: BackfillParams, state: Backfill
       }),
   );
   await condition(() => finishedMeanwhile.every((partition) => !(partition in state.inFlight)));
+}
+
+/**
+ * Children inherited from earlier runs report only by signal, which a terminated or timed-out child
+ * never sends. Now and then, ask which of them closed that way, and count them as failed so their
+ * slots free up. Runs for the life of this run; continue-as-new or the end simply drops it.
+ */
+async function watchForSilentlyClosedChildren(input: BackfillParams, state: BackfillState, thisRun: ThisRun): Promise<void> {
+  for (;;) {
+    await sleep(input.silentChildCheckSeconds * 1000);
+    const carried = Object.entries(state.inFlight)
+      .filter(([partition]) => !thisRun.startedHere.has(partition))
+      .map(([partition, runId]) => ({ partition, workflowId: partitionWorkflowId(input.pipeline, partition), runId }));
+    if (carried.length === 0) continue;
+    try {
+      for (const closed of await findSilentlyClosedRuns(carried)) {
+        finish(state, {
+          partition: closed.partition,
+          workflowId: closed.workflowId,
+          runId: closed.runId,
+          status: 'failed',
+          failure: { failureClass: 'code', step: 'workflow', reason: `the partition run was ${closed.status} before it could report` },
+        });
+      }
+    } catch (err) {
+      log.warn('could not check on running partitions; trying again later', { error: String(err) });
+    }
+  }
 }
 
 /** The outcome of a child from the failure its result raised: cancelled, or failed with its class, step and reason. */
