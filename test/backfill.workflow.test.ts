@@ -90,6 +90,7 @@ beforeEach(() => {
   maxActive = 0;
   stepDelayMs = 0;
   failing.clear();
+  gates.clear();
 });
 
 const opts = () => ({ config: h.config });
@@ -265,7 +266,8 @@ describe('backfillPipeline', () => {
 
   it('counts a child of an earlier run that was terminated, instead of waiting for it forever', { timeout: 60_000 }, async () => {
     const stuck = '2025-11-01';
-    gates.set(stuck, new Promise<void>(() => undefined)); // never lands
+    let release!: () => void;
+    gates.set(stuck, new Promise<void>((resolve) => (release = resolve))); // hangs until the test ends
     const run = await start({ from: '2025-11-01', to: '2025-11-15', maxConcurrency: 2, partitionsPerRun: 10, silentChildCheckSeconds: 1 });
     await waitFor(async () => (await progressOf(run)).runNumber >= 2, 'a second run');
     await h.env.client.workflow.getHandle(`orders/${stuck}`).terminate('operator gave up on it');
@@ -274,6 +276,7 @@ describe('backfillPipeline', () => {
     assert.equal(result.failed, 1);
     assert.equal(result.failures[0]!.partition, stuck);
     assert.match(result.failures[0]!.reason, /terminated before it could report/);
+    release(); // lets the abandoned activity of the terminated run finish
   });
 
   it('refuses unknown backfill ids and controls of a finished backfill in one line', async () => {
