@@ -70,6 +70,22 @@ async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>
   );
 }
 
+/**
+ * Processes the bench started (server, workers). Whatever ends the bench — an error, Ctrl-C — none of
+ * them outlives it; on the normal path they are already stopped and this is a no-op.
+ */
+const startedPids = new Set<number>();
+process.once('exit', () => {
+  for (const pid of startedPids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 /** Starts bench/worker.ts in `role`; resolves once its workers poll. Its output goes to `logFile`. */
 async function startWorkerProcess(role: 'conveyor' | 'ceiling', env: NodeJS.ProcessEnv, logFile: string, profileDir?: string): Promise<ChildProcess> {
   const log = fs.openSync(logFile, 'a');
@@ -78,6 +94,7 @@ async function startWorkerProcess(role: 'conveyor' | 'ceiling', env: NodeJS.Proc
     env: { ...env, ...WORKER_ENV },
     stdio: ['ignore', log, log, 'ipc'],
   });
+  if (child.pid !== undefined) startedPids.add(child.pid);
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`the ${role} bench worker exited with code ${code} while starting (see ${logFile})`)));
@@ -91,6 +108,7 @@ async function stopWorkerProcess(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
+  if (child.pid !== undefined) startedPids.delete(child.pid);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -130,6 +148,7 @@ async function main(argv: string[]): Promise<void> {
   const [port, uiPort] = [await freePort(), await freePort()];
   say(`starting a fresh Temporal server on port ${port} (database in ${tmp}) ...`);
   const server = await startDevServer({ cli, dbFile: path.join(tmp, 'temporal.db'), port, uiPort });
+  if (server.pid !== undefined) startedPids.add(server.pid);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     TEMPORAL_ADDRESS: server.address,
@@ -336,6 +355,7 @@ async function main(argv: string[]): Promise<void> {
   await Promise.all([stopWorkerProcess(conveyorWorker), stopWorkerProcess(ceilingWorker)]);
   await client.connection.close();
   await server.stop();
+  if (server.pid !== undefined) startedPids.delete(server.pid);
 
   // --- report ---
   const find = (name: string) => figures.find((f) => f.name === name);
