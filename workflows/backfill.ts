@@ -45,9 +45,8 @@ import {
 } from './backfill-input';
 import { describeInputError } from './partition-input';
 import type { PartitionRunInput } from './partition-input';
-import { addCompletionListenerSignal, partitionFinishedSignal, type PartitionFinishedReport } from './partition-signals';
+import { addCompletionListenerSignal, partitionFinishedSignal, reportedFailureOf, type PartitionFinishedReport } from './partition-signals';
 import type { partitionPipeline } from './partition-pipeline';
-import type { PartitionFailure } from '../common/run-types';
 
 /** Patch IDs: each marks a change of this workflow's command sequence (see test/replay.test.ts). */
 const CHILDREN_REPORT_BY_RESULT = 'children-report-by-result';
@@ -64,8 +63,6 @@ interface ThisRun {
    * task and both workflows two more history events. Runs recorded before this change replay the old way.
    */
   reportByResult: boolean;
-  /** Partitions whose child this run started without asking it to signal. */
-  reportingByResult: Set<string>;
   /** Partitions whose child this run started: their results reach this run, whatever happens. */
   startedHere: Set<string>;
 }
@@ -102,7 +99,7 @@ export async function backfillPipeline(rawInput: BackfillInput, carried?: Backfi
   }
   const input = parsed.data;
   const info = workflowInfo();
-  const thisRun: ThisRun = { parentId: info.workflowId, reportByResult: patched(CHILDREN_REPORT_BY_RESULT), reportingByResult: new Set(), startedHere: new Set() };
+  const thisRun: ThisRun = { parentId: info.workflowId, reportByResult: patched(CHILDREN_REPORT_BY_RESULT), startedHere: new Set() };
   const state: BackfillState = carried
     ? { ...carried, runNumber: carried.runNumber + 1 }
     : {
@@ -171,7 +168,7 @@ export async function backfillPipeline(rawInput: BackfillInput, carried?: Backfi
     if (runIsFull()) {
       // Wait until every start of this run is settled, then hand the state to a fresh run.
       await condition(startsSettled);
-      await askRunningChildrenToSignal(input, state, thisRun);
+      if (thisRun.reportByResult) await askRunningChildrenToSignal(input, state, thisRun);
       log.info('continuing as new', { backfillId: input.backfillId, runNumber: state.runNumber, startedThisRun });
       await continueAsNew<typeof backfillPipeline>(rawInput, state);
     }
@@ -244,7 +241,6 @@ async function startPartition(input: BackfillParams, state: BackfillState, plann
     const runId = child.firstExecutionRunId;
     if (partition in state.inFlight) state.inFlight[partition] = runId;
     thisRun.startedHere.add(partition);
-    if (thisRun.reportByResult) thisRun.reportingByResult.add(partition);
     // Within this run the result tells the outcome; for a child that also signals, it still covers
     // one that was terminated and could not.
     child.result().then(
@@ -268,14 +264,14 @@ async function startPartition(input: BackfillParams, state: BackfillState, plann
 }
 
 /**
- * Before continuing as new: children of this run still running are asked to signal their outcome to
+ * Before continuing as new: children this run started without asking them to signal, still running, are asked to signal their outcome to
  * the backfill, which the next run receives. A child that cannot take the signal has just finished,
  * and its result is on its way to this run: wait for it, so no outcome falls between the runs.
  */
 async function askRunningChildrenToSignal(input: BackfillParams, state: BackfillState, thisRun: ThisRun): Promise<void> {
   const finishedMeanwhile: string[] = [];
   await Promise.all(
-    [...thisRun.reportingByResult]
+    [...thisRun.startedHere]
       .filter((partition) => partition in state.inFlight)
       .map(async (partition) => {
         try {
@@ -320,11 +316,7 @@ async function watchForSilentlyClosedChildren(input: BackfillParams, state: Back
 /** The outcome of a child from the failure its result raised: cancelled, or failed with its class, step and reason. */
 function reportOfFailedChild(partition: string, workflowId: string, runId: string, err: unknown): PartitionFinishedReport {
   if (isCancellation(err)) return { partition, workflowId, runId, status: 'cancelled' };
-  const cause = (err as { cause?: unknown }).cause;
-  const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as PartitionFailure | undefined) : undefined;
-  const failure = details?.failureClass
-    ? { failureClass: details.failureClass, step: details.step, reason: details.reason }
-    : { failureClass: 'code' as const, step: 'workflow' as const, reason: terminalReason(err) };
+  const failure = reportedFailureOf((err as { cause?: unknown }).cause) ?? { failureClass: 'code', step: 'workflow', reason: terminalReason(err) };
   return { partition, workflowId, runId, status: 'failed', failure };
 }
 

@@ -42,7 +42,7 @@ import type {
 } from '../common/run-types';
 import { BACKFILL_ID_SA, PARTITION_SA, PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
 import { describeInputError, partitionRunInputSchema, type PartitionRunInput } from './partition-input';
-import { addCompletionListenerSignal, partitionFinishedSignal, type PartitionFinishedReport } from './partition-signals';
+import { addCompletionListenerSignal, partitionFinishedSignal, reportedFailureOf, type PartitionFinishedReport } from './partition-signals';
 
 export async function partitionPipeline(rawInput: PartitionRunInput): Promise<PartitionRunResult> {
   const parsed = partitionRunInputSchema.safeParse(rawInput);
@@ -62,14 +62,13 @@ export async function partitionPipeline(rawInput: PartitionRunInput): Promise<Pa
     return result;
   } catch (err) {
     const info = workflowInfo();
-    const failure = err instanceof ApplicationFailure ? (err.details?.[0] as PartitionFailure | undefined) : undefined;
     await CancellationScope.nonCancellable(() =>
       report(listeners, {
         partition: input.partition,
         workflowId: info.workflowId,
         runId: info.runId,
         status: isCancellation(err) ? 'cancelled' : 'failed',
-        failure: failure && { failureClass: failure.failureClass, step: failure.step, reason: failure.reason },
+        failure: reportedFailureOf(err),
       }),
     );
     throw err;

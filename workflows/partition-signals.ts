@@ -3,6 +3,7 @@
  * signal because a parent cannot await children started by an earlier run of itself (continue-as-new).
  * Pure: workflow-safe definitions, also imported by clients.
  */
+import { ApplicationFailure } from '@temporalio/common';
 import { defineSignal } from '@temporalio/workflow';
 import type { PartitionFailure } from '../common/run-types';
 
@@ -20,3 +21,14 @@ export const partitionFinishedSignal = defineSignal<[PartitionFinishedReport]>('
 
 /** Asks a running partition run to also report to this workflow ID (a backfill that found it running). */
 export const addCompletionListenerSignal = defineSignal<[string]>('addCompletionListener');
+
+/**
+ * What a report says of a failed run: the class, step and reason its final failure carries (a
+ * partition run fails with an ApplicationFailure whose details are its PartitionFailure), or
+ * undefined when the failure is not one of those (e.g. the run was terminated).
+ */
+export function reportedFailureOf(err: unknown): PartitionFinishedReport['failure'] {
+  if (!(err instanceof ApplicationFailure)) return undefined;
+  const failure = err.details?.[0] as PartitionFailure | undefined;
+  return failure?.failureClass ? { failureClass: failure.failureClass, step: failure.step, reason: failure.reason } : undefined;
+}
