@@ -11,7 +11,9 @@ const DUCKDB_CODE_ERRORS = /^(Parser|Binder|Catalog|Not implemented|Dependency|I
 const DUCKDB_DATA_ERRORS = /^(Conversion|Constraint|Out of Range) Error/;
 const DUCKDB_TRANSIENT_ERRORS = /^(IO|Interrupt|Out of Memory) Error|^TransactionContext Error|[Cc]onflict|[Cc]ould not set lock/;
 
-const NODE_TRANSIENT_CODES = new Set(['EBUSY', 'EAGAIN', 'EMFILE', 'ENFILE', 'EIO', 'ETIMEDOUT', 'ECONNRESET']);
+// A full disk or a lake root that is read-only or not permitted is an infrastructure fault an operator
+// can fix while the step retries.
+const NODE_TRANSIENT_CODES = new Set(['EBUSY', 'EAGAIN', 'EMFILE', 'ENFILE', 'EIO', 'ETIMEDOUT', 'ECONNRESET', 'ENOSPC', 'EROFS', 'EACCES', 'EPERM']);
 const NODE_DEPENDENCY_CODES = new Set(['ENOENT']);
 
 export function classOfError(err: unknown): FailureClass {
@@ -28,6 +30,7 @@ export function classOfError(err: unknown): FailureClass {
 
 /** Run a step body; failures leave it classified, logged once, with the attempt number attached. */
 export async function runClassified<T>(ctx: StepContext, body: () => Promise<T>): Promise<T> {
+  const heartbeats = ctx.startHeartbeats();
   try {
     const result = await body();
     ctx.log.info({ durationMs: ctx.elapsedMs(), result }, `${ctx.step} succeeded`);
@@ -39,6 +42,8 @@ export async function runClassified<T>(ctx: StepContext, body: () => Promise<T>)
       `${ctx.step} failed`,
     );
     throw failure;
+  } finally {
+    heartbeats.stop();
   }
 }
 

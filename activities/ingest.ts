@@ -1,15 +1,19 @@
 /**
- * ingest: load the partition's landed CSV files into `staging.<pipeline>_raw`, all columns as text,
- * with each file's checksum and row count. Rows that are not well-formed CSV (wrong column count,
- * bad quoting) go to the reject bin with their line. Replaces the partition's previous staging
- * rows, rejects and file records in one transaction, so a retry or rerun never duplicates.
+ * ingest: copy the partition's landed CSV files into the run's staging folder as one Parquet file,
+ * all columns as text, with each file's checksum and row count. Lines that are not well-formed CSV
+ * (wrong column count, bad quoting) are staged for the reject bin with their line. First, the janitor
+ * step: what earlier, crashed runs of this partition left in staging is removed.
+ * Writes only inside this run's staging folder, under names of this attempt: a retry never mixes
+ * with what an earlier attempt wrote.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { classifiedFailure } from '../common/failure-classes';
 import type { IngestedFile, IngestResult, StepInput } from '../common/run-types';
 import { describeDataFiles, hasReadinessMarker, injectedReadFailures, partitionLandingDir } from '../landing/landing-zone';
-import { pipelineTables } from '../pipelines/definition';
-import { ensureWarehouseSchema } from '../warehouse/schema';
-import { sqlIdent, sqlString } from '../warehouse/warehouse';
+import { sqlIdent, sqlString, withDuckDB } from '../lake/duckdb';
+import { sweepPartition } from '../lake/janitor';
+import { castList, columnsArgument, REJECT_COLUMNS } from '../lake/tables';
 import { runClassified } from './classify-error';
 import type { ActivityDeps } from './deps';
 import { stepContext } from './step-context';
@@ -36,67 +40,69 @@ export function makeIngest(deps: ActivityDeps) {
           details: { attempt: ctx.attempt },
         });
       }
+      const swept = await sweepPartition(deps.lake, input.pipeline, input.partition, ctx.runId);
+      if (swept.length > 0) ctx.log.info({ removed: swept }, 'janitor: removed what earlier runs of this partition left behind');
+
       const landed = await describeDataFiles(dir, pipeline);
-      await ensureWarehouseSchema(deps.warehouse, [pipeline]);
-
-      const tables = pipelineTables(pipeline);
-      const params = { pipeline: input.pipeline, partition: input.partition, run_id: ctx.runId };
+      const stagingDir = deps.lake.runStagingDir(input.pipeline, input.partition, ctx.runId);
+      await fs.promises.mkdir(stagingDir, { recursive: true });
+      const rowsFile = path.join(stagingDir, `raw.attempt-${ctx.attempt}.parquet`);
+      const rejectsFile = path.join(stagingDir, `ingest-rejects.attempt-${ctx.attempt}.parquet`);
       const columnList = pipeline.landing.columns.map(sqlIdent).join(', ');
-      const columnTypes = pipeline.landing.columns.map((c) => `${sqlString(c)}: 'VARCHAR'`).join(', ');
+      const textColumns = columnsArgument(pipeline.landing.columns.map((c) => [c, 'VARCHAR'] as const));
+      const params = { pipeline: input.pipeline, run_id: ctx.runId };
 
-      const files = await deps.warehouse.transaction(async (db) => {
-        await db.run(`DELETE FROM ${tables.raw} WHERE partition_key = $partition`, params);
-        await db.run(`DELETE FROM quality.rejects WHERE pipeline = $pipeline AND partition_key = $partition`, params);
-        await db.run(`DELETE FROM meta.ingested_files WHERE pipeline = $pipeline AND partition_key = $partition`, params);
-        const ingested: IngestedFile[] = [];
+      const { files, malformed } = await withDuckDB(async (db) => {
+        await db.run(`CREATE TEMP TABLE raw (source_file VARCHAR, record_no BIGINT, ${pipeline.landing.columns.map((c) => `${sqlIdent(c)} VARCHAR`).join(', ')})`);
+        await db.run(`CREATE TEMP TABLE malformed AS SELECT NULL::VARCHAR AS source_file, 0::BIGINT AS line, NULL::VARCHAR AS error, NULL::VARCHAR AS csv_line WHERE false`);
         for (const file of landed) {
-          const fileParams = { ...params, source_file: file.name };
           // DuckDB appends every scan's errors to the same temp tables: start each file clean.
           await db.run('DROP TABLE IF EXISTS csv_rejects');
           await db.run('DROP TABLE IF EXISTS csv_reject_scans');
           // Columns are fixed and read as text so that typing errors surface as rejects, not crashes.
           await db.run(
-            `INSERT INTO ${tables.raw} (partition_key, run_id, source_file, record_no, ${columnList})
-             SELECT $partition, $run_id, $source_file, row_number() OVER (), ${columnList}
+            `INSERT INTO raw SELECT $source_file, row_number() OVER (), ${columnList}
              FROM read_csv(${sqlString(file.path)}, header = true, auto_detect = false, delim = ',', quote = '"',
-                           columns = {${columnTypes}}, store_rejects = true,
+                           columns = ${textColumns}, store_rejects = true,
                            rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')`,
-            fileParams,
+            { source_file: file.name },
           );
+          // DuckDB reports one error per missing column; the reject bin wants one row per bad line.
           await db.run(
-            `INSERT INTO quality.rejects
-             SELECT $pipeline, $partition, $run_id, 'ingest', $source_file, line,
-                    'malformed CSV line: ' || error_message, csv_line, now()
-             FROM csv_rejects
-             -- DuckDB reports one error per missing column; the reject bin wants one row per bad line.
+            `INSERT INTO malformed SELECT $source_file, line, error_message, csv_line FROM csv_rejects
              QUALIFY row_number() OVER (PARTITION BY line ORDER BY column_idx) = 1`,
-            fileParams,
+            { source_file: file.name },
           );
-          const counts = await db.queryOne<{ rows: bigint; malformed: bigint }>(
-            `SELECT (SELECT count(*) FROM ${tables.raw} WHERE partition_key = $partition AND source_file = $source_file) AS rows,
-                    (SELECT count(DISTINCT line) FROM csv_rejects) AS malformed`,
-            fileParams,
-          );
-          const entry: IngestedFile = {
-            name: file.name,
-            bytes: file.bytes,
-            sha256: file.sha256,
-            rows: Number(counts.rows),
-            malformedRows: Number(counts.malformed),
-          };
-          await db.run(
-            `INSERT INTO meta.ingested_files VALUES ($pipeline, $partition, $run_id, $source_file, $bytes, $sha256, $rows, $malformed, now())`,
-            { ...fileParams, bytes: entry.bytes, sha256: entry.sha256, rows: entry.rows, malformed: entry.malformedRows },
-          );
-          ingested.push(entry);
         }
-        return ingested;
+        const counts = await db.query<{ source_file: string; rows: bigint }>('SELECT source_file, count(*) AS rows FROM raw GROUP BY ALL');
+        const malformedCounts = await db.query<{ source_file: string; rows: bigint }>('SELECT source_file, count(*) AS rows FROM malformed GROUP BY ALL');
+        const rowsOf = (list: { source_file: string; rows: bigint }[], name: string) => Number(list.find((c) => c.source_file === name)?.rows ?? 0);
+        await db.run(`COPY raw TO ${sqlString(rowsFile)} (FORMAT parquet, COMPRESSION uncompressed)`);
+        const malformedRows = malformedCounts.reduce((sum, c) => sum + Number(c.rows), 0);
+        if (malformedRows > 0) {
+          await db.run(
+            `COPY (SELECT ${castList(REJECT_COLUMNS)} FROM (
+               SELECT $pipeline AS pipeline, $run_id AS run_id, 'ingest' AS stage, source_file, line AS record_no,
+                      'malformed CSV line: ' || error AS reason, csv_line AS raw_record, now() AS rejected_at
+               FROM malformed)) TO ${sqlString(rejectsFile)} (FORMAT parquet)`,
+            params,
+          );
+        }
+        const ingested: IngestedFile[] = landed.map((f) => ({
+          name: f.name,
+          bytes: f.bytes,
+          sha256: f.sha256,
+          rows: rowsOf(counts, f.name),
+          malformedRows: rowsOf(malformedCounts, f.name),
+        }));
+        return { files: ingested, malformed: malformedRows };
       });
 
       return {
         files,
+        staged: { rows: deps.lake.relative(rowsFile), ...(malformed > 0 ? { rejects: deps.lake.relative(rejectsFile) } : {}) },
         rowsRead: files.reduce((sum, f) => sum + f.rows, 0),
-        rowsMalformed: files.reduce((sum, f) => sum + f.malformedRows, 0),
+        rowsMalformed: malformed,
         attempt: ctx.attempt,
         durationMs: ctx.elapsedMs(),
       };

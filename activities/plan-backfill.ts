@@ -1,16 +1,22 @@
 /**
  * planBackfillChunk: which partitions of a chunk of the range need work, and why — decided from
- * the warehouse's durable records (`meta.published_partitions`, `meta.partition_runs`), never from memory.
+ * the lake's durable records (published files, run manifests), never from memory.
  */
 import { addDays } from '../common/partition-key';
+import { getLogger } from '../common/logger';
+import { publishedPartitions, readManifests } from '../lake/runs';
 import type { BackfillChunk, PlanChunkInput, PlannedPartition } from '../workflows/backfill-input';
-import { ensureWarehouseSchema } from '../warehouse/schema';
 import type { ActivityDeps } from './deps';
+
+interface PartitionRecord {
+  published: boolean;
+  lastStatus?: string;
+  lastClass?: string | null;
+}
 
 export function makePlanBackfillChunk(deps: ActivityDeps) {
   return async function planBackfillChunk(input: PlanChunkInput): Promise<BackfillChunk> {
     deps.registry.get(input.pipeline);
-    await ensureWarehouseSchema(deps.warehouse, []);
     const step = input.order === 'oldest-first' ? 1 : -1;
     const keys: string[] = [];
     for (let key = input.cursor; keys.length < input.limit && key >= input.from && key <= input.to; key = addDays(key, step)) {
@@ -21,39 +27,33 @@ export function makePlanBackfillChunk(deps: ActivityDeps) {
     const nextCursor = next >= input.from && next <= input.to ? next : null;
     const [lo, hi] = step === 1 ? [keys[0]!, last] : [last, keys[0]!];
 
-    const records = await deps.warehouse.withSession((db) =>
-      db.query<{ partition_key: string; published: boolean; last_status: string | null; last_class: string | null }>(
-        `WITH latest AS (
-           SELECT partition_key, arg_max(status, finished_at) AS last_status, arg_max(failure_class, finished_at) AS last_class
-           FROM meta.partition_runs WHERE pipeline = $pipeline AND partition_key BETWEEN $lo AND $hi GROUP BY partition_key)
-         SELECT coalesce(p.partition_key, l.partition_key) AS partition_key, p.partition_key IS NOT NULL AS published,
-                l.last_status, l.last_class
-         FROM (SELECT partition_key FROM meta.published_partitions WHERE pipeline = $pipeline AND partition_key BETWEEN $lo AND $hi) p
-         FULL OUTER JOIN latest l USING (partition_key)`,
-        { pipeline: input.pipeline, lo, hi },
-      ),
-    );
-    const byKey = new Map(records.map((r) => [r.partition_key, r]));
+    const published = await publishedPartitions(deps.lake, input.pipeline, { from: lo, to: hi });
     const partitions: PlannedPartition[] = [];
     for (const partition of keys) {
-      const reason = reasonToRun(input.reprocess, byKey.get(partition));
+      const record: PartitionRecord = { published: published.has(partition) };
+      // Run history matters for unpublished partitions and for `failed`; published ones skip the read.
+      if (!record.published || input.reprocess === 'failed') {
+        const runs = await readManifests(deps.lake, input.pipeline, partition, (file) =>
+          getLogger().warn({ file }, 'skipping a run manifest that is not valid JSON'),
+        );
+        const latest = runs[runs.length - 1];
+        if (latest) Object.assign(record, { lastStatus: latest.status, lastClass: latest.failure_class });
+      }
+      const reason = reasonToRun(input.reprocess, record);
       if (reason) partitions.push({ partition, reason });
     }
     return { partitions, skipped: keys.length - partitions.length, nextCursor };
   };
 }
 
-function reasonToRun(
-  mode: PlanChunkInput['reprocess'],
-  record: { published: boolean; last_status: string | null; last_class: string | null } | undefined,
-): string | undefined {
-  const lastFailed = record?.last_status === 'failed';
-  const failedNote = lastFailed ? `last run failed (${record?.last_class ?? 'unknown'})` : undefined;
+function reasonToRun(mode: PlanChunkInput['reprocess'], record: PartitionRecord): string | undefined {
+  const lastFailed = record.lastStatus === 'failed';
+  const failedNote = lastFailed ? `last run failed (${record.lastClass ?? 'unknown'})` : undefined;
   switch (mode) {
     case 'all':
-      return record?.published ? 'reprocess all: republish' : 'reprocess all: not yet published';
+      return record.published ? 'reprocess all: republish' : 'reprocess all: not yet published';
     case 'missing':
-      if (record?.published) return undefined;
+      if (record.published) return undefined;
       return failedNote ? `not published; ${failedNote}` : 'never published';
     case 'failed':
       return lastFailed ? failedNote : undefined;

@@ -1,58 +1,52 @@
 /**
- * publish: replace exactly this partition in the published ("showroom") table, record it as
- * published, and clear its staging rows — in one transaction. A rerun replaces, never duplicates;
- * a crash leaves either the old partition or the new one, never half of either.
+ * publish: make the run's clean rows the partition's published file, by the commit rule
+ * (lake/commit.ts): one atomic rename, only if no newer version is in place. A reader sees the old
+ * partition or the new one, never half; a rerun replaces, never duplicates; a zombie attempt of an
+ * older run is refused. Retry-safe: when an earlier attempt of this run already committed (and lost
+ * its answer), publish finds its file in place and reports it.
  */
-import type { PublishResult, StepInput } from '../common/run-types';
-import { pipelineTables } from '../pipelines/definition';
-import { ensureWarehouseSchema } from '../warehouse/schema';
-import { sqlIdent } from '../warehouse/warehouse';
+import fs from 'node:fs';
+import type { PublishInput, PublishResult } from '../common/run-types';
+import { commitFile, readVersion } from '../lake/commit';
+import { sqlString, withDuckDB, type DuckSession } from '../lake/duckdb';
 import { runClassified } from './classify-error';
 import type { ActivityDeps } from './deps';
 import { stepContext } from './step-context';
 
 export function makePublish(deps: ActivityDeps) {
-  return async function publish(input: StepInput): Promise<PublishResult> {
+  return async function publish(input: PublishInput): Promise<PublishResult> {
     const ctx = stepContext('publish', input);
     return runClassified(ctx, async () => {
-      const pipeline = deps.registry.get(input.pipeline);
-      await ensureWarehouseSchema(deps.warehouse, [pipeline]);
-      const tables = pipelineTables(pipeline);
-      const params = {
-        pipeline: input.pipeline,
-        partition: input.partition,
-        run_id: ctx.runId,
-        workflow_id: ctx.workflowId,
-      };
-      const columns = pipeline.warehouse.columns.map((c) => sqlIdent(c.name)).join(', ');
-
-      const rowsPublished = await deps.warehouse.transaction(async (db) => {
-        const staged = await db.queryOne<{ rows: bigint; runs: bigint; run_id: string | null }>(
-          `SELECT count(*) AS rows, count(DISTINCT run_id) AS runs, any_value(run_id) AS run_id
-           FROM ${tables.clean} WHERE partition_key = $partition`,
-          params,
-        );
-        if (Number(staged.rows) === 0 || staged.run_id !== ctx.runId) {
-          // Publishing someone else's (or nobody's) staged rows would publish unvalidated data.
-          throw new Error(
-            `Internal Error: no rows staged by run ${ctx.runId} for ${input.pipeline}/${input.partition} (found ${staged.rows} from ${staged.run_id ?? 'no run'})`,
-          );
+      deps.registry.get(input.pipeline);
+      const staged = deps.lake.resolveWithin(deps.lake.runStagingDir(input.pipeline, input.partition, ctx.runId), input.clean);
+      const target = deps.lake.publishedFile(input.pipeline, input.partition);
+      const rowsPublished = await withDuckDB(async (db) => {
+        const version = await readVersion(db, staged);
+        if (version === undefined) {
+          const current = await readVersion(db, target);
+          if (current !== 'unreadable' && current?.runId === ctx.runId) return rowsOf(db, target);
+          throw new Error(`Internal Error: nothing staged at ${input.clean} and the partition is not published by run ${ctx.runId}`);
         }
-        await db.run(`DELETE FROM ${tables.published} WHERE partition_key = $partition`, params);
-        await db.run(
-          `INSERT INTO ${tables.published} (partition_key, ${columns}, run_id, published_at)
-           SELECT partition_key, ${columns}, run_id, now() FROM ${tables.clean} WHERE partition_key = $partition`,
-          params,
-        );
-        await db.run(
-          `INSERT OR REPLACE INTO meta.published_partitions VALUES ($pipeline, $partition, $run_id, $workflow_id, $rows, now())`,
-          { ...params, rows: Number(staged.rows) },
-        );
-        await db.run(`DELETE FROM ${tables.clean} WHERE partition_key = $partition`, params);
-        await db.run(`DELETE FROM ${tables.raw} WHERE partition_key = $partition`, params);
-        return Number(staged.rows);
+        if (version === 'unreadable' || version.runId !== ctx.runId) {
+          // Publishing someone else's (or an unstamped) file would publish unvalidated data.
+          throw new Error(`Internal Error: ${input.clean} is not a file staged by run ${ctx.runId}`);
+        }
+        const rows = await rowsOf(db, staged);
+        await commitFile(db, {
+          staged,
+          target,
+          version,
+          onUnreadable: (file) => ctx.log.warn({ file }, 'replacing a published file that is not valid Parquet'),
+        });
+        return rows;
       });
       return { rowsPublished, attempt: ctx.attempt, durationMs: ctx.elapsedMs() };
     });
   };
+}
+
+async function rowsOf(db: DuckSession, file: string): Promise<number> {
+  if (!fs.existsSync(file)) throw new Error(`Internal Error: ${file} disappeared`);
+  const { rows } = await db.queryOne<{ rows: bigint }>(`SELECT sum(num_rows) AS rows FROM parquet_file_metadata(${sqlString(file)})`);
+  return Number(rows);
 }

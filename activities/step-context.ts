@@ -1,23 +1,30 @@
 /**
- * Per-attempt context for a step activity: the attempt number and a logger whose every line carries
- * `workflowId`, `runId`, `pipeline`, `partition`, `attempt` and `step`.
+ * Per-attempt context for a step activity: the attempt number, the version its files are stamped
+ * with (lake/commit.ts), heartbeats, and a logger whose every line carries `workflowId`, `runId`,
+ * `pipeline`, `partition`, `attempt` and `step`.
  */
 import { Context } from '@temporalio/activity';
 import { getLogger, type Logger } from '../common/logger';
 import type { StepInput, StepName } from '../common/run-types';
+import type { FileVersion } from '../lake/commit';
 
 export interface StepContext {
   step: StepName;
   attempt: number;
   workflowId: string;
   runId: string;
+  /** Stamped into the files this attempt writes: a later attempt always has a later version. */
+  version: FileVersion;
   log: Logger;
   startedAt: number;
   elapsedMs(): number;
+  /** Heartbeat until `stop()` is called, if the step declares a heartbeat timeout (local activities do not). */
+  startHeartbeats(): { stop(): void };
 }
 
 export function stepContext(step: StepName, input: StepInput): StepContext {
-  const info = Context.current().info;
+  const context = Context.current();
+  const info = context.info;
   const startedAt = performance.now();
   const ids = {
     // Always set for activities scheduled by a workflow, which is the only way Conveyor runs them.
@@ -32,8 +39,17 @@ export function stepContext(step: StepName, input: StepInput): StepContext {
     attempt: info.attempt,
     workflowId: ids.workflowId,
     runId: ids.runId,
+    version: { scheduledMs: info.currentAttemptScheduledTimestampMs, runId: ids.runId, workflowId: ids.workflowId, attempt: info.attempt },
     log: getLogger().child({ ...ids, step }),
     startedAt,
     elapsedMs: () => Math.round(performance.now() - startedAt),
+    startHeartbeats() {
+      const timeoutMs = info.heartbeatTimeoutMs;
+      if (!timeoutMs) return { stop: () => undefined };
+      // DuckDB works on its own threads, so the event loop stays free to beat while a query runs.
+      const timer = setInterval(() => context.heartbeat(), Math.max(200, Math.min(5_000, timeoutMs / 4)));
+      context.heartbeat();
+      return { stop: () => clearInterval(timer) };
+    },
   };
 }

@@ -1,15 +1,17 @@
 /**
- * transform: run the pipeline's validation SQL over the partition's staged rows, send invalid rows
- * to the reject bin with their reason, drop duplicates on the unique key, and write the clean rows
- * to `staging.<pipeline>_clean` — all in one transaction, set-based inside DuckDB.
+ * transform: run the pipeline's validation SQL over the rows ingest staged, drop duplicates on the
+ * unique key, and stage the clean rows for publish — set-based inside DuckDB. Rejected rows (with
+ * ingest's malformed lines) replace the partition's reject bin file at once, by the commit rule, so
+ * they are there for operators even when the partition fails.
  * When more rows were rejected than the pipeline tolerates, the partition fails as a `data` failure
  * (never retried) carrying the reject count and a sample of reasons.
  */
+import path from 'node:path';
 import { classifiedFailure } from '../common/failure-classes';
-import type { StepInput, TransformResult } from '../common/run-types';
-import { pipelineTables } from '../pipelines/definition';
-import { ensureWarehouseSchema } from '../warehouse/schema';
-import { sqlIdent } from '../warehouse/warehouse';
+import type { TransformInput, TransformResult } from '../common/run-types';
+import { commitFile, versionMetadataOption } from '../lake/commit';
+import { sqlIdent, sqlString, withDuckDB } from '../lake/duckdb';
+import { castList, publishedColumns, REJECT_COLUMNS } from '../lake/tables';
 import { runClassified } from './classify-error';
 import type { ActivityDeps } from './deps';
 import { stepContext } from './step-context';
@@ -17,83 +19,77 @@ import { stepContext } from './step-context';
 const SAMPLE_REASONS = 5;
 
 export function makeTransform(deps: ActivityDeps) {
-  return async function transform(input: StepInput): Promise<TransformResult> {
+  return async function transform(input: TransformInput): Promise<TransformResult> {
     const ctx = stepContext('transform', input);
     return runClassified(ctx, async () => {
       const pipeline = deps.registry.get(input.pipeline);
-      await ensureWarehouseSchema(deps.warehouse, [pipeline]);
-      const tables = pipelineTables(pipeline);
+      const stagingDir = deps.lake.runStagingDir(input.pipeline, input.partition, ctx.runId);
+      const rawFile = deps.lake.resolveWithin(stagingDir, input.ingested.rows);
+      const ingestRejects = input.ingested.rejects ? deps.lake.resolveWithin(stagingDir, input.ingested.rejects) : undefined;
+      const cleanFile = path.join(stagingDir, `clean.attempt-${ctx.attempt}.parquet`);
+      const rejectsFile = path.join(stagingDir, `rejects.attempt-${ctx.attempt}.parquet`);
       const params = { pipeline: input.pipeline, partition: input.partition, run_id: ctx.runId };
-      const columns = pipeline.warehouse.columns.map((c) => sqlIdent(c.name)).join(', ');
-      const uniqueKey = pipeline.warehouse.uniqueKey.map(sqlIdent).join(', ');
-
+      const columns = publishedColumns(pipeline);
+      const uniqueKey = pipeline.table.uniqueKey.map(sqlIdent).join(', ');
       const rawColumns = pipeline.landing.columns.map((c) => `${sqlIdent(c)} := r.${sqlIdent(c)}`).join(', ');
-      // The validated rows are materialized once; only rejected rows get their raw record rebuilt
-      // as JSON (building it for every row cost ~40% of this step), and inserted-row counts come
-      // from the statements themselves instead of re-scanning tables.
-      const counts = await deps.warehouse.transaction(async (db) => {
-        await db.run(
-          `CREATE OR REPLACE TEMP TABLE validated AS
-           WITH raw AS (SELECT * FROM ${tables.raw} WHERE partition_key = $partition)
-           ${pipeline.warehouse.validateSql}`,
+      const stamp = versionMetadataOption(ctx.version);
+
+      const result = await withDuckDB(async (db) => {
+        await db.run(`CREATE TEMP TABLE raw AS SELECT * FROM read_parquet(${sqlString(rawFile)})`);
+        await db.run(`CREATE TEMP TABLE validated AS WITH raw AS (SELECT * FROM raw) ${pipeline.table.validateSql}`, params);
+        // Only rejected rows get their raw record rebuilt as JSON (building it for every row is costly).
+        const fromIngest = ingestRejects ? `UNION ALL BY NAME SELECT * FROM read_parquet(${sqlString(ingestRejects)})` : '';
+        const rejected = await db.run(
+          `COPY (SELECT ${castList(REJECT_COLUMNS)} FROM (
+             SELECT $pipeline AS pipeline, $run_id AS run_id, 'transform' AS stage, v.source_file, v.record_no,
+                    v.reject_reason AS reason, to_json(struct_pack(${rawColumns}))::VARCHAR AS raw_record, now() AS rejected_at
+             FROM validated v JOIN raw r USING (source_file, record_no)
+             WHERE v.reject_reason IS NOT NULL
+             ${fromIngest})
+           ORDER BY stage, source_file, record_no)
+           TO ${sqlString(rejectsFile)} (FORMAT parquet, ${stamp})`,
           params,
         );
-        await db.run(
-          `DELETE FROM quality.rejects WHERE pipeline = $pipeline AND partition_key = $partition AND stage = 'transform'`,
-          params,
-        );
-        const invalid = await db.run(
-          `INSERT INTO quality.rejects
-           SELECT $pipeline, $partition, $run_id, 'transform', v.source_file, v.record_no, v.reject_reason,
-                  to_json(struct_pack(${rawColumns}))::VARCHAR, now()
-           FROM validated v
-           JOIN ${tables.raw} r ON r.partition_key = $partition AND r.source_file = v.source_file AND r.record_no = v.record_no
-           WHERE v.reject_reason IS NOT NULL`,
-          params,
-        );
-        await db.run(`DELETE FROM ${tables.clean} WHERE partition_key = $partition`, params);
         const clean = await db.run(
-          `INSERT INTO ${tables.clean} (partition_key, ${columns}, run_id)
-           SELECT $partition, ${columns}, $run_id FROM validated
-           WHERE reject_reason IS NULL
-           QUALIFY row_number() OVER (PARTITION BY ${uniqueKey} ORDER BY source_file, record_no) = 1`,
+          `COPY (SELECT ${castList(columns)} FROM (
+             SELECT *, $run_id AS run_id FROM validated WHERE reject_reason IS NULL
+             QUALIFY row_number() OVER (PARTITION BY ${uniqueKey} ORDER BY source_file, record_no) = 1))
+           TO ${sqlString(cleanFile)} (FORMAT parquet, COMPRESSION zstd, ${stamp})`,
           params,
         );
-        const found = await db.queryOne<{ staged: bigint; malformed: bigint }>(
-          `SELECT (SELECT count(*) FROM validated) AS staged,
-                  (SELECT count(*) FROM quality.rejects
-                   WHERE pipeline = $pipeline AND partition_key = $partition AND stage = 'ingest') AS malformed`,
-          params,
+        const counts = await db.queryOne<{ staged: bigint; invalid: bigint }>(
+          'SELECT count(*) AS staged, count(*) FILTER (WHERE reject_reason IS NOT NULL) AS invalid FROM validated',
         );
-        await db.run('DROP TABLE validated');
-        const staged = Number(found.staged);
-        return { staged, valid: staged - invalid, malformedAtIngest: Number(found.malformed), clean };
+        const sample = await db.query<{ reason: string; source_file: string; record_no: bigint }>(
+          `SELECT reason, source_file, record_no FROM read_parquet(${sqlString(rejectsFile)}) LIMIT ${SAMPLE_REASONS}`,
+        );
+        const committed = await commitFile(db, {
+          staged: rejectsFile,
+          target: deps.lake.rejectsFile(input.pipeline, input.partition),
+          version: ctx.version,
+          onUnreadable: (file) => ctx.log.warn({ file }, 'replacing a reject bin file that is not valid Parquet'),
+        });
+        if (committed === 'already-committed') ctx.log.info('reject bin already holds this attempt\'s file');
+        return { staged: Number(counts.staged), invalid: Number(counts.invalid), rejected, clean, sample };
       });
 
-      const invalidHere = counts.staged - counts.valid;
-      const rejected = counts.malformedAtIngest + invalidHere;
-      const rowsIn = counts.staged + counts.malformedAtIngest;
-      const result: TransformResult = {
+      const rowsIn = result.staged + (result.rejected - result.invalid);
+      const rowsValid = result.staged - result.invalid;
+      const transformed: TransformResult = {
         rowsIn,
-        rowsValid: counts.valid,
-        rowsRejected: rejected,
-        rowsDuplicate: counts.valid - counts.clean,
-        rowsOut: counts.clean,
+        rowsValid,
+        rowsRejected: result.rejected,
+        rowsDuplicate: rowsValid - result.clean,
+        rowsOut: result.clean,
+        staged: deps.lake.relative(cleanFile),
         attempt: ctx.attempt,
         durationMs: ctx.elapsedMs(),
       };
 
+      const rejected = result.rejected;
       const allowed = pipeline.quality.maxRejectedRatio;
       if (rejected > 0 && (rowsIn === 0 || rejected / rowsIn > allowed)) {
-        const sample = await deps.warehouse.withSession((db) =>
-          db.query<{ reason: string; source_file: string; record_no: bigint }>(
-            `SELECT reason, source_file, record_no FROM quality.rejects
-             WHERE pipeline = $pipeline AND partition_key = $partition
-             ORDER BY stage, source_file, record_no LIMIT ${SAMPLE_REASONS}`,
-            params,
-          ),
-        );
-        const sampleReasons = sample.map((r) => `${r.source_file}#${r.record_no}: ${r.reason}`);
+        const sampleReasons = result.sample.map((r) => `${r.source_file}#${r.record_no}: ${r.reason}`);
         const percent = ((rejected / Math.max(rowsIn, 1)) * 100).toFixed(1);
         throw classifiedFailure('data', {
           step: ctx.step,
@@ -103,14 +99,14 @@ export function makeTransform(deps: ActivityDeps) {
           details: { attempt: ctx.attempt, rejectedRows: rejected, totalRows: rowsIn, sampleReasons },
         });
       }
-      if (result.rowsOut === 0) {
+      if (transformed.rowsOut === 0) {
         throw classifiedFailure('data', {
           step: ctx.step,
           message: `no valid rows for ${input.pipeline}/${input.partition} (${rowsIn} rows in)`,
           details: { attempt: ctx.attempt, rejectedRows: rejected, totalRows: rowsIn },
         });
       }
-      return result;
+      return transformed;
     });
   };
 }

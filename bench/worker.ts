@@ -14,7 +14,7 @@ import { loadConfig } from '../common/config';
 import type { RunManifest, StepInput } from '../common/run-types';
 import { ordersPipeline } from '../pipelines/orders';
 import { PipelineRegistry } from '../pipelines/registry';
-import { Warehouse } from '../warehouse/warehouse';
+import { LakeLayout } from '../lake/layout';
 import { createConveyorWorkers } from '../workers/create-worker';
 import { installRuntime } from '../workers/runtime';
 import { benchNoopPipeline } from './pipelines';
@@ -24,14 +24,13 @@ const CEILING_TASK_QUEUE = 'bench-ceiling'; // must match scripts/bench.ts
 async function conveyorWorkers(connection: NativeConnection): Promise<{ workers: Worker[]; close: () => void }> {
   const config = loadConfig();
   const registry = new PipelineRegistry([ordersPipeline, benchNoopPipeline]);
-  const warehouse = await Warehouse.open(config.warehousePath);
-  const deps = { registry, landingDir: config.landingDir, warehouse };
+  const deps = { registry, landingDir: config.landingDir, lake: new LakeLayout(config.lakeDir) };
   const real = createActivities(deps);
   const attempt = () => ({ attempt: Context.current().info.attempt, durationMs: 0 });
   const noopSteps = {
     awaitLanding: async () => ({ files: 1, bytes: 1, ...attempt() }),
-    ingest: async () => ({ files: [], rowsRead: 1, rowsMalformed: 0, ...attempt() }),
-    transform: async () => ({ rowsIn: 1, rowsValid: 1, rowsRejected: 0, rowsDuplicate: 0, rowsOut: 1, ...attempt() }),
+    ingest: async () => ({ files: [], staged: { rows: 'none' }, rowsRead: 1, rowsMalformed: 0, ...attempt() }),
+    transform: async () => ({ rowsIn: 1, rowsValid: 1, rowsRejected: 0, rowsDuplicate: 0, rowsOut: 1, staged: 'none', ...attempt() }),
     publish: async () => ({ rowsPublished: 1, ...attempt() }),
   };
   // bench_noop partitions get no-op steps; orders gets the real ones. Bookkeeping is always real.
@@ -50,7 +49,7 @@ async function conveyorWorkers(connection: NativeConnection): Promise<{ workers:
     { connection, namespace: config.namespace, deps, workflowBundlePath: config.workflowBundlePath, activities },
     config,
   );
-  return { workers, close: () => warehouse.close() };
+  return { workers, close: () => undefined };
 }
 
 async function ceilingWorker(connection: NativeConnection): Promise<{ workers: Worker[]; close: () => void }> {

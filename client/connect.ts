@@ -5,6 +5,8 @@ export class ServerUnreachable extends Error {
   override name = 'ServerUnreachable';
 }
 
+const firstLine = (err: unknown) => (err instanceof Error ? err.message.split('\n')[0]! : String(err));
+
 /** Connect to Temporal; an unreachable server is a one-line error saying how to start one. */
 export async function connectClient(config: Pick<ConveyorConfig, 'temporalAddress' | 'namespace'>): Promise<Client> {
   try {
@@ -12,7 +14,49 @@ export async function connectClient(config: Pick<ConveyorConfig, 'temporalAddres
     return new Client({ connection, namespace: config.namespace });
   } catch (err) {
     throw new ServerUnreachable(
-      `cannot reach the Temporal server at ${config.temporalAddress} (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); start one with \`npm run server\``,
+      `cannot reach the Temporal server at ${config.temporalAddress} (${firstLine(err)}); start one with \`npm run server\``,
     );
+  }
+}
+
+/** True when a Temporal server answers at `address` (a real request, not just an open port). */
+export async function isServerUp(address: string): Promise<boolean> {
+  try {
+    const connection = await Connection.connect({ address, connectTimeout: '2 seconds' });
+    try {
+      await connection.workflowService.getSystemInfo({});
+      return true;
+    } finally {
+      await connection.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  /** Called before each wait with the attempt number and the delay (for a log line). */
+  onRetry?: (attempt: number, delayMs: number) => void;
+  /** Gives up early, e.g. when the server process being waited for has exited. */
+  abort?: () => Error | undefined;
+}
+
+/**
+ * Wait until a server answers at `address`, retrying with capped backoff (a server that was just
+ * started, or is restarting, needs a few seconds); a one-line {@link ServerUnreachable} at the deadline.
+ */
+export async function waitForServer(address: string, options: WaitOptions): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (let attempt = 1; ; attempt += 1) {
+    const aborted = options.abort?.();
+    if (aborted) throw aborted;
+    if (await isServerUp(address)) return;
+    if (Date.now() >= deadline) {
+      throw new ServerUnreachable(`the Temporal server at ${address} did not answer within ${Math.round(options.timeoutMs / 1000)}s`);
+    }
+    const delayMs = Math.min(2_000, 250 * 2 ** Math.min(attempt - 1, 3));
+    options.onRetry?.(attempt, delayMs);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
   }
 }

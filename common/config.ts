@@ -11,19 +11,25 @@ const hostPort = z
   .string()
   .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port, e.g. localhost:7233');
 
+/** Which task queues a worker process serves: daily, backfill, or both (comma-separated). */
+export const workerQueuesSchema = z
+  .string()
+  .regex(/^(daily|backfill)(,(daily|backfill))*$/, 'expected daily, backfill or daily,backfill')
+  .transform((s) => [...new Set(s.split(','))] as WorkerQueue[]);
+export type WorkerQueue = 'daily' | 'backfill';
+
 const envSchema = z.object({
   TEMPORAL_ADDRESS: hostPort.default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_UI_URL: z.url().default('http://localhost:8233'),
   CONVEYOR_DATA_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, '.data')),
+  /** The lake root (published partitions, reject bin, run manifests, staging); default `<data dir>/lake`. */
+  CONVEYOR_LAKE_DIR: z.string().min(1).optional(),
   CONVEYOR_TASK_QUEUE: z.string().min(1).default('conveyor-daily'),
   CONVEYOR_BACKFILL_TASK_QUEUE: z.string().min(1).default('conveyor-backfill'),
   CONVEYOR_WORKFLOW_BUNDLE: z.string().min(1).default(path.join(PROJECT_ROOT, '.build', 'workflow-bundle.js')),
   /** Which task queues this worker process serves: daily, backfill, or both (comma-separated). */
-  CONVEYOR_WORKER_QUEUES: z
-    .string()
-    .regex(/^(daily|backfill)(,(daily|backfill))*$/, 'expected daily, backfill or daily,backfill')
-    .default('daily,backfill'),
+  CONVEYOR_WORKER_QUEUES: workerQueuesSchema.default(['daily', 'backfill']),
   /** Activity slots of each pool: the backfill pool is smaller so backfills cannot starve daily runs. */
   CONVEYOR_DAILY_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(16),
   CONVEYOR_BACKFILL_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(8),
@@ -36,11 +42,11 @@ export interface ConveyorConfig {
   webUiUrl: string;
   dataDir: string;
   landingDir: string;
-  warehousePath: string;
+  lakeDir: string;
   taskQueue: string;
   backfillTaskQueue: string;
   workflowBundlePath: string;
-  workerQueues: ('daily' | 'backfill')[];
+  workerQueues: WorkerQueue[];
   dailyActivitySlots: number;
   backfillActivitySlots: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -66,11 +72,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
     webUiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
     dataDir,
     landingDir: path.join(dataDir, 'landing'),
-    warehousePath: path.join(dataDir, 'warehouse.duckdb'),
+    lakeDir: path.resolve(e.CONVEYOR_LAKE_DIR ?? path.join(dataDir, 'lake')),
     taskQueue: e.CONVEYOR_TASK_QUEUE,
     backfillTaskQueue: e.CONVEYOR_BACKFILL_TASK_QUEUE,
     workflowBundlePath: path.resolve(e.CONVEYOR_WORKFLOW_BUNDLE),
-    workerQueues: [...new Set(e.CONVEYOR_WORKER_QUEUES.split(',') as ('daily' | 'backfill')[])],
+    workerQueues: e.CONVEYOR_WORKER_QUEUES,
     dailyActivitySlots: e.CONVEYOR_DAILY_ACTIVITY_SLOTS,
     backfillActivitySlots: e.CONVEYOR_BACKFILL_ACTIVITY_SLOTS,
     logLevel: e.LOG_LEVEL,

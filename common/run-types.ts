@@ -13,6 +13,27 @@ export interface StepInput {
   partition: string;
 }
 
+/**
+ * Files a step staged for the next one, as paths relative to the lake root, inside the run's own
+ * staging folder (`staging/<pipeline>/partition_key=<D>/run_id=<run>/`). The workflow hands them on,
+ * so each step reads exactly what the step before it wrote, and the history shows it.
+ */
+export interface IngestStaged {
+  /** The landed rows, all columns as text, with `source_file` and `record_no`. */
+  rows: string;
+  /** Lines that were not well-formed CSV; absent when there were none. */
+  rejects?: string;
+}
+
+export interface TransformInput extends StepInput {
+  ingested: IngestStaged;
+}
+
+export interface PublishInput extends StepInput {
+  /** The validated, de-duplicated rows: the partition's file-to-be. */
+  clean: string;
+}
+
 export interface StepMetrics {
   attempt: number;
   durationMs: number;
@@ -33,6 +54,7 @@ export interface IngestedFile {
 
 export interface IngestResult extends StepMetrics {
   files: IngestedFile[];
+  staged: IngestStaged;
   rowsRead: number;
   rowsMalformed: number;
 }
@@ -43,6 +65,8 @@ export interface TransformResult extends StepMetrics {
   rowsRejected: number;
   rowsDuplicate: number;
   rowsOut: number;
+  /** The clean rows, staged for publish (lake-relative). */
+  staged: string;
 }
 
 export interface PublishResult extends StepMetrics {
@@ -67,7 +91,7 @@ export interface PartitionFailure {
   sampleReasons?: string[];
 }
 
-/** One row of the run manifest (`meta.partition_runs`). */
+/** A run's manifest (`meta/partition_runs/…/<run>.json` in the lake, `meta.partition_runs` to readers). */
 export interface RunManifest {
   pipeline: string;
   partition: string;

@@ -45,15 +45,16 @@ export const pipelineDefinitionSchema = z.object({
     /** Fail the partition (data failure) when more than this share of rows is rejected. */
     maxRejectedRatio: z.number().min(0).max(1),
   }),
-  warehouse: z.object({
-    /** Columns of the published table (besides partition_key, run_id, published_at). */
+  table: z.object({
+    /** Columns of the published table, `showroom.<name>` (besides partition_key and run_id). */
     columns: z.array(columnSchema).min(1),
     /** Columns that identify a row; duplicates on them are dropped (first occurrence kept). */
     uniqueKey: z.array(identifier).min(1),
     /**
      * A SELECT over `raw` (this partition's staged rows) yielding every published column,
      * `source_file`, `record_no` and `reject_reason` (NULL when valid); one row per raw row.
-     * May use `$partition`. The reject bin gets each rejected row's raw record as JSON.
+     * May use `$partition`. The reject bin gets each rejected row's raw record as JSON. Kept in the
+     * pipeline's folder as a `.sql` file.
      */
     validateSql: z.string().min(1),
   }),
@@ -75,13 +76,4 @@ export function definePipeline(definition: PipelineDefinition): PipelineDefiniti
     throw new Error(`pipeline '${definition.name}': ${issue.path.join('.')}: ${issue.message}`);
   }
   return parsed.data;
-}
-
-/** Table names derived from a pipeline's name, in one place. */
-export function pipelineTables(pipeline: Pick<PipelineDefinition, 'name'>) {
-  return {
-    raw: `staging.${pipeline.name}_raw`,
-    clean: `staging.${pipeline.name}_clean`,
-    published: `showroom.${pipeline.name}`,
-  };
 }

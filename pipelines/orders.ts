@@ -24,7 +24,7 @@ export const ordersPipeline = definePipeline({
     columns: ['order_id', 'customer_id', 'ordered_at', 'amount', 'currency', 'status'],
   },
   quality: { maxRejectedRatio: 0.01 },
-  warehouse: {
+  table: {
     columns: [
       { name: 'order_id', type: 'VARCHAR' },
       { name: 'customer_id', type: 'VARCHAR' },

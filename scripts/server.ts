@@ -5,7 +5,8 @@
 import path from 'node:path';
 import { loadConfig } from '../common/config';
 import { exitOnError } from './lib/cli-errors';
-import { isServerUp, startDevServer } from './lib/dev-server';
+import { isServerUp } from '../client/connect';
+import { startDevServer } from './lib/dev-server';
 import { ensureTemporalCli } from './lib/temporal-cli';
 
 async function main(): Promise<void> {

@@ -7,26 +7,49 @@
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
-import { connectClient } from '../client/connect';
+import { connectClient, isServerUp, waitForServer } from '../client/connect';
 import { webUiListUrl } from '../client/workflow-lookup';
 import { startPartitionRun, waitForPartitionRun, type PartitionRunOutcome } from '../client/partition-runs';
-import { loadConfig } from '../common/config';
+import { loadConfig, type ConveyorConfig } from '../common/config';
 import { createLogger, getLogger, setLogger } from '../common/logger';
 import { addDays } from '../common/partition-key';
 import { generateOrdersPartition } from '../landing/generate-orders';
 import { ordersPipeline } from '../pipelines/orders';
 import { defaultRegistry, latestAvailablePartition } from '../pipelines/registry';
-import { Warehouse } from '../warehouse/warehouse';
+import { LakeLayout, prepareLake } from '../lake/layout';
 import { createConveyorWorkers } from '../workers/create-worker';
 import { installRuntime } from '../workers/runtime';
 import { exitOnError } from './lib/cli-errors';
-import { isServerUp, startDevServer, type RunningDevServer } from './lib/dev-server';
+import { startDevServer } from './lib/dev-server';
+import { intInRange, parseOption } from './lib/options';
 import { ensureTemporalCli } from './lib/temporal-cli';
 import { buildWorkflowBundle } from './lib/workflow-bundle';
 import pino from 'pino';
 import fs from 'node:fs';
 
 const say = (line: string) => console.error(line);
+
+/**
+ * What this run started, stopped in reverse order on every way out: the end of the sample week with
+ * --exit, Ctrl-C (before or after the workers run), or an error at any step.
+ */
+class Started {
+  private readonly stops: { name: string; stop: () => Promise<void> }[] = [];
+  private stopping: Promise<void> | undefined;
+  /** Set once the workers run: resolves when they stop (Ctrl-C). */
+  waitForWorkers?: () => Promise<void>;
+  add(name: string, stop: () => Promise<void>): void {
+    this.stops.push({ name, stop });
+  }
+  stopAll(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const { name, stop } of this.stops.reverse()) {
+        await stop().catch((err: unknown) => say(`    could not stop ${name}: ${err instanceof Error ? err.message : String(err)}`));
+      }
+    })();
+    return this.stopping;
+  }
+}
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command('npm start --')
@@ -36,23 +59,47 @@ async function main(argv: string[]): Promise<void> {
     .exitOverride();
   program.parse(argv, { from: 'user' });
   const opts = program.opts<{ days: string; rows: string; exit?: boolean }>();
-  const days = Number(opts.days);
-  const rows = Number(opts.rows);
+  const days = parseOption('--days', intInRange(1, 366), opts.days);
+  const rows = parseOption('--rows', intInRange(1, 10_000_000), opts.rows);
   const config = loadConfig();
+  const lake = new LakeLayout(config.lakeDir);
+  await prepareLake(lake);
 
   // Worker and activity logs go to a file, so this terminal shows the story, not JSON.
   fs.mkdirSync(config.dataDir, { recursive: true });
   const logFile = path.join(config.dataDir, 'conveyor.log');
   setLogger(createLogger(config.logLevel, pino.destination({ dest: logFile, sync: false })));
 
-  let server: RunningDevServer | undefined;
+  const started = new Started();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      say(`\n${signal}: stopping what npm start started ...`);
+      void started.stopAll().then(() => process.exit(130));
+    });
+  }
+  try {
+    const failed = await run(config, lake, days, rows, logFile, started);
+    if (!opts.exit) {
+      say('');
+      say('Worker and server keep running so you can explore the Web UI and query the lake; Ctrl-C to stop.');
+      await started.waitForWorkers?.();
+    }
+    await started.stopAll();
+    process.exit(failed === 0 ? 0 : 1);
+  } catch (err) {
+    await started.stopAll();
+    throw err;
+  }
+}
+
+async function run(config: ConveyorConfig, lake: LakeLayout, days: number, rows: number, logFile: string, started: Started): Promise<number> {
   if (await isServerUp(config.temporalAddress)) {
     say(`1/5 Temporal server already running at ${config.temporalAddress}`);
   } else {
     say('1/5 Starting the Temporal server ...');
     const cli = await ensureTemporalCli({ progress: say, allowSdkDownload: true });
     const [host, port] = config.temporalAddress.split(':') as [string, string];
-    server = await startDevServer({
+    const server = await startDevServer({
       cli,
       dbFile: path.join(config.dataDir, 'temporal', 'temporal.db'),
       ip: host === 'localhost' ? '127.0.0.1' : host,
@@ -61,8 +108,16 @@ async function main(argv: string[]): Promise<void> {
       namespace: config.namespace,
       log: (line) => getLogger().info({ component: 'temporal-server' }, line),
     });
+    started.add('the Temporal server', () => server.stop());
+    killOnExit(server.pid);
     say(`    server up at ${server.address}`);
   }
+  // The configured address (say, localhost) may resolve differently from the one the server was
+  // checked on, and a server that just started can be slow to serve: wait, bounded, before connecting.
+  await waitForServer(config.temporalAddress, {
+    timeoutMs: 60_000,
+    onRetry: (attempt) => attempt === 3 && say(`    waiting for the server at ${config.temporalAddress} ...`),
+  });
 
   say('2/5 Building the workflow bundle ...');
   await buildWorkflowBundle(config.workflowBundlePath);
@@ -70,12 +125,18 @@ async function main(argv: string[]): Promise<void> {
   say(`3/5 Starting a worker on task queues ${config.taskQueue} and ${config.backfillTaskQueue} (logs: ${path.relative(process.cwd(), logFile)}) ...`);
   installRuntime();
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  const warehouse = await Warehouse.open(config.warehousePath);
+  started.add('the worker connection', () => connection.close());
   const workers = await createConveyorWorkers(
-    { connection, namespace: config.namespace, deps: { registry: defaultRegistry, landingDir: config.landingDir, warehouse }, workflowBundlePath: config.workflowBundlePath },
+    { connection, namespace: config.namespace, deps: { registry: defaultRegistry, landingDir: config.landingDir, lake }, workflowBundlePath: config.workflowBundlePath },
     config,
   );
+  // The SDK runtime also stops the workers on SIGINT/SIGTERM; run() resolves once they have drained.
   const workerRunning = Promise.all(workers.map((w) => w.run()));
+  started.add('the worker', async () => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await workerRunning;
+  });
+  started.waitForWorkers = () => workerRunning.then(() => undefined);
 
   const last = latestAvailablePartition(ordersPipeline, Date.now());
   const first = addDays(last, -(days - 1));
@@ -90,6 +151,7 @@ async function main(argv: string[]): Promise<void> {
 
   say(`5/5 Running ${partitions.length} partition workflows ...`);
   const client = await connectClient(config);
+  started.add('the client connection', () => client.connection.close());
   const outcomes = await Promise.all(
     partitions.map(async (partition) => {
       const run = await startPartitionRun(client, { pipeline: 'orders', partition, runKind: 'scheduled' }, { config });
@@ -97,31 +159,24 @@ async function main(argv: string[]): Promise<void> {
     }),
   );
   printTable(outcomes.map((o) => o.outcome));
-  const failed = outcomes.filter((o) => o.outcome.status === 'failed').length;
 
   say('');
   say(`Web UI:   ${webUiListUrl(config, 'Pipeline = "orders"')}`);
   say(`One run:  ${outcomes[0]!.run.webUiUrl}`);
-  say(`Warehouse: ${config.warehousePath} (tables showroom.orders, quality.rejects, meta.partition_runs)`);
+  say(`Lake:     ${path.relative(process.cwd(), lake.root)}/ (Parquet; query it, even while workers run, with \`npm run sql -- "SELECT count(*) FROM showroom.orders"\`)`);
+  return outcomes.filter((o) => o.outcome.status === 'failed').length;
+}
 
-  // One way out for both paths: workers drained, then every connection closed, then the server.
-  const shutdown = async () => {
-    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-    await workerRunning;
-    warehouse.close();
-    await connection.close();
-    await client.connection.close();
-    await server?.stop();
-  };
-  if (opts.exit) {
-    await shutdown();
-    process.exit(failed === 0 ? 0 : 1);
-  }
-  say('');
-  say('Worker and server keep running so you can explore the Web UI; try `npm run partition -- orders ' + last + '` in another terminal. Ctrl-C to stop.');
-  await workerRunning; // the SDK runtime stops the workers on SIGINT/SIGTERM
-  await shutdown();
-  process.exit(0);
+/** Last resort: if this process exits without stopping the server (a crash), the server goes too. */
+function killOnExit(pid: number | undefined): void {
+  if (pid === undefined) return;
+  process.once('exit', () => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already stopped
+    }
+  });
 }
 
 function printTable(outcomes: PartitionRunOutcome[]): void {

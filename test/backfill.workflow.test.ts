@@ -1,9 +1,11 @@
 /**
  * Backfill workflow tests on a real local Temporal server. The planner and the run manifest are the
- * real activities on a real DuckDB warehouse (so "missing" and "failed" come from durable records);
+ * real activities on a real lake folder (so "missing" and "failed" come from durable records);
  * the work steps are stubs that measure how many partitions are in flight at once.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
@@ -48,21 +50,19 @@ const stubs = {
     return { files: 1, bytes: 1, ...metrics() };
   },
   async ingest() {
-    return { files: [], rowsRead: 1, rowsMalformed: 0, ...metrics() };
+    return { files: [], staged: { rows: 'stub' }, rowsRead: 1, rowsMalformed: 0, ...metrics() };
   },
   async transform(input: StepInput) {
     if (failing.has(input.partition)) {
       throw classifiedFailure('data', { step: 'transform', message: `1 of 1 rows rejected in ${input.partition}`, details: { attempt: 1 } });
     }
-    return { rowsIn: 1, rowsValid: 1, rowsRejected: 0, rowsDuplicate: 0, rowsOut: 1, ...metrics() };
+    return { rowsIn: 1, rowsValid: 1, rowsRejected: 0, rowsDuplicate: 0, rowsOut: 1, staged: 'stub', ...metrics() };
   },
   async publish(input: StepInput) {
-    const { workflowExecution } = Context.current().info;
-    await h.warehouse.withSession((db) =>
-      db.run(`INSERT OR REPLACE INTO meta.published_partitions VALUES ($p, $k, $r, $w, 1, now())`, {
-        p: input.pipeline, k: input.partition, r: workflowExecution!.runId, w: workflowExecution!.workflowId,
-      }),
-    );
+    // The planner reads "published" from the partition's file being there.
+    const file = h.lake.publishedFile(input.pipeline, input.partition);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, Context.current().info.workflowExecution!.runId);
     return { rowsPublished: 1, ...metrics() };
   },
   async recordRun(manifest: Parameters<typeof real.recordRun>[0]) {
@@ -79,7 +79,7 @@ const stubs = {
 
 before(async () => {
   h = await startHarness({ activities: stubs, backfillActivitySlots: 200 });
-  real = createActivities({ registry: defaultRegistry, landingDir: h.config.landingDir, warehouse: h.warehouse });
+  real = createActivities({ registry: defaultRegistry, landingDir: h.config.landingDir, lake: h.lake });
 });
 after(async () => {
   await h?.stop();

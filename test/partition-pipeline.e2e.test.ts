@@ -1,7 +1,9 @@
 /**
- * End to end: real Temporal server, real worker, real activities on generated files and DuckDB.
+ * End to end: real Temporal server, real worker, real activities on generated files and the lake.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startPartitionRun, waitForPartitionRun, type PartitionRunRequest } from '../client/partition-runs';
 import { PARTITION_SA, PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
@@ -9,13 +11,13 @@ import { generateOrdersPartition, type Fault, type FaultKind } from '../landing/
 import { definePipeline } from '../pipelines/definition';
 import { ordersPipeline } from '../pipelines/orders';
 import { PipelineRegistry } from '../pipelines/registry';
-import { startHarness, type Harness } from './helpers/harness';
+import { filesUnder, startHarness, type Harness } from './helpers/harness';
 
 // A second pipeline whose SQL has a bug: its failures must be classified `code` and never retried.
 const brokenPipeline = definePipeline({
   ...ordersPipeline,
   name: 'orders_broken',
-  warehouse: { ...ordersPipeline.warehouse, validateSql: 'SELECT no_such_column FROM raw' },
+  table: { ...ordersPipeline.table, validateSql: 'SELECT no_such_column FROM raw' },
 });
 
 let h: Harness;
@@ -40,8 +42,10 @@ async function run(partition: string, extra: Partial<PartitionRunRequest> = {}) 
   return { started, outcome: await waitForPartitionRun(started) };
 }
 
-async function count(sql: string, params: Record<string, string> = {}): Promise<number> {
-  return h.warehouse.withSession(async (db) => Number((await db.queryOne<{ n: bigint }>(sql, params)).n));
+/** A count from the lake, read through the same views as `npm run sql`. */
+async function count(sql: string): Promise<number> {
+  const rows = await h.query<{ n: bigint }>(sql);
+  return Number(rows[0]!.n);
 }
 
 describe('partitionPipeline end to end', () => {
@@ -61,10 +65,12 @@ describe('partitionPipeline end to end', () => {
     assert.equal(await count(`SELECT count(DISTINCT order_id) n FROM showroom.orders`), landed.validOrders);
     assert.equal(await count(`SELECT count(*) n FROM meta.ingested_files WHERE partition_key = '2024-01-01'`), 2);
     assert.equal(
-      await count(`SELECT count(*) n FROM meta.partition_runs WHERE run_id = $r AND status = 'succeeded'`, { r: started.runId }),
+      await count(`SELECT count(*) n FROM meta.partition_runs WHERE run_id = '${started.runId}' AND status = 'succeeded'`),
       1,
     );
-    assert.equal(await count(`SELECT count(*) n FROM staging.orders_raw`), 0, 'staging is cleared after publish');
+    assert.deepEqual(filesUnder(path.join(h.lake.root, 'staging')), [], 'staging is cleared when the run ends');
+    const partitionDir = path.dirname(h.lake.publishedFile('orders', '2024-01-01'));
+    assert.deepEqual(fs.readdirSync(partitionDir), ['data.parquet'], 'the partition folder holds its file and nothing else');
 
     const description = await started.handle.describe();
     assert.equal(description.typedSearchAttributes.get(PIPELINE_SA), 'orders');
@@ -88,10 +94,13 @@ describe('partitionPipeline end to end', () => {
     assert.notEqual(first.started.runId, second.started.runId);
     assert.equal(await count(`SELECT count(*) n FROM showroom.orders WHERE partition_key = '2024-01-02'`), landed.validOrders);
     assert.equal(
-      await count(`SELECT count(*) n FROM showroom.orders WHERE partition_key = '2024-01-02' AND run_id = $r`, { r: second.started.runId }),
+      await count(`SELECT count(*) n FROM showroom.orders WHERE partition_key = '2024-01-02' AND run_id = '${second.started.runId}'`),
       landed.validOrders,
     );
-    assert.equal(await count(`SELECT count(*) n FROM meta.ingested_files WHERE partition_key = '2024-01-02'`), 2);
+    // Ingested files are evidence of each run: two runs, two files each, none duplicated within a run.
+    assert.equal(await count(`SELECT count(*) n FROM meta.ingested_files WHERE partition_key = '2024-01-02' AND run_id = '${second.started.runId}'`), 2);
+    assert.equal(await count(`SELECT count(*) n FROM meta.ingested_files WHERE partition_key = '2024-01-02'`), 4);
+    assert.equal(await count(`SELECT count(*) n FROM meta.published_partitions WHERE partition_key = '2024-01-02' AND run_id = '${second.started.runId}'`), 1);
   });
 
   it('retries a transient read failure and succeeds, counting the attempts', async () => {
@@ -113,13 +122,13 @@ describe('partitionPipeline end to end', () => {
     assert.ok((outcome.failure.sampleReasons ?? []).length > 0);
     assert.match(outcome.message, /orders\/2024-01-04 failed at transform \(data failure\): \d+ of \d+ rows rejected/);
     assert.equal(
-      await count(`SELECT count(*) n FROM quality.rejects WHERE partition_key = '2024-01-04' AND run_id = $r`, { r: started.runId }),
+      await count(`SELECT count(*) n FROM quality.rejects WHERE partition_key = '2024-01-04' AND run_id = '${started.runId}'`),
       landed.malformedRows,
     );
     assert.ok(await count(`SELECT count(*) n FROM quality.rejects WHERE partition_key = '2024-01-04' AND stage = 'ingest'`) > 0);
     // Every row rejected by validation keeps its raw record, as landed, for the operator to inspect.
-    const transformRejects = await h.warehouse.withSession((db) =>
-      db.query<{ raw_record: string }>(`SELECT raw_record FROM quality.rejects WHERE partition_key = '2024-01-04' AND stage = 'transform'`),
+    const transformRejects = await h.query<{ raw_record: string }>(
+      `SELECT raw_record FROM quality.rejects WHERE partition_key = '2024-01-04' AND stage = 'transform'`,
     );
     assert.ok(transformRejects.length > 0);
     for (const { raw_record } of transformRejects) {
@@ -127,7 +136,7 @@ describe('partitionPipeline end to end', () => {
     }
     assert.equal(await count(`SELECT count(*) n FROM showroom.orders WHERE partition_key = '2024-01-04'`), 0);
     assert.equal(
-      await count(`SELECT count(*) n FROM meta.partition_runs WHERE run_id = $r AND status = 'failed' AND failure_class = 'data'`, { r: started.runId }),
+      await count(`SELECT count(*) n FROM meta.partition_runs WHERE run_id = '${started.runId}' AND status = 'failed' AND failure_class = 'data'`),
       1,
     );
   });
@@ -135,8 +144,6 @@ describe('partitionPipeline end to end', () => {
   it('fails a code error (bad SQL) on the first attempt', async () => {
     generateOrdersPartition({ landingDir: h.config.landingDir, partition: '2024-01-05', rows: 100, files: 1 });
     // The generator writes under `orders`; point the broken pipeline at the same files.
-    const fs = await import('node:fs');
-    const path = await import('node:path');
     fs.cpSync(path.join(h.config.landingDir, 'orders'), path.join(h.config.landingDir, 'orders_broken'), { recursive: true });
     const { outcome } = await run('2024-01-05', { pipeline: 'orders_broken' });
     assert.equal(outcome.status, 'failed');

@@ -1,6 +1,6 @@
 /**
  * Builds a Conveyor worker for one task queue: the workflow bundle, the activities bound to a
- * warehouse, landing zone and pipeline registry, and the slot limits of its pool.
+ * lake, landing zone and pipeline registry, and the slot limits of its pool.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,7 +8,6 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities/deps';
 import type { ConveyorConfig } from '../common/config';
-import { ensureWarehouseSchema } from '../warehouse/schema';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../workflows/index.ts');
 
@@ -28,7 +27,8 @@ export interface ConveyorWorkerOptions {
 
 /**
  * The worker pools of one process: the daily queue and/or the backfill queue, each a separate
- * Worker with its own slots, sharing the connection and the warehouse.
+ * Worker with its own slots, sharing the connection. Any number of processes may serve either queue,
+ * here or on other machines sharing the lake root: nothing is locked but one partition's commit.
  */
 export async function createConveyorWorkers(
   base: Omit<ConveyorWorkerOptions, 'taskQueue' | 'maxConcurrentActivityTaskExecutions'>,
@@ -46,7 +46,6 @@ export class MissingWorkflowBundle extends Error {
 }
 
 export async function createConveyorWorker(options: ConveyorWorkerOptions): Promise<Worker> {
-  await ensureWarehouseSchema(options.deps.warehouse, options.deps.registry.all());
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = options.workflowBundlePath
     ? { workflowBundle: { codePath: requireBundle(options.workflowBundlePath) } }
     : { workflowsPath: WORKFLOWS_PATH };

@@ -1,24 +1,45 @@
 /**
- * `npm run worker`: the Conveyor worker process. Serves the daily task queue and the backfill
- * queue, each with its own pool of slots (CONVEYOR_WORKER_QUEUES picks one or both). The DuckDB
- * warehouse has one writer, so with the embedded warehouse both queues run in this one process.
- * Shuts down gracefully on SIGINT/SIGTERM: running activities finish, then the warehouse closes.
+ * `npm run worker [-- --queues daily|backfill|daily,backfill]`: a Conveyor worker process. Serves the
+ * daily task queue, the backfill queue, or both (the default), each with its own pool of slots. Run
+ * as many as you like, on this machine or others sharing the lake root (CONVEYOR_LAKE_DIR).
+ * Waits for the server with backoff at start; shuts down gracefully on SIGINT/SIGTERM (running
+ * activities finish first).
  */
+import { Command, CommanderError } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
-import { ConfigError, loadConfig } from '../common/config';
+import { ConfigError, loadConfig, workerQueuesSchema } from '../common/config';
 import { getLogger } from '../common/logger';
-import { defaultRegistry } from '../pipelines/registry';
-import { Warehouse, WarehouseInUse } from '../warehouse/warehouse';
+import { LakeLayout, LakeUnavailable, prepareLake } from '../lake/layout';
+import { defaultRegistry, InputError } from '../pipelines/registry';
+import { ServerUnreachable, waitForServer } from '../client/connect';
 import { createConveyorWorkers, MissingWorkflowBundle } from './create-worker';
 import { installRuntime } from './runtime';
 
-async function main(): Promise<void> {
+/** How long a starting worker waits for the server before giving up (a supervisor restarts it). */
+const SERVER_WAIT_MS = 120_000;
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command('npm run worker --')
+    .option('--queues <list>', 'task queues to serve: daily, backfill or daily,backfill (default: CONVEYOR_WORKER_QUEUES)')
+    .exitOverride();
+  program.parse(argv, { from: 'user' });
+  const { queues } = program.opts<{ queues?: string }>();
   const config = loadConfig();
+  if (queues !== undefined) {
+    const parsed = workerQueuesSchema.safeParse(queues);
+    if (!parsed.success) throw new InputError(`invalid --queues ${JSON.stringify(queues)}: ${parsed.error.issues[0]!.message}`);
+    config.workerQueues = parsed.data;
+  }
   const log = getLogger().child({ component: 'worker' });
+  const lake = new LakeLayout(config.lakeDir);
+  await prepareLake(lake);
   installRuntime();
+  await waitForServer(config.temporalAddress, {
+    timeoutMs: SERVER_WAIT_MS,
+    onRetry: (attempt, delayMs) => log.warn({ temporal: config.temporalAddress, attempt, delayMs }, 'Temporal server not reachable yet; retrying'),
+  });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  const warehouse = await Warehouse.open(config.warehousePath);
-  const deps = { registry: defaultRegistry, landingDir: config.landingDir, warehouse };
+  const deps = { registry: defaultRegistry, landingDir: config.landingDir, lake };
   const workers = await createConveyorWorkers(
     { connection, namespace: config.namespace, deps, workflowBundlePath: config.workflowBundlePath },
     config,
@@ -28,7 +49,7 @@ async function main(): Promise<void> {
       taskQueues: workers.map((w) => w.options.taskQueue),
       slots: { daily: config.dailyActivitySlots, backfill: config.backfillActivitySlots },
       temporal: config.temporalAddress,
-      warehouse: config.warehousePath,
+      lake: lake.root,
       pipelines: defaultRegistry.names(),
     },
     'worker started',
@@ -36,15 +57,16 @@ async function main(): Promise<void> {
   try {
     await Promise.all(workers.map((w) => w.run()));
   } finally {
-    warehouse.close();
     await connection.close();
     log.info('worker stopped');
   }
 }
 
-main().catch((err: unknown) => {
-  const oneLine = err instanceof ConfigError || err instanceof MissingWorkflowBundle || err instanceof WarehouseInUse;
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+  const usage = err instanceof ConfigError || err instanceof InputError;
+  const oneLine = usage || err instanceof MissingWorkflowBundle || err instanceof LakeUnavailable || err instanceof ServerUnreachable;
   if (oneLine) console.error(`conveyor worker: ${(err as Error).message}`);
   else getLogger().fatal({ err }, 'worker crashed');
-  process.exit(1);
+  process.exit(usage ? 2 : 1);
 });

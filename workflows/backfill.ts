@@ -19,7 +19,6 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
-  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -48,21 +47,12 @@ import type { PartitionRunInput } from './partition-input';
 import { addCompletionListenerSignal, partitionFinishedSignal, reportedFailureOf, type PartitionFinishedReport } from './partition-signals';
 import type { partitionPipeline } from './partition-pipeline';
 
-/** Patch IDs: each marks a change of this workflow's command sequence (see test/replay.test.ts). */
-const CHILDREN_REPORT_BY_RESULT = 'children-report-by-result';
-const WATCH_SILENT_CHILDREN = 'watch-silently-closed-children';
-
 const PLAN_CHUNK = 500;
 const MAX_LISTED_FAILURES = 500;
 
 /** What one run of the backfill knows that is not carried across continue-as-new. */
 interface ThisRun {
   parentId: string;
-  /**
-   * Children report by their result, not by signal: a signal per partition cost the child a workflow
-   * task and both workflows two more history events. Runs recorded before this change replay the old way.
-   */
-  reportByResult: boolean;
   /** Partitions whose child this run started: their results reach this run, whatever happens. */
   startedHere: Set<string>;
 }
@@ -99,7 +89,7 @@ export async function backfillPipeline(rawInput: BackfillInput, carried?: Backfi
   }
   const input = parsed.data;
   const info = workflowInfo();
-  const thisRun: ThisRun = { parentId: info.workflowId, reportByResult: patched(CHILDREN_REPORT_BY_RESULT), startedHere: new Set() };
+  const thisRun: ThisRun = { parentId: info.workflowId, startedHere: new Set() };
   const state: BackfillState = carried
     ? { ...carried, runNumber: carried.runNumber + 1 }
     : {
@@ -140,7 +130,7 @@ export async function backfillPipeline(rawInput: BackfillInput, carried?: Backfi
     { validator: (n) => void concurrencySchema.parse(n) },
   );
   setHandler(partitionFinishedSignal, (report) => finish(state, report));
-  if (patched(WATCH_SILENT_CHILDREN)) void watchForSilentlyClosedChildren(input, state, thisRun);
+  void watchForSilentlyClosedChildren(input, state, thisRun);
 
   let startedThisRun = 0;
   let pendingStarts = 0;
@@ -168,7 +158,7 @@ export async function backfillPipeline(rawInput: BackfillInput, carried?: Backfi
     if (runIsFull()) {
       // Wait until every start of this run is settled, then hand the state to a fresh run.
       await condition(startsSettled);
-      if (thisRun.reportByResult) await askRunningChildrenToSignal(input, state, thisRun);
+      await askRunningChildrenToSignal(input, state, thisRun);
       log.info('continuing as new', { backfillId: input.backfillId, runNumber: state.runNumber, startedThisRun });
       await continueAsNew<typeof backfillPipeline>(rawInput, state);
     }
@@ -218,7 +208,6 @@ async function startPartition(input: BackfillParams, state: BackfillState, plann
     partition,
     runKind: 'backfill',
     backfillId: input.backfillId,
-    ...(thisRun.reportByResult ? {} : { reportTo: parentId }),
     ...input.partitionSettings,
   };
   state.inFlight[partition] = '';
@@ -241,12 +230,10 @@ async function startPartition(input: BackfillParams, state: BackfillState, plann
     const runId = child.firstExecutionRunId;
     if (partition in state.inFlight) state.inFlight[partition] = runId;
     thisRun.startedHere.add(partition);
-    // Within this run the result tells the outcome; for a child that also signals, it still covers
-    // one that was terminated and could not.
+    // Within this run the child's result tells its outcome (a signal per partition would cost the
+    // child a workflow task and both workflows two more history events).
     child.result().then(
-      (result) => {
-        if (thisRun.reportByResult) finish(state, { partition, workflowId, runId, status: 'succeeded', rowsPublished: result.rows.published });
-      },
+      (result) => finish(state, { partition, workflowId, runId, status: 'succeeded', rowsPublished: result.rows.published }),
       (err: unknown) => finish(state, reportOfFailedChild(partition, workflowId, runId, err)),
     );
   } catch (err) {

@@ -12,8 +12,6 @@ export const partitionRunInputSchema = z.object({
   partition: z.string().refine(isPartitionKey, 'a real date as YYYY-MM-DD'),
   runKind: z.enum(RUN_KINDS),
   backfillId: z.string().min(1).optional(),
-  /** Workflow ID to signal with the outcome (the backfill that started this run). */
-  reportTo: z.string().min(1).optional(),
   /** Readiness polling, from the pipeline definition (overridable per run, e.g. by tests). */
   readiness: z.object({
     pollIntervalSeconds: z.number().int().positive(),

@@ -13,7 +13,6 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -54,7 +53,8 @@ export async function partitionPipeline(rawInput: PartitionRunInput): Promise<Pa
     });
   }
   const input = parsed.data;
-  const listeners = new Set<string>(input.reportTo ? [input.reportTo] : []);
+  // Backfills that found this run already going (or whose earlier run started it) ask to be told.
+  const listeners = new Set<string>();
   setHandler(addCompletionListenerSignal, (workflowId) => void listeners.add(workflowId));
   try {
     const result = await runPartition(input);
@@ -125,13 +125,13 @@ async function runPartition(input: PartitionRunInput): Promise<PartitionRunResul
 
     current = 'transform';
     setCurrentDetails(`transforming ${ingested.rowsRead} rows`);
-    const transformed: TransformResult = await steps.transform(stepInput);
+    const transformed: TransformResult = await steps.transform({ ...stepInput, ingested: ingested.staged });
     record(current, transformed);
     manifest.rows = { in: transformed.rowsIn, rejected: transformed.rowsRejected, duplicate: transformed.rowsDuplicate };
 
     current = 'publish';
     setCurrentDetails(`publishing ${transformed.rowsOut} rows`);
-    const published: PublishResult = await steps.publish(stepInput);
+    const published: PublishResult = await steps.publish({ ...stepInput, clean: transformed.staged });
     record(current, published);
     manifest.rows.published = published.rowsPublished;
   } catch (err) {
@@ -173,14 +173,17 @@ async function runPartition(input: PartitionRunInput): Promise<PartitionRunResul
   };
 }
 
-/** Patch IDs: each marks a change of this workflow's command sequence (see test/replay.test.ts). */
-const RECORD_RUN_AS_LOCAL_ACTIVITY = 'record-run-as-local-activity';
-const READINESS_CHECK_LOCAL_FIRST = 'readiness-check-local-first';
+/**
+ * A lost worker's step is noticed by its missed heartbeats, so the partition resumes elsewhere within
+ * about this long, not after the step's whole start-to-close timeout.
+ */
+export const STEP_HEARTBEAT_TIMEOUT = '20 seconds';
 
 /** Activity stubs with each step's timeout and retry policy. */
 function stepActivities(input: PartitionRunInput) {
   const work = proxyActivities<ConveyorActivities>({
     startToCloseTimeout: `${input.steps.timeoutSeconds} seconds`,
+    heartbeatTimeout: STEP_HEARTBEAT_TIMEOUT,
     retry: workStepRetryPolicy(input.steps.maxAttempts),
   });
   const readiness = proxyActivities<ConveyorActivities>({
@@ -189,18 +192,12 @@ function stepActivities(input: PartitionRunInput) {
     retry: readinessRetryPolicy(input.readiness.pollIntervalSeconds),
     summary: `await landing of ${input.pipeline}/${input.partition}`,
   });
-  const bookkeeping = proxyActivities<ConveyorActivities>({
-    startToCloseTimeout: '1 minute',
-    retry: workStepRetryPolicy(10),
-  });
-  // The manifest write is a few milliseconds of DuckDB: as a local activity it costs no task-queue
-  // round trip and fewer history events. Runs recorded before this change replay the old way.
+  // The manifest write is a few milliseconds of file I/O: as a local activity it costs no task-queue
+  // round trip and fewer history events.
   const localBookkeeping = proxyLocalActivities<ConveyorActivities>({
     startToCloseTimeout: '1 minute',
     retry: workStepRetryPolicy(10),
   });
-  const recordRun = (manifest: RunManifest) =>
-    patched(RECORD_RUN_AS_LOCAL_ACTIVITY) ? localBookkeeping.recordRun(manifest) : bookkeeping.recordRun(manifest);
   // Data has usually landed already (always, in a backfill): one quick local check then costs no
   // task-queue round trip. Only when it has not does the sensor fall back to the activity whose
   // server-side retries poll until the deadline — no worker slot held, no history growth per poll.
@@ -209,7 +206,6 @@ function stepActivities(input: PartitionRunInput) {
     retry: { maximumAttempts: 1 },
   });
   const awaitLanding = async (stepInput: StepInput): Promise<ReadinessResult> => {
-    if (!patched(READINESS_CHECK_LOCAL_FIRST)) return readiness.awaitLanding(stepInput);
     try {
       return await quickReadiness.awaitLanding(stepInput);
     } catch (err) {
@@ -223,7 +219,7 @@ function stepActivities(input: PartitionRunInput) {
     ingest: work.ingest,
     transform: work.transform,
     publish: work.publish,
-    recordRun,
+    recordRun: localBookkeeping.recordRun,
   };
 }
 

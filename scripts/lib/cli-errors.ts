@@ -7,7 +7,7 @@ import { ConfigError } from '../../common/config';
 import { InputError } from '../../pipelines/registry';
 import { MissingWorkflowBundle } from '../../workers/create-worker';
 import { TemporalCliNotFound } from './temporal-cli';
-import { WarehouseInUse } from '../../warehouse/warehouse';
+import { LakeUnavailable, UnsafeLakePath } from '../../lake/layout';
 
 /**
  * The search attribute a server refused because its namespace does not define it (a server not
@@ -31,11 +31,11 @@ export function exitOnError(command: string) {
       );
       process.exit(1);
     }
-    if (err instanceof InputError || err instanceof ConfigError) {
+    if (err instanceof InputError || err instanceof ConfigError || err instanceof UnsafeLakePath) {
       console.error(`${command}: ${err.message}`);
       process.exit(2);
     }
-    if (err instanceof ServerUnreachable || err instanceof TemporalCliNotFound || err instanceof MissingWorkflowBundle || err instanceof WarehouseInUse) {
+    if (err instanceof ServerUnreachable || err instanceof TemporalCliNotFound || err instanceof MissingWorkflowBundle || err instanceof LakeUnavailable) {
       console.error(`${command}: ${err.message}`);
       process.exit(1);
     }

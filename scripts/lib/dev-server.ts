@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { waitForServer } from '../../client/connect';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CONVEYOR_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import type { TemporalCli } from './temporal-cli';
@@ -54,31 +54,6 @@ export interface RunningDevServer {
   stop(): Promise<void>;
 }
 
-/** True when a Temporal server answers at `address`. */
-export async function isServerUp(address: string): Promise<boolean> {
-  try {
-    const connection = await Connection.connect({ address, connectTimeout: '1 second' });
-    try {
-      await connection.workflowService.getSystemInfo({});
-      return true;
-    } finally {
-      await connection.close();
-    }
-  } catch {
-    return false;
-  }
-}
-
-async function waitUntilUp(address: string, child: ChildProcess | undefined, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`the Temporal server exited with code ${child.exitCode} while starting`);
-    if (await isServerUp(address)) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`the Temporal server did not answer at ${address} within ${timeoutMs / 1000}s`);
-}
-
 export async function startDevServer(options: DevServerOptions): Promise<RunningDevServer> {
   const ip = options.ip ?? '127.0.0.1';
   const address = `${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${options.port}`;
@@ -122,7 +97,10 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
   child.stderr?.on('data', forward);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
-    await waitUntilUp(address, child, 60_000);
+    await waitForServer(address, {
+      timeoutMs: 60_000,
+      abort: () => (child.exitCode !== null ? new Error(`the Temporal server exited with code ${child.exitCode} while starting`) : undefined),
+    });
   } catch (err) {
     child.kill('SIGTERM');
     throw err;

@@ -1,6 +1,6 @@
 /**
  * Test harness: a real Temporal dev server (the project's CLI binary, random free ports, in-memory
- * database), a worker on a unique task queue, a temporary data dir with its own DuckDB warehouse.
+ * database), a worker on a unique task queue, a temporary data dir with its own lake.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,7 +13,9 @@ import { CONVEYOR_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { defaultRegistry, type PipelineRegistry } from '../../pipelines/registry';
 import { serverTuningArgs } from '../../scripts/lib/dev-server';
 import { findTemporalCli } from '../../scripts/lib/temporal-cli';
-import { Warehouse } from '../../warehouse/warehouse';
+import type { Row } from '../../lake/duckdb';
+import { LakeLayout } from '../../lake/layout';
+import { withLakeReader } from '../../lake/reader';
 import { createConveyorWorkers } from '../../workers/create-worker';
 import { installRuntime } from '../../workers/runtime';
 import { createLogger, setLogger } from '../../common/logger';
@@ -35,7 +37,9 @@ export async function startTestServer(): Promise<TestWorkflowEnvironment> {
 export interface Harness {
   env: TestWorkflowEnvironment;
   config: ConveyorConfig;
-  warehouse: Warehouse;
+  lake: LakeLayout;
+  /** Query the lake through the same views as `npm run sql`. */
+  query<T extends Row = Row>(sql: string): Promise<T[]>;
   registry: PipelineRegistry;
   workers: Worker[];
   /** Captured log lines (JSON objects) from activities and the worker. */
@@ -64,12 +68,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     CONVEYOR_BACKFILL_ACTIVITY_SLOTS: String(options.backfillActivitySlots ?? 8),
   });
   const registry = options.registry ?? defaultRegistry;
-  const warehouse = await Warehouse.open(config.warehousePath);
+  const lake = new LakeLayout(config.lakeDir);
   const workers = await createConveyorWorkers(
     {
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
-      deps: { registry, landingDir: config.landingDir, warehouse },
+      deps: { registry, landingDir: config.landingDir, lake },
       workflowBundlePath: config.workflowBundlePath,
       activities: options.activities,
     },
@@ -79,14 +83,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   return {
     env,
     config,
-    warehouse,
+    lake,
+    query: <T extends Row = Row>(sql: string) => withLakeReader(lake, registry, (db) => db.query<T>(sql)),
     registry,
     workers,
     logLines,
     async stop() {
       for (const w of workers) w.shutdown();
       await running;
-      warehouse.close();
       await env.teardown();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
@@ -105,4 +109,10 @@ export async function recordFixture(env: TestWorkflowEnvironment, name: string, 
   const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
   fs.mkdirSync(FIXTURES_DIR, { recursive: true });
   fs.writeFileSync(path.join(FIXTURES_DIR, `${name}.history.json`), JSON.stringify(history, null, 1));
+}
+
+/** Every file under `dir` (recursively), as paths relative to it; empty when it does not exist. */
+export function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile());
 }

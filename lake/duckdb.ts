@@ -1,0 +1,67 @@
+/**
+ * In-process DuckDB for one piece of work: an in-memory database that reads and writes the lake's
+ * files and holds no lock on anything shared. Activities and readers each open their own and close it
+ * when done; what they leave behind is files, committed by the rules in lake/commit.ts.
+ */
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+
+export type SqlParams = Record<string, DuckDBValue>;
+export type Row = Record<string, unknown>;
+
+/** A connection wrapper that binds only the named parameters a statement mentions (DuckDB rejects extras). */
+export class DuckSession {
+  constructor(readonly connection: DuckDBConnection) {}
+
+  /** Run a statement; returns how many rows it inserted, updated, deleted or copied. */
+  async run(sql: string, params: SqlParams = {}): Promise<number> {
+    const result = await this.connection.run(sql, paramsUsedBy(sql, params));
+    return result.rowsChanged;
+  }
+
+  async query<T extends Row = Row>(sql: string, params: SqlParams = {}): Promise<T[]> {
+    const reader = await this.connection.runAndReadAll(sql, paramsUsedBy(sql, params));
+    return reader.getRowObjectsJS() as T[];
+  }
+
+  async queryOne<T extends Row = Row>(sql: string, params: SqlParams = {}): Promise<T> {
+    const rows = await this.query<T>(sql, params);
+    if (rows.length !== 1) throw new Error(`expected exactly one row, got ${rows.length}: ${sql.slice(0, 80)}`);
+    return rows[0]!;
+  }
+}
+
+function paramsUsedBy(sql: string, params: SqlParams): SqlParams | undefined {
+  const used: SqlParams = {};
+  for (const [name, value] of Object.entries(params)) {
+    if (new RegExp(`\\$${name}\\b`).test(sql)) used[name] = value;
+  }
+  return Object.keys(used).length > 0 ? used : undefined;
+}
+
+/**
+ * Settings of every engine: two threads (a step shares the machine with the other steps in flight),
+ * and insertion order kept so row numbers follow the landed files.
+ */
+const ENGINE_SETTINGS = { threads: '2', preserve_insertion_order: 'true' };
+
+/** Run `fn` with a fresh in-memory DuckDB; closed afterwards, whatever happens. */
+export async function withDuckDB<T>(fn: (db: DuckSession) => Promise<T>): Promise<T> {
+  const instance = await DuckDBInstance.create(':memory:', ENGINE_SETTINGS);
+  const connection = await instance.connect();
+  try {
+    return await fn(new DuckSession(connection));
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** Quote a string as a SQL literal (for table-function arguments DuckDB cannot take as bound parameters). */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** Quote an identifier. Pipeline and column names are validated at definition time; this is a second fence. */
+export function sqlIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,121 @@
+/**
+ * The lake's layout: where every file of a pipeline's partitions lives under the lake root, in one
+ * place. Hive layout (`partition_key=<D>` folders), so DuckDB, Polars, pandas or Spark read it as
+ * partitioned tables. See docs/lake.md for the format and what a reader may assume.
+ *
+ *   showroom/<pipeline>/partition_key=<D>/data.parquet            published rows (one atomic file)
+ *   quality/rejects/<pipeline>/partition_key=<D>/data.parquet     the reject bin of the partition's latest run
+ *   meta/partition_runs/<pipeline>/partition_key=<D>/<run>.json   one manifest per run, never rewritten
+ *   staging/<pipeline>/partition_key=<D>/run_id=<run>/…           one run's files between steps
+ *
+ * Every segment is checked here, so no pipeline name, partition key or run id can leave the root.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { isPartitionKey } from '../common/partition-key';
+
+export const DATA_FILE = 'data.parquet';
+const PIPELINE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+/** Temporal run ids are UUIDs; anything outside this alphabet never becomes a path. */
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/;
+
+export class UnsafeLakePath extends Error {
+  override name = 'UnsafeLakePath';
+}
+
+function checked(kind: string, value: string, ok: boolean): string {
+  if (!ok) throw new UnsafeLakePath(`invalid ${kind} ${JSON.stringify(value)} for a lake path`);
+  return value;
+}
+const pipelineSegment = (p: string) => checked('pipeline name', p, PIPELINE_NAME.test(p));
+const partitionSegment = (d: string) => `partition_key=${checked('partition key', d, isPartitionKey(d))}`;
+const runSegment = (r: string) => checked('run id', r, RUN_ID.test(r));
+
+export function partitionKeyOfDir(name: string): string | undefined {
+  const key = name.startsWith('partition_key=') ? name.slice('partition_key='.length) : undefined;
+  return key !== undefined && isPartitionKey(key) ? key : undefined;
+}
+
+/** Paths of one lake root. */
+export class LakeLayout {
+  readonly root: string;
+  constructor(root: string) {
+    this.root = path.resolve(root);
+  }
+
+  /** `showroom/<pipeline>`: the published table of a pipeline. */
+  tableDir(pipeline: string): string {
+    return path.join(this.root, 'showroom', pipelineSegment(pipeline));
+  }
+  publishedFile(pipeline: string, partition: string): string {
+    return path.join(this.tableDir(pipeline), partitionSegment(partition), DATA_FILE);
+  }
+
+  rejectsDir(pipeline: string): string {
+    return path.join(this.root, 'quality', 'rejects', pipelineSegment(pipeline));
+  }
+  rejectsFile(pipeline: string, partition: string): string {
+    return path.join(this.rejectsDir(pipeline), partitionSegment(partition), DATA_FILE);
+  }
+
+  manifestsDir(pipeline: string): string {
+    return path.join(this.root, 'meta', 'partition_runs', pipelineSegment(pipeline));
+  }
+  manifestDir(pipeline: string, partition: string): string {
+    return path.join(this.manifestsDir(pipeline), partitionSegment(partition));
+  }
+  manifestFile(pipeline: string, partition: string, runId: string): string {
+    return path.join(this.manifestDir(pipeline, partition), `${runSegment(runId)}.json`);
+  }
+
+  /** `staging/<pipeline>/partition_key=<D>`: the runs of one partition that are (or were) in progress. */
+  partitionStagingDir(pipeline: string, partition: string): string {
+    return path.join(this.root, 'staging', pipelineSegment(pipeline), partitionSegment(partition));
+  }
+  runStagingDir(pipeline: string, partition: string, runId: string): string {
+    return path.join(this.partitionStagingDir(pipeline, partition), `run_id=${runSegment(runId)}`);
+  }
+
+  /** Globs a reader uses (DuckDB syntax), from the lake's top. */
+  globs() {
+    const r = this.root;
+    return {
+      table: (pipeline: string) => path.join(this.tableDir(pipeline), 'partition_key=*', DATA_FILE),
+      rejects: path.join(r, 'quality', 'rejects', '*', 'partition_key=*', DATA_FILE),
+      manifests: path.join(r, 'meta', 'partition_runs', '*', 'partition_key=*', '*.json'),
+    };
+  }
+
+  /** A lake path relative to the root (what step results and manifests carry). */
+  relative(file: string): string {
+    return path.relative(this.root, file);
+  }
+  /** Resolve a relative path from a step result; refuses anything that leaves `within`. */
+  resolveWithin(within: string, relativePath: string): string {
+    const resolved = path.resolve(this.root, relativePath);
+    if (!resolved.startsWith(within + path.sep)) {
+      throw new UnsafeLakePath(`staged file ${JSON.stringify(relativePath)} is not in ${this.relative(within)}`);
+    }
+    return resolved;
+  }
+}
+
+export class LakeUnavailable extends Error {
+  override name = 'LakeUnavailable';
+}
+
+/**
+ * Create the lake root if it is missing and prove it writable, once, before a worker takes work:
+ * a bad root is a one-line error naming it, not a failure in every step.
+ */
+export async function prepareLake(layout: LakeLayout): Promise<void> {
+  const probe = path.join(layout.root, `.probe-${process.pid}`);
+  try {
+    await fs.promises.mkdir(layout.root, { recursive: true });
+    await fs.promises.writeFile(probe, '');
+    await fs.promises.rm(probe, { force: true });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new LakeUnavailable(`the lake root ${layout.root} is not a writable folder (${e.code ?? e.message}); set CONVEYOR_LAKE_DIR to one`);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Reading the lake with SQL: an in-memory DuckDB whose views (`showroom.<pipeline>`,
+ * `quality.rejects`, `meta.partition_runs`, `meta.published_partitions`, `meta.ingested_files`) read
+ * the lake's files. Nothing is locked: it works while any number of workers write, and every query
+ * sees whole partitions (each is one file, replaced atomically). Used by `npm run sql` and the client.
+ */
+import type { PipelineRegistry } from '../pipelines/registry';
+import { sqlIdent, sqlString, withDuckDB, type DuckSession } from './duckdb';
+import type { LakeLayout } from './layout';
+import { columnsArgument, emptyTable, MANIFEST_COLUMNS, publishedColumns, REJECT_COLUMNS } from './tables';
+
+export interface LakeView {
+  schema: 'showroom' | 'quality' | 'meta';
+  name: string;
+  /** What the view holds, for `.tables`. */
+  description: string;
+}
+
+export function lakeViews(registry: PipelineRegistry): LakeView[] {
+  return [
+    ...registry.all().map((p) => ({ schema: 'showroom' as const, name: p.name, description: `published rows of ${p.name}, one file per partition` })),
+    { schema: 'quality', name: 'rejects', description: 'the reject bin: rows rejected by the latest run of each partition, with reason and raw record' },
+    { schema: 'meta', name: 'partition_runs', description: 'one manifest per run: status, failure, row counts, files, attempts, durations' },
+    { schema: 'meta', name: 'published_partitions', description: 'which run published each partition, its rows, and when' },
+    { schema: 'meta', name: 'ingested_files', description: 'every ingested file with its size, SHA-256 and row counts' },
+  ];
+}
+
+const HIVE = `hive_partitioning = true, hive_types = {'partition_key': 'VARCHAR'}`;
+
+/**
+ * (Re)create the views over what the lake holds now. Cheap (a glob per view): call it before each
+ * query, so partitions published since are seen and an empty table becomes a real one.
+ */
+export async function refreshLakeViews(db: DuckSession, layout: LakeLayout, registry: PipelineRegistry): Promise<void> {
+  const globs = layout.globs();
+  const has = async (glob: string) => Number((await db.queryOne<{ n: bigint }>(`SELECT count(*) AS n FROM glob(${sqlString(glob)})`)).n) > 0;
+  for (const schema of ['showroom', 'quality', 'meta']) await db.run(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+
+  const tables: string[] = [];
+  for (const pipeline of registry.all()) {
+    const columns = publishedColumns(pipeline);
+    const glob = globs.table(pipeline.name);
+    const list = ['partition_key', ...columns.map(([n]) => n)].map(sqlIdent).join(', ');
+    const body = (await has(glob))
+      ? `SELECT ${list} FROM read_parquet(${sqlString(glob)}, ${HIVE}, union_by_name = true)`
+      : emptyTable([['partition_key', 'VARCHAR'], ...columns]);
+    await db.run(`CREATE OR REPLACE VIEW showroom.${sqlIdent(pipeline.name)} AS ${body}`);
+    tables.push(pipeline.name);
+  }
+
+  const rejectList = ['pipeline', 'partition_key', ...REJECT_COLUMNS.slice(1).map(([n]) => n)].map(sqlIdent).join(', ');
+  await db.run(
+    `CREATE OR REPLACE VIEW quality.rejects AS ${
+      (await has(globs.rejects))
+        ? `SELECT ${rejectList} FROM read_parquet(${sqlString(globs.rejects)}, ${HIVE})`
+        : `SELECT ${rejectList} FROM (${emptyTable([['partition_key', 'VARCHAR'], ...REJECT_COLUMNS])})`
+    }`,
+  );
+
+  await db.run(
+    `CREATE OR REPLACE VIEW meta.partition_runs AS ${
+      (await has(globs.manifests))
+        ? `SELECT * FROM read_json(${sqlString(globs.manifests)}, format = 'newline_delimited', hive_partitioning = false,
+             columns = ${columnsArgument(MANIFEST_COLUMNS)})`
+        : emptyTable(MANIFEST_COLUMNS)
+    }`,
+  );
+  await db.run(
+    `CREATE OR REPLACE VIEW meta.ingested_files AS
+     SELECT pipeline, partition_key, run_id, f.name AS file_name, f.bytes, f.sha256, f.rows, f.malformed_rows, finished_at AS ingested_at
+     FROM (SELECT *, unnest(files) AS f FROM meta.partition_runs)`,
+  );
+  const published = tables.map(
+    (name) => `SELECT ${sqlString(name)} AS pipeline, partition_key, any_value(run_id) AS run_id, count(*) AS rows FROM showroom.${sqlIdent(name)} GROUP BY partition_key`,
+  );
+  await db.run(
+    `CREATE OR REPLACE VIEW meta.published_partitions AS
+     SELECT p.pipeline, p.partition_key, p.run_id, p.rows, r.finished_at AS published_at
+     FROM (${published.length > 0 ? published.join(' UNION ALL ') : "SELECT NULL AS pipeline, NULL AS partition_key, NULL AS run_id, 0 AS rows WHERE false"}) p
+     LEFT JOIN meta.partition_runs r USING (run_id)`,
+  );
+}
+
+/** Run `fn` against a fresh reader of the lake. */
+export function withLakeReader<T>(layout: LakeLayout, registry: PipelineRegistry, fn: (db: DuckSession) => Promise<T>): Promise<T> {
+  return withDuckDB(async (db) => {
+    await refreshLakeViews(db, layout, registry);
+    return fn(db);
+  });
+}
