@@ -2,4 +2,5 @@
 export { connectClient } from './connect';
 export * from './partition-runs';
 export * from './backfills';
+export * from './lake';
 export { InputError } from '../pipelines/registry';

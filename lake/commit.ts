@@ -114,27 +114,53 @@ async function fsyncPath(p: string): Promise<void> {
 }
 
 export const COMMIT_LOCK = '.commit.lock';
-/** A lock older than this is from a crashed committer (a commit holds it for milliseconds). */
+/** A lock older than this, taken on another host, is from a crashed committer (a commit holds it for milliseconds). */
 const STALE_LOCK_MS = 30_000;
 const LOCK_WAIT_MS = 30_000;
+
+interface LockOwner {
+  host: string;
+  pid: number;
+}
+
+/**
+ * Whether a lock can be broken. On this host, only when its process is gone: a process that is alive
+ * (even one frozen mid-commit) keeps it, so it can never rename after someone else committed. On
+ * another host, by age.
+ */
+async function isStale(lock: string): Promise<boolean> {
+  const [content, stat] = await Promise.all([fs.promises.readFile(lock, 'utf8'), fs.promises.stat(lock)]).catch(() => [undefined, undefined]);
+  if (content === undefined || stat === undefined) return false; // just released: try again
+  const owner = JSON.parse(content || '{}') as Partial<LockOwner>;
+  if (owner.host === os.hostname() && typeof owner.pid === 'number') {
+    try {
+      process.kill(owner.pid, 0);
+      return false;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  }
+  return Date.now() - stat.mtimeMs > STALE_LOCK_MS;
+}
 
 /** Hold the folder's commit lock (a file created exclusively) while `fn` runs. */
 async function withCommitLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   const lock = path.join(dir, COMMIT_LOCK);
+  const owner: LockOwner = { host: os.hostname(), pid: process.pid };
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
-      await fs.promises.writeFile(lock, `${os.hostname()} pid ${process.pid} at ${new Date().toISOString()}\n`, { flag: 'wx' });
+      await fs.promises.writeFile(lock, JSON.stringify(owner), { flag: 'wx' });
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const age = await fs.promises.stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
-      if (age > STALE_LOCK_MS) {
+      if (await isStale(lock).catch(() => false)) {
         await fs.promises.rm(lock, { force: true });
         continue;
       }
       if (Date.now() > deadline) {
-        throw Object.assign(new Error(`commit lock ${lock} held for over ${LOCK_WAIT_MS / 1000}s`), { code: 'EBUSY' });
+        const holder = await fs.promises.readFile(lock, 'utf8').catch(() => '?');
+        throw Object.assign(new Error(`commit lock ${lock} held for over ${LOCK_WAIT_MS / 1000}s by ${holder}`), { code: 'EBUSY' });
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }

@@ -1,0 +1,48 @@
+/**
+ * Reading the lake from a service: SQL over the same views as `npm run sql`, and the run records of a
+ * partition. Works while any number of workers write (nothing is locked); every partition is read
+ * whole. Needs only the lake root (CONVEYOR_LAKE_DIR), not a Temporal connection.
+ *
+ * ```ts
+ * const rows = await queryLake(config, "SELECT partition_key, count(*) AS n FROM showroom.orders GROUP BY ALL");
+ * const runs = await partitionRuns(config, 'orders', '2024-03-01');
+ * ```
+ */
+import type { ConveyorConfig } from '../common/config';
+import type { Json } from '@duckdb/node-api';
+import { LakeLayout } from '../lake/layout';
+import { withLakeReader } from '../lake/reader';
+import { publishedPartitions as listPublished, readManifests, type ManifestRecord } from '../lake/runs';
+import { defaultRegistry, InputError, type PipelineRegistry } from '../pipelines/registry';
+import { isPartitionKey } from '../common/partition-key';
+
+export type { ManifestRecord } from '../lake/runs';
+
+type LakeConfig = Pick<ConveyorConfig, 'lakeDir'>;
+
+/** A query's answer: column names, and rows as JSON-safe values (big integers as strings). */
+export interface LakeQueryResult {
+  columns: string[];
+  rows: Record<string, Json>[];
+}
+
+/** Run one SQL statement against the lake's views (`showroom.<pipeline>`, `quality.rejects`, `meta.*`). */
+export async function queryLake(config: LakeConfig, sql: string, registry: PipelineRegistry = defaultRegistry): Promise<LakeQueryResult> {
+  return withLakeReader(new LakeLayout(config.lakeDir), registry, async (db) => {
+    const reader = await db.connection.runAndReadAll(sql);
+    return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() };
+  });
+}
+
+/** Every run of a partition, oldest first, from its manifests. */
+export async function partitionRuns(config: LakeConfig, pipeline: string, partition: string, registry: PipelineRegistry = defaultRegistry): Promise<ManifestRecord[]> {
+  registry.get(pipeline);
+  if (!isPartitionKey(partition)) throw new InputError(`partition '${partition}' is not a valid date (expected YYYY-MM-DD, e.g. 2024-03-01)`);
+  return readManifests(new LakeLayout(config.lakeDir), pipeline, partition);
+}
+
+/** The published partitions of a pipeline, sorted. */
+export async function publishedPartitions(config: LakeConfig, pipeline: string, registry: PipelineRegistry = defaultRegistry): Promise<string[]> {
+  registry.get(pipeline);
+  return [...(await listPublished(new LakeLayout(config.lakeDir), pipeline))].sort();
+}

@@ -1,0 +1,175 @@
+/**
+ * The lake on its own, without a Temporal server: the real step activities run in a mock activity
+ * context against real files. Covers the commit rule (a zombie attempt never overwrites a newer
+ * publish), path safety, manifests written once, the janitor, and bad files in the lake.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../activities';
+import type { IngestResult, RunManifest, TransformResult } from '../common/run-types';
+import { generateOrdersPartition } from '../landing/generate-orders';
+import { commitFile, readVersion, StaleCommit, versionMetadataOption, type FileVersion } from '../lake/commit';
+import { sqlString, withDuckDB } from '../lake/duckdb';
+import { LakeLayout, prepareLake, UnsafeLakePath } from '../lake/layout';
+import { withLakeReader } from '../lake/reader';
+import { manifestRecordOf, readManifests, writeManifest } from '../lake/runs';
+import { defaultRegistry } from '../pipelines/registry';
+import { filesUnder } from './helpers/harness';
+
+function tempLake() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-lake-'));
+  const lake = new LakeLayout(path.join(dir, 'lake'));
+  const landingDir = path.join(dir, 'landing');
+  return { dir, lake, landingDir, activities: createActivities({ registry: defaultRegistry, landingDir, lake }) };
+}
+
+/** An activity context of one attempt of run `runId`, scheduled on the server at `scheduledMs`. */
+function attemptOf(runId: string, scheduledMs: number, attempt = 1) {
+  return new MockActivityEnvironment({
+    attempt,
+    currentAttemptScheduledTimestampMs: scheduledMs,
+    heartbeatTimeoutMs: 20_000,
+    workflowExecution: { workflowId: 'orders/2024-03-01', runId },
+  });
+}
+
+const input = { pipeline: 'orders', partition: '2024-03-01' };
+
+async function stage(t: ReturnType<typeof tempLake>, runId: string, scheduledMs: number): Promise<TransformResult> {
+  const env = attemptOf(runId, scheduledMs);
+  const ingested: IngestResult = await env.run(t.activities.ingest, input);
+  return env.run(t.activities.transform, { ...input, ingested: ingested.staged });
+}
+
+async function publishedBy(t: ReturnType<typeof tempLake>): Promise<{ run_id: string; n: bigint }[]> {
+  return withLakeReader(t.lake, defaultRegistry, (db) => db.query(`SELECT run_id, count(*) AS n FROM showroom.orders GROUP BY run_id`));
+}
+
+describe('the commit rule', () => {
+  it('publishes a partition as one Parquet file stamped with the attempt that wrote it', async () => {
+    const t = tempLake();
+    const landed = generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 500, files: 2, faults: ['duplicates'] });
+    const transformed = await stage(t, 'run-a', 1_000);
+    const published = await attemptOf('run-a', 1_100).run(t.activities.publish, { ...input, clean: transformed.staged });
+    assert.equal(published.rowsPublished, landed.validOrders);
+    assert.deepEqual(await publishedBy(t), [{ run_id: 'run-a', n: BigInt(landed.validOrders) }]);
+    const version = await withDuckDB((db) => readVersion(db, t.lake.publishedFile('orders', input.partition)));
+    assert.deepEqual(version, { scheduledMs: 1_000, runId: 'run-a', workflowId: 'orders/2024-03-01', attempt: 1 });
+  });
+
+  it('refuses a zombie publish of an older run after a newer run published', async () => {
+    const t = tempLake();
+    generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 300, files: 1 });
+    // Run A stages its rows; its publish attempt stalls on a lost worker, outlives its timeout, and A ends.
+    const stagedByA = await stage(t, 'run-a', 1_000);
+    // Keep a copy of A's staged file, as if the janitor had not reached it yet.
+    const keptA = path.join(t.dir, 'a.parquet');
+    fs.copyFileSync(path.join(t.lake.root, stagedByA.staged), keptA);
+    // Run B (a rerun, later) publishes.
+    const landedB = generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 400, files: 1 });
+    const stagedByB = await stage(t, 'run-b', 2_000);
+    await attemptOf('run-b', 2_100).run(t.activities.publish, { ...input, clean: stagedByB.staged });
+    // The zombie wakes up and publishes. B's janitor removed A's staging: nothing to publish, nothing overwritten.
+    await assert.rejects(attemptOf('run-a', 1_100).run(t.activities.publish, { ...input, clean: stagedByA.staged }), /not published by run run-a/);
+    assert.deepEqual(await publishedBy(t), [{ run_id: 'run-b', n: BigInt(landedB.validOrders) }]);
+    // Had A's file still been staged, the commit rule refuses it: B's version is newer.
+    fs.mkdirSync(path.dirname(path.join(t.lake.root, stagedByA.staged)), { recursive: true });
+    fs.copyFileSync(keptA, path.join(t.lake.root, stagedByA.staged));
+    await assert.rejects(attemptOf('run-a', 1_100).run(t.activities.publish, { ...input, clean: stagedByA.staged }), /holds a newer version \(run run-b/);
+    assert.deepEqual(await publishedBy(t), [{ run_id: 'run-b', n: BigInt(landedB.validOrders) }]);
+  });
+
+  it('a retried publish whose first attempt committed reports the partition, once', async () => {
+    const t = tempLake();
+    const landed = generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 200, files: 1 });
+    const staged = await stage(t, 'run-a', 1_000);
+    await attemptOf('run-a', 1_100).run(t.activities.publish, { ...input, clean: staged.staged });
+    const again = await attemptOf('run-a', 1_200, 2).run(t.activities.publish, { ...input, clean: staged.staged });
+    assert.equal(again.rowsPublished, landed.validOrders);
+    assert.deepEqual(await publishedBy(t), [{ run_id: 'run-a', n: BigInt(landed.validOrders) }]);
+  });
+
+  it('commits only newer versions, and replaces a corrupt file in place', async () => {
+    const t = tempLake();
+    const target = t.lake.publishedFile('orders', '2024-01-01');
+    const write = (version: FileVersion, name: string) =>
+      withDuckDB(async (db) => {
+        const file = path.join(t.dir, name);
+        await db.run(`COPY (SELECT ${sqlString(version.runId)} AS run_id) TO ${sqlString(file)} (FORMAT parquet, ${versionMetadataOption(version)})`);
+        return file;
+      });
+    const v = (runId: string, scheduledMs: number): FileVersion => ({ runId, scheduledMs, workflowId: 'w', attempt: 1 });
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, 'not parquet at all');
+    const unreadable: string[] = [];
+    await withDuckDB(async (db) => {
+      assert.equal(await commitFile(db, { staged: await write(v('new', 2), 'n.parquet'), target, version: v('new', 2), onUnreadable: (f) => unreadable.push(f) }), 'committed');
+      assert.deepEqual(unreadable, [target]);
+      await assert.rejects(commitFile(db, { staged: await write(v('old', 1), 'o.parquet'), target, version: v('old', 1) }), StaleCommit);
+      assert.equal((await readVersion(db, target)) && (await readVersion(db, target) as FileVersion).runId, 'new');
+      assert.equal(await commitFile(db, { staged: await write(v('new', 2), 'n2.parquet'), target, version: v('new', 2) }), 'already-committed');
+    });
+    assert.deepEqual(fs.readdirSync(path.dirname(target)), ['data.parquet'], 'no lock or temp file left beside the partition');
+  });
+});
+
+describe('lake records and housekeeping', () => {
+  it('writes a run manifest once, and the janitor removes what crashed runs left', async () => {
+    const t = tempLake();
+    const manifest: RunManifest = {
+      pipeline: 'orders', partition: '2024-03-01', workflowId: 'orders/2024-03-01', runId: 'run-a', runKind: 'manual',
+      status: 'succeeded', rows: { in: 1 }, files: [], attempts: {}, durationsMs: {}, startedAt: new Date(0).toISOString(),
+    };
+    assert.equal(await writeManifest(t.lake, manifestRecordOf(manifest, new Date(1000))), true);
+    assert.equal(await writeManifest(t.lake, manifestRecordOf({ ...manifest, status: 'failed' }, new Date(2000))), false);
+    const runs = await readManifests(t.lake, 'orders', '2024-03-01');
+    assert.equal(runs.length, 1);
+    assert.equal(runs[0]!.status, 'succeeded', 'the first record of a run stands');
+
+    // A crashed run left staging files; the next run of the partition sweeps them at ingest.
+    const crashed = t.lake.runStagingDir('orders', '2024-03-01', 'run-crashed');
+    fs.mkdirSync(crashed, { recursive: true });
+    fs.writeFileSync(path.join(crashed, 'raw.attempt-1.parquet'), 'half a file');
+    generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 50, files: 1 });
+    const staged = await stage(t, 'run-b', 3_000);
+    await attemptOf('run-b', 3_100).run(t.activities.publish, { ...input, clean: staged.staged });
+    assert.equal(fs.existsSync(crashed), false);
+    await attemptOf('run-b', 3_200).run(t.activities.recordRun, { ...manifest, runId: 'run-b' });
+    assert.deepEqual(filesUnder(path.join(t.lake.root, 'staging')), [], 'the run removed its own staging');
+  });
+
+  it('keeps every path inside the lake root', () => {
+    const { lake } = tempLake();
+    assert.throws(() => lake.publishedFile('../etc', '2024-01-01'), UnsafeLakePath);
+    assert.throws(() => lake.publishedFile('orders', '2024-01-01/../../x'), UnsafeLakePath);
+    assert.throws(() => lake.runStagingDir('orders', '2024-01-01', '../../run'), UnsafeLakePath);
+    const runDir = lake.runStagingDir('orders', '2024-01-01', 'run-a');
+    assert.throws(() => lake.resolveWithin(runDir, 'staging/orders/partition_key=2024-01-01/run_id=run-b/clean.parquet'), UnsafeLakePath);
+    assert.throws(() => lake.resolveWithin(runDir, '../../../../etc/passwd'), UnsafeLakePath);
+  });
+
+  it('refuses a lake root that is not a writable folder, naming it', async () => {
+    const file = path.join(tempLake().dir, 'a-file');
+    fs.writeFileSync(file, '');
+    await assert.rejects(prepareLake(new LakeLayout(path.join(file, 'lake'))), /the lake root .*a-file\/lake is not a writable folder \(ENOTDIR\)/);
+  });
+
+  it('reads around stray files, and names a corrupt Parquet file in the error', async () => {
+    const t = tempLake();
+    generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 100, files: 1 });
+    const staged = await stage(t, 'run-a', 1_000);
+    await attemptOf('run-a', 1_100).run(t.activities.publish, { ...input, clean: staged.staged });
+    const partitionDir = path.dirname(t.lake.publishedFile('orders', input.partition));
+    fs.writeFileSync(path.join(partitionDir, 'notes.txt'), 'an operator left this here');
+    fs.writeFileSync(path.join(partitionDir, '.data.parquet.tmp'), 'half');
+    assert.equal((await publishedBy(t))[0]!.n, 100n, 'stray files are not read');
+    const corrupt = t.lake.publishedFile('orders', '2024-03-02');
+    fs.mkdirSync(path.dirname(corrupt), { recursive: true });
+    fs.writeFileSync(corrupt, 'PAR1 garbage');
+    await assert.rejects(publishedBy(t), (err: Error) => err.message.includes(corrupt));
+  });
+});
