@@ -17,7 +17,7 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 COPY tsconfig.json ./
 COPY common ./common
 COPY pipelines ./pipelines
-COPY warehouse ./warehouse
+COPY lake ./lake
 COPY landing ./landing
 COPY activities ./activities
 COPY workflows ./workflows
@@ -30,7 +30,7 @@ COPY scripts ./scripts
 RUN npx tsx scripts/build-workflow-bundle.ts \
  && test -s .build/workflow-bundle.js
 
-# Conveyor's state (landing/, warehouse.duckdb) lives in /data: mount a volume there. The directory is
+# Conveyor's state (landing/, the lake in lake/) lives in /data: mount a volume there. The directory is
 # created owned by `node` so that a new named volume mounted on it starts out owned by `node` too.
 RUN mkdir -p /data && chown node:node /data
 
@@ -42,4 +42,5 @@ USER node
 
 # Fewer malloc arenas: less memory kept by the worker's many threads (workers/node-flags.ts).
 ENV MALLOC_ARENA_MAX=2
+# Both queues by default; docker-compose.yml runs one service per queue (--queues daily / backfill).
 CMD ["node", "--require", "tsx/cjs", "--max-old-space-size=256", "--max-semi-space-size=4", "workers/main.ts"]

@@ -31,6 +31,7 @@ export function classOfError(err: unknown): FailureClass {
 /** Run a step body; failures leave it classified, logged once, with the attempt number attached. */
 export async function runClassified<T>(ctx: StepContext, body: () => Promise<T>): Promise<T> {
   const heartbeats = ctx.startHeartbeats();
+  ctx.log.info(`${ctx.step} started`);
   try {
     const result = await body();
     ctx.log.info({ durationMs: ctx.elapsedMs(), result }, `${ctx.step} succeeded`);

@@ -12,12 +12,15 @@ import { describe, it } from 'node:test';
 const ROOT = path.resolve(__dirname, '..');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-cli-'));
 
-function cli(script: string, args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', script), ...args], {
+/** Run a CLI (a file under scripts/, or a path from the project root such as workers/main.ts). */
+function cli(script: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  const file = script.includes('/') ? path.join(ROOT, script) : path.join(ROOT, 'scripts', script);
+  const result = spawnSync(process.execPath, ['--import', 'tsx', file, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
+    timeout: 60_000,
     // An address where nothing listens: bad input must be refused before any connection.
-    env: { ...process.env, CONVEYOR_DATA_DIR: dataDir, TEMPORAL_ADDRESS: '127.0.0.1:1' },
+    env: { ...process.env, CONVEYOR_DATA_DIR: dataDir, TEMPORAL_ADDRESS: '127.0.0.1:1', ...env },
   });
   return { code: result.status, stderr: result.stderr.trim(), stdout: result.stdout.trim() };
 }
@@ -44,7 +47,7 @@ describe('npm run partition: bad input', () => {
   ];
   itRefuses('partition.ts', cases);
   it('writes nothing for refused input', () => {
-    assert.equal(fs.existsSync(path.join(dataDir, 'warehouse.duckdb')), false);
+    assert.equal(fs.existsSync(path.join(dataDir, 'lake')), false);
   });
   it('says how to start a server when none is reachable', () => {
     fs.mkdirSync(path.join(dataDir, 'landing/orders/date=2020-01-01'), { recursive: true });
@@ -81,4 +84,32 @@ describe('npm run backfill: bad input', () => {
     ['resize to 0', ['resize', 'backfill/orders/x', '0'], /^conveyor backfill: invalid concurrency "0": a whole number from 1 to 200$/],
   ];
   itRefuses('backfill.ts', cases);
+});
+
+describe('npm run worker: bad input', () => {
+  itRefuses('workers/main.ts', [
+    ['an unknown queue', ['--queues', 'nightly'], /^conveyor worker: invalid --queues "nightly": expected daily, backfill or daily,backfill$/],
+  ]);
+  it('refuses a lake root that is not a writable folder in one line naming it, before connecting', () => {
+    const file = path.join(dataDir, 'not-a-folder');
+    fs.writeFileSync(file, '');
+    const result = cli('workers/main.ts', ['--queues', 'daily'], { CONVEYOR_LAKE_DIR: path.join(file, 'lake') });
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stderr, `conveyor worker: the lake root ${file}/lake is not a writable folder (ENOTDIR); set CONVEYOR_LAKE_DIR to one`);
+  });
+});
+
+describe('npm run sql: bad input', () => {
+  itRefuses('sql.ts', [['two output formats', ['SELECT 1', '--json', '--csv'], /^conveyor sql: choose one of --json and --csv$/]]);
+  it('names an unknown table in one line, exit code 1', () => {
+    const result = cli('sql.ts', ['SELECT * FROM showroom.ordres']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^conveyor sql: Catalog Error: Table with name ordres does not exist!/);
+    assert.equal(result.stderr.split('\n').length, 1);
+  });
+  it('answers on an empty lake with typed, empty tables', () => {
+    const result = cli('sql.ts', ['SELECT count(*) AS n FROM showroom.orders JOIN meta.partition_runs USING (run_id)', '--csv']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, 'n\n0');
+  });
 });

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
-import type { IngestResult, RunManifest, TransformResult } from '../common/run-types';
+import type { IngestResult, PublishResult, RunManifest, TransformResult } from '../common/run-types';
 import { generateOrdersPartition } from '../landing/generate-orders';
 import { commitFile, readVersion, StaleCommit, versionMetadataOption, type FileVersion } from '../lake/commit';
 import { sqlString, withDuckDB } from '../lake/duckdb';
@@ -54,7 +54,7 @@ describe('the commit rule', () => {
     const t = tempLake();
     const landed = generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 500, files: 2, faults: ['duplicates'] });
     const transformed = await stage(t, 'run-a', 1_000);
-    const published = await attemptOf('run-a', 1_100).run(t.activities.publish, { ...input, clean: transformed.staged });
+    const published = (await attemptOf('run-a', 1_100).run(t.activities.publish, { ...input, clean: transformed.staged })) as PublishResult;
     assert.equal(published.rowsPublished, landed.validOrders);
     assert.deepEqual(await publishedBy(t), [{ run_id: 'run-a', n: BigInt(landed.validOrders) }]);
     const version = await withDuckDB((db) => readVersion(db, t.lake.publishedFile('orders', input.partition)));
@@ -88,7 +88,7 @@ describe('the commit rule', () => {
     const landed = generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 200, files: 1 });
     const staged = await stage(t, 'run-a', 1_000);
     await attemptOf('run-a', 1_100).run(t.activities.publish, { ...input, clean: staged.staged });
-    const again = await attemptOf('run-a', 1_200, 2).run(t.activities.publish, { ...input, clean: staged.staged });
+    const again = (await attemptOf('run-a', 1_200, 2).run(t.activities.publish, { ...input, clean: staged.staged })) as PublishResult;
     assert.equal(again.rowsPublished, landed.validOrders);
     assert.deepEqual(await publishedBy(t), [{ run_id: 'run-a', n: BigInt(landed.validOrders) }]);
   });

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
 import { classifiedFailure, type FailureClass } from '../common/failure-classes';
-import type { RunManifest, StepInput } from '../common/run-types';
+import type { PublishInput, RunManifest, StepInput, TransformInput } from '../common/run-types';
 import { recordFixture, startHarness, type Harness } from './helpers/harness';
 
 
@@ -34,14 +34,16 @@ const stubs = {
     if (b.failClass && count('ingest', input.partition) <= (b.failTimes ?? Infinity)) {
       throw classifiedFailure(b.failClass, { step: 'ingest', message: `stubbed ${b.failClass} failure`, details: { attempt: Context.current().info.attempt } });
     }
-    return { files: [], rowsRead: 10, rowsMalformed: 0, ...metrics() };
+    return { files: [], staged: { rows: 'staged/raw' }, rowsRead: 10, rowsMalformed: 0, ...metrics() };
   },
-  async transform(input: StepInput) {
+  async transform(input: TransformInput) {
     calls.set(`transform:${input.partition}`, count('transform', input.partition) + 1);
-    return { rowsIn: 10, rowsValid: 10, rowsRejected: 0, rowsDuplicate: 0, rowsOut: 10, ...metrics() };
+    assert.deepEqual(input.ingested, { rows: 'staged/raw' }, 'transform reads what ingest staged');
+    return { rowsIn: 10, rowsValid: 10, rowsRejected: 0, rowsDuplicate: 0, rowsOut: 10, staged: 'staged/clean', ...metrics() };
   },
-  async publish(input: StepInput) {
+  async publish(input: PublishInput) {
     calls.set(`publish:${input.partition}`, count('publish', input.partition) + 1);
+    assert.equal(input.clean, 'staged/clean', 'publish commits what transform staged');
     return { rowsPublished: 10, ...metrics() };
   },
   async recordRun(manifest: RunManifest) {
@@ -70,6 +72,13 @@ describe('partitionPipeline workflow (stubbed activities)', () => {
     const manifest = manifests.find((m) => m.runId === run.runId);
     assert.equal(manifest?.status, 'succeeded');
     assert.equal(manifest?.rows.published, 10);
+    // Work steps declare a heartbeat timeout: a lost worker's step is retried within seconds, not minutes.
+    const history = await h.env.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+    const heartbeatTimeouts = (history.events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .filter((a) => a && ['ingest', 'transform', 'publish'].includes(a.activityType?.name ?? ''))
+      .map((a) => Number(a!.heartbeatTimeout?.seconds ?? 0));
+    assert.deepEqual(heartbeatTimeouts, [20, 20, 20]);
     await recordFixture(h.env, 'succeeded', run.workflowId, run.runId);
   });
 
