@@ -173,7 +173,7 @@ describe('the lake with several worker processes', () => {
     await Promise.all([stopWorker(a), stopWorker(b)]);
   });
 
-  it('a worker killed during publish leaves the old file or the new one, and the rerun completes on restart', async () => {
+  it('a worker killed during publish leaves the old file or the new one, and the rerun completes on restart', async (t) => {
     const partition = '2023-09-01';
     const lake = new LakeLayout(config.lakeDir);
     const first = await startWorker('daily-1', 'daily');
@@ -184,18 +184,24 @@ describe('the lake with several worker processes', () => {
     const newLanded = generateOrdersPartition({ landingDir: config.landingDir, partition, rows: 5000, files: 2 });
     const rerun = await startPartitionRun(env.client, { pipeline: 'orders', partition }, { config });
     // Freeze the worker the moment publish starts, then kill it: it dies inside the step.
-    await first.waitForLine((l) => l.msg === 'publish started' && l.partition === partition);
+    await first.waitForLine((l) => l.msg === 'publish started' && l.runId === rerun.runId);
     first.child.kill('SIGSTOP');
     await stopWorker(first, 'SIGKILL');
 
+    // Frozen inside publish: the rename has not happened yet if the clean file is still staged.
+    const stagedAtKill = filesUnder(lake.partitionStagingDir('orders', partition)).filter((f) => f.includes('clean'));
     const countNow = async () => Number((await queryLake(config, `SELECT count(*) AS n FROM showroom.orders WHERE partition_key = '${partition}'`)).rows[0]!.n);
-    assert.ok([oldLanded.validOrders, newLanded.validOrders].includes(await countNow()), 'the old partition or the new one, never a part');
+    const countAtKill = await countNow();
+    assert.ok([oldLanded.validOrders, newLanded.validOrders].includes(countAtKill), 'the old partition or the new one, never a part');
+    if (stagedAtKill.length > 0) assert.equal(countAtKill, oldLanded.validOrders, 'killed before its commit: the old partition stands whole');
 
     const startedAgain = Date.now();
     const second = await startWorker('daily-2', 'daily');
     const outcome = await waitForPartitionRun(rerun);
     assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome));
     assert.ok(Date.now() - startedAgain < 60_000, `resumed within a minute (${Date.now() - startedAgain} ms)`);
+    const retried = second.lines().find((l) => l.msg === 'publish succeeded' && l.partition === partition);
+    t.diagnostic(`killed ${stagedAtKill.length > 0 ? 'before' : 'after'} the commit; resumed in ${Date.now() - startedAgain} ms; publish succeeded at attempt ${String(retried?.attempt)}`);
     const [row] = (await queryLake(config, `SELECT count(*) AS n, count(DISTINCT order_id) AS d, any_value(run_id) AS r FROM showroom.orders WHERE partition_key = '${partition}'`)).rows;
     assert.deepEqual(row, { n: String(newLanded.validOrders), d: String(newLanded.validOrders), r: rerun.runId });
     assert.deepEqual(filesUnder(lake.partitionStagingDir('orders', partition)), [], 'the killed attempt left no staging behind');
