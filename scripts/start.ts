@@ -109,7 +109,6 @@ async function run(config: ConveyorConfig, lake: LakeLayout, days: number, rows:
       log: (line) => getLogger().info({ component: 'temporal-server' }, line),
     });
     started.add('the Temporal server', () => server.stop());
-    killOnExit(server.pid);
     say(`    server up at ${server.address}`);
   }
   // The configured address (say, localhost) may resolve differently from the one the server was
@@ -165,18 +164,6 @@ async function run(config: ConveyorConfig, lake: LakeLayout, days: number, rows:
   say(`One run:  ${outcomes[0]!.run.webUiUrl}`);
   say(`Lake:     ${path.relative(process.cwd(), lake.root)}/ (Parquet; query it, even while workers run, with \`npm run sql -- "SELECT count(*) FROM showroom.orders"\`)`);
   return outcomes.filter((o) => o.outcome.status === 'failed').length;
-}
-
-/** Last resort: if this process exits without stopping the server (a crash), the server goes too. */
-function killOnExit(pid: number | undefined): void {
-  if (pid === undefined) return;
-  process.once('exit', () => {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already stopped
-    }
-  });
 }
 
 function printTable(outcomes: PartitionRunOutcome[]): void {

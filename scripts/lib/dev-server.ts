@@ -90,6 +90,13 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     ...serverTuningArgs({ persistent: options.dbFile !== undefined }),
   ];
   const child = spawn(options.cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Whatever ends this process (an error, Ctrl-C while the server is still starting), the server goes
+  // with it; on the normal path it is stopped before and this does nothing.
+  const killOnExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   const forward = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) if (line.trim()) log(line);
   };
