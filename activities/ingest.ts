@@ -1,19 +1,16 @@
 /**
- * ingest: copy the partition's landed CSV files into the run's staging folder as one Parquet file,
- * all columns as text, with each file's checksum and row count. Lines that are not well-formed CSV
- * (wrong column count, bad quoting) are staged for the reject bin with their line. First, the janitor
- * step: what earlier, crashed runs of this partition left in staging is removed.
- * Writes only inside this run's staging folder, under names of this attempt: a retry never mixes
+ * ingest: take the run's snapshot of the partition's landed files: copy them into the run's staging
+ * folder, with each file's size and SHA-256. From here on the run reads only its snapshot, so what it
+ * publishes matches the checksums in its manifest, whatever upstream re-drops meanwhile. First, the
+ * janitor step: what earlier, crashed runs of this partition left in staging is removed.
+ * Writes only inside this run's staging folder, under a name of this attempt: a retry never mixes
  * with what an earlier attempt wrote.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { classifiedFailure } from '../common/failure-classes';
-import type { IngestedFile, IngestResult, StepInput } from '../common/run-types';
-import { describeDataFiles, hasReadinessMarker, injectedReadFailures, partitionLandingDir } from '../landing/landing-zone';
-import { sqlIdent, sqlString, withDuckDB } from '../lake/duckdb';
+import type { IngestResult, StepInput } from '../common/run-types';
+import { hasReadinessMarker, injectedReadFailures, partitionLandingDir, snapshotDataFiles } from '../landing/landing-zone';
 import { sweepPartition } from '../lake/janitor';
-import { castList, columnsArgument, REJECT_COLUMNS } from '../lake/tables';
 import { runClassified } from './classify-error';
 import type { ActivityDeps } from './deps';
 import { stepContext } from './step-context';
@@ -43,66 +40,19 @@ export function makeIngest(deps: ActivityDeps) {
       const swept = await sweepPartition(deps.lake, input.pipeline, input.partition, ctx.runId);
       if (swept.length > 0) ctx.log.info({ removed: swept }, 'janitor: removed what earlier runs of this partition left behind');
 
-      const landed = await describeDataFiles(dir, pipeline);
       const stagingDir = deps.lake.runStagingDir(input.pipeline, input.partition, ctx.runId);
-      await fs.promises.mkdir(stagingDir, { recursive: true });
-      const rowsFile = path.join(stagingDir, `raw.attempt-${ctx.attempt}.parquet`);
-      const rejectsFile = path.join(stagingDir, `ingest-rejects.attempt-${ctx.attempt}.parquet`);
-      const columnList = pipeline.landing.columns.map(sqlIdent).join(', ');
-      const textColumns = columnsArgument(pipeline.landing.columns.map((c) => [c, 'VARCHAR'] as const));
-      const params = { pipeline: input.pipeline, run_id: ctx.runId };
-
-      const { files, malformed } = await withDuckDB(async (db) => {
-        await db.run(`CREATE TEMP TABLE raw (source_file VARCHAR, record_no BIGINT, ${pipeline.landing.columns.map((c) => `${sqlIdent(c)} VARCHAR`).join(', ')})`);
-        await db.run(`CREATE TEMP TABLE malformed AS SELECT NULL::VARCHAR AS source_file, 0::BIGINT AS line, NULL::VARCHAR AS error, NULL::VARCHAR AS csv_line WHERE false`);
-        for (const file of landed) {
-          // DuckDB appends every scan's errors to the same temp tables: start each file clean.
-          await db.run('DROP TABLE IF EXISTS csv_rejects');
-          await db.run('DROP TABLE IF EXISTS csv_reject_scans');
-          // Columns are fixed and read as text so that typing errors surface as rejects, not crashes.
-          await db.run(
-            `INSERT INTO raw SELECT $source_file, row_number() OVER (), ${columnList}
-             FROM read_csv(${sqlString(file.path)}, header = true, auto_detect = false, delim = ',', quote = '"',
-                           columns = ${textColumns}, store_rejects = true,
-                           rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')`,
-            { source_file: file.name },
-          );
-          // DuckDB reports one error per missing column; the reject bin wants one row per bad line.
-          await db.run(
-            `INSERT INTO malformed SELECT $source_file, line, error_message, csv_line FROM csv_rejects
-             QUALIFY row_number() OVER (PARTITION BY line ORDER BY column_idx) = 1`,
-            { source_file: file.name },
-          );
-        }
-        const counts = await db.query<{ source_file: string; rows: bigint }>('SELECT source_file, count(*) AS rows FROM raw GROUP BY ALL');
-        const malformedCounts = await db.query<{ source_file: string; rows: bigint }>('SELECT source_file, count(*) AS rows FROM malformed GROUP BY ALL');
-        const rowsOf = (list: { source_file: string; rows: bigint }[], name: string) => Number(list.find((c) => c.source_file === name)?.rows ?? 0);
-        await db.run(`COPY raw TO ${sqlString(rowsFile)} (FORMAT parquet, COMPRESSION uncompressed)`);
-        const malformedRows = malformedCounts.reduce((sum, c) => sum + Number(c.rows), 0);
-        if (malformedRows > 0) {
-          await db.run(
-            `COPY (SELECT ${castList(REJECT_COLUMNS)} FROM (
-               SELECT $pipeline AS pipeline, $run_id AS run_id, 'ingest' AS stage, source_file, line AS record_no,
-                      'malformed CSV line: ' || error AS reason, csv_line AS raw_record, now() AS rejected_at
-               FROM malformed)) TO ${sqlString(rejectsFile)} (FORMAT parquet)`,
-            params,
-          );
-        }
-        const ingested: IngestedFile[] = landed.map((f) => ({
-          name: f.name,
-          bytes: f.bytes,
-          sha256: f.sha256,
-          rows: rowsOf(counts, f.name),
-          malformedRows: rowsOf(malformedCounts, f.name),
-        }));
-        return { files: ingested, malformed: malformedRows };
-      });
-
+      const snapshot = await snapshotDataFiles(dir, pipeline, path.join(stagingDir, `landed.attempt-${ctx.attempt}`));
+      if (snapshot.length === 0) {
+        throw classifiedFailure('data', {
+          step: ctx.step,
+          message: `${input.pipeline}/${input.partition}: no data files match ${pipeline.landing.filePattern} in ${dir}`,
+          details: { attempt: ctx.attempt },
+        });
+      }
       return {
-        files,
-        staged: { rows: deps.lake.relative(rowsFile), ...(malformed > 0 ? { rejects: deps.lake.relative(rejectsFile) } : {}) },
-        rowsRead: files.reduce((sum, f) => sum + f.rows, 0),
-        rowsMalformed: malformed,
+        files: snapshot.map(({ name, bytes, sha256 }) => ({ name, bytes, sha256 })),
+        staged: { files: snapshot.map((f) => deps.lake.relative(f.path)) },
+        bytes: snapshot.reduce((sum, f) => sum + f.bytes, 0),
         attempt: ctx.attempt,
         durationMs: ctx.elapsedMs(),
       };

@@ -1,17 +1,19 @@
 /**
- * transform: run the pipeline's validation SQL over the rows ingest staged, drop duplicates on the
- * unique key, and stage the clean rows for publish — set-based inside DuckDB. Rejected rows (with
- * ingest's malformed lines) replace the partition's reject bin file at once, by the commit rule, so
- * they are there for operators even when the partition fails.
+ * transform: parse the run's snapshot of the landed CSV files (all columns as text, so typing errors
+ * surface as rejects, not crashes), run the pipeline's validation SQL, drop duplicates on the unique
+ * key, and stage the clean rows for publish — set-based inside the step's own DuckDB. Rejected rows
+ * (lines that are not well-formed CSV, and rows that fail validation) replace the partition's reject
+ * bin file at once, by the commit rule, so they are there for operators even when the partition fails.
  * When more rows were rejected than the pipeline tolerates, the partition fails as a `data` failure
  * (never retried) carrying the reject count and a sample of reasons.
  */
 import path from 'node:path';
 import { classifiedFailure } from '../common/failure-classes';
-import type { TransformInput, TransformResult } from '../common/run-types';
+import type { FileRowCounts, TransformInput, TransformResult } from '../common/run-types';
 import { commitFile, versionMetadataOption } from '../lake/commit';
-import { sqlIdent, sqlString, withDuckDB } from '../lake/duckdb';
-import { castList, publishedColumns, REJECT_COLUMNS } from '../lake/tables';
+import { sqlIdent, sqlString, withDuckDB, type DuckSession } from '../lake/duckdb';
+import { castList, columnsArgument, publishedColumns, REJECT_COLUMNS } from '../lake/tables';
+import type { PipelineDefinition } from '../pipelines/definition';
 import { runClassified } from './classify-error';
 import type { ActivityDeps } from './deps';
 import { stepContext } from './step-context';
@@ -24,8 +26,7 @@ export function makeTransform(deps: ActivityDeps) {
     return runClassified(ctx, async () => {
       const pipeline = deps.registry.get(input.pipeline);
       const stagingDir = deps.lake.runStagingDir(input.pipeline, input.partition, ctx.runId);
-      const rawFile = deps.lake.resolveWithin(stagingDir, input.ingested.rows);
-      const ingestRejects = input.ingested.rejects ? deps.lake.resolveWithin(stagingDir, input.ingested.rejects) : undefined;
+      const landed = input.ingested.files.map((f) => deps.lake.resolveWithin(stagingDir, f));
       const cleanFile = path.join(stagingDir, `clean.attempt-${ctx.attempt}.parquet`);
       const rejectsFile = path.join(stagingDir, `rejects.attempt-${ctx.attempt}.parquet`);
       const params = { pipeline: input.pipeline, partition: input.partition, run_id: ctx.runId };
@@ -35,30 +36,42 @@ export function makeTransform(deps: ActivityDeps) {
       const stamp = versionMetadataOption(ctx.version);
 
       const result = await withDuckDB(async (db) => {
-        await db.run(`CREATE TEMP TABLE raw AS SELECT * FROM read_parquet(${sqlString(rawFile)})`);
+        await defineRawView(db, pipeline, landed);
         await db.run(`CREATE TEMP TABLE validated AS WITH raw AS (SELECT * FROM raw) ${pipeline.table.validateSql}`, params);
-        // Only rejected rows get their raw record rebuilt as JSON (building it for every row is costly).
-        const fromIngest = ingestRejects ? `UNION ALL BY NAME SELECT * FROM read_parquet(${sqlString(ingestRejects)})` : '';
+        const files = await takeMalformedLines(db, landed);
+        const counts = await db.queryOne<{ staged: bigint; invalid: bigint; valid: bigint; keys: bigint }>(
+          `SELECT count(*) AS staged, count(*) FILTER (WHERE reject_reason IS NOT NULL) AS invalid,
+                  count(*) FILTER (WHERE reject_reason IS NULL) AS valid,
+                  count(DISTINCT (${uniqueKey})) FILTER (WHERE reject_reason IS NULL) AS keys
+           FROM validated`,
+        );
+        // Only rejected rows get their raw record rebuilt as JSON, and only when there are any (it
+        // parses their files again): building it for every row is costly.
+        const invalidRows = `
+          SELECT $pipeline AS pipeline, $run_id AS run_id, 'validate' AS stage, v.source_file, v.record_no,
+                 v.reject_reason AS reason, to_json(struct_pack(${rawColumns}))::VARCHAR AS raw_record, now() AS rejected_at
+          FROM (SELECT * FROM validated WHERE reject_reason IS NOT NULL) v
+          JOIN raw r USING (source_file, record_no)
+          UNION ALL`;
         const rejected = await db.run(
           `COPY (SELECT ${castList(REJECT_COLUMNS)} FROM (
-             SELECT $pipeline AS pipeline, $run_id AS run_id, 'transform' AS stage, v.source_file, v.record_no,
-                    v.reject_reason AS reason, to_json(struct_pack(${rawColumns}))::VARCHAR AS raw_record, now() AS rejected_at
-             FROM validated v JOIN raw r USING (source_file, record_no)
-             WHERE v.reject_reason IS NOT NULL
-             ${fromIngest})
+             ${counts.invalid > 0n ? invalidRows : ''}
+             SELECT $pipeline AS pipeline, $run_id AS run_id, 'parse' AS stage, source_file, line AS record_no,
+                    'malformed CSV line: ' || error AS reason, csv_line AS raw_record, now() AS rejected_at
+             FROM malformed)
            ORDER BY stage, source_file, record_no)
            TO ${sqlString(rejectsFile)} (FORMAT parquet, ${stamp})`,
           params,
         );
+        // Most partitions have no duplicate keys: pay for the window that keeps each key's first
+        // occurrence only when there are some.
+        const firstOfEachKey =
+          counts.keys === counts.valid ? '' : `QUALIFY row_number() OVER (PARTITION BY ${uniqueKey} ORDER BY source_file, record_no) = 1`;
         const clean = await db.run(
           `COPY (SELECT ${castList(columns)} FROM (
-             SELECT *, $run_id AS run_id FROM validated WHERE reject_reason IS NULL
-             QUALIFY row_number() OVER (PARTITION BY ${uniqueKey} ORDER BY source_file, record_no) = 1))
-           TO ${sqlString(cleanFile)} (FORMAT parquet, COMPRESSION zstd, ${stamp})`,
+             SELECT *, $run_id AS run_id FROM validated WHERE reject_reason IS NULL ${firstOfEachKey}))
+           TO ${sqlString(cleanFile)} (FORMAT parquet, ${stamp})`,
           params,
-        );
-        const counts = await db.queryOne<{ staged: bigint; invalid: bigint }>(
-          'SELECT count(*) AS staged, count(*) FILTER (WHERE reject_reason IS NOT NULL) AS invalid FROM validated',
         );
         const sample = await db.query<{ reason: string; source_file: string; record_no: bigint }>(
           `SELECT reason, source_file, record_no FROM read_parquet(${sqlString(rejectsFile)}) LIMIT ${SAMPLE_REASONS}`,
@@ -70,12 +83,13 @@ export function makeTransform(deps: ActivityDeps) {
           onUnreadable: (file) => ctx.log.warn({ file }, 'replacing a reject bin file that is not valid Parquet'),
         });
         if (committed === 'already-committed') ctx.log.info('reject bin already holds this attempt\'s file');
-        return { staged: Number(counts.staged), invalid: Number(counts.invalid), rejected, clean, sample };
+        return { files, staged: Number(counts.staged), invalid: Number(counts.invalid), rejected, clean, sample };
       });
 
       const rowsIn = result.staged + (result.rejected - result.invalid);
       const rowsValid = result.staged - result.invalid;
       const transformed: TransformResult = {
+        files: result.files,
         rowsIn,
         rowsValid,
         rowsRejected: result.rejected,
@@ -109,4 +123,42 @@ export function makeTransform(deps: ActivityDeps) {
       return transformed;
     });
   };
+}
+
+/**
+ * Define `raw` over the landed files, all columns as text, with `source_file` and `record_no`: a view,
+ * so the rows are parsed as validation reads them instead of being copied into a table first (copying
+ * the text columns cost as much as parsing them). Each scan records the lines that are not well-formed
+ * CSV; {@link takeMalformedLines} collects them after the first.
+ */
+async function defineRawView(db: DuckSession, pipeline: PipelineDefinition, files: string[]): Promise<void> {
+  const columns = pipeline.landing.columns;
+  const textColumns = columnsArgument(columns.map((c) => [c, 'VARCHAR'] as const));
+  const scans = files.map(
+    (file) =>
+      `SELECT ${sqlString(path.basename(file))} AS source_file, row_number() OVER () AS record_no, ${columns.map(sqlIdent).join(', ')}
+       FROM read_csv(${sqlString(file)}, header = true, auto_detect = false, delim = ',', quote = '"', columns = ${textColumns},
+                     store_rejects = true, rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')`,
+  );
+  await db.run(`CREATE TEMP VIEW raw AS ${scans.join(' UNION ALL ')}`);
+}
+
+/**
+ * Move the malformed lines the scans found into the temp table `malformed` (one row per bad line:
+ * DuckDB reports one error per missing column), and count well-formed rows and malformed lines per file.
+ */
+async function takeMalformedLines(db: DuckSession, files: string[]): Promise<FileRowCounts[]> {
+  await db.run(
+    `CREATE TEMP TABLE malformed AS
+     SELECT parse_filename(s.file_path) AS source_file, r.line, r.error_message AS error, r.csv_line
+     FROM csv_rejects r JOIN csv_reject_scans s USING (scan_id, file_id)
+     QUALIFY row_number() OVER (PARTITION BY r.scan_id, r.line ORDER BY r.column_idx) = 1`,
+  );
+  const rows = await db.query<{ source_file: string; n: bigint }>('SELECT source_file, count(*) AS n FROM validated GROUP BY ALL');
+  const bad = await db.query<{ source_file: string; n: bigint }>('SELECT source_file, count(*) AS n FROM malformed GROUP BY ALL');
+  const countOf = (list: { source_file: string; n: bigint }[], name: string) => Number(list.find((r) => r.source_file === name)?.n ?? 0);
+  return files.map((file) => {
+    const name = path.basename(file);
+    return { name, rows: countOf(rows, name), malformedRows: countOf(bad, name) };
+  });
 }

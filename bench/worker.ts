@@ -29,8 +29,8 @@ async function conveyorWorkers(connection: NativeConnection): Promise<{ workers:
   const attempt = () => ({ attempt: Context.current().info.attempt, durationMs: 0 });
   const noopSteps = {
     awaitLanding: async () => ({ files: 1, bytes: 1, ...attempt() }),
-    ingest: async () => ({ files: [], staged: { rows: 'none' }, rowsRead: 1, rowsMalformed: 0, ...attempt() }),
-    transform: async () => ({ rowsIn: 1, rowsValid: 1, rowsRejected: 0, rowsDuplicate: 0, rowsOut: 1, staged: 'none', ...attempt() }),
+    ingest: async () => ({ files: [], staged: { files: [] }, bytes: 1, ...attempt() }),
+    transform: async () => ({ files: [], rowsIn: 1, rowsValid: 1, rowsRejected: 0, rowsDuplicate: 0, rowsOut: 1, staged: 'none', ...attempt() }),
     publish: async () => ({ rowsPublished: 1, ...attempt() }),
   };
   // bench_noop partitions get no-op steps; orders gets the real ones. Bookkeeping is always real.

@@ -19,10 +19,8 @@ export interface StepInput {
  * so each step reads exactly what the step before it wrote, and the history shows it.
  */
 export interface IngestStaged {
-  /** The landed rows, all columns as text, with `source_file` and `record_no`. */
-  rows: string;
-  /** Lines that were not well-formed CSV; absent when there were none. */
-  rejects?: string;
+  /** The run's snapshot of the landed files, in landing order: what transform reads, whatever lands later. */
+  files: string[];
 }
 
 export interface TransformInput extends StepInput {
@@ -44,22 +42,31 @@ export interface ReadinessResult extends StepMetrics {
   bytes: number;
 }
 
-export interface IngestedFile {
+/** A landed file as ingest snapshotted it. */
+export interface LandedFileRecord {
   name: string;
   bytes: number;
   sha256: string;
+}
+
+/** What transform found in a file: well-formed rows, and lines that were not well-formed CSV. */
+export interface FileRowCounts {
+  name: string;
   rows: number;
   malformedRows: number;
 }
 
+/** A file of the run's manifest: ingest's record with transform's counts (0 when it never got there). */
+export type IngestedFile = LandedFileRecord & Omit<FileRowCounts, 'name'>;
+
 export interface IngestResult extends StepMetrics {
-  files: IngestedFile[];
+  files: LandedFileRecord[];
   staged: IngestStaged;
-  rowsRead: number;
-  rowsMalformed: number;
+  bytes: number;
 }
 
 export interface TransformResult extends StepMetrics {
+  files: FileRowCounts[];
   rowsIn: number;
   rowsValid: number;
   rowsRejected: number;

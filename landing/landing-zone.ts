@@ -13,8 +13,10 @@ import type { PipelineDefinition } from '../pipelines/definition';
  */
 export const FLAKY_READ_FAULT_FILE = '_FAULT_FLAKY_READS';
 
-export interface LandedFile {
+/** A landed file, snapshotted into a run's staging folder. */
+export interface SnapshotFile {
   name: string;
+  /** Where the snapshot is. */
   path: string;
   bytes: number;
   sha256: string;
@@ -37,18 +39,24 @@ export function hasReadinessMarker(dir: string, pipeline: PipelineDefinition): b
   return fs.existsSync(path.join(dir, pipeline.readiness.marker));
 }
 
-/** Data files with size and SHA-256, streamed (files may be large). */
-export async function describeDataFiles(dir: string, pipeline: PipelineDefinition): Promise<LandedFile[]> {
-  const files: LandedFile[] = [];
+/**
+ * Copy the partition's data files into `toDir` (a copy-on-write clone where the filesystem has them),
+ * with the size and SHA-256 of each copy, streamed (files may be large). The run then reads its own
+ * snapshot: a file re-dropped upstream in the middle of a run cannot mix two versions in one partition.
+ */
+export async function snapshotDataFiles(dir: string, pipeline: PipelineDefinition, toDir: string): Promise<SnapshotFile[]> {
+  const files: SnapshotFile[] = [];
+  await fs.promises.mkdir(toDir, { recursive: true });
   for (const name of listDataFiles(dir, pipeline)) {
-    const filePath = path.join(dir, name);
+    const copy = path.join(toDir, name);
+    await fs.promises.copyFile(path.join(dir, name), copy, fs.constants.COPYFILE_FICLONE);
     const hash = createHash('sha256');
     let bytes = 0;
-    for await (const chunk of fs.createReadStream(filePath)) {
+    for await (const chunk of fs.createReadStream(copy, { highWaterMark: 1 << 20 })) {
       hash.update(chunk as Buffer);
       bytes += (chunk as Buffer).length;
     }
-    files.push({ name, path: filePath, bytes, sha256: hash.digest('hex') });
+    files.push({ name, path: copy, bytes, sha256: hash.digest('hex') });
   }
   return files;
 }

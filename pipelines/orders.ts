@@ -34,32 +34,33 @@ export const ordersPipeline = definePipeline({
       { name: 'status', type: 'VARCHAR' },
     ],
     uniqueKey: ['order_id'],
+    // Each text column is cast once (inner query); the reasons quote the value as landed.
     validateSql: `
       SELECT
-        source_file,
-        record_no,
-        nullif(trim(order_id), '') AS order_id,
-        nullif(trim(customer_id), '') AS customer_id,
-        try_cast(ordered_at AS TIMESTAMP) AS ordered_at,
-        try_cast(amount AS DECIMAL(12,2)) AS amount,
-        upper(trim(currency)) AS currency,
-        lower(trim(status)) AS status,
+        source_file, record_no, order_id, customer_id, ordered_at, amount, currency, status,
         CASE
-          WHEN nullif(trim(order_id), '') IS NULL THEN 'order_id is empty'
-          WHEN nullif(trim(customer_id), '') IS NULL THEN 'customer_id is empty'
-          WHEN try_cast(ordered_at AS TIMESTAMP) IS NULL
-            THEN 'ordered_at ' || coalesce('''' || ordered_at || '''', 'NULL') || ' is not a timestamp'
-          WHEN strftime(try_cast(ordered_at AS TIMESTAMP), '%Y-%m-%d') <> $partition
-            THEN 'ordered_at ' || ordered_at || ' is outside partition ' || $partition
-          WHEN try_cast(amount AS DECIMAL(12,2)) IS NULL
-            THEN 'amount ' || coalesce('''' || amount || '''', 'NULL') || ' is not a decimal number'
-          WHEN try_cast(amount AS DECIMAL(12,2)) < 0 THEN 'amount ' || amount || ' is negative'
-          WHEN upper(trim(currency)) NOT IN (${inList(ORDER_CURRENCIES)})
-            THEN 'currency ' || coalesce('''' || currency || '''', 'NULL') || ' is not one of ${ORDER_CURRENCIES.join(', ')}'
-          WHEN lower(trim(status)) NOT IN (${inList(ORDER_STATUSES)})
-            THEN 'status ' || coalesce('''' || status || '''', 'NULL') || ' is not one of ${ORDER_STATUSES.join(', ')}'
+          WHEN order_id IS NULL THEN 'order_id is empty'
+          WHEN customer_id IS NULL THEN 'customer_id is empty'
+          WHEN ordered_at IS NULL THEN 'ordered_at ' || coalesce('''' || landed_ordered_at || '''', 'NULL') || ' is not a timestamp'
+          WHEN ordered_at < $partition::TIMESTAMP OR ordered_at >= $partition::TIMESTAMP + INTERVAL 1 DAY
+            THEN 'ordered_at ' || landed_ordered_at || ' is outside partition ' || $partition
+          WHEN amount IS NULL THEN 'amount ' || coalesce('''' || landed_amount || '''', 'NULL') || ' is not a decimal number'
+          WHEN amount < 0 THEN 'amount ' || landed_amount || ' is negative'
+          WHEN currency IS NULL OR currency NOT IN (${inList(ORDER_CURRENCIES)})
+            THEN 'currency ' || coalesce('''' || landed_currency || '''', 'NULL') || ' is not one of ${ORDER_CURRENCIES.join(', ')}'
+          WHEN status IS NULL OR status NOT IN (${inList(ORDER_STATUSES)})
+            THEN 'status ' || coalesce('''' || landed_status || '''', 'NULL') || ' is not one of ${ORDER_STATUSES.join(', ')}'
         END AS reject_reason
-      FROM raw`,
+      FROM (
+        SELECT
+          source_file, record_no,
+          nullif(trim(order_id), '') AS order_id,
+          nullif(trim(customer_id), '') AS customer_id,
+          ordered_at AS landed_ordered_at, try_cast(ordered_at AS TIMESTAMP) AS ordered_at,
+          amount AS landed_amount, try_cast(amount AS DECIMAL(12,2)) AS amount,
+          currency AS landed_currency, upper(trim(currency)) AS currency,
+          status AS landed_status, lower(trim(status)) AS status
+        FROM raw)`,
   },
   steps: { timeoutSeconds: 600, maxAttempts: 5 },
 });

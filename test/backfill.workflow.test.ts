@@ -50,13 +50,13 @@ const stubs = {
     return { files: 1, bytes: 1, ...metrics() };
   },
   async ingest() {
-    return { files: [], staged: { rows: 'stub' }, rowsRead: 1, rowsMalformed: 0, ...metrics() };
+    return { files: [], staged: { files: ['stub'] }, bytes: 1, ...metrics() };
   },
   async transform(input: StepInput) {
     if (failing.has(input.partition)) {
       throw classifiedFailure('data', { step: 'transform', message: `1 of 1 rows rejected in ${input.partition}`, details: { attempt: 1 } });
     }
-    return { rowsIn: 1, rowsValid: 1, rowsRejected: 0, rowsDuplicate: 0, rowsOut: 1, staged: 'stub', ...metrics() };
+    return { files: [], rowsIn: 1, rowsValid: 1, rowsRejected: 0, rowsDuplicate: 0, rowsOut: 1, staged: 'stub', ...metrics() };
   },
   async publish(input: StepInput) {
     // The planner reads "published" from the partition's file being there.

@@ -125,10 +125,10 @@ describe('partitionPipeline end to end', () => {
       await count(`SELECT count(*) n FROM quality.rejects WHERE partition_key = '2024-01-04' AND run_id = '${started.runId}'`),
       landed.malformedRows,
     );
-    assert.ok(await count(`SELECT count(*) n FROM quality.rejects WHERE partition_key = '2024-01-04' AND stage = 'ingest'`) > 0);
+    assert.ok(await count(`SELECT count(*) n FROM quality.rejects WHERE partition_key = '2024-01-04' AND stage = 'parse'`) > 0);
     // Every row rejected by validation keeps its raw record, as landed, for the operator to inspect.
     const transformRejects = await h.query<{ raw_record: string }>(
-      `SELECT raw_record FROM quality.rejects WHERE partition_key = '2024-01-04' AND stage = 'transform'`,
+      `SELECT raw_record FROM quality.rejects WHERE partition_key = '2024-01-04' AND stage = 'validate'`,
     );
     assert.ok(transformRejects.length > 0);
     for (const { raw_record } of transformRejects) {

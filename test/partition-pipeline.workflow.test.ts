@@ -34,12 +34,12 @@ const stubs = {
     if (b.failClass && count('ingest', input.partition) <= (b.failTimes ?? Infinity)) {
       throw classifiedFailure(b.failClass, { step: 'ingest', message: `stubbed ${b.failClass} failure`, details: { attempt: Context.current().info.attempt } });
     }
-    return { files: [], staged: { rows: 'staged/raw' }, rowsRead: 10, rowsMalformed: 0, ...metrics() };
+    return { files: [], staged: { files: ['staged/raw'] }, bytes: 1, ...metrics() };
   },
   async transform(input: TransformInput) {
     calls.set(`transform:${input.partition}`, count('transform', input.partition) + 1);
-    assert.deepEqual(input.ingested, { rows: 'staged/raw' }, 'transform reads what ingest staged');
-    return { rowsIn: 10, rowsValid: 10, rowsRejected: 0, rowsDuplicate: 0, rowsOut: 10, staged: 'staged/clean', ...metrics() };
+    assert.deepEqual(input.ingested, { files: ['staged/raw'] }, 'transform reads what ingest staged');
+    return { files: [], rowsIn: 10, rowsValid: 10, rowsRejected: 0, rowsDuplicate: 0, rowsOut: 10, staged: 'staged/clean', ...metrics() };
   },
   async publish(input: PublishInput) {
     calls.set(`publish:${input.partition}`, count('publish', input.partition) + 1);

@@ -29,7 +29,10 @@ import {
   type FailureDetails,
 } from '../common/failure-classes';
 import type {
+  FileRowCounts,
+  IngestedFile,
   IngestResult,
+  LandedFileRecord,
   PartitionFailure,
   PartitionRunResult,
   PublishResult,
@@ -121,12 +124,13 @@ async function runPartition(input: PartitionRunInput): Promise<PartitionRunResul
     setCurrentDetails(`ingesting ${landed.files} file(s), ${landed.bytes} bytes`);
     const ingested: IngestResult = await steps.ingest(stepInput);
     record(current, ingested);
-    manifest.files = ingested.files;
+    manifest.files = ingested.files.map((f) => ({ ...f, rows: 0, malformedRows: 0 }));
 
     current = 'transform';
-    setCurrentDetails(`transforming ${ingested.rowsRead} rows`);
+    setCurrentDetails(`transforming ${ingested.files.length} file(s), ${ingested.bytes} bytes`);
     const transformed: TransformResult = await steps.transform({ ...stepInput, ingested: ingested.staged });
     record(current, transformed);
+    manifest.files = withRowCounts(ingested.files, transformed.files);
     manifest.rows = { in: transformed.rowsIn, rejected: transformed.rowsRejected, duplicate: transformed.rowsDuplicate };
 
     current = 'publish';
@@ -238,6 +242,14 @@ function isRetryableStepFailure(err: unknown): boolean {
   if (isCancellation(err)) return false;
   const failureClass = failureClassOfType(stepFailureOf(err)?.type);
   return failureClass !== 'data' && failureClass !== 'code';
+}
+
+/** Ingest's record of each file, with the rows transform found in it. */
+function withRowCounts(files: LandedFileRecord[], counts: FileRowCounts[]): IngestedFile[] {
+  return files.map((f) => {
+    const found = counts.find((c) => c.name === f.name);
+    return { ...f, rows: found?.rows ?? 0, malformedRows: found?.malformedRows ?? 0 };
+  });
 }
 
 /** Runs started without Conveyor's client (e.g. `temporal workflow start`) still become findable. */
