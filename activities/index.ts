@@ -1,6 +1,6 @@
 /**
  * Conveyor's activities. Created with their dependencies so the worker (and tests) decide which
- * warehouse, landing zone and pipelines they act on.
+ * lake, landing zone and pipelines they act on.
  */
 import { makeAwaitLanding } from './await-landing';
 import type { ActivityDeps } from './deps';

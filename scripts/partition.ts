@@ -57,7 +57,10 @@ function printOutcome(outcome: PartitionRunOutcome): void {
   console.log(`✘ ${outcome.workflowId} failed at ${failure.step} (${failure.failureClass} failure)`);
   console.log(`  ${failure.reason}`);
   for (const reason of failure.sampleReasons ?? []) console.log(`    - ${reason}`);
-  if (failure.failureClass === 'data') console.log('  rejected rows are in the warehouse table quality.rejects');
+  if (failure.failureClass === 'data') {
+    const [pipeline, partition] = outcome.workflowId.split('/') as [string, string];
+    console.log(`  rejected rows: npm run sql -- "SELECT * FROM quality.rejects WHERE pipeline = '${pipeline}' AND partition_key = '${partition}'"`);
+  }
 }
 
 main(process.argv.slice(2))

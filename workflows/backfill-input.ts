@@ -50,7 +50,7 @@ export interface PlannedPartition {
   reason: string;
 }
 
-/** A chunk of the range, planned from the warehouse's records by the `planBackfillChunk` activity. */
+/** A chunk of the range, planned from the lake's records by the `planBackfillChunk` activity. */
 export interface BackfillChunk {
   partitions: PlannedPartition[];
   /** Partitions in this chunk that need no work (e.g. already published). */
