@@ -1,9 +1,10 @@
 /**
  * Determinism: recorded histories of partitionPipeline and backfillPipeline
  * (test/fixtures/*.history.json) must replay against the current workflow code. A change to a
- * workflow's command sequence fails here; such a change needs `patched()` or a new workflow type.
- * Record new fixtures beside the old ones with RECORD_REPLAY_FIXTURES=1 on the workflow tests
- * (test/partition-pipeline.workflow.test.ts, test/backfill.workflow.test.ts).
+ * workflow's command sequence fails here; after the first release such a change needs `patched()` or
+ * a new workflow type, and the old fixtures stay.
+ * Until the first release, re-record them (replacing the old ones) with RECORD_REPLAY_FIXTURES=1 on
+ * the workflow tests (test/partition-pipeline.workflow.test.ts, test/backfill.workflow.test.ts).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -34,5 +35,13 @@ describe('replay of recorded histories', () => {
       replayed += 1;
     }
     assert.equal(replayed, files.length);
+  });
+
+  it('fails on a workflow whose steps were reordered', async () => {
+    const history = temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(path.join(FIXTURES, 'succeeded.history.json'), 'utf8')));
+    await assert.rejects(
+      Worker.runReplayHistory({ workflowsPath: require.resolve('./helpers/reordered-workflows') }, history),
+      (err: Error) => err.name === 'DeterminismViolationError',
+    );
   });
 });
