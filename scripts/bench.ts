@@ -119,7 +119,7 @@ async function main(argv: string[]): Promise<void> {
     .option('--concurrency <list>', 'backfill concurrencies, comma-separated')
     .option('--real-days <n>', 'days of the real orders backfill')
     .option('--real-rows <n>', 'rows per day of the real orders backfill')
-    .option('--real-concurrency <n>', 'concurrency of the real orders backfill', '2')
+    .option('--real-concurrency <n>', 'concurrency of the real orders backfill', '8')
     .option('--workers-days <n>', 'days of the orders backfill run with one, then two worker processes')
     .option('--isolation-size <n>', 'partitions of the backfill running during the isolation measurement')
     .option('--sections <list>', `sections to run, comma-separated (${SECTIONS.join(',')})`, SECTIONS.join(','))
