@@ -56,8 +56,8 @@ export interface FileRowCounts {
   malformedRows: number;
 }
 
-/** A file of the run's manifest: ingest's record with transform's counts (0 when it never got there). */
-export type IngestedFile = LandedFileRecord & Omit<FileRowCounts, 'name'>;
+/** A file of the run's manifest: ingest's record, with transform's counts once transform has parsed it. */
+export type IngestedFile = LandedFileRecord & Partial<Omit<FileRowCounts, 'name'>>;
 
 export interface IngestResult extends StepMetrics {
   files: LandedFileRecord[];

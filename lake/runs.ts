@@ -24,7 +24,8 @@ export interface ManifestRecord {
   rows_rejected: number | null;
   rows_duplicate: number | null;
   rows_published: number | null;
-  files: { name: string; bytes: number; sha256: string; rows: number; malformed_rows: number }[];
+  /** `rows` and `malformed_rows` are null when the run ended before transform parsed the file. */
+  files: { name: string; bytes: number; sha256: string; rows: number | null; malformed_rows: number | null }[];
   attempts: Record<string, number>;
   durations_ms: Record<string, number>;
   started_at: string;
@@ -47,7 +48,7 @@ export function manifestRecordOf(manifest: RunManifest, finishedAt: Date): Manif
     rows_rejected: manifest.rows.rejected ?? null,
     rows_duplicate: manifest.rows.duplicate ?? null,
     rows_published: manifest.rows.published ?? null,
-    files: manifest.files.map((f: IngestedFile) => ({ name: f.name, bytes: f.bytes, sha256: f.sha256, rows: f.rows, malformed_rows: f.malformedRows })),
+    files: manifest.files.map((f: IngestedFile) => ({ name: f.name, bytes: f.bytes, sha256: f.sha256, rows: f.rows ?? null, malformed_rows: f.malformedRows ?? null })),
     attempts: manifest.attempts,
     durations_ms: manifest.durationsMs,
     started_at: manifest.startedAt,

@@ -64,6 +64,7 @@ describe('partitionPipeline end to end', () => {
     assert.equal(await count(`SELECT count(*) n FROM showroom.orders WHERE partition_key = '2024-01-01'`), landed.validOrders);
     assert.equal(await count(`SELECT count(DISTINCT order_id) n FROM showroom.orders`), landed.validOrders);
     assert.equal(await count(`SELECT count(*) n FROM meta.ingested_files WHERE partition_key = '2024-01-01'`), 2);
+    assert.equal(await count(`SELECT sum(rows) n FROM meta.ingested_files WHERE run_id = '${started.runId}' AND length(sha256) = 64`), landed.rowsWritten);
     assert.equal(
       await count(`SELECT count(*) n FROM meta.partition_runs WHERE run_id = '${started.runId}' AND status = 'succeeded'`),
       1,

@@ -124,7 +124,7 @@ async function runPartition(input: PartitionRunInput): Promise<PartitionRunResul
     setCurrentDetails(`ingesting ${landed.files} file(s), ${landed.bytes} bytes`);
     const ingested: IngestResult = await steps.ingest(stepInput);
     record(current, ingested);
-    manifest.files = ingested.files.map((f) => ({ ...f, rows: 0, malformedRows: 0 }));
+    manifest.files = ingested.files;
 
     current = 'transform';
     setCurrentDetails(`transforming ${ingested.files.length} file(s), ${ingested.bytes} bytes`);
@@ -248,7 +248,7 @@ function isRetryableStepFailure(err: unknown): boolean {
 function withRowCounts(files: LandedFileRecord[], counts: FileRowCounts[]): IngestedFile[] {
   return files.map((f) => {
     const found = counts.find((c) => c.name === f.name);
-    return { ...f, rows: found?.rows ?? 0, malformedRows: found?.malformedRows ?? 0 };
+    return found ? { ...f, rows: found.rows, malformedRows: found.malformedRows } : f;
   });
 }
 
