@@ -44,7 +44,7 @@ function paramsUsedBy(sql: string, params: SqlParams): SqlParams | undefined {
  * Settings of the engine: two threads (steps share the machine with each other and the worker), and
  * insertion order kept so row numbers follow the landed files.
  */
-const ENGINE_SETTINGS = { threads: '2', preserve_insertion_order: 'true' };
+const ENGINE_SETTINGS = { threads: '1', preserve_insertion_order: 'true' };
 
 /**
  * The process's in-memory engine, created on first use. A fresh engine per activity cost ~10 ms of

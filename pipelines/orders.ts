@@ -34,7 +34,9 @@ export const ordersPipeline = definePipeline({
       { name: 'status', type: 'VARCHAR' },
     ],
     uniqueKey: ['order_id'],
-    // Each text column is cast once (inner query); the reasons quote the value as landed.
+    // Each text column is cast once (inner query); the reasons quote the value as landed. Values that
+    // are already clean skip trim/upper/lower: building a new string per row was the costliest part
+    // of validation (npm run bench).
     validateSql: `
       SELECT
         source_file, record_no, order_id, customer_id, ordered_at, amount, currency, status,
@@ -54,12 +56,14 @@ export const ordersPipeline = definePipeline({
       FROM (
         SELECT
           source_file, record_no,
-          nullif(trim(order_id), '') AS order_id,
-          nullif(trim(customer_id), '') AS customer_id,
+          CASE WHEN contains(order_id, ' ') THEN nullif(trim(order_id), '') ELSE nullif(order_id, '') END AS order_id,
+          CASE WHEN contains(customer_id, ' ') THEN nullif(trim(customer_id), '') ELSE nullif(customer_id, '') END AS customer_id,
           ordered_at AS landed_ordered_at, try_cast(ordered_at AS TIMESTAMP) AS ordered_at,
           amount AS landed_amount, try_cast(amount AS DECIMAL(12,2)) AS amount,
-          currency AS landed_currency, upper(trim(currency)) AS currency,
-          status AS landed_status, lower(trim(status)) AS status
+          currency AS landed_currency,
+          CASE WHEN currency IN (${inList(ORDER_CURRENCIES)}) THEN currency ELSE upper(trim(currency)) END AS currency,
+          status AS landed_status,
+          CASE WHEN status IN (${inList(ORDER_STATUSES)}) THEN status ELSE lower(trim(status)) END AS status
         FROM raw)`,
   },
   steps: { timeoutSeconds: 600, maxAttempts: 5 },

@@ -289,6 +289,7 @@ async function main(argv: string[]): Promise<void> {
   if (sections.has('real')) {
     say(`3. real pipeline: ${realDays} days × ${realRows} rows of orders`);
     const rates: number[] = [], rowRates: number[] = [], tpRates: number[] = [];
+    const cpuPerPartition: Record<string, number>[] = [];
     const shares: Record<string, number[]> = { awaitLanding: [], ingest: [], transform: [], publish: [] };
     for (let r = 0; r < runs; r += 1) {
       const from = addDays('2016-01-01', r * realDays);
@@ -297,9 +298,11 @@ async function main(argv: string[]): Promise<void> {
       for (let d = from; d <= to; d = addDays(d, 1)) days.push(d);
       for (const d of days) generateOrdersPartition({ landingDir: config.landingDir, partition: d, rows: realRows, files: 4 });
       const started = performance.now();
+      const cpu = cpuMeter({ server: serverPid, worker: workerPid });
       const run = await startBackfill(client, { pipeline: ordersPipeline.name, from, to, maxConcurrency: realConcurrency, reprocess: 'all' }, bfOptions);
       const result = await run.handle.result();
       const seconds = (performance.now() - started) / 1000;
+      cpuPerPartition.push(cpu.stop(realDays));
       if (result.failed > 0) throw new Error(`real backfill failed: ${JSON.stringify(result.failures[0])}`);
       // Each partition's own result carries its row counts and step durations (what its manifest holds).
       const results = await Promise.all(
@@ -323,6 +326,7 @@ async function main(argv: string[]): Promise<void> {
     record('real', 'orders backfill: rows through ingest → transform → publish', 'rows/s', rowRates);
     record('real', 'transform + publish throughput in DuckDB (per partition)', 'rows/s', tpRates);
     record('real', 'concurrency', 'partitions', [realConcurrency]);
+    for (const who of ['server', 'worker'] as const) record('real', `${who} CPU per partition`, 'ms', cpuPerPartition.map((c) => c[who]!));
     for (const [k, v] of Object.entries(shares)) record('real', `share of step time: ${k}`, '%', v);
   }
 
