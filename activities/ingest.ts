@@ -51,7 +51,7 @@ export function makeIngest(deps: ActivityDeps) {
       }
       return {
         files: snapshot.map(({ name, bytes, sha256 }) => ({ name, bytes, sha256 })),
-        staged: { files: snapshot.map((f) => deps.lake.relative(f.path)) },
+        staged: { files: snapshot.map((f) => ({ path: deps.lake.relative(f.path), bytes: f.bytes })) },
         bytes: snapshot.reduce((sum, f) => sum + f.bytes, 0),
         attempt: ctx.attempt,
         durationMs: ctx.elapsedMs(),

@@ -7,9 +7,10 @@
  * When more rows were rejected than the pipeline tolerates, the partition fails as a `data` failure
  * (never retried) carrying the reject count and a sample of reasons.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { classifiedFailure } from '../common/failure-classes';
-import type { FileRowCounts, TransformInput, TransformResult } from '../common/run-types';
+import type { FileRowCounts, StepName, TransformInput, TransformResult } from '../common/run-types';
 import { commitFile, versionMetadataOption } from '../lake/commit';
 import { sqlIdent, sqlString, withDuckDB, type DuckSession } from '../lake/duckdb';
 import { castList, columnsArgument, publishedColumns, REJECT_COLUMNS } from '../lake/tables';
@@ -26,7 +27,7 @@ export function makeTransform(deps: ActivityDeps) {
     return runClassified(ctx, async () => {
       const pipeline = deps.registry.get(input.pipeline);
       const stagingDir = deps.lake.runStagingDir(input.pipeline, input.partition, ctx.runId);
-      const landed = input.ingested.files.map((f) => deps.lake.resolveWithin(stagingDir, f));
+      const landed = await checkedSnapshot(deps, stagingDir, input, ctx.step);
       const cleanFile = path.join(stagingDir, `clean.attempt-${ctx.attempt}.parquet`);
       const rejectsFile = path.join(stagingDir, `rejects.attempt-${ctx.attempt}.parquet`);
       const params = { pipeline: input.pipeline, partition: input.partition, run_id: ctx.runId };
@@ -123,6 +124,28 @@ export function makeTransform(deps: ActivityDeps) {
       return transformed;
     });
   };
+}
+
+/**
+ * The paths of ingest's snapshot, each checked to be the size ingest wrote: staging files are not
+ * flushed to disk, so after an OS crash or power cut one may be short, and a short file must never be
+ * published as the partition. A damaged snapshot fails the step (the partition then needs a rerun).
+ */
+async function checkedSnapshot(deps: ActivityDeps, stagingDir: string, input: TransformInput, step: StepName): Promise<string[]> {
+  return Promise.all(
+    input.ingested.files.map(async (file) => {
+      const resolved = deps.lake.resolveWithin(stagingDir, file.path);
+      const size = await fs.promises.stat(resolved).then((s) => s.size, () => undefined);
+      if (size !== file.bytes) {
+        const found = size === undefined ? 'is missing' : `is ${size} bytes`;
+        throw classifiedFailure('transient', {
+          step,
+          message: `the run's snapshot ${file.path} ${found}, ingest wrote ${file.bytes} bytes: staging was damaged (an OS crash?); rerun the partition`,
+        });
+      }
+      return resolved;
+    }),
+  );
 }
 
 /**

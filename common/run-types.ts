@@ -20,7 +20,7 @@ export interface StepInput {
  */
 export interface IngestStaged {
   /** The run's snapshot of the landed files, in landing order: what transform reads, whatever lands later. */
-  files: string[];
+  files: { path: string; bytes: number }[];
 }
 
 export interface TransformInput extends StepInput {

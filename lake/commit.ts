@@ -10,6 +10,7 @@
  * replaces the current one only if its version is newer: a zombie attempt (one that outlived its
  * timeout on a lost worker) finds a newer file in place and is refused.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,16 +37,29 @@ export function versionMetadataOption(version: FileVersion): string {
   return `KV_METADATA {${entries.join(', ')}}`;
 }
 
-/** The version stamped in a Parquet file; undefined if the file is missing, 'unreadable' if it is not valid Parquet. */
+/** DuckDB's errors for a file that is not Parquet (truncated, garbage, a broken footer), as opposed to a failed read. */
+const NOT_PARQUET = /^Invalid (Input )?Error/;
+
+/**
+ * The version stamped in a Parquet file; undefined if there is no file, 'unreadable' if it is not
+ * valid Parquet. Any other failure to read (an I/O error, too many open files, a stale NFS handle)
+ * is thrown, never taken for "no version": the commit rule must not be skipped on a passing error.
+ */
 export async function readVersion(db: DuckSession, file: string): Promise<FileVersion | undefined | 'unreadable'> {
-  if (!fs.existsSync(file)) return undefined;
+  try {
+    await fs.promises.stat(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
   let rows: { key: string; value: string }[];
   try {
     rows = await db.query<{ key: string; value: string }>(
       `SELECT decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata(${sqlString(file)})`,
     );
-  } catch {
-    return 'unreadable';
+  } catch (err) {
+    if (err instanceof Error && NOT_PARQUET.test(err.message)) return 'unreadable';
+    throw err;
   }
   const kv = new Map(rows.map((r) => [r.key, r.value]));
   const scheduledMs = Number(kv.get(KEYS.scheduledMs));
@@ -83,6 +97,8 @@ export async function commitFile(db: DuckSession, request: CommitRequest): Promi
   const { staged, target, version } = request;
   const dir = path.dirname(target);
   await fs.promises.mkdir(dir, { recursive: true });
+  // Flushed before the lock is taken, so the lock is held for milliseconds whatever the disk.
+  if (fs.existsSync(staged)) await fsyncPath(staged);
   return withCommitLock(dir, async () => {
     const current = await readVersion(db, target);
     if (current === 'unreadable') request.onUnreadable?.(target);
@@ -97,7 +113,6 @@ export async function commitFile(db: DuckSession, request: CommitRequest): Promi
           `attempt ${version.attempt}, scheduled ${new Date(version.scheduledMs).toISOString()})`,
       );
     }
-    await fsyncPath(staged);
     await fs.promises.rename(staged, target);
     await fsyncPath(dir);
     return 'committed';
@@ -121,32 +136,81 @@ const LOCK_WAIT_MS = 30_000;
 interface LockOwner {
   host: string;
   pid: number;
+  /** When the process started (Linux: clock ticks since boot), so a reused PID is not taken for the holder. */
+  started: string;
+  /** Unique to one acquisition: only its holder releases it, and a breaker checks it broke the lock it judged. */
+  token: string;
+}
+
+/** Start time of a process on this host, or '' where /proc does not say. */
+function processStart(pid: number): string {
+  try {
+    // Field 22 of /proc/<pid>/stat; the command name (field 2) may hold spaces, so count after its ')'.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+const thisProcess = { host: os.hostname(), pid: process.pid, started: processStart(process.pid) };
+
+/**
+ * Whether a lock's holder is gone. On this host: its process no longer exists, or its PID now belongs
+ * to another process (a restarted container reuses PIDs). A living holder, even one frozen
+ * mid-commit, keeps its lock, so it can never rename after someone else committed. On another host,
+ * or when the lock cannot be read, by age.
+ */
+function isStale(owner: Partial<LockOwner> | undefined, ageMs: number): boolean {
+  if (owner?.host !== thisProcess.host || typeof owner.pid !== 'number') return ageMs > STALE_LOCK_MS;
+  if (owner.pid === thisProcess.pid) return owner.started !== thisProcess.started || owner.token === undefined;
+  try {
+    process.kill(owner.pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+  const started = processStart(owner.pid);
+  return started !== '' && owner.started !== '' && started !== owner.started;
+}
+
+async function readLock(file: string): Promise<{ owner: Partial<LockOwner> | undefined; ageMs: number } | undefined> {
+  try {
+    const [content, stat] = await Promise.all([fs.promises.readFile(file, 'utf8'), fs.promises.stat(file)]);
+    let owner: Partial<LockOwner> | undefined;
+    try {
+      owner = JSON.parse(content) as Partial<LockOwner>;
+    } catch {
+      owner = undefined; // half-written by a holder that crashed while taking it: judged by age
+    }
+    return { owner, ageMs: Date.now() - stat.mtimeMs };
+  } catch {
+    return undefined; // released meanwhile
+  }
 }
 
 /**
- * Whether a lock can be broken. On this host, only when its process is gone: a process that is alive
- * (even one frozen mid-commit) keeps it, so it can never rename after someone else committed. On
- * another host, by age.
+ * Break a stale lock: move it aside under a unique name (only one breaker can move a given lock), and
+ * check it is the one that was judged stale. If a fresh lock was moved instead (someone broke and
+ * re-took it in between), put it back.
  */
-async function isStale(lock: string): Promise<boolean> {
-  const [content, stat] = await Promise.all([fs.promises.readFile(lock, 'utf8'), fs.promises.stat(lock)]).catch(() => [undefined, undefined]);
-  if (content === undefined || stat === undefined) return false; // just released: try again
-  const owner = JSON.parse(content || '{}') as Partial<LockOwner>;
-  if (owner.host === os.hostname() && typeof owner.pid === 'number') {
-    try {
-      process.kill(owner.pid, 0);
-      return false;
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'ESRCH';
-    }
+async function breakLock(lock: string, judged: Partial<LockOwner> | undefined, token: string): Promise<void> {
+  const aside = `${lock}.broken-${token}`;
+  try {
+    await fs.promises.rename(lock, aside);
+  } catch {
+    return; // gone already
   }
-  return Date.now() - stat.mtimeMs > STALE_LOCK_MS;
+  const moved = (await readLock(aside))?.owner;
+  if (judged?.token !== undefined && moved?.token !== judged.token) {
+    await fs.promises.link(aside, lock).catch(() => undefined);
+  }
+  await fs.promises.rm(aside, { force: true });
 }
 
 /** Hold the folder's commit lock (a file created exclusively) while `fn` runs. */
 async function withCommitLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   const lock = path.join(dir, COMMIT_LOCK);
-  const owner: LockOwner = { host: os.hostname(), pid: process.pid };
+  const owner: LockOwner = { ...thisProcess, token: randomUUID() };
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
@@ -154,13 +218,13 @@ async function withCommitLock<T>(dir: string, fn: () => Promise<T>): Promise<T> 
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (await isStale(lock).catch(() => false)) {
-        await fs.promises.rm(lock, { force: true });
+      const held = await readLock(lock);
+      if (held && isStale(held.owner, held.ageMs)) {
+        await breakLock(lock, held.owner, owner.token);
         continue;
       }
       if (Date.now() > deadline) {
-        const holder = await fs.promises.readFile(lock, 'utf8').catch(() => '?');
-        throw Object.assign(new Error(`commit lock ${lock} held for over ${LOCK_WAIT_MS / 1000}s by ${holder}`), { code: 'EBUSY' });
+        throw Object.assign(new Error(`commit lock ${lock} held for over ${LOCK_WAIT_MS / 1000}s by ${JSON.stringify(held?.owner ?? '?')}`), { code: 'EBUSY' });
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -168,6 +232,7 @@ async function withCommitLock<T>(dir: string, fn: () => Promise<T>): Promise<T> 
   try {
     return await fn();
   } finally {
-    await fs.promises.rm(lock, { force: true });
+    // Released only by its holder: a lock broken meanwhile (its holder was judged dead) is not ours.
+    if ((await readLock(lock))?.owner?.token === owner.token) await fs.promises.rm(lock, { force: true });
   }
 }

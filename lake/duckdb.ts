@@ -57,7 +57,10 @@ let engine: Promise<DuckDBInstance> | undefined;
 
 /** Run `fn` on a connection of its own (its own temp tables); closed afterwards, whatever happens. */
 export async function withDuckDB<T>(fn: (db: DuckSession) => Promise<T>): Promise<T> {
-  engine ??= DuckDBInstance.create(':memory:', ENGINE_SETTINGS);
+  if (!engine) {
+    engine = DuckDBInstance.create(':memory:', ENGINE_SETTINGS);
+    engine.catch(() => (engine = undefined)); // a failed start is tried again by the next step
+  }
   const connection = await (await engine).connect();
   try {
     return await fn(new DuckSession(connection));

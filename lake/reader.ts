@@ -7,7 +7,7 @@
 import type { PipelineRegistry } from '../pipelines/registry';
 import { sqlIdent, sqlString, withDuckDB, type DuckSession } from './duckdb';
 import type { LakeLayout } from './layout';
-import { columnsArgument, emptyTable, MANIFEST_COLUMNS, publishedColumns, REJECT_COLUMNS } from './tables';
+import { columnsArgument, emptyTable, MANIFEST_COLUMNS, publishedColumns, REJECT_COLUMNS, type Columns } from './tables';
 
 export interface LakeView {
   schema: 'showroom' | 'quality' | 'meta';
@@ -29,6 +29,21 @@ export function lakeViews(registry: PipelineRegistry): LakeView[] {
 const HIVE = `hive_partitioning = true, hive_types = {'partition_key': 'VARCHAR'}`;
 
 /**
+ * Create a view over files. DuckDB reads the files' schemas when it creates the view, so one damaged
+ * file would fail it, and with it every query. Instead, that view alone fails when queried, with the
+ * error that names the file; the other views still answer.
+ */
+async function createView(db: DuckSession, name: string, body: string, columns: Columns): Promise<void> {
+  try {
+    await db.run(`CREATE OR REPLACE VIEW ${name} AS ${body}`);
+  } catch (err) {
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+    const failing = `${emptyTable(columns).replace(/ WHERE false$/, '')} FROM range(1) WHERE error(${sqlString(`${name}: ${reason}`)}) IS NULL`;
+    await db.run(`CREATE OR REPLACE VIEW ${name} AS ${failing}`);
+  }
+}
+
+/**
  * (Re)create the views over what the lake holds now. Cheap (a glob per view): call it before each
  * query, so partitions published since are seen and an empty table becomes a real one.
  */
@@ -42,29 +57,29 @@ export async function refreshLakeViews(db: DuckSession, layout: LakeLayout, regi
     const columns = publishedColumns(pipeline);
     const glob = globs.table(pipeline.name);
     const list = ['partition_key', ...columns.map(([n]) => n)].map(sqlIdent).join(', ');
-    const body = (await has(glob))
-      ? `SELECT ${list} FROM read_parquet(${sqlString(glob)}, ${HIVE}, union_by_name = true)`
-      : emptyTable([['partition_key', 'VARCHAR'], ...columns]);
-    await db.run(`CREATE OR REPLACE VIEW showroom.${sqlIdent(pipeline.name)} AS ${body}`);
+    const typed: Columns = [['partition_key', 'VARCHAR'], ...columns];
+    const body = (await has(glob)) ? `SELECT ${list} FROM read_parquet(${sqlString(glob)}, ${HIVE})` : emptyTable(typed);
+    await createView(db, `showroom.${sqlIdent(pipeline.name)}`, body, typed);
     tables.push(pipeline.name);
   }
 
-  const rejectList = ['pipeline', 'partition_key', ...REJECT_COLUMNS.slice(1).map(([n]) => n)].map(sqlIdent).join(', ');
-  await db.run(
-    `CREATE OR REPLACE VIEW quality.rejects AS ${
-      (await has(globs.rejects))
-        ? `SELECT ${rejectList} FROM read_parquet(${sqlString(globs.rejects)}, ${HIVE})`
-        : `SELECT ${rejectList} FROM (${emptyTable([['partition_key', 'VARCHAR'], ...REJECT_COLUMNS])})`
-    }`,
+  const rejectColumns: Columns = [REJECT_COLUMNS[0]!, ['partition_key', 'VARCHAR'], ...REJECT_COLUMNS.slice(1)];
+  const rejectList = rejectColumns.map(([n]) => sqlIdent(n)).join(', ');
+  await createView(
+    db,
+    'quality.rejects',
+    (await has(globs.rejects)) ? `SELECT ${rejectList} FROM read_parquet(${sqlString(globs.rejects)}, ${HIVE})` : emptyTable(rejectColumns),
+    rejectColumns,
   );
 
-  await db.run(
-    `CREATE OR REPLACE VIEW meta.partition_runs AS ${
-      (await has(globs.manifests))
-        ? `SELECT * FROM read_json(${sqlString(globs.manifests)}, format = 'newline_delimited', hive_partitioning = false,
-             columns = ${columnsArgument(MANIFEST_COLUMNS)})`
-        : emptyTable(MANIFEST_COLUMNS)
-    }`,
+  await createView(
+    db,
+    'meta.partition_runs',
+    (await has(globs.manifests))
+      ? `SELECT * FROM read_json(${sqlString(globs.manifests)}, format = 'newline_delimited', hive_partitioning = false,
+           columns = ${columnsArgument(MANIFEST_COLUMNS)})`
+      : emptyTable(MANIFEST_COLUMNS),
+    MANIFEST_COLUMNS,
   );
   await db.run(
     `CREATE OR REPLACE VIEW meta.ingested_files AS

@@ -3,6 +3,7 @@
  * rewritten) and which partitions are published (a partition is published when its `data.parquet`
  * exists). What the planner, the CLIs and the client know of past runs comes from here.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { IngestedFile, RunManifest } from '../common/run-types';
@@ -57,23 +58,33 @@ export function manifestRecordOf(manifest: RunManifest, finishedAt: Date): Manif
 }
 
 /**
- * Write a run's manifest, once: written beside its place and linked in, so a reader never sees half
- * of it and a retry of the same run keeps the first. Returns false when it was already recorded.
+ * Write a run's manifest, once: written and flushed beside its place, then linked in, so a reader never
+ * sees half of it, it survives a power cut, and a retry of the same run keeps the first. Returns false
+ * when it was already recorded.
  */
 export async function writeManifest(layout: LakeLayout, record: ManifestRecord): Promise<boolean> {
   const file = layout.manifestFile(record.pipeline, record.partition_key, record.run_id);
-  await fs.promises.mkdir(path.dirname(file), { recursive: true });
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  await fs.promises.writeFile(temp, JSON.stringify(record) + '\n');
+  const dir = path.dirname(file);
+  await fs.promises.mkdir(dir, { recursive: true });
+  const temp = path.join(dir, `.${path.basename(file)}.${randomUUID()}.tmp`);
+  const handle = await fs.promises.open(temp, 'wx');
+  try {
+    await handle.writeFile(JSON.stringify(record) + '\n');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
   try {
     await fs.promises.link(temp, file);
-    return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
   } finally {
     await fs.promises.rm(temp, { force: true });
   }
+  const folder = await fs.promises.open(dir, 'r');
+  await folder.sync().finally(() => folder.close());
+  return true;
 }
 
 /** Every manifest of one partition, oldest first. A manifest that is not valid JSON is skipped and reported. */

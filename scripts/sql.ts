@@ -8,7 +8,7 @@ import readline from 'node:readline';
 import { Command, CommanderError } from 'commander';
 import type { Json } from '@duckdb/node-api';
 import { loadConfig } from '../common/config';
-import { withDuckDB, type DuckSession } from '../lake/duckdb';
+import { withDuckDB } from '../lake/duckdb';
 import { LakeLayout } from '../lake/layout';
 import { lakeViews, refreshLakeViews } from '../lake/reader';
 import { defaultRegistry, InputError } from '../pipelines/registry';
@@ -37,9 +37,9 @@ async function main(argv: string[]): Promise<number> {
 
   return withDuckDB(async (db) => {
     const run = async (sql: string) => {
-      await refreshLakeViews(db, lake, defaultRegistry);
       let reader;
       try {
+        await refreshLakeViews(db, lake, defaultRegistry);
         reader = await db.connection.runAndReadAll(sql);
       } catch (err) {
         throw new QueryError((err instanceof Error ? err.message : String(err)).split('\n')[0]!);
@@ -50,12 +50,12 @@ async function main(argv: string[]): Promise<number> {
       await run(query);
       return 0;
     }
-    return prompt(db, lake, run);
+    return prompt(lake, run);
   });
 }
 
 /** The interactive prompt: statements end with `;`; `.tables`, `.help`, `.quit`. Errors do not end it. */
-async function prompt(db: DuckSession, lake: LakeLayout, run: (sql: string) => Promise<void>): Promise<number> {
+async function prompt(lake: LakeLayout, run: (sql: string) => Promise<void>): Promise<number> {
   const interactive = process.stdin.isTTY === true;
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: interactive });
   if (interactive) console.error(`Conveyor lake at ${lake.root}. End statements with ';'. .tables lists the tables, .quit leaves.`);
@@ -69,7 +69,6 @@ async function prompt(db: DuckSession, lake: LakeLayout, run: (sql: string) => P
     if (!buffer && trimmed.startsWith('.')) {
       if (trimmed === '.quit' || trimmed === '.exit') break;
       if (trimmed === '.tables') {
-        await refreshLakeViews(db, lake, defaultRegistry);
         for (const v of lakeViews(defaultRegistry)) console.log(`${`${v.schema}.${v.name}`.padEnd(28)} ${v.description}`);
       } else console.log('.tables  list the tables\n.quit    leave');
     } else if (trimmed) {

@@ -50,7 +50,7 @@ const stubs = {
     return { files: 1, bytes: 1, ...metrics() };
   },
   async ingest() {
-    return { files: [], staged: { files: ['stub'] }, bytes: 1, ...metrics() };
+    return { files: [], staged: { files: [{ path: 'stub', bytes: 1 }] }, bytes: 1, ...metrics() };
   },
   async transform(input: StepInput) {
     if (failing.has(input.partition)) {

@@ -107,6 +107,19 @@ describe('npm run sql: bad input', () => {
     assert.match(result.stderr, /^conveyor sql: Catalog Error: Table with name ordres does not exist!/);
     assert.equal(result.stderr.split('\n').length, 1);
   });
+  it('names a damaged partition file in one line, and other tables still answer', () => {
+    const lakeDir = path.join(dataDir, 'damaged-lake');
+    const file = path.join(lakeDir, 'showroom', 'orders', 'partition_key=2024-01-01', 'data.parquet');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, 'not parquet');
+    const bad = cli('sql.ts', ['SELECT count(*) FROM showroom.orders'], { CONVEYOR_LAKE_DIR: lakeDir });
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stderr.split('\n').length, 1, bad.stderr);
+    assert.ok(bad.stderr.startsWith('conveyor sql: ') && bad.stderr.includes(file), bad.stderr);
+    const other = cli('sql.ts', ['SELECT count(*) AS n FROM meta.partition_runs', '--csv'], { CONVEYOR_LAKE_DIR: lakeDir });
+    assert.equal(other.code, 0, other.stderr);
+    assert.equal(other.stdout, 'n\n0');
+  });
   it('answers on an empty lake with typed, empty tables', () => {
     const result = cli('sql.ts', ['SELECT count(*) AS n FROM showroom.orders JOIN meta.partition_runs USING (run_id)', '--csv']);
     assert.equal(result.code, 0, result.stderr);

@@ -4,6 +4,7 @@
  * publish), path safety, manifests written once, the janitor, and bad files in the lake.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
 import type { IngestResult, PublishResult, RunManifest, TransformResult } from '../common/run-types';
 import { generateOrdersPartition } from '../landing/generate-orders';
-import { commitFile, readVersion, StaleCommit, versionMetadataOption, type FileVersion } from '../lake/commit';
+import { COMMIT_LOCK, commitFile, readVersion, StaleCommit, versionMetadataOption, type FileVersion } from '../lake/commit';
 import { sqlString, withDuckDB } from '../lake/duckdb';
 import { LakeLayout, prepareLake, UnsafeLakePath } from '../lake/layout';
 import { withLakeReader } from '../lake/reader';
@@ -93,6 +94,17 @@ describe('the commit rule', () => {
     assert.deepEqual(await publishedBy(t), [{ run_id: 'run-a', n: BigInt(landed.validOrders) }]);
   });
 
+  it('never publishes from a snapshot that is shorter than ingest wrote (staging damaged by a crash)', async () => {
+    const t = tempLake();
+    generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 300, files: 1 });
+    const env = attemptOf('run-a', 1_000);
+    const ingested = (await env.run(t.activities.ingest, input)) as IngestResult;
+    const snapshot = path.join(t.lake.root, ingested.staged.files[0]!.path);
+    fs.truncateSync(snapshot, Math.floor(fs.statSync(snapshot).size / 2));
+    await assert.rejects(env.run(t.activities.transform, { ...input, ingested: ingested.staged }), /snapshot .* is \d+ bytes, ingest wrote \d+ bytes: staging was damaged/);
+    assert.equal(fs.existsSync(t.lake.publishedFile('orders', input.partition)), false);
+  });
+
   it('commits only newer versions, and replaces a corrupt file in place', async () => {
     const t = tempLake();
     const target = t.lake.publishedFile('orders', '2024-01-01');
@@ -114,6 +126,20 @@ describe('the commit rule', () => {
       assert.equal(await commitFile(db, { staged: await write(v('new', 2), 'n2.parquet'), target, version: v('new', 2) }), 'already-committed');
     });
     assert.deepEqual(fs.readdirSync(path.dirname(target)), ['data.parquet'], 'no lock or temp file left beside the partition');
+
+    // A lock left by a process that died, or whose PID a restarted container reuses, is broken at once.
+    const lock = path.join(path.dirname(target), COMMIT_LOCK);
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    for (const owner of [{ pid: dead, started: '1' }, { pid: process.pid, started: 'an earlier incarnation' }]) {
+      fs.writeFileSync(lock, JSON.stringify({ host: os.hostname(), token: 'left-behind', ...owner }));
+      const started = Date.now();
+      await withDuckDB(async (db) => {
+        const version = v(`after-${owner.started}`, 10 + (owner.pid === dead ? 0 : 1));
+        assert.equal(await commitFile(db, { staged: await write(version, `${owner.pid}.parquet`), target, version }), 'committed');
+      });
+      assert.ok(Date.now() - started < 5_000, 'not waited out');
+      assert.deepEqual(fs.readdirSync(path.dirname(target)), ['data.parquet']);
+    }
   });
 });
 
@@ -171,5 +197,8 @@ describe('lake records and housekeeping', () => {
     fs.mkdirSync(path.dirname(corrupt), { recursive: true });
     fs.writeFileSync(corrupt, 'PAR1 garbage');
     await assert.rejects(publishedBy(t), (err: Error) => err.message.includes(corrupt));
+    // The damaged partition fails only the queries that read it.
+    const runs = await withLakeReader(t.lake, defaultRegistry, (db) => db.query<{ n: bigint }>('SELECT count(*) AS n FROM meta.partition_runs'));
+    assert.equal(runs[0]!.n, 0n);
   });
 });

@@ -34,11 +34,11 @@ const stubs = {
     if (b.failClass && count('ingest', input.partition) <= (b.failTimes ?? Infinity)) {
       throw classifiedFailure(b.failClass, { step: 'ingest', message: `stubbed ${b.failClass} failure`, details: { attempt: Context.current().info.attempt } });
     }
-    return { files: [], staged: { files: ['staged/raw'] }, bytes: 1, ...metrics() };
+    return { files: [], staged: { files: [{ path: 'staged/raw', bytes: 10 }] }, bytes: 1, ...metrics() };
   },
   async transform(input: TransformInput) {
     calls.set(`transform:${input.partition}`, count('transform', input.partition) + 1);
-    assert.deepEqual(input.ingested, { files: ['staged/raw'] }, 'transform reads what ingest staged');
+    assert.deepEqual(input.ingested, { files: [{ path: 'staged/raw', bytes: 10 }] }, 'transform reads what ingest staged');
     return { files: [], rowsIn: 10, rowsValid: 10, rowsRejected: 0, rowsDuplicate: 0, rowsOut: 10, staged: 'staged/clean', ...metrics() };
   },
   async publish(input: PublishInput) {
