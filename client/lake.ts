@@ -13,8 +13,7 @@ import type { Json } from '@duckdb/node-api';
 import { LakeLayout } from '../lake/layout';
 import { withLakeReader } from '../lake/reader';
 import { publishedPartitions as listPublished, readManifests, type ManifestRecord } from '../lake/runs';
-import { defaultRegistry, InputError, type PipelineRegistry } from '../pipelines/registry';
-import { isPartitionKey } from '../common/partition-key';
+import { assertPartitionKey, defaultRegistry, type PipelineRegistry } from '../pipelines/registry';
 
 export type { ManifestRecord } from '../lake/runs';
 
@@ -37,7 +36,7 @@ export async function queryLake(config: LakeConfig, sql: string, registry: Pipel
 /** Every run of a partition, oldest first, from its manifests. */
 export async function partitionRuns(config: LakeConfig, pipeline: string, partition: string, registry: PipelineRegistry = defaultRegistry): Promise<ManifestRecord[]> {
   registry.get(pipeline);
-  if (!isPartitionKey(partition)) throw new InputError(`partition '${partition}' is not a valid date (expected YYYY-MM-DD, e.g. 2024-03-01)`);
+  assertPartitionKey(partition);
   return readManifests(new LakeLayout(config.lakeDir), pipeline, partition);
 }
 

@@ -119,7 +119,8 @@ export async function commitFile(db: DuckSession, request: CommitRequest): Promi
   });
 }
 
-async function fsyncPath(p: string): Promise<void> {
+/** Flush a file or a folder to disk. */
+export async function fsyncPath(p: string): Promise<void> {
   const handle = await fs.promises.open(p, 'r');
   try {
     await handle.sync();

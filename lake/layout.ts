@@ -12,10 +12,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { IDENTIFIER_PATTERN } from '../common/identifiers';
 import { isPartitionKey } from '../common/partition-key';
 
 export const DATA_FILE = 'data.parquet';
-const PIPELINE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 /** Temporal run ids are UUIDs; anything outside this alphabet never becomes a path. */
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/;
 
@@ -27,7 +27,7 @@ function checked(kind: string, value: string, ok: boolean): string {
   if (!ok) throw new UnsafeLakePath(`invalid ${kind} ${JSON.stringify(value)} for a lake path`);
   return value;
 }
-const pipelineSegment = (p: string) => checked('pipeline name', p, PIPELINE_NAME.test(p));
+const pipelineSegment = (p: string) => checked('pipeline name', p, IDENTIFIER_PATTERN.test(p));
 const partitionSegment = (d: string) => `partition_key=${checked('partition key', d, isPartitionKey(d))}`;
 const runSegment = (r: string) => checked('run id', r, RUN_ID.test(r));
 

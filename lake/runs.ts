@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { IngestedFile, RunManifest } from '../common/run-types';
+import { fsyncPath } from './commit';
 import { DATA_FILE, partitionKeyOfDir, type LakeLayout } from './layout';
 
 /** A manifest as stored: snake_case fields, the columns of `meta.partition_runs`. */
@@ -67,13 +68,8 @@ export async function writeManifest(layout: LakeLayout, record: ManifestRecord):
   const dir = path.dirname(file);
   await fs.promises.mkdir(dir, { recursive: true });
   const temp = path.join(dir, `.${path.basename(file)}.${randomUUID()}.tmp`);
-  const handle = await fs.promises.open(temp, 'wx');
-  try {
-    await handle.writeFile(JSON.stringify(record) + '\n');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await fs.promises.writeFile(temp, JSON.stringify(record) + '\n', { flag: 'wx' });
+  await fsyncPath(temp);
   try {
     await fs.promises.link(temp, file);
   } catch (err) {
@@ -82,8 +78,7 @@ export async function writeManifest(layout: LakeLayout, record: ManifestRecord):
   } finally {
     await fs.promises.rm(temp, { force: true });
   }
-  const folder = await fs.promises.open(dir, 'r');
-  await folder.sync().finally(() => folder.close());
+  await fsyncPath(dir);
   return true;
 }
 

@@ -4,9 +4,10 @@
  * activities in `activities/` execute them. Validated with zod when registered.
  */
 import { z } from 'zod';
+import { IDENTIFIER_PATTERN } from '../common/identifiers';
 import { isPartitionKey } from '../common/partition-key';
 
-const identifier = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _; starts with a letter');
+const identifier = z.string().regex(IDENTIFIER_PATTERN, 'lower-case letters, digits and _; starts with a letter');
 const partitionKey = z.string().refine(isPartitionKey, 'a real date as YYYY-MM-DD');
 
 export const columnSchema = z.object({

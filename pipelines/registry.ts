@@ -44,11 +44,16 @@ export function latestAvailablePartition(pipeline: PipelineDefinition, nowMs: nu
   return addDays(partitionKeyOf(nowMs), -pipeline.availabilityLagDays);
 }
 
-/** Check that `partition` is a date within the pipeline's availability; throws a one-line {@link InputError}. */
-export function assertPartitionAvailable(pipeline: PipelineDefinition, partition: string, nowMs: number): void {
+/** Check that `partition` is a partition key (a real date, YYYY-MM-DD); throws a one-line {@link InputError}. */
+export function assertPartitionKey(partition: string): void {
   if (!isPartitionKey(partition)) {
     throw new InputError(`partition '${partition}' is not a valid date (expected YYYY-MM-DD, e.g. 2024-03-01)`);
   }
+}
+
+/** Check that `partition` is a date within the pipeline's availability; throws a one-line {@link InputError}. */
+export function assertPartitionAvailable(pipeline: PipelineDefinition, partition: string, nowMs: number): void {
+  assertPartitionKey(partition);
   if (partition < pipeline.firstPartition) {
     throw new InputError(
       `partition ${partition} is before ${pipeline.name}'s first partition ${pipeline.firstPartition}`,

@@ -12,6 +12,7 @@ import { getLogger } from '../common/logger';
 import { LakeLayout, LakeUnavailable, prepareLake } from '../lake/layout';
 import { defaultRegistry, InputError } from '../pipelines/registry';
 import { ServerUnreachable, waitForServer } from '../client/connect';
+import { parseOption } from '../scripts/lib/options';
 import { createConveyorWorkers, MissingWorkflowBundle } from './create-worker';
 import { installRuntime } from './runtime';
 
@@ -25,11 +26,7 @@ async function main(argv: string[]): Promise<void> {
   program.parse(argv, { from: 'user' });
   const { queues } = program.opts<{ queues?: string }>();
   const config = loadConfig();
-  if (queues !== undefined) {
-    const parsed = workerQueuesSchema.safeParse(queues);
-    if (!parsed.success) throw new InputError(`invalid --queues ${JSON.stringify(queues)}: ${parsed.error.issues[0]!.message}`);
-    config.workerQueues = parsed.data;
-  }
+  if (queues !== undefined) config.workerQueues = parseOption('--queues', workerQueuesSchema, queues);
   const log = getLogger().child({ component: 'worker' });
   const lake = new LakeLayout(config.lakeDir);
   await prepareLake(lake);

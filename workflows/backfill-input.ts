@@ -2,6 +2,7 @@
  * Backfill input, controls and progress shapes. Pure: imported by the workflow and by clients.
  */
 import { z } from 'zod';
+import { IDENTIFIER_PATTERN } from '../common/identifiers';
 import { isPartitionKey } from '../common/partition-key';
 import type { FailureClass } from '../common/failure-classes';
 
@@ -21,7 +22,7 @@ export const concurrencySchema = z
 export const backfillInputSchema = z
   .object({
     backfillId: z.string().min(1),
-    pipeline: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'a pipeline name'),
+    pipeline: z.string().regex(IDENTIFIER_PATTERN, 'a pipeline name'),
     from: partitionKey,
     to: partitionKey,
     maxConcurrency: concurrencySchema.default(4),

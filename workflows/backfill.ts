@@ -251,8 +251,9 @@ async function startPartition(input: BackfillParams, state: BackfillState, plann
 }
 
 /**
- * Before continuing as new: children this run started without asking them to signal, still running, are asked to signal their outcome to
- * the backfill, which the next run receives. A child that cannot take the signal has just finished,
+ * Before continuing as new: children this run started that are still running (they report by their
+ * result, which only this run can see) are asked to signal their outcome to the backfill, which the
+ * next run receives. A child that cannot take the signal has just finished,
  * and its result is on its way to this run: wait for it, so no outcome falls between the runs.
  */
 async function askRunningChildrenToSignal(input: BackfillParams, state: BackfillState, thisRun: ThisRun): Promise<void> {

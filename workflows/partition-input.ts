@@ -4,11 +4,12 @@
  * Pure: safe to import from workflow code.
  */
 import { z } from 'zod';
+import { IDENTIFIER_PATTERN } from '../common/identifiers';
 import { isPartitionKey } from '../common/partition-key';
 import { RUN_KINDS } from '../common/search-attributes';
 
 export const partitionRunInputSchema = z.object({
-  pipeline: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'a pipeline name (lower-case letters, digits, _)'),
+  pipeline: z.string().regex(IDENTIFIER_PATTERN, 'a pipeline name (lower-case letters, digits, _)'),
   partition: z.string().refine(isPartitionKey, 'a real date as YYYY-MM-DD'),
   runKind: z.enum(RUN_KINDS),
   backfillId: z.string().min(1).optional(),
