@@ -27,10 +27,7 @@ export interface LakeQueryResult {
 
 /** Run one SQL statement against the lake's views (`showroom.<pipeline>`, `quality.rejects`, `meta.*`). */
 export async function queryLake(config: LakeConfig, sql: string, registry: PipelineRegistry = defaultRegistry): Promise<LakeQueryResult> {
-  return withLakeReader(new LakeLayout(config.lakeDir), registry, async (db) => {
-    const reader = await db.connection.runAndReadAll(sql);
-    return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() };
-  });
+  return withLakeReader(new LakeLayout(config.lakeDir), registry, (db) => db.queryJson(sql));
 }
 
 /** Every run of a partition, oldest first, from its manifests. */

@@ -5,7 +5,7 @@
  * connection, with its own temp tables, closed when done. What they leave behind is files, committed
  * by the rules in lake/commit.ts.
  */
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue, type Json } from '@duckdb/node-api';
 
 export type SqlParams = Record<string, DuckDBValue>;
 export type Row = Record<string, unknown>;
@@ -23,6 +23,12 @@ export class DuckSession {
   async query<T extends Row = Row>(sql: string, params: SqlParams = {}): Promise<T[]> {
     const reader = await this.connection.runAndReadAll(sql, paramsUsedBy(sql, params));
     return reader.getRowObjectsJS() as T[];
+  }
+
+  /** A statement's answer for people and scripts: column names, and rows as JSON-safe values (big integers as strings). */
+  async queryJson(sql: string): Promise<{ columns: string[]; rows: Record<string, Json>[] }> {
+    const reader = await this.connection.runAndReadAll(sql);
+    return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() };
   }
 
   async queryOne<T extends Row = Row>(sql: string, params: SqlParams = {}): Promise<T> {

@@ -37,14 +37,14 @@ async function main(argv: string[]): Promise<number> {
 
   return withDuckDB(async (db) => {
     const run = async (sql: string) => {
-      let reader;
+      let answer;
       try {
         await refreshLakeViews(db, lake, defaultRegistry);
-        reader = await db.connection.runAndReadAll(sql);
+        answer = await db.queryJson(sql);
       } catch (err) {
         throw new QueryError((err instanceof Error ? err.message : String(err)).split('\n')[0]!);
       }
-      print(reader.columnNames(), reader.getRowObjectsJson(), format);
+      print(answer.columns, answer.rows, format);
     };
     if (query !== undefined) {
       await run(query);
