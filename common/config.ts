@@ -11,6 +11,31 @@ const hostPort = z
   .string()
   .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port, e.g. localhost:7233');
 
+/** Where Temporal's PostgreSQL databases live and how to log in (`npm run cluster`). */
+export interface PostgresEndpoint {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+}
+
+/** CONVEYOR_POSTGRES_URL: postgres://user:password@host:port (Temporal creates its own databases there). */
+export const postgresUrlSchema = z
+  .url({ protocol: /^postgres(ql)?$/, error: 'expected postgres://user:password@host:port' })
+  .transform((raw, ctx): PostgresEndpoint => {
+    const url = new URL(raw);
+    if (!url.username || !url.hostname) {
+      ctx.addIssue({ code: 'custom', message: 'expected postgres://user:password@host:port (user and host are required)' });
+      return z.NEVER;
+    }
+    return {
+      host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: Number(url.port || 5432),
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+    };
+  });
+
 /** Which task queues a worker process serves: daily, backfill, or both (comma-separated). */
 export const workerQueuesSchema = z
   .string()
@@ -33,6 +58,8 @@ const envSchema = z.object({
   /** Activity slots of each pool: the backfill pool is smaller so backfills cannot starve daily runs. */
   CONVEYOR_DAILY_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(16),
   CONVEYOR_BACKFILL_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(8),
+  /** `npm run cluster`: an existing PostgreSQL for Temporal; unset, a private cluster under the data dir. */
+  CONVEYOR_POSTGRES_URL: postgresUrlSchema.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -49,7 +76,14 @@ export interface ConveyorConfig {
   workerQueues: WorkerQueue[];
   dailyActivitySlots: number;
   backfillActivitySlots: number;
+  /** CONVEYOR_POSTGRES_URL, parsed; the password is never logged. */
+  postgres?: PostgresEndpoint;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+}
+
+/** A URL's password replaced by ***, so a bad CONVEYOR_POSTGRES_URL can be shown in an error. */
+export function redactUrlPassword(value: string | undefined): string | undefined {
+  return value?.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
 }
 
 export class ConfigError extends Error {
@@ -62,7 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
-    throw new ConfigError(`invalid ${name}=${JSON.stringify(env[name])}: ${issue.message}`);
+    throw new ConfigError(`invalid ${name}=${JSON.stringify(redactUrlPassword(env[name]))}: ${issue.message}`);
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.CONVEYOR_DATA_DIR);
@@ -79,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
     workerQueues: e.CONVEYOR_WORKER_QUEUES,
     dailyActivitySlots: e.CONVEYOR_DAILY_ACTIVITY_SLOTS,
     backfillActivitySlots: e.CONVEYOR_BACKFILL_ACTIVITY_SLOTS,
+    postgres: e.CONVEYOR_POSTGRES_URL,
     logLevel: e.LOG_LEVEL,
   };
 }

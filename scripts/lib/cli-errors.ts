@@ -8,6 +8,9 @@ import { InputError } from '../../pipelines/registry';
 import { MissingWorkflowBundle } from '../../workers/create-worker';
 import { TemporalCliNotFound } from './temporal-cli';
 import { LakeUnavailable, UnsafeLakePath } from '../../lake/layout';
+import { PostgresUnavailable } from './cluster/postgres';
+import { ClusterStartFailed } from './cluster/stack';
+import { ClusterToolsUnavailable } from './cluster/tools';
 
 /**
  * The search attribute a server refused because its namespace does not define it (a server not
@@ -35,8 +38,9 @@ export function exitOnError(command: string) {
       console.error(`${command}: ${err.message}`);
       process.exit(2);
     }
-    if (err instanceof ServerUnreachable || err instanceof TemporalCliNotFound || err instanceof MissingWorkflowBundle || err instanceof LakeUnavailable) {
-      console.error(`${command}: ${err.message}`);
+    const oneLine = [ServerUnreachable, TemporalCliNotFound, MissingWorkflowBundle, LakeUnavailable, ClusterStartFailed, ClusterToolsUnavailable, PostgresUnavailable];
+    if (oneLine.some((kind) => err instanceof kind)) {
+      console.error(`${command}: ${(err as Error).message}`);
       process.exit(1);
     }
     console.error(`${command}: unexpected error (this is a bug):`, err);

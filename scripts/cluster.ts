@@ -1,0 +1,100 @@
+/**
+ * `npm run cluster`: Conveyor's production shape on this machine, the stack docker-compose.yml deploys,
+ * run natively: the full Temporal server (built from Go modules into .tools/ on first use) on
+ * PostgreSQL (CONVEYOR_POSTGRES_URL, or a private cluster under the data dir), its schemas created or
+ * upgraded, Conveyor's namespace and search attributes registered, and the Web UI. Workers and CLIs
+ * need nothing but TEMPORAL_ADDRESS. Ctrl-C stops everything it started; state survives a restart.
+ *
+ *   npm run cluster                 # until Ctrl-C
+ *   npm run cluster -- --exit       # bring it up, check it, stop (a smoke test)
+ *   npm run cluster -- --tools      # only find or build the binaries (npm test does this)
+ */
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { isServerUp } from '../client/connect';
+import { loadConfig } from '../common/config';
+import { exitOnError } from './lib/cli-errors';
+import { privatePostgresUnavailable } from './lib/cluster/postgres';
+import { ClusterStartFailed, startCluster } from './lib/cluster/stack';
+import { ensureClusterTools } from './lib/cluster/tools';
+
+const say = (line: string) => console.error(line);
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command('npm run cluster --')
+    .option('--exit', 'stop again once the stack is up and checked')
+    .option('--tools', 'only find or build the server, schema tool and Web UI binaries')
+    .option('--quiet', 'with --tools: print nothing when the binaries are there already')
+    .exitOverride();
+  program.parse(argv, { from: 'user' });
+  const opts = program.opts<{ exit?: boolean; tools?: boolean; quiet?: boolean }>();
+  const config = loadConfig();
+
+  if (opts.tools) {
+    const noPostgres = config.postgres ? undefined : privatePostgresUnavailable();
+    if (noPostgres) {
+      say(`npm run cluster: not building the Temporal server: ${noPostgres}`);
+      return;
+    }
+    const tools = await ensureClusterTools(say);
+    if (!opts.quiet) console.log(`server ${tools.server}\nsql ${tools.sqlTool}\nui ${tools.ui ?? '(none)'}\ncli ${tools.cli}`);
+    return;
+  }
+
+  if (await isServerUp(config.temporalAddress)) {
+    throw new ClusterStartFailed(
+      `a Temporal server already answers at ${config.temporalAddress} (\`npm run server\` or \`npm start\`?): stop it, or set TEMPORAL_ADDRESS to another host:port`,
+    );
+  }
+  const interrupted = new Promise<NodeJS.Signals>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
+  });
+  // A signal while the stack is still coming up: exit, and the exit hooks stop what already runs.
+  void interrupted.then((signal) => {
+    if (!cluster) {
+      say(`\n${signal}: stopping what npm run cluster started ...`);
+      process.exit(130);
+    }
+  });
+  let cluster: Awaited<ReturnType<typeof startCluster>> | undefined;
+
+  const tools = await ensureClusterTools(say);
+  const stateDir = path.join(config.dataDir, 'cluster');
+  cluster = await startCluster({
+    tools,
+    stateDir,
+    postgres: config.postgres,
+    address: config.temporalAddress,
+    internalPorts: 'default',
+    uiPort: Number(new URL(config.webUiUrl).port || 8233),
+    namespace: config.namespace,
+    progress: say,
+  });
+  say('');
+  say(`Temporal ${path.basename(path.dirname(tools.server)).replace('temporal-server-', '')} on PostgreSQL is up at ${cluster.address}, namespace ${config.namespace}.`);
+  say(`Web UI:   ${cluster.uiUrl ?? '(not available; docker-compose.yml runs temporal-ui)'}`);
+  say(`State:    ${config.postgres ? `PostgreSQL at ${config.postgres.host}:${config.postgres.port}` : path.join(stateDir, 'postgres')} (survives a restart)`);
+  say('Workers and CLIs use it as they use the dev server (same TEMPORAL_ADDRESS), e.g. in other terminals:');
+  say('  npm run worker -- --queues daily      npm run worker -- --queues backfill');
+  say('  npm run backfill -- orders --from 2024-03-01 --to 2024-03-31');
+  if (opts.exit) {
+    await cluster.stop();
+    say('Stopped (--exit).');
+    return;
+  }
+  say('Press Ctrl-C to stop.');
+  const ended = await Promise.race([interrupted, cluster.server().exited.then((code) => code)]);
+  if (typeof ended === 'string') {
+    say(`\n${ended}: stopping the Temporal server, Web UI and PostgreSQL ...`);
+    await cluster.stop();
+    process.exit(130);
+  }
+  say(`The Temporal server exited (code ${ended}); see ${cluster.serverLogFile}. Stopping the rest ...`);
+  await cluster.stop();
+  process.exit(1);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+  exitOnError('npm run cluster')(err);
+});

@@ -1,0 +1,78 @@
+/**
+ * A long-running child process this CLI started (a Temporal server, the Web UI server): its output
+ * goes to a log function or file, it dies with this process whatever ends it, and `stop()` asks it
+ * to stop (SIGTERM) before killing it.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+
+export interface ServiceProcess {
+  name: string;
+  pid?: number;
+  /** Resolves with the exit code (or null after a signal) when the process exits. */
+  exited: Promise<number | null>;
+  running(): boolean;
+  /** Send a signal (tests kill servers with SIGKILL); resolves when the process has exited. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
+  stop(graceMs?: number): Promise<void>;
+  /** The end of its output, for an error message. */
+  outputTail(lines?: number): string;
+}
+
+export interface ServiceOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Each output line, as it comes. */
+  log?: (line: string) => void;
+  /** Append the output to this file as well. */
+  logFile?: string;
+}
+
+export function spawnService(name: string, command: string, args: string[], options: ServiceOptions = {}): ServiceProcess {
+  const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const running = () => child.exitCode === null && child.signalCode === null;
+  // On the normal path the service is stopped before this process exits and this does nothing.
+  const killOnExit = () => {
+    if (running()) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('exit', (code) => {
+      process.removeListener('exit', killOnExit);
+      resolve(code);
+    });
+    child.on('error', () => resolve(null));
+  });
+  const file = options.logFile ? fs.createWriteStream(options.logFile, { flags: 'a' }) : undefined;
+  let tail: string[] = [];
+  const forward = (chunk: Buffer) => {
+    file?.write(chunk);
+    for (const line of chunk.toString().split('\n')) {
+      if (!line.trim()) continue;
+      tail = [...tail.slice(-49), line];
+      options.log?.(line);
+    }
+  };
+  child.stdout.on('data', forward);
+  child.stderr.on('data', forward);
+  void exited.then(() => file?.end());
+  const kill = async (signal: NodeJS.Signals) => {
+    if (running()) child.kill(signal);
+    await exited;
+  };
+  return {
+    name,
+    pid: child.pid,
+    exited,
+    running,
+    kill,
+    async stop(graceMs = 10_000) {
+      if (!running()) return;
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await kill('SIGTERM');
+      clearTimeout(timer);
+    },
+    outputTail: (lines = 10) => tail.slice(-lines).join('\n'),
+  };
+}
