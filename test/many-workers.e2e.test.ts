@@ -4,14 +4,13 @@
  * killed during publish.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startBackfill } from '../client/backfills';
 import { queryLake } from '../client/lake';
@@ -20,22 +19,21 @@ import { loadConfig, type ConveyorConfig } from '../common/config';
 import { addDays } from '../common/partition-key';
 import { generateOrdersPartition } from '../landing/generate-orders';
 import { LakeLayout } from '../lake/layout';
-import { WORKER_ENV, WORKER_NODE_FLAGS } from '../workers/node-flags';
 import { filesUnder, startTestServer } from './helpers/harness';
+import { readLakeThroughout } from './helpers/lake-reader';
+import { publishedBy, startedWorkers, startWorkerProcess, stopWorkerProcess } from './helpers/worker-process';
 
 const ROOT = path.resolve(__dirname, '..');
 let env: TestWorkflowEnvironment;
 let dataDir: string;
 let config: ConveyorConfig;
 let workerEnv: NodeJS.ProcessEnv;
-const workers = new Set<ChildProcess>();
 
 before(async () => {
   env = await startTestServer();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-workers-'));
   workerEnv = {
     ...process.env,
-    ...WORKER_ENV,
     TEMPORAL_ADDRESS: env.address,
     CONVEYOR_DATA_DIR: dataDir,
     CONVEYOR_TASK_QUEUE: `test-daily-${randomUUID()}`,
@@ -44,74 +42,13 @@ before(async () => {
   config = loadConfig(workerEnv);
 });
 after(async () => {
-  for (const w of workers) w.kill('SIGKILL');
+  for (const w of startedWorkers) w.kill('SIGKILL');
   await env?.teardown();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-interface WorkerProcess {
-  child: ChildProcess;
-  logFile: string;
-  /** Resolves with the first log line that matches. */
-  waitForLine(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
-  lines(): Record<string, unknown>[];
-}
-
 /** Start `workers/main.ts --queues <queues>` as `npm run worker` does; resolves once it polls. */
-async function startWorker(name: string, queues: string): Promise<WorkerProcess> {
-  const logFile = path.join(dataDir, `${name}.log`);
-  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, path.join(ROOT, 'workers', 'main.ts'), '--queues', queues], {
-    cwd: ROOT,
-    env: workerEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  workers.add(child);
-  child.on('exit', () => workers.delete(child));
-  const out = fs.createWriteStream(logFile);
-  const parsed: Record<string, unknown>[] = [];
-  const waiters: { match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
-  let pending = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    out.write(chunk);
-    pending += chunk.toString();
-    const lines = pending.split('\n');
-    pending = lines.pop()!;
-    for (const text of lines) {
-      let line: Record<string, unknown>;
-      try {
-        line = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        continue;
-      }
-      parsed.push(line);
-      for (const w of [...waiters]) {
-        if (w.match(line)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(line);
-        }
-      }
-    }
-  });
-  child.stderr!.pipe(out);
-  const waitForLine = (match: (l: Record<string, unknown>) => boolean) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const seen = parsed.find(match);
-      if (seen) return resolve(seen);
-      waiters.push({ match, resolve });
-      child.once('exit', (code) => reject(new Error(`worker ${name} exited (${code}); see ${logFile}`)));
-    });
-  await waitForLine((l) => l.msg === 'worker started');
-  return { child, logFile, waitForLine, lines: () => parsed };
-}
-
-async function stopWorker(w: WorkerProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (w.child.exitCode !== null || w.child.signalCode !== null) return;
-  const exited = new Promise((resolve) => w.child.once('exit', resolve));
-  w.child.kill(signal);
-  await exited;
-}
-
-const published = (w: WorkerProcess) => w.lines().filter((l) => l.msg === 'publish succeeded').length;
+const startWorker = (name: string, queues: string) => startWorkerProcess({ name, queues, env: workerEnv, logDir: dataDir });
 
 describe('the lake with several worker processes', () => {
   it('two backfill workers and readers run a 200-partition backfill together: no lock error, exact data', async () => {
@@ -127,24 +64,7 @@ describe('the lake with several worker processes', () => {
     const [a, b] = [await startWorker('backfill-a', 'backfill'), await startWorker('backfill-b', 'backfill')];
 
     // A reader queries the published table throughout: every partition it sees is whole.
-    let reading = true;
-    let reads = 0;
-    const readErrors: string[] = [];
-    const reader = (async () => {
-      while (reading) {
-        try {
-          const { rows } = await queryLake(config, 'SELECT partition_key, count(*) AS n, count(DISTINCT order_id) AS d FROM showroom.orders GROUP BY ALL');
-          for (const row of rows) {
-            const want = expectedByPartition.get(String(row.partition_key));
-            if (Number(row.n) !== want || Number(row.d) !== want) readErrors.push(`${String(row.partition_key)}: ${String(row.n)} rows, want ${want}`);
-          }
-          reads += 1;
-        } catch (err) {
-          readErrors.push(String(err));
-        }
-        await sleep(50);
-      }
-    })();
+    const reader = readLakeThroughout(config, expectedByPartition);
 
     const run = await startBackfill(env.client, { pipeline: 'orders', from, to, maxConcurrency: 8 }, { config });
     // `npm run sql` answers while the workers run.
@@ -154,23 +74,22 @@ describe('the lake with several worker processes', () => {
     });
     assert.match(stdout, /^\[\{"n":"?\d+"?\}\]\n$/);
     const result = await run.handle.result();
-    reading = false;
-    await reader;
+    const { reads, errors: readErrors } = await reader.stop();
 
     assert.equal(result.succeeded, 200, JSON.stringify(result.failures.slice(0, 3)));
     assert.deepEqual(readErrors, []);
     assert.ok(reads > 3, `the reader read throughout (${reads} reads)`);
     const [totals] = (await queryLake(config, `SELECT count(*) AS n, count(DISTINCT (partition_key, order_id)) AS d, count(DISTINCT partition_key) AS p FROM showroom.orders`)).rows;
     assert.deepEqual(totals, { n: String(expectedRows), d: String(expectedRows), p: '200' });
-    assert.ok(published(a) > 0 && published(b) > 0, `both workers published (${published(a)} and ${published(b)})`);
-    assert.equal(published(a) + published(b), 200);
+    assert.ok(publishedBy(a) > 0 && publishedBy(b) > 0, `both workers published (${publishedBy(a)} and ${publishedBy(b)})`);
+    assert.equal(publishedBy(a) + publishedBy(b), 200);
     for (const w of [a, b]) assert.equal(w.lines().filter((l) => /lock/i.test(String(l.err ?? l.msg))).length, 0, 'no lock errors');
 
     const lake = new LakeLayout(config.lakeDir);
     assert.deepEqual(filesUnder(path.join(lake.root, 'staging')), [], 'staging is empty once the runs ended');
     const strays = filesUnder(path.join(lake.root, 'showroom')).filter((f) => path.basename(f) !== 'data.parquet');
     assert.deepEqual(strays, [], 'no temp or lock files beside the published partitions');
-    await Promise.all([stopWorker(a), stopWorker(b)]);
+    await Promise.all([stopWorkerProcess(a), stopWorkerProcess(b)]);
   });
 
   it('a worker killed during publish leaves the old file or the new one, and the rerun completes on restart', async (t) => {
@@ -186,7 +105,7 @@ describe('the lake with several worker processes', () => {
     // Freeze the worker the moment publish starts, then kill it: it dies inside the step.
     await first.waitForLine((l) => l.msg === 'publish started' && l.runId === rerun.runId);
     first.child.kill('SIGSTOP');
-    await stopWorker(first, 'SIGKILL');
+    await stopWorkerProcess(first, 'SIGKILL');
 
     // Frozen inside publish: the rename has not happened yet if the clean file is still staged.
     const stagedAtKill = filesUnder(lake.partitionStagingDir('orders', partition)).filter((f) => f.includes('clean'));
@@ -205,6 +124,6 @@ describe('the lake with several worker processes', () => {
     const [row] = (await queryLake(config, `SELECT count(*) AS n, count(DISTINCT order_id) AS d, any_value(run_id) AS r FROM showroom.orders WHERE partition_key = '${partition}'`)).rows;
     assert.deepEqual(row, { n: String(newLanded.validOrders), d: String(newLanded.validOrders), r: rerun.runId });
     assert.deepEqual(filesUnder(lake.partitionStagingDir('orders', partition)), [], 'the killed attempt left no staging behind');
-    await stopWorker(second);
+    await stopWorkerProcess(second);
   });
 });

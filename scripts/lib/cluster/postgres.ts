@@ -6,9 +6,9 @@
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { PostgresEndpoint } from '../../../common/config';
+import { freePort } from '../ports';
 import { onPath } from '../which';
 
 export class PostgresUnavailable extends Error {
@@ -44,18 +44,6 @@ function systemUser(name: string): { uid: number; gid: number } | undefined {
   const group = spawnSync('id', ['-g', name], { encoding: 'utf8' });
   if (result.status !== 0 || group.status !== 0) return undefined;
   return { uid: Number(result.stdout.trim()), gid: Number(group.stdout.trim()) };
-}
-
-/** A port the OS says is free now (the server binds it a moment later). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface PrivatePostgres {

@@ -21,7 +21,8 @@ import {
 } from '../deploy-files';
 import { spawnService, type ServiceProcess } from '../service-process';
 import type { PostgresEndpoint } from '../../../common/config';
-import { freePort, startPrivatePostgres } from './postgres';
+import { freePort } from '../ports';
+import { startPrivatePostgres } from './postgres';
 import type { ClusterTools } from './tools';
 
 export class ClusterStartFailed extends Error {
@@ -117,7 +118,9 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     const [host, port] = options.address.split(':') as [string, string];
     const bindIp = host === 'localhost' ? '127.0.0.1' : host;
     const portEnv: Record<string, string> = { TEMPORAL_FRONTEND_PORT: port };
-    if (options.internalPorts === 'free') for (const name of INTERNAL_PORTS) portEnv[name] = String(await freePort());
+    if (options.internalPorts === 'free') {
+      for (const name of INTERNAL_PORTS) portEnv[name] = String(await freePort(name.endsWith('MEMBERSHIP_PORT') ? { below: 32_768 } : {}));
+    }
     const serverEnv = {
       ...process.env,
       ...pgEnv,

@@ -1,0 +1,82 @@
+/**
+ * Real worker processes for end-to-end tests: `workers/main.ts --queues <q>`, started as
+ * `npm run worker` starts it, with its JSON log lines parsed as they come.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { WORKER_ENV, WORKER_NODE_FLAGS } from '../../workers/node-flags';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+type LogLine = Record<string, unknown>;
+
+export interface WorkerProcess {
+  name: string;
+  child: ChildProcess;
+  logFile: string;
+  /** Resolves with the first log line that matches (seen already or still to come). */
+  waitForLine(match: (line: LogLine) => boolean): Promise<LogLine>;
+  lines(): LogLine[];
+}
+
+/** Every worker started, so `after` can kill what a failed test left running. */
+export const startedWorkers = new Set<ChildProcess>();
+
+/** Start a worker on `queues`; resolves once it logs "worker started" (it polls then). */
+export async function startWorkerProcess(options: { name: string; queues: string; env: NodeJS.ProcessEnv; logDir: string }): Promise<WorkerProcess> {
+  const { name, queues, env, logDir } = options;
+  const logFile = path.join(logDir, `${name}.log`);
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, path.join(ROOT, 'workers', 'main.ts'), '--queues', queues], {
+    cwd: ROOT,
+    env: { ...env, ...WORKER_ENV },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  startedWorkers.add(child);
+  child.on('exit', () => startedWorkers.delete(child));
+  const out = fs.createWriteStream(logFile);
+  const parsed: LogLine[] = [];
+  const waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  let pending = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    out.write(chunk);
+    pending += chunk.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const text of lines) {
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        continue;
+      }
+      parsed.push(line);
+      for (const w of [...waiters]) {
+        if (w.match(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    }
+  });
+  child.stderr!.pipe(out);
+  const waitForLine = (match: (l: LogLine) => boolean) =>
+    new Promise<LogLine>((resolve, reject) => {
+      const seen = parsed.find(match);
+      if (seen) return resolve(seen);
+      waiters.push({ match, resolve });
+      child.once('exit', (code) => reject(new Error(`worker ${name} exited (${code}); see ${logFile}`)));
+    });
+  await waitForLine((l) => l.msg === 'worker started');
+  return { name, child, logFile, waitForLine, lines: () => parsed };
+}
+
+/** Signal a worker (SIGTERM: graceful) and wait until it has exited. */
+export async function stopWorkerProcess(w: WorkerProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (w.child.exitCode !== null || w.child.signalCode !== null) return;
+  const exited = new Promise((resolve) => w.child.once('exit', resolve));
+  w.child.kill(signal);
+  await exited;
+}
+
+/** How many partitions this worker published (its "publish succeeded" log lines). */
+export const publishedBy = (w: WorkerProcess) => w.lines().filter((l) => l.msg === 'publish succeeded').length;
