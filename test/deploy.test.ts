@@ -1,0 +1,95 @@
+/**
+ * The two production-shape stacks stay one: docker-compose.yml (read here; no Docker engine runs on
+ * this machine) deploys the server release, config files and setup scripts that `npm run cluster`
+ * runs natively and test/cluster.e2e.test.ts tests. And the cluster's configuration checks.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { ConfigError, loadConfig } from '../common/config';
+import { CONVEYOR_SEARCH_ATTRIBUTES } from '../common/search-attributes';
+import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from '../scripts/lib/cluster/tools';
+import {
+  DYNAMIC_CONFIG_FILE,
+  NAMESPACE_RETENTION,
+  SETUP_NAMESPACE_SCRIPT,
+  SETUP_SCHEMA_SCRIPT,
+  TEMPORAL_CONFIG_ENV,
+  TEMPORAL_DEPLOY_DIR,
+  serverDynamicConfig,
+} from '../scripts/lib/deploy-files';
+import { serverTuningArgs } from '../scripts/lib/dev-server';
+
+const ROOT = path.resolve(__dirname, '..');
+
+interface Service {
+  image?: string;
+  environment?: Record<string, string>;
+  volumes?: string[];
+  entrypoint?: string[];
+  command?: string[] | string;
+}
+const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+const services = compose.services;
+const MOUNT = '/etc/conveyor/temporal';
+/** docker-compose path → the file in this repository. */
+const inRepo = (containerPath: string) => path.join(TEMPORAL_DEPLOY_DIR, path.relative(MOUNT, containerPath));
+
+describe('docker-compose.yml deploys what npm run cluster runs', () => {
+  it('runs the same Temporal server and Web UI releases', () => {
+    const release = TEMPORAL_SERVER_VERSION.replace(/^v/, '');
+    assert.equal(services.temporal!.image, `temporalio/server:${release}`);
+    for (const name of ['temporal-schema', 'temporal-setup']) assert.ok(services[name]!.image!.startsWith(`temporalio/admin-tools:${release}-`), name);
+    assert.equal(services['temporal-ui']!.image, `temporalio/ui:${TEMPORAL_UI_VERSION.replace(/^v/, '')}`);
+  });
+
+  it('mounts deploy/temporal and runs its config, dynamic config and setup scripts', () => {
+    for (const name of ['temporal-schema', 'temporal', 'temporal-setup']) assert.ok(services[name]!.volumes!.includes(`./deploy/temporal:${MOUNT}:ro`), name);
+    assert.equal(inRepo(services['temporal-schema']!.entrypoint![1]!), SETUP_SCHEMA_SCRIPT);
+    assert.equal(inRepo(services['temporal-setup']!.entrypoint![1]!), SETUP_NAMESPACE_SCRIPT);
+    const serverCommand = String(services.temporal!.command);
+    assert.match(serverCommand, new RegExp(`exec temporal-server --root ${MOUNT} --config config --env ${TEMPORAL_CONFIG_ENV} --allow-no-auth start`));
+    assert.ok(fs.existsSync(path.join(TEMPORAL_DEPLOY_DIR, 'config', `${TEMPORAL_CONFIG_ENV}.yaml`)));
+    assert.equal(inRepo(services.temporal!.environment!.TEMPORAL_DYNAMIC_CONFIG!), DYNAMIC_CONFIG_FILE);
+  });
+
+  it('gives the server and the schema job the PostgreSQL variables the config file reads', () => {
+    const template = fs.readFileSync(path.join(TEMPORAL_DEPLOY_DIR, 'config', `${TEMPORAL_CONFIG_ENV}.yaml`), 'utf8');
+    const read = new Set([...template.matchAll(/env "(POSTGRES_\w+)"/g)].map((m) => m[1]!));
+    assert.deepEqual([...read].sort(), ['POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_PWD', 'POSTGRES_USER']);
+    for (const name of ['temporal-schema', 'temporal']) {
+      for (const variable of read) assert.ok(services[name]!.environment![variable], `${name} sets ${variable}`);
+    }
+    assert.equal(services.postgresql!.environment!.POSTGRES_PASSWORD, services.temporal!.environment!.POSTGRES_PWD);
+  });
+
+  it('registers the namespace with Conveyor\'s search attributes and retention', () => {
+    const setup = services['temporal-setup']!.environment!;
+    assert.deepEqual(setup.SEARCH_ATTRIBUTES!.split(' '), CONVEYOR_SEARCH_ATTRIBUTES.map((a) => a.name));
+    assert.equal(setup.NAMESPACE_RETENTION, NAMESPACE_RETENTION);
+  });
+
+  it('the dev server runs with the same dynamic config', () => {
+    const values = serverDynamicConfig();
+    assert.equal(values['system.enableActivityEagerExecution'], true);
+    const args = serverTuningArgs({ persistent: false });
+    for (const [key, value] of Object.entries(values)) assert.ok(args.includes(`${key}=${JSON.stringify(value)}`), key);
+  });
+});
+
+describe('cluster configuration', () => {
+  it('reads CONVEYOR_POSTGRES_URL, and names a bad one in one line without its password', () => {
+    const config = loadConfig({ CONVEYOR_POSTGRES_URL: 'postgresql://temporal:s%40cret@db.internal:6543' });
+    assert.deepEqual(config.postgres, { host: 'db.internal', port: 6543, user: 'temporal', password: 's@cret' });
+    assert.equal(loadConfig({}).postgres, undefined);
+    for (const bad of ['mysql://temporal:hunter2@db:3306', 'postgres://:hunter2@db:5432', 'db:5432']) {
+      assert.throws(
+        () => loadConfig({ CONVEYOR_POSTGRES_URL: bad }),
+        (err: Error) => err instanceof ConfigError && /^invalid CONVEYOR_POSTGRES_URL=.*expected postgres:\/\//.test(err.message) && !err.message.includes('hunter2') && !err.message.includes('\n'),
+        bad,
+      );
+    }
+  });
+});
