@@ -21,6 +21,7 @@ import {
   serverDynamicConfig,
 } from '../scripts/lib/deploy-files';
 import { serverTuningArgs } from '../scripts/lib/dev-server';
+import { WORKER_NODE_FLAGS } from '../workers/node-flags';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -69,6 +70,15 @@ describe('docker-compose.yml deploys what npm run cluster runs', () => {
     const setup = services['temporal-setup']!.environment!;
     assert.deepEqual(setup.SEARCH_ATTRIBUTES!.split(' '), CONVEYOR_SEARCH_ATTRIBUTES.map((a) => a.name));
     assert.equal(setup.NAMESPACE_RETENTION, NAMESPACE_RETENTION);
+  });
+
+  it('runs a daily and a backfill worker service with the same flags, sharing the lake volume', () => {
+    const worker = (name: string) => services[name] as Service & { command: string[] };
+    for (const queue of ['daily', 'backfill']) {
+      assert.deepEqual(worker(`conveyor-${queue}-worker`).command, ['node', ...WORKER_NODE_FLAGS, 'workers/main.ts', '--queues', queue]);
+    }
+    assert.deepEqual(worker('conveyor-backfill-worker').volumes, worker('conveyor-daily-worker').volumes, 'the backfill service inherits the daily one');
+    assert.equal(worker('conveyor-backfill-worker').environment!.CONVEYOR_LAKE_DIR, '/data/lake');
   });
 
   it('the dev server runs with the same dynamic config', () => {

@@ -98,13 +98,6 @@ describe('worker process flags', () => {
     assert.deepEqual(JSON.parse(dockerfile.match(/^CMD (.*)$/m)?.[1] ?? '[]'), ['node', ...WORKER_NODE_FLAGS, 'workers/main.ts']);
     for (const line of env) assert.match(dockerfile, new RegExp(`^ENV ${line}$`, 'm'));
   });
-  it('docker-compose.yml runs a daily and a backfill worker service with the same flags, sharing the lake volume', () => {
-    const compose = fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
-    const commands = [...compose.matchAll(/^ {4}command: (\[.*\])$/gm)].map((m) => JSON.parse(m[1]!) as string[]);
-    assert.deepEqual(commands, ['daily', 'backfill'].map((q) => ['node', ...WORKER_NODE_FLAGS, 'workers/main.ts', '--queues', q]));
-    assert.match(compose, /^ {2}conveyor-backfill-worker:\n {4}<<: \*conveyor-worker$/m, 'the backfill service inherits the daily one (volume, environment)');
-    assert.match(compose, /CONVEYOR_LAKE_DIR: \/data\/lake/);
-  });
 });
 
 describe('CLI errors', () => {
