@@ -68,11 +68,49 @@ export class PeakRss {
   }
 }
 
-/** CPU used by each of several processes over a stretch of work, per item of work, in ms. */
-export function cpuMeter(pids: Record<string, number>): { stop(items: number): Record<string, number> } {
-  const start = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+/**
+ * CPU used by each of several processes over a stretch of work, per item of work, in ms. A process is
+ * a pid (its own CPU) or a function reading CPU seconds (e.g. {@link treeCpuSeconds}).
+ */
+export function cpuMeter(pids: Record<string, number | (() => number)>): { stop(items: number): Record<string, number> } {
+  const read = (source: number | (() => number)) => (typeof source === 'number' ? cpuSeconds(source) : source());
+  const start = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, read(pid)]));
   return {
     stop: (items) =>
-      Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, ((cpuSeconds(pid) - start[name]!) * 1000) / items])),
+      Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, ((read(pid) - start[name]!) * 1000) / items])),
   };
+}
+
+/**
+ * CPU seconds of a process and all its live descendants, plus what its reaped children used: a
+ * PostgreSQL server, whose work happens in one backend process per connection.
+ */
+export function treeCpuSeconds(rootPid: number): number {
+  const stats = new Map<number, { ppid: number; cpu: number; children: number }>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = fs.readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      stats.set(Number(entry), {
+        ppid: Number(fields[1]),
+        cpu: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND,
+        children: (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS_PER_SECOND,
+      });
+    } catch {
+      // exited while listing
+    }
+  }
+  const root = stats.get(rootPid);
+  if (!root) return Number.NaN;
+  let total = root.cpu + root.children;
+  const queue = [rootPid];
+  while (queue.length > 0) {
+    const parent = queue.pop()!;
+    for (const [pid, s] of stats) {
+      if (s.ppid !== parent) continue;
+      total += s.cpu;
+      queue.push(pid);
+    }
+  }
+  return total;
 }

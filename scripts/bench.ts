@@ -5,11 +5,14 @@
  * bare one for the ceiling — so each process's CPU and memory are measured apart. Prints a table and
  * writes bench/results.json. Each figure is the median of `--runs` runs after a warm-up, with min and
  * max. Not part of the test suite: numbers, not asserts.
+ *
+ * `--server cluster` runs the no-op and real sections (ceiling, backfill, real) on the dev server and
+ * then on `npm run cluster`'s stack (the full Temporal server on PostgreSQL), and prints the two side
+ * by side (bench/results-cluster.json): what the production shape costs on one machine.
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
@@ -25,11 +28,14 @@ import { generateOrdersPartition } from '../landing/generate-orders';
 import { ordersPipeline } from '../pipelines/orders';
 import { PipelineRegistry } from '../pipelines/registry';
 import { benchNoopPipeline } from '../bench/pipelines';
-import { cpuMeter, median, PeakRss, percentile, round, rssMb } from '../bench/measure';
+import { cpuMeter, median, PeakRss, percentile, round, rssMb, treeCpuSeconds } from '../bench/measure';
 import { WORKER_ENV, WORKER_NODE_FLAGS } from '../workers/node-flags';
 import { exitOnError } from './lib/cli-errors';
 import { startDevServer } from './lib/dev-server';
-import { ensureTemporalCli } from './lib/temporal-cli';
+import { ensureTemporalCli, TEMPORAL_CLI_VERSION } from './lib/temporal-cli';
+import { startCluster } from './lib/cluster/stack';
+import { ensureClusterTools, TEMPORAL_SERVER_VERSION } from './lib/cluster/tools';
+import { freePort } from './lib/ports';
 import { intInRange, parseOption } from './lib/options';
 
 const SECTIONS = ['ceiling', 'backfill', 'real', 'workers', 'isolation'] as const;
@@ -38,6 +44,7 @@ const CEILING_TASK_QUEUE = 'bench-ceiling'; // must match bench/worker.ts
 const ACTIVITY_SLOTS = 64;
 
 interface Figure {
+  server: ServerKind;
   section: string;
   name: string;
   unit: string;
@@ -48,17 +55,6 @@ interface Figure {
 }
 
 const say = (line: string) => console.error(line);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /** Run `fn` over items with at most `limit` in flight. */
 async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -122,15 +118,21 @@ async function main(argv: string[]): Promise<void> {
     .option('--real-concurrency <n>', 'concurrency of the real orders backfill', '8')
     .option('--workers-days <n>', 'days of the orders backfill run with one, then two worker processes')
     .option('--isolation-size <n>', 'partitions of the backfill running during the isolation measurement')
-    .option('--sections <list>', `sections to run, comma-separated (${SECTIONS.join(',')})`, SECTIONS.join(','))
+    .option('--sections <list>', `sections to run, comma-separated (${SECTIONS.join(',')}; default all, or ceiling,backfill,real with --server cluster)`)
     .option('--profile <dir>', 'write V8 CPU profiles of the worker processes to this folder (open in Chrome DevTools)')
-    .option('--out <file>', 'where to write the JSON', path.join(PROJECT_ROOT, 'bench', 'results.json'))
+    .option('--server <kind>', 'dev: the dev server; cluster: the sections on the dev server, then on npm run cluster\'s stack (PostgreSQL), side by side', 'dev')
+    .option('--out <file>', 'where to write the JSON (default bench/results.json; bench/results-cluster.json with --server cluster)')
     .exitOverride();
   program.parse(argv, { from: 'user' });
   const o = program.opts<{
     quick?: boolean; runs: string; sizes?: string; concurrency?: string; realDays?: string; realRows?: string; realConcurrency: string; workersDays?: string;
-    isolationSize?: string; sections: string; profile?: string; out: string;
+    isolationSize?: string; sections?: string; profile?: string; out?: string; server: string;
   }>();
+  const serverKind = parseOption('--server', z.enum(['dev', 'cluster']), o.server);
+  // The cluster is measured beside the dev server, on the sections that show what the server costs.
+  const servers: ServerKind[] = serverKind === 'cluster' ? ['dev', 'cluster'] : ['dev'];
+  o.sections ??= serverKind === 'cluster' ? 'ceiling,backfill,real' : SECTIONS.join(',');
+  o.out ??= path.join(PROJECT_ROOT, 'bench', serverKind === 'cluster' ? 'results-cluster.json' : 'results.json');
   const quick = o.quick === true;
   const runs = parseOption('--runs', intInRange(1, 20), o.runs);
   const list = (flag: string, value: string | undefined, fallback: number[]) =>
@@ -145,14 +147,131 @@ async function main(argv: string[]): Promise<void> {
   const sections = new Set(o.sections.split(',').map((v) => parseOption('--sections', z.enum(SECTIONS), v)));
   const ceilingN = quick ? 100 : 1000;
 
+  const params: BenchParams = {
+    quick, runs, sizes, concurrencies, realDays, realRows, realConcurrency, workersDays, isolationSize, sections, ceilingN,
+    profile: o.profile && path.resolve(o.profile),
+  };
+  const figures: Figure[] = [];
+  for (const kind of servers) {
+    say(`=== on ${SERVER_LABEL[kind]} ===`);
+    figures.push(...(await measureOn(kind, params)));
+  }
+
+  // --- report ---
+  const targetsOf = (kind: ServerKind) => {
+    const find = (name: string) => figures.find((f) => f.server === kind && f.name === name);
+    const targets = [
+      ['no-op backfill at concurrency 32 ≥ 70% of the ceiling', find(`${Math.max(...sizes)} partitions at concurrency 32: ratio to ceiling`), (v: number) => v >= 70],
+      ['3,650-partition backfill under 120 s (concurrency 32)', find('3650 partitions at concurrency 32: wall time'), (v: number) => v < 120],
+      ['worker peak RSS under 400 MB during the 3,650 backfill', find('3650 partitions at concurrency 32: worker peak RSS'), (v: number) => v < 400],
+      ['real pipeline ≥ 1,000,000 rows/s through ingest → transform → publish', find('orders backfill: rows through ingest → transform → publish'), (v: number) => v >= 1_000_000],
+      ['two worker processes: no lock errors, each publishes a share', find('orders backfill with 2 worker processes: share of publishes, process 2'), (v: number) => v > 0 && (find('orders backfill with 2 worker processes: lock errors in the worker logs')?.median ?? 1) === 0],
+      ['daily run during a backfill within 1.5× idle', find('ratio busy / idle'), (v: number) => v <= 1.5],
+    ] as const;
+    return targets.map(([name, figure, ok]) => ({ server: kind, target: name, value: figure?.median ?? null, met: figure ? ok(figure.median) : null }));
+  };
+  const verdicts = servers.flatMap(targetsOf);
+  const out = {
+    when: new Date().toISOString(),
+    mode: quick ? 'quick' : 'full',
+    runs,
+    servers: Object.fromEntries(servers.map((k) => [k, SERVER_LABEL[k]])),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: round(os.totalmem() / 2 ** 30, 1), platform: `${os.platform()} ${os.release()}` },
+    versions: {
+      node: process.version,
+      temporalSdk: require('@temporalio/worker/package.json').version as string,
+      temporalCli: TEMPORAL_CLI_VERSION,
+      ...(servers.includes('cluster') ? { temporalServer: TEMPORAL_SERVER_VERSION } : {}),
+      duckdb: require('@duckdb/node-api/package.json').version as string,
+    },
+    notes:
+      'RSS is of the Conveyor worker process (daily and backfill pools, DuckDB); CPU is per process: server, database (the PostgreSQL server and its backends, on the cluster), worker, and the bench client. The lake is a folder of the temporary data dir.',
+    figures,
+    targets: verdicts,
+  };
+  fs.mkdirSync(path.dirname(o.out), { recursive: true });
+  fs.writeFileSync(o.out, JSON.stringify(out, null, 2) + '\n');
+
+  // One row per figure, one column per server: the cluster's figures beside the dev server's.
+  const names = [...new Set(figures.map((f) => f.name))];
+  const width = Math.max(...names.map((n) => n.length));
+  const cell = (kind: ServerKind, name: string) => {
+    const f = figures.find((x) => x.server === kind && x.name === name);
+    return (f ? (servers.length === 1 ? `${f.median} (${f.min}-${f.max})` : String(f.median)) : '-').padStart(servers.length === 1 ? 26 : 14);
+  };
+  console.log(`${'figure'.padEnd(width)}  ${servers.map((k) => (servers.length === 1 ? 'median (min-max)' : k).padStart(servers.length === 1 ? 26 : 14)).join('  ')}  unit`);
+  for (const name of names) console.log(`${name.padEnd(width)}  ${servers.map((k) => cell(k, name)).join('  ')}  ${figures.find((f) => f.name === name)!.unit}`);
+  console.log('');
+  const howToMeasure = quick ? ' (run without --quick)' : ' (its section or size was not run)';
+  for (const v of verdicts) {
+    console.log(`${v.met === null ? 'NOT MEASURED' : v.met ? 'MET   ' : 'MISSED'}  ${servers.length > 1 ? `[${v.server}] ` : ''}${v.target}${v.value === null ? howToMeasure : `: ${v.value}`}`);
+  }
+  console.log(`\nwritten to ${path.relative(process.cwd(), o.out)}`);
+}
+
+type ServerKind = 'dev' | 'cluster';
+const SERVER_LABEL: Record<ServerKind, string> = {
+  dev: `the dev server (Temporal CLI ${TEMPORAL_CLI_VERSION}, SQLite in WAL mode)`,
+  cluster: `npm run cluster's stack (Temporal server ${TEMPORAL_SERVER_VERSION} on PostgreSQL)`,
+};
+/** Whose CPU is measured, per item of work (database: only on the cluster). */
+const CPU_OF = ['server', 'database', 'worker', 'client'] as const;
+
+interface BenchServer {
+  address: string;
+  pid: number;
+  /** CPU seconds of the database server, where it runs as a separate process tree. */
+  databaseCpu?: () => number;
+  stop(): Promise<void>;
+}
+
+/** A fresh server of `kind` with its state in `tmp`: the dev server, or the cluster (private PostgreSQL or CONVEYOR_POSTGRES_URL). */
+async function startBenchServer(kind: ServerKind, tmp: string): Promise<BenchServer> {
+  const port = await freePort();
+  if (kind === 'dev') {
+    const cli = await ensureTemporalCli({ progress: say, allowSdkDownload: true });
+    say(`starting a fresh Temporal dev server on port ${port} (database in ${tmp}) ...`);
+    const server = await startDevServer({ cli, dbFile: path.join(tmp, 'temporal.db'), port, uiPort: await freePort() });
+    if (server.pid !== undefined) startedPids.add(server.pid);
+    return { address: server.address, pid: server.pid ?? Number.NaN, stop: () => server.stop() };
+  }
+  const tools = await ensureClusterTools(say);
+  const postgres = loadConfig().postgres;
+  say(`starting a fresh Temporal server on PostgreSQL on port ${port} (state in ${tmp}) ...`);
+  const cluster = await startCluster({ tools, stateDir: tmp, postgres, address: `127.0.0.1:${port}`, internalPorts: 'free', namespace: 'default', progress: (line) => say(`  ${line}`) });
+  const postmasterPid = postgres ? undefined : Number(fs.readFileSync(path.join(tmp, 'postgres', 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  if (postgres) say('  (CONVEYOR_POSTGRES_URL: the database is elsewhere, so its CPU is not measured)');
+  return {
+    address: cluster.address,
+    pid: cluster.server().pid ?? Number.NaN,
+    databaseCpu: postmasterPid ? () => treeCpuSeconds(postmasterPid) : undefined,
+    stop: () => cluster.stop(),
+  };
+}
+
+interface BenchParams {
+  quick: boolean;
+  runs: number;
+  sizes: number[];
+  concurrencies: number[];
+  realDays: number;
+  realRows: number;
+  realConcurrency: number;
+  workersDays: number;
+  isolationSize: number;
+  sections: Set<(typeof SECTIONS)[number]>;
+  ceilingN: number;
+  profile?: string;
+}
+
+/** Run the selected sections on a fresh server of `kind`; every figure is tagged with it. */
+async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
+  const { quick, runs, sizes, concurrencies, realDays, realRows, realConcurrency, workersDays, isolationSize, sections, ceilingN } = p;
   // --- setup: server, bundle, worker processes, all in a temporary folder ---
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-bench-'));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `conveyor-bench-${kind}-`));
+  fs.chmodSync(tmp, 0o711); // a private PostgreSQL runs as the postgres user when the bench runs as root
   const logFile = path.join(tmp, 'bench.log');
-  const cli = await ensureTemporalCli({ progress: say, allowSdkDownload: true });
-  const [port, uiPort] = [await freePort(), await freePort()];
-  say(`starting a fresh Temporal server on port ${port} (database in ${tmp}) ...`);
-  const server = await startDevServer({ cli, dbFile: path.join(tmp, 'temporal.db'), port, uiPort });
-  if (server.pid !== undefined) startedPids.add(server.pid);
+  const server = await startBenchServer(kind, tmp);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     TEMPORAL_ADDRESS: server.address,
@@ -173,12 +292,13 @@ async function main(argv: string[]): Promise<void> {
   if (bundling.status !== 0) throw new Error('could not bundle the benchmark workflows');
   say('starting the worker processes ...');
   let [conveyorWorker, ceilingWorker] = await Promise.all([
-    startWorkerProcess('conveyor', env, logFile, o.profile && path.resolve(o.profile)),
-    startWorkerProcess('ceiling', env, logFile, o.profile && path.resolve(o.profile)),
+    startWorkerProcess('conveyor', env, logFile, p.profile),
+    startWorkerProcess('ceiling', env, logFile, p.profile),
   ]);
   const workerPid = conveyorWorker.pid!;
   const ceilingPid = ceilingWorker.pid!;
-  const serverPid = server.pid ?? Number.NaN;
+  const serverPid = server.pid;
+  const database: Record<string, () => number> = server.databaseCpu ? { database: server.databaseCpu } : {};
 
   const registry = new PipelineRegistry([ordersPipeline, benchNoopPipeline]);
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
@@ -188,7 +308,7 @@ async function main(argv: string[]): Promise<void> {
   const figures: Figure[] = [];
   const record = (section: string, name: string, unit: string, samples: number[]) => {
     const figure = { section, name, unit, median: round(median(samples)), min: round(Math.min(...samples)), max: round(Math.max(...samples)), samples: samples.map((s) => round(s)) };
-    figures.push(figure);
+    figures.push({ ...figure, server: kind });
     say(`  ${name}: ${figure.median} ${unit} (min ${figure.min}, max ${figure.max})`);
   };
   let nextDay = 0; // bench_noop ranges never overlap, so every backfill does real work
@@ -199,7 +319,7 @@ async function main(argv: string[]): Promise<void> {
   };
 
   const ceiling = async (n: number, concurrency: number) => {
-    const cpu = cpuMeter({ server: serverPid, worker: ceilingPid, client: process.pid });
+    const cpu = cpuMeter({ server: serverPid, ...database, worker: ceilingPid, client: process.pid });
     const started = performance.now();
     await pool(Array.from({ length: n }, (_, i) => i), concurrency, async () => {
       await client.workflow.execute('ceilingWorkflow', { taskQueue: CEILING_TASK_QUEUE, workflowId: `ceiling-${randomUUID()}` });
@@ -210,7 +330,7 @@ async function main(argv: string[]): Promise<void> {
   const noopBackfill = async (size: number, concurrency: number) => {
     const range = freshRange(size);
     workerPeakRss.reset();
-    const cpu = cpuMeter({ server: serverPid, worker: workerPid, client: process.pid });
+    const cpu = cpuMeter({ server: serverPid, ...database, worker: workerPid, client: process.pid });
     const started = performance.now();
     const run = await startBackfill(client, { pipeline: benchNoopPipeline.name, ...range, maxConcurrency: concurrency }, bfOptions);
     const result = await run.handle.result();
@@ -254,7 +374,7 @@ async function main(argv: string[]): Promise<void> {
       const samples: Awaited<ReturnType<typeof ceiling>>[] = [];
       for (let r = 0; r < runs; r += 1) samples.push(await ceiling(ceilingN, c));
       record('ceiling', `ceiling at concurrency ${c}`, 'workflows/s', samples.map((s) => s.rate));
-      for (const who of ['server', 'worker', 'client'] as const) {
+      for (const who of CPU_OF.filter((w) => samples[0]!.cpuMs[w] !== undefined)) {
         record('ceiling', `ceiling at concurrency ${c}: ${who} CPU per workflow`, 'ms', samples.map((s) => s.cpuMs[who]!));
       }
       ceilings.set(c, median(samples.map((s) => s.rate)));
@@ -279,7 +399,7 @@ async function main(argv: string[]): Promise<void> {
         if (ceilingRate) record('backfill', `${label}: ratio to ceiling`, '%', samples.map((s) => (100 * s.rate) / ceilingRate));
         record('backfill', `${label}: history events per partition`, 'events', samples.map((s) => s.eventsPerPartition));
         record('backfill', `${label}: worker peak RSS`, 'MB', samples.map((s) => s.peakRssMb));
-        for (const who of ['server', 'worker', 'client'] as const) {
+        for (const who of CPU_OF.filter((w) => samples[0]!.cpuMs[w] !== undefined)) {
           record('backfill', `${label}: ${who} CPU per partition`, 'ms', samples.map((s) => s.cpuMs[who]!));
         }
       }
@@ -298,7 +418,7 @@ async function main(argv: string[]): Promise<void> {
       for (let d = from; d <= to; d = addDays(d, 1)) days.push(d);
       for (const d of days) generateOrdersPartition({ landingDir: config.landingDir, partition: d, rows: realRows, files: 4 });
       const started = performance.now();
-      const cpu = cpuMeter({ server: serverPid, worker: workerPid });
+      const cpu = cpuMeter({ server: serverPid, ...database, worker: workerPid });
       const run = await startBackfill(client, { pipeline: ordersPipeline.name, from, to, maxConcurrency: realConcurrency, reprocess: 'all' }, bfOptions);
       const result = await run.handle.result();
       const seconds = (performance.now() - started) / 1000;
@@ -326,7 +446,7 @@ async function main(argv: string[]): Promise<void> {
     record('real', 'orders backfill: rows through ingest → transform → publish', 'rows/s', rowRates);
     record('real', 'transform + publish throughput in DuckDB (per partition)', 'rows/s', tpRates);
     record('real', 'concurrency', 'partitions', [realConcurrency]);
-    for (const who of ['server', 'worker'] as const) record('real', `${who} CPU per partition`, 'ms', cpuPerPartition.map((c) => c[who]!));
+    for (const who of CPU_OF.filter((w) => w !== 'client')) if (cpuPerPartition[0]?.[who] !== undefined) record('real', `${who} CPU per partition`, 'ms', cpuPerPartition.map((c) => c[who]!));
     for (const [k, v] of Object.entries(shares)) record('real', `share of step time: ${k}`, '%', v);
   }
 
@@ -381,7 +501,7 @@ async function main(argv: string[]): Promise<void> {
     say(`5. isolation: a daily run, idle and during a ${isolationSize}-partition backfill (default worker settings)`);
     await stopWorkerProcess(conveyorWorker);
     const { CONVEYOR_BACKFILL_ACTIVITY_SLOTS: _ceilingMatched, ...defaultEnv } = env;
-    conveyorWorker = await startWorkerProcess('conveyor', defaultEnv, logFile, o.profile && path.resolve(o.profile));
+    conveyorWorker = await startWorkerProcess('conveyor', defaultEnv, logFile, p.profile);
     const dailyLatency = async (partition: string) => {
       const started = performance.now();
       const run = await startPartitionRun(client, { pipeline: benchNoopPipeline.name, partition, runKind: 'scheduled' }, { config, registry });
@@ -409,40 +529,8 @@ async function main(argv: string[]): Promise<void> {
   await Promise.all([stopWorkerProcess(conveyorWorker), stopWorkerProcess(ceilingWorker)]);
   await client.connection.close();
   await server.stop();
-  if (server.pid !== undefined) startedPids.delete(server.pid);
-
-  // --- report ---
-  const find = (name: string) => figures.find((f) => f.name === name);
-  const targets = [
-    ['no-op backfill at concurrency 32 ≥ 70% of the ceiling', find(`${Math.max(...sizes)} partitions at concurrency 32: ratio to ceiling`), (v: number) => v >= 70],
-    ['3,650-partition backfill under 120 s (concurrency 32)', find('3650 partitions at concurrency 32: wall time'), (v: number) => v < 120],
-    ['worker peak RSS under 400 MB during the 3,650 backfill', find('3650 partitions at concurrency 32: worker peak RSS'), (v: number) => v < 400],
-    ['real pipeline ≥ 1,000,000 rows/s through ingest → transform → publish', find('orders backfill: rows through ingest → transform → publish'), (v: number) => v >= 1_000_000],
-    ['two worker processes: no lock errors, each publishes a share', find('orders backfill with 2 worker processes: share of publishes, process 2'), (v: number) => v > 0 && (find('orders backfill with 2 worker processes: lock errors in the worker logs')?.median ?? 1) === 0],
-    ['daily run during a backfill within 1.5× idle', find('ratio busy / idle'), (v: number) => v <= 1.5],
-  ] as const;
-  const verdicts = targets.map(([name, figure, ok]) => ({ target: name, value: figure?.median ?? null, met: figure ? ok(figure.median) : null }));
-  const out = {
-    when: new Date().toISOString(),
-    mode: quick ? 'quick' : 'full',
-    runs,
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: round(os.totalmem() / 2 ** 30, 1), platform: `${os.platform()} ${os.release()}` },
-    versions: { node: process.version, temporalSdk: require('@temporalio/worker/package.json').version as string, temporalCli: cli.kind === 'path' ? cli.path : 'sdk-download', duckdb: require('@duckdb/node-api/package.json').version as string },
-    notes: 'RSS is of the Conveyor worker process (daily and backfill pools, DuckDB); CPU is per process: server, worker, and the bench client. The lake is a folder of the temporary data dir.',
-    figures,
-    targets: verdicts,
-  };
-  fs.mkdirSync(path.dirname(o.out), { recursive: true });
-  fs.writeFileSync(o.out, JSON.stringify(out, null, 2) + '\n');
-
-  const width = Math.max(...figures.map((f) => f.name.length));
-  console.log(`${'figure'.padEnd(width)}  ${'median'.padStart(12)}  ${'min'.padStart(12)}  ${'max'.padStart(12)}  unit`);
-  for (const f of figures) console.log(`${f.name.padEnd(width)}  ${String(f.median).padStart(12)}  ${String(f.min).padStart(12)}  ${String(f.max).padStart(12)}  ${f.unit}`);
-  console.log('');
-  const howToMeasure = quick ? ' (run without --quick)' : ' (its section or size was not run)';
-  for (const v of verdicts) console.log(`${v.met === null ? 'NOT MEASURED' : v.met ? 'MET   ' : 'MISSED'}  ${v.target}${v.value === null ? howToMeasure : `: ${v.value}`}`);
-  console.log(`\nwritten to ${path.relative(process.cwd(), o.out)}`);
   fs.rmSync(tmp, { recursive: true, force: true });
+  return figures;
 }
 
 main(process.argv.slice(2))
