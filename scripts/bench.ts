@@ -193,7 +193,9 @@ async function main(argv: string[]): Promise<void> {
   fs.writeFileSync(o.out, JSON.stringify(out, null, 2) + '\n');
 
   // One row per figure, one column per server: the cluster's figures beside the dev server's.
-  const names = [...new Set(figures.map((f) => f.name))];
+  // In the order of the server with the most figures (the cluster adds database CPU rows).
+  const byCount = [...servers].sort((a, b) => figures.filter((f) => f.server === b).length - figures.filter((f) => f.server === a).length);
+  const names = [...new Set(byCount.flatMap((k) => figures.filter((f) => f.server === k).map((f) => f.name)))];
   const width = Math.max(...names.map((n) => n.length));
   const cell = (kind: ServerKind, name: string) => {
     const f = figures.find((x) => x.server === kind && x.name === name);
@@ -203,7 +205,8 @@ async function main(argv: string[]): Promise<void> {
   for (const name of names) console.log(`${name.padEnd(width)}  ${servers.map((k) => cell(k, name)).join('  ')}  ${figures.find((f) => f.name === name)!.unit}`);
   console.log('');
   const howToMeasure = quick ? ' (run without --quick)' : ' (its section or size was not run)';
-  for (const v of verdicts) {
+  // Side by side, only the targets this run measured.
+  for (const v of verdicts.filter((x) => servers.length === 1 || x.met !== null)) {
     console.log(`${v.met === null ? 'NOT MEASURED' : v.met ? 'MET   ' : 'MISSED'}  ${servers.length > 1 ? `[${v.server}] ` : ''}${v.target}${v.value === null ? howToMeasure : `: ${v.value}`}`);
   }
   console.log(`\nwritten to ${path.relative(process.cwd(), o.out)}`);

@@ -15,7 +15,7 @@ import { isServerUp } from '../client/connect';
 import { loadConfig } from '../common/config';
 import { exitOnError } from './lib/cli-errors';
 import { privatePostgresUnavailable } from './lib/cluster/postgres';
-import { ClusterStartFailed, startCluster } from './lib/cluster/stack';
+import { ClusterStartFailed, startCluster, stopLeftovers } from './lib/cluster/stack';
 import { ensureClusterTools } from './lib/cluster/tools';
 
 const say = (line: string) => console.error(line);
@@ -41,11 +41,6 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
 
-  if (await isServerUp(config.temporalAddress)) {
-    throw new ClusterStartFailed(
-      `a Temporal server already answers at ${config.temporalAddress} (\`npm run server\` or \`npm start\`?): stop it, or set TEMPORAL_ADDRESS to another host:port`,
-    );
-  }
   const interrupted = new Promise<NodeJS.Signals>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
   });
@@ -60,6 +55,12 @@ async function main(argv: string[]): Promise<void> {
 
   const tools = await ensureClusterTools(say);
   const stateDir = path.join(config.dataDir, 'cluster');
+  await stopLeftovers(stateDir, tools, say);
+  if (await isServerUp(config.temporalAddress)) {
+    throw new ClusterStartFailed(
+      `a Temporal server already answers at ${config.temporalAddress} (\`npm run server\` or \`npm start\`?): stop it, or set TEMPORAL_ADDRESS to another host:port`,
+    );
+  }
   cluster = await startCluster({
     tools,
     stateDir,

@@ -9,7 +9,7 @@
  * CONVEYOR_CLUSTER_TESTS=required (CI), where a missing prerequisite fails the suite.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -196,5 +196,96 @@ describe('Conveyor on the full Temporal server and PostgreSQL', { skip: !require
     assert.deepEqual(runs, { n: String(days), p: String(days) });
     assert.equal(await eventuallyCount(`WorkflowType = "partitionPipeline" AND BackfillId = "${started.backfillId}" AND ExecutionStatus = "Completed"`, days), days);
     for (const w of Object.values(workers)) await stopWorkerProcess(w);
+  });
+});
+
+/** `npm run cluster` itself, as a user runs it: up from nothing, Ctrl-C, a restart on the same state, a SIGKILL. */
+describe('npm run cluster', { skip: !required && missing ? missing : false }, () => {
+  let home: string;
+  let clusterEnv: NodeJS.ProcessEnv;
+  const children = new Set<ChildProcess>();
+
+  before(async () => {
+    if (missing) throw new Error(`CONVEYOR_CLUSTER_TESTS=required but ${missing}`);
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-cluster-cli-'));
+    fs.chmodSync(home, 0o711);
+    clusterEnv = {
+      ...process.env,
+      CONVEYOR_DATA_DIR: home,
+      TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+      TEMPORAL_UI_URL: `http://localhost:${await freePort()}`,
+    };
+  });
+  after(() => {
+    for (const child of children) child.kill('SIGKILL');
+    // A cluster this suite failed to stop: its PostgreSQL goes with the folder only once stopped.
+    spawnSync('sh', ['-c', `pg_ctl=$(ls /usr/lib/postgresql/*/bin/pg_ctl | tail -1); [ -d "${home}/cluster/postgres/data" ] && (runuser -u postgres -- "$pg_ctl" stop -D "${home}/cluster/postgres/data" -m immediate || "$pg_ctl" stop -D "${home}/cluster/postgres/data" -m immediate) >/dev/null 2>&1; true`]);
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  /** Start `npm run cluster` in the background; resolves with its output once it is up. */
+  async function up(): Promise<{ child: ChildProcess; output: () => string }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'cluster.ts')], { cwd: ROOT, env: clusterEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    child.on('exit', () => children.delete(child));
+    let output = '';
+    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    for (const deadline = Date.now() + 120_000; !output.includes('Press Ctrl-C to stop.'); await sleep(200)) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm run cluster did not come up:\n${output}`);
+    }
+    return { child, output: () => output };
+  }
+  const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
+  /** Processes whose command line mentions the test's folder: its PostgreSQL. */
+  const leftovers = () => spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(home));
+  /** The server's and the Web UI's process IDs, from their PID files. */
+  const servicePids = () => ['temporal-server.pid', 'temporal-ui.pid'].map((f) => Number(fs.readFileSync(path.join(home, 'cluster', f), 'utf8')));
+  /** Running (a zombie waiting to be reaped by init does not count). */
+  const alive = (pid: number) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0] !== 'Z';
+    } catch {
+      return false;
+    }
+  };
+
+  it('comes up from nothing, serves Conveyor, and Ctrl-C stops everything it started', async () => {
+    const first = await up();
+    assert.match(first.output(), /Creating a private PostgreSQL cluster/);
+    assert.match(first.output(), /search attribute BackfillId registered/);
+    const uiUrl = String(clusterEnv.TEMPORAL_UI_URL);
+    assert.equal((await fetch(uiUrl)).status, 200, 'the Web UI answers');
+    // Another cluster (or dev server) on the same address is refused in one line.
+    const second = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'cluster.ts'), '--exit'], {
+      cwd: ROOT,
+      env: { ...clusterEnv, CONVEYOR_DATA_DIR: path.join(home, 'other') },
+      encoding: 'utf8',
+    });
+    assert.equal(second.status, 1);
+    assert.match(second.stderr.trim(), /^npm run cluster: a Temporal server already answers at 127\.0\.0\.1:\d+ .*set TEMPORAL_ADDRESS to another host:port$/m);
+    const pids = servicePids();
+    first.child.kill('SIGINT');
+    assert.equal(await exited(first.child), 130);
+    assert.deepEqual(pids.map(alive), [false, false], 'the Temporal server and the Web UI stopped');
+    assert.deepEqual(leftovers(), [], 'PostgreSQL stopped');
+  });
+
+  it('keeps its state across a restart, and a SIGKILLed run\'s processes are stopped by the next one', async () => {
+    const again = await up();
+    assert.doesNotMatch(again.output(), /Creating a private PostgreSQL cluster/);
+    assert.match(again.output(), /search attribute BackfillId already registered/);
+    const pids = servicePids();
+    again.child.kill('SIGKILL');
+    await exited(again.child);
+    assert.deepEqual(pids.map(alive), [true, true], 'a SIGKILLed npm run cluster cannot stop its server and UI');
+
+    const next = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'cluster.ts'), '--exit'], { cwd: ROOT, env: clusterEnv, encoding: 'utf8' });
+    assert.equal(next.status, 0, next.stderr);
+    assert.match(next.stderr, /Stopped the Temporal server an earlier npm run cluster left running/);
+    assert.match(next.stderr, /Stopped the Web UI server an earlier npm run cluster left running/);
+    assert.match(next.stderr, /A private PostgreSQL from an earlier run is still up; restarting it/);
+    assert.deepEqual(pids.map(alive), [false, false]);
+    assert.deepEqual(leftovers(), []);
   });
 });

@@ -27,6 +27,37 @@ export interface ServiceOptions {
   log?: (line: string) => void;
   /** Append the output to this file as well. */
   logFile?: string;
+  /**
+   * Write the process ID here while it runs, so a later run can stop it if this process is killed
+   * (SIGKILL) without stopping it: see {@link stopLeftover}.
+   */
+  pidFile?: string;
+}
+
+/**
+ * Stop a service a killed earlier run left behind: the process in `pidFile`, if it still runs
+ * `command` (a reused PID running something else is left alone). True when one was stopped.
+ */
+export async function stopLeftover(pidFile: string, command: string): Promise<boolean> {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return false;
+  }
+  fs.rmSync(pidFile, { force: true });
+  const alive = () => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === command;
+    } catch {
+      return false;
+    }
+  };
+  if (!Number.isInteger(pid) || pid <= 1 || !alive()) return false;
+  process.kill(pid, 'SIGTERM');
+  for (let waited = 0; alive() && waited < 15_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  if (alive()) process.kill(pid, 'SIGKILL');
+  return true;
 }
 
 export function spawnService(name: string, command: string, args: string[], options: ServiceOptions = {}): ServiceProcess {
@@ -37,9 +68,11 @@ export function spawnService(name: string, command: string, args: string[], opti
     if (running()) child.kill('SIGKILL');
   };
   process.once('exit', killOnExit);
+  if (options.pidFile && child.pid !== undefined) fs.writeFileSync(options.pidFile, `${child.pid}\n`);
   const exited = new Promise<number | null>((resolve) => {
     child.on('exit', (code) => {
       process.removeListener('exit', killOnExit);
+      if (options.pidFile) fs.rmSync(options.pidFile, { force: true });
       resolve(code);
     });
     child.on('error', () => resolve(null));

@@ -19,7 +19,7 @@ import {
   TEMPORAL_DEPLOY_DIR,
   UI_CONFIG_DIR_NAME,
 } from '../deploy-files';
-import { spawnService, type ServiceProcess } from '../service-process';
+import { spawnService, stopLeftover, type ServiceProcess } from '../service-process';
 import type { PostgresEndpoint } from '../../../common/config';
 import { freePort } from '../ports';
 import { startPrivatePostgres } from './postgres';
@@ -40,6 +40,19 @@ const INTERNAL_PORTS = [
   'TEMPORAL_WORKER_PORT',
   'TEMPORAL_WORKER_MEMBERSHIP_PORT',
 ] as const;
+
+const SERVER_PID_FILE = 'temporal-server.pid';
+const UI_PID_FILE = 'temporal-ui.pid';
+
+/**
+ * Stop the Temporal server and Web UI an earlier `npm run cluster` in `stateDir` left running (it was
+ * killed with SIGKILL, so it could not stop them). Its PostgreSQL is restarted by startCluster.
+ */
+export async function stopLeftovers(stateDir: string, tools: ClusterTools, progress: (line: string) => void): Promise<void> {
+  for (const [file, binary, what] of [[SERVER_PID_FILE, tools.server, 'Temporal server'], [UI_PID_FILE, tools.ui, 'Web UI server']] as const) {
+    if (binary && (await stopLeftover(path.join(stateDir, file), binary))) progress(`Stopped the ${what} an earlier npm run cluster left running.`);
+  }
+}
 
 export interface ClusterOptions {
   tools: ClusterTools;
@@ -137,7 +150,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
         'the Temporal server',
         tools.server,
         ['--root', TEMPORAL_DEPLOY_DIR, '--config', 'config', '--env', TEMPORAL_CONFIG_ENV, '--allow-no-auth', 'start'],
-        { env: serverEnv, logFile: serverLogFile },
+        { env: serverEnv, logFile: serverLogFile, pidFile: path.join(options.stateDir, SERVER_PID_FILE) },
       );
       const current = server;
       try {
@@ -174,6 +187,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       const ui = spawnService('the Web UI server', tools.ui, ['--root', DEPLOY_DIR, '--config', UI_CONFIG_DIR_NAME, '--env', TEMPORAL_CONFIG_ENV, 'start'], {
         env: { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_UI_HOST: bindIp, TEMPORAL_UI_PORT: String(options.uiPort), TEMPORAL_DEFAULT_NAMESPACE: options.namespace },
         logFile: path.join(options.stateDir, 'temporal-ui.log'),
+        pidFile: path.join(options.stateDir, UI_PID_FILE),
       });
       stops.push(() => ui.stop());
       uiUrl = `http://localhost:${options.uiPort}`;
