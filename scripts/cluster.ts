@@ -77,7 +77,7 @@ async function main(argv: string[]): Promise<void> {
   say(`State:    ${config.postgres ? `PostgreSQL at ${config.postgres.host}:${config.postgres.port}` : path.join(stateDir, 'postgres')} (survives a restart)`);
   say('Workers and CLIs use it as they use the dev server (same TEMPORAL_ADDRESS), e.g. in other terminals:');
   say('  npm run worker -- --queues daily      npm run worker -- --queues backfill');
-  say('  npm run backfill -- orders --from 2024-03-01 --to 2024-03-31');
+  say('  npm run backfill -- --pipeline orders --from 2024-03-01 --to 2024-03-31');
   if (opts.exit) {
     await cluster.stop();
     say('Stopped (--exit).');

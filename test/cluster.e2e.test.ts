@@ -271,6 +271,18 @@ describe('npm run cluster', { skip: !required && missing ? missing : false }, ()
     assert.deepEqual(leftovers(), [], 'PostgreSQL stopped');
   });
 
+  it('says in one line why it cannot use the PostgreSQL at CONVEYOR_POSTGRES_URL, without its password', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'cluster.ts'), '--exit'], {
+      cwd: ROOT,
+      env: { ...clusterEnv, CONVEYOR_DATA_DIR: path.join(home, 'elsewhere'), CONVEYOR_POSTGRES_URL: 'postgres://temporal:hunter2@127.0.0.1:1' },
+      encoding: 'utf8',
+    });
+    assert.equal(result.status, 1);
+    const last = result.stderr.trim().split('\n').pop()!;
+    assert.match(last, /^npm run cluster: temporal\/setup-schema\.sh failed \(exit 1\): .*127\.0\.0\.1:1: connect: connection refused/);
+    assert.doesNotMatch(result.stderr, /hunter2/);
+  });
+
   it('keeps its state across a restart, and a SIGKILLed run\'s processes are stopped by the next one', async () => {
     const again = await up();
     assert.doesNotMatch(again.output(), /Creating a private PostgreSQL cluster/);

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { ConfigError, loadConfig } from '../common/config';
 import { CONVEYOR_SEARCH_ATTRIBUTES } from '../common/search-attributes';
+import { firstError } from '../scripts/lib/cluster/stack';
 import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from '../scripts/lib/cluster/tools';
 import {
   DYNAMIC_CONFIG_FILE,
@@ -90,6 +91,15 @@ describe('docker-compose.yml deploys what npm run cluster runs', () => {
 });
 
 describe('cluster configuration', () => {
+  it('finds the cause in a Temporal tool\'s failing output', () => {
+    const output = [
+      '2026-11-26T16:56:11.933Z\t\x1b[31mERROR\x1b[0m\tsql handle: unable to refresh database connection pool\t{"error": "unable to connect to DB, errors: [pq: password authentication failed for user \\"temporal\\"]", "logging-call-at": "x.go:1"}',
+      '2026-11-26T16:56:11.934Z\t\x1b[31mERROR\x1b[0m\tUnable to create SQL database.\t{"error": "no usable database connection found"}',
+    ];
+    assert.equal(firstError(output), 'sql handle: unable to refresh database connection pool unable to connect to DB, errors: [pq: password authentication failed for user "temporal"]');
+    assert.equal(firstError(['setup: namespace default could not be created']), 'setup: namespace default could not be created');
+  });
+
   it('reads CONVEYOR_POSTGRES_URL, and names a bad one in one line without its password', () => {
     const config = loadConfig({ CONVEYOR_POSTGRES_URL: 'postgresql://temporal:s%40cret@db.internal:6543' });
     assert.deepEqual(config.postgres, { host: 'db.internal', port: 6543, user: 'temporal', password: 's@cret' });

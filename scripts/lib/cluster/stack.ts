@@ -100,10 +100,22 @@ function runScript(script: string, env: NodeJS.ProcessEnv, progress: (line: stri
     child.on('error', (err) => reject(new ClusterStartFailed(`cannot run ${script}: ${err.message}`)));
     child.on('close', (code) => {
       if (code === 0) return resolve();
-      const why = lastLines.filter((l) => !/^\s*$/.test(l)).pop() ?? '';
-      reject(new ClusterStartFailed(`${path.relative(DEPLOY_DIR, script)} failed (exit ${code}): ${why.slice(0, 400)}`));
+      reject(new ClusterStartFailed(`${path.relative(DEPLOY_DIR, script)} failed (exit ${code}): ${firstError(lastLines)}`));
     });
   });
+}
+
+/**
+ * The cause in a Temporal tool's failing output: its first ERROR line's message and `error` field (a
+ * later line often only says "no usable database connection found"), else the last line.
+ */
+export function firstError(lines: string[]): string {
+  const plain = lines.map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim()).filter(Boolean);
+  const error = plain.find((l) => /\bERROR\b/.test(l));
+  if (!error) return (plain.pop() ?? '').slice(0, 400);
+  const message = /\bERROR\s+([^{]*)/.exec(error)?.[1]?.trim() ?? '';
+  const field = /"error":\s*"((?:[^"\\]|\\.)*)"/.exec(error)?.[1]?.replace(/\\"/g, '"');
+  return (field ? `${message} ${field}` : message || error).slice(0, 400);
 }
 
 export async function startCluster(options: ClusterOptions): Promise<RunningCluster> {
@@ -130,6 +142,8 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
 
     const [host, port] = options.address.split(':') as [string, string];
     const bindIp = host === 'localhost' ? '127.0.0.1' : host;
+    // Bound to every interface, the server still announces one address its services can reach.
+    const announced = bindIp === '0.0.0.0' ? '127.0.0.1' : bindIp;
     const portEnv: Record<string, string> = { TEMPORAL_FRONTEND_PORT: port };
     if (options.internalPorts === 'free') {
       for (const name of INTERNAL_PORTS) portEnv[name] = String(await freePort(name.endsWith('MEMBERSHIP_PORT') ? { below: 32_768 } : {}));
@@ -139,11 +153,11 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       ...pgEnv,
       ...portEnv,
       TEMPORAL_BIND_IP: bindIp,
-      TEMPORAL_BROADCAST_ADDRESS: bindIp,
+      TEMPORAL_BROADCAST_ADDRESS: announced,
       TEMPORAL_DYNAMIC_CONFIG: DYNAMIC_CONFIG_FILE,
     };
     const serverLogFile = path.join(options.stateDir, 'temporal-server.log');
-    const address = `${bindIp}:${port}`;
+    const address = `${announced}:${port}`;
     let server!: ServiceProcess;
     const startServer = async () => {
       server = spawnService(
