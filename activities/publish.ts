@@ -8,7 +8,8 @@
 import fs from 'node:fs';
 import type { PublishInput, PublishResult } from '../common/run-types';
 import { commitFile, readVersion } from '../lake/commit';
-import { sqlString, withDuckDB, type DuckSession } from '../lake/duckdb';
+import { sqlString } from '../common/sql';
+import { withDuckDB, type DuckSession } from '../lake/duckdb';
 import { runClassified } from './classify-error';
 import type { ActivityDeps } from './deps';
 import { stepContext } from './step-context';

@@ -1,6 +1,6 @@
 /** A bench-only pipeline whose steps are no-ops (stubbed activities) and whose history starts in 1900. */
 import { definePipeline } from '../pipelines/definition';
-import { ordersPipeline } from '../pipelines/orders';
+import { ordersPipeline } from '../pipelines/orders/definition';
 
 export const benchNoopPipeline = definePipeline({
   ...ordersPipeline,

@@ -12,7 +12,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { loadConfig } from '../common/config';
 import type { RunManifest, StepInput } from '../common/run-types';
-import { ordersPipeline } from '../pipelines/orders';
+import { ordersPipeline } from '../pipelines/orders/definition';
 import { PipelineRegistry } from '../pipelines/registry';
 import { LakeLayout } from '../lake/layout';
 import { createConveyorWorkers } from '../workers/create-worker';

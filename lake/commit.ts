@@ -14,7 +14,8 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sqlString, type DuckSession } from './duckdb';
+import { sqlString } from '../common/sql';
+import type { DuckSession } from './duckdb';
 
 /** Who wrote a file: the step attempt's schedule time on the server, run and attempt. */
 export interface FileVersion {

@@ -5,7 +5,8 @@
  * sees whole partitions (each is one file, replaced atomically). Used by `npm run sql` and the client.
  */
 import type { PipelineRegistry } from '../pipelines/registry';
-import { sqlIdent, sqlString, withDuckDB, type DuckSession } from './duckdb';
+import { sqlIdent, sqlString } from '../common/sql';
+import { withDuckDB, type DuckSession } from './duckdb';
 import type { LakeLayout } from './layout';
 import { columnsArgument, emptyTable, MANIFEST_COLUMNS, publishedColumns, REJECT_COLUMNS, type Columns } from './tables';
 

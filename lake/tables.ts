@@ -4,7 +4,7 @@
  */
 import { STEP_NAMES } from '../common/run-types';
 import type { PipelineDefinition } from '../pipelines/definition';
-import { sqlIdent } from './duckdb';
+import { sqlIdent } from '../common/sql';
 
 export type Columns = readonly (readonly [name: string, type: string])[];
 

@@ -3,7 +3,10 @@
  * and the SQL that validates, shapes and publishes it. Definitions are data; the generic
  * activities in `activities/` execute them. Validated with zod when registered.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
+import { sqlString } from '../common/sql';
 import { IDENTIFIER_PATTERN } from '../common/identifiers';
 import { isPartitionKey } from '../common/partition-key';
 
@@ -77,4 +80,25 @@ export function definePipeline(definition: PipelineDefinition): PipelineDefiniti
     throw new Error(`pipeline '${definition.name}': ${issue.path.join('.')}: ${issue.message}`);
   }
   return parsed.data;
+}
+
+/** A list of SQL string literals, for `IN (...)`. */
+export const sqlList = (values: readonly string[]): string => values.map(sqlString).join(', ');
+
+/**
+ * Read one of a pipeline's `.sql` files, filling its `{{NAME}}` placeholders from `values` (lists and
+ * constants the definition shares with its generator). A placeholder without a value, or a value
+ * without a placeholder, is refused when the definition loads.
+ */
+export function loadSql(file: string, values: Record<string, string> = {}): string {
+  const text = fs.readFileSync(file, 'utf8');
+  const used = new Set<string>();
+  const filled = text.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
+    if (!(name in values)) throw new Error(`${path.basename(file)}: no value for placeholder {{${name}}}`);
+    used.add(name);
+    return values[name]!;
+  });
+  const unused = Object.keys(values).filter((name) => !used.has(name));
+  if (unused.length > 0) throw new Error(`${path.basename(file)}: no placeholder for ${unused.join(', ')}`);
+  return filled;
 }

@@ -3,7 +3,7 @@
  */
 import { addDays, isPartitionKey, partitionKeyOf } from '../common/partition-key';
 import type { PipelineDefinition } from './definition';
-import { ordersPipeline } from './orders';
+import { ordersPipeline } from './orders/definition';
 
 export class PipelineRegistry {
   private readonly byName = new Map<string, PipelineDefinition>();

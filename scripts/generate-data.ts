@@ -9,7 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
 import { loadConfig } from '../common/config';
 import { addDays, countPartitions } from '../common/partition-key';
-import { FAULT_KINDS, generateOrdersPartition, type Fault } from '../landing/generate-orders';
+import { FAULT_KINDS, generateOrdersPartition, type Fault } from '../pipelines/orders/generate';
 import { InputError } from '../pipelines/registry';
 import { exitOnError } from './lib/cli-errors';
 import { intInRange, parseOption, partitionKeySchema } from './lib/options';

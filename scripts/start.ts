@@ -13,8 +13,8 @@ import { startPartitionRun, waitForPartitionRun, type PartitionRunOutcome } from
 import { loadConfig, type ConveyorConfig } from '../common/config';
 import { createLogger, getLogger, setLogger } from '../common/logger';
 import { addDays } from '../common/partition-key';
-import { generateOrdersPartition } from '../landing/generate-orders';
-import { ordersPipeline } from '../pipelines/orders';
+import { generateOrdersPartition } from '../pipelines/orders/generate';
+import { ordersPipeline } from '../pipelines/orders/definition';
 import { defaultRegistry, latestAvailablePartition } from '../pipelines/registry';
 import { LakeLayout, prepareLake } from '../lake/layout';
 import { createConveyorWorkers } from '../workers/create-worker';

@@ -22,7 +22,7 @@ import { connectClient } from '../client/connect';
 import { queryLake } from '../client/lake';
 import { loadConfig, type ConveyorConfig } from '../common/config';
 import { addDays } from '../common/partition-key';
-import { generateOrdersPartition } from '../landing/generate-orders';
+import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { privatePostgresUnavailable } from '../scripts/lib/cluster/postgres';
 import { freePort } from '../scripts/lib/ports';
 import { startCluster, type RunningCluster } from '../scripts/lib/cluster/stack';

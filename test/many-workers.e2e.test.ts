@@ -17,7 +17,7 @@ import { queryLake } from '../client/lake';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
 import { loadConfig, type ConveyorConfig } from '../common/config';
 import { addDays } from '../common/partition-key';
-import { generateOrdersPartition } from '../landing/generate-orders';
+import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { LakeLayout } from '../lake/layout';
 import { filesUnder, startTestServer } from './helpers/harness';
 import { readLakeThroughout } from './helpers/lake-reader';

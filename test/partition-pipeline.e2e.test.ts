@@ -7,9 +7,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startPartitionRun, waitForPartitionRun, type PartitionRunRequest } from '../client/partition-runs';
 import { PARTITION_SA, PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
-import { generateOrdersPartition, type Fault, type FaultKind } from '../landing/generate-orders';
+import { generateOrdersPartition, type Fault, type FaultKind } from '../pipelines/orders/generate';
 import { definePipeline } from '../pipelines/definition';
-import { ordersPipeline } from '../pipelines/orders';
+import { ordersPipeline } from '../pipelines/orders/definition';
 import { PipelineRegistry } from '../pipelines/registry';
 import { filesUnder, startHarness, type Harness } from './helpers/harness';
 

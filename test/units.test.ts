@@ -1,7 +1,6 @@
 /** Unit tests for the pure pieces: partition keys, failure classification, config, availability, generator. */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
@@ -9,8 +8,7 @@ import { classOfError } from '../activities/classify-error';
 import { loadConfig } from '../common/config';
 import { classifiedFailure, NON_RETRYABLE_FAILURE_TYPES, workStepRetryPolicy } from '../common/failure-classes';
 import { addDays, countPartitions, isPartitionKey } from '../common/partition-key';
-import { generateOrdersPartition } from '../landing/generate-orders';
-import { ordersPipeline } from '../pipelines/orders';
+import { ordersPipeline } from '../pipelines/orders/definition';
 import { assertPartitionAvailable, defaultRegistry } from '../pipelines/registry';
 import { WORKER_ENV, WORKER_NODE_FLAGS } from '../workers/node-flags';
 import { missingSearchAttribute } from '../scripts/lib/cli-errors';
@@ -68,22 +66,6 @@ describe('config and availability', () => {
     assert.throws(() => assertPartitionAvailable(ordersPipeline, '2026-11-24', now), /not available yet \(latest available: 2026-11-23/);
     assert.throws(() => assertPartitionAvailable(ordersPipeline, '2014-12-31', now), /before orders's first partition 2015-01-01/);
     assert.doesNotThrow(() => assertPartitionAvailable(ordersPipeline, '2026-11-23', now));
-  });
-});
-
-describe('sample data generator', () => {
-  it('is deterministic per date, writes the marker last, and injects faults', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-gen-'));
-    const a = generateOrdersPartition({ landingDir: dir, partition: '2024-01-01', rows: 200, files: 2 });
-    const first = fs.readFileSync(path.join(a.dir, 'part-0000.csv'), 'utf8');
-    generateOrdersPartition({ landingDir: dir, partition: '2024-01-01', rows: 200, files: 2 });
-    assert.equal(fs.readFileSync(path.join(a.dir, 'part-0000.csv'), 'utf8'), first);
-    assert.deepEqual(fs.readdirSync(a.dir).sort(), ['_SUCCESS', 'part-0000.csv', 'part-0001.csv']);
-
-    const bad = generateOrdersPartition({ landingDir: dir, partition: '2024-01-02', rows: 1000, files: 1, faults: ['malformed', 'no-marker', { kind: 'flaky', count: 3 }] });
-    assert.ok(bad.malformedRows > 0);
-    assert.deepEqual(fs.readdirSync(bad.dir).sort(), ['_FAULT_FLAKY_READS', 'part-0000.csv']);
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
 

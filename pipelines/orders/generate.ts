@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ORDER_CURRENCIES, ORDER_STATUSES, ordersPipeline } from '../pipelines/orders';
-import { FLAKY_READ_FAULT_FILE, partitionLandingDir } from './landing-zone';
+import { ORDER_CURRENCIES, ORDER_STATUSES, ordersPipeline } from './definition';
+import { FLAKY_READ_FAULT_FILE, partitionLandingDir } from '../../landing/landing-zone';
 
 export const FAULT_KINDS = ['malformed', 'duplicates', 'no-marker', 'flaky'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
