@@ -24,3 +24,8 @@ export function webUiWorkflowUrl(config: UiConfig, workflowId: string, runId?: s
 export function webUiListUrl(config: UiConfig, query: string): string {
   return `${config.webUiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows?query=${encodeURIComponent(query)}`;
 }
+
+/** Link to the namespace's Schedules page. */
+export function webUiSchedulesUrl(config: UiConfig): string {
+  return `${config.webUiUrl}/namespaces/${encodeURIComponent(config.namespace)}/schedules`;
+}

@@ -37,6 +37,11 @@ export function partitionKeyOf(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 10);
 }
 
+/** The newest daily partition whose data can exist at `epochMs`, when a day's data lands `lagDays` after it starts (UTC). */
+export function partitionAvailableAt(epochMs: number, lagDays: number): string {
+  return addDays(partitionKeyOf(epochMs), -lagDays);
+}
+
 /** Number of daily partitions from `from` to `to`, both inclusive (0 when `from` is after `to`). */
 export function countPartitions(from: string, to: string): number {
   return Math.max(0, partitionKeyToDayNumber(to) - partitionKeyToDayNumber(from) + 1);

@@ -12,5 +12,8 @@ export const BACKFILL_ID_SA = defineSearchAttributeKey('BackfillId', SearchAttri
 
 export const CONVEYOR_SEARCH_ATTRIBUTES = [PIPELINE_SA, PARTITION_SA, RUN_KIND_SA, BACKFILL_ID_SA];
 
+/** Temporal's own: set by a Schedule on each run it starts, to the time that run was scheduled for. */
+export const SCHEDULED_START_TIME_SA = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
 export const RUN_KINDS = ['scheduled', 'manual', 'backfill'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];

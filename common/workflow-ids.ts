@@ -2,3 +2,14 @@
 export function partitionWorkflowId(pipeline: string, partition: string): string {
   return `${pipeline}/${partition}`;
 }
+
+/** The Temporal Schedule that runs a pipeline daily (one per pipeline). */
+export const SCHEDULE_ID_PREFIX = 'conveyor-';
+export function scheduleIdOf(pipeline: string): string {
+  return `${SCHEDULE_ID_PREFIX}${pipeline}`;
+}
+
+/** The ID a Schedule gives its runs, before Temporal appends the scheduled time: `orders/scheduled-2024-03-02T02:00:00Z`. */
+export function scheduledWorkflowIdOf(pipeline: string): string {
+  return `${pipeline}/scheduled`;
+}

@@ -31,6 +31,22 @@ export const pipelineDefinitionSchema = z.object({
   availabilityLagDays: z.number().int().min(0).max(30),
   /** How stale the newest published partition may get before it is an incident (for freshness alerts). */
   freshnessObjectiveHours: z.number().positive(),
+  /**
+   * When Conveyor runs it by itself (a Temporal Schedule per pipeline, `npm run schedules -- apply`).
+   * Each scheduled run processes the partition its *scheduled* time implies (that day minus
+   * `availabilityLagDays`), so runs made up after an outage process the days that were missed.
+   */
+  schedule: z.object({
+    /** Time of day, UTC, as HH:MM, at which the day's run starts. */
+    at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a UTC time of day as HH:MM'),
+    /** How far back missed runs are made up after an outage (older ones are dropped). */
+    catchupWindowDays: z.number().int().min(1).max(365),
+    /**
+     * What a run does when the previous scheduled run still runs: `allow_all` runs both (each
+     * processes its own partition), `buffer_all` queues, `skip` drops it.
+     */
+    overlap: z.enum(['allow_all', 'buffer_all', 'buffer_one', 'skip']),
+  }),
   /** Pipelines whose partitions must be published first (cross-pipeline dependencies). */
   upstream: z.array(identifier),
   /** The readiness signal: a marker file written last into the partition's landing folder. */

@@ -1,7 +1,7 @@
 /**
  * The pipelines this deployment knows. Lookups by name give a one-line error listing the known ones.
  */
-import { addDays, isPartitionKey, partitionKeyOf } from '../common/partition-key';
+import { isPartitionKey, partitionAvailableAt } from '../common/partition-key';
 import type { PipelineDefinition } from './definition';
 import { ordersPipeline } from './orders/definition';
 
@@ -41,7 +41,7 @@ export class InputError extends Error {
 
 /** The newest partition of `pipeline` whose data can exist at `nowMs` (see `availabilityLagDays`). */
 export function latestAvailablePartition(pipeline: PipelineDefinition, nowMs: number): string {
-  return addDays(partitionKeyOf(nowMs), -pipeline.availabilityLagDays);
+  return partitionAvailableAt(nowMs, pipeline.availabilityLagDays);
 }
 
 /** Check that `partition` is a partition key (a real date, YYYY-MM-DD); throws a one-line {@link InputError}. */

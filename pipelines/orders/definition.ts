@@ -16,6 +16,8 @@ export const ordersPipeline = definePipeline({
   firstPartition: '2015-01-01',
   availabilityLagDays: 1,
   freshnessObjectiveHours: 30,
+  // Partitions are independent, so runs made up after an outage may run side by side.
+  schedule: { at: '02:00', catchupWindowDays: 7, overlap: 'allow_all' },
   upstream: [],
   readiness: { marker: '_SUCCESS', pollIntervalSeconds: 60, timeoutSeconds: 6 * 3600 },
   landing: {

@@ -1,0 +1,194 @@
+/**
+ * One Temporal Schedule per pipeline, made from its definition (`schedule`: time of day, catch-up
+ * window, overlap policy). `applySchedules` makes the server's schedules match the registry:
+ * creates the missing, updates the changed (a fingerprint of the definition's part is kept in the
+ * action's memo), deletes those of pipelines that no longer exist, and leaves the rest untouched, so
+ * applying twice changes nothing. A paused schedule stays paused through an update.
+ */
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
+import type { ConveyorConfig } from '../common/config';
+import { PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
+import { SCHEDULE_ID_PREFIX, scheduledWorkflowIdOf, scheduleIdOf } from '../common/workflow-ids';
+import type { PipelineDefinition } from '../pipelines/definition';
+import { defaultRegistry, InputError, type PipelineRegistry } from '../pipelines/registry';
+import type { ScheduledPartitionInput } from '../workflows/scheduled-input';
+
+const OVERLAP: Record<PipelineDefinition['schedule']['overlap'], ScheduleOverlapPolicy> = {
+  allow_all: ScheduleOverlapPolicy.ALLOW_ALL,
+  buffer_all: ScheduleOverlapPolicy.BUFFER_ALL,
+  buffer_one: ScheduleOverlapPolicy.BUFFER_ONE,
+  skip: ScheduleOverlapPolicy.SKIP,
+};
+const FINGERPRINT_MEMO = 'conveyorScheduleFingerprint';
+
+export interface ScheduleClientOptions {
+  config: Pick<ConveyorConfig, 'taskQueue'>;
+  registry?: PipelineRegistry;
+}
+
+/** What the Web UI's Schedules page says the schedule does. */
+export function scheduleNote(pipeline: PipelineDefinition): string {
+  const { at, catchupWindowDays, overlap } = pipeline.schedule;
+  const lag = pipeline.availabilityLagDays;
+  return (
+    `Runs ${pipeline.name} daily at ${at} UTC: each run processes the partition its scheduled time implies ` +
+    `(the scheduled day${lag ? ` minus ${lag}` : ''}) as ${pipeline.name}/<partition>, attaching to that partition's run if one is going. ` +
+    `Catch-up ${catchupWindowDays} day(s), overlap ${overlap}. Owner ${pipeline.owner}. Managed by \`npm run schedules -- apply\`.`
+  );
+}
+
+/** The schedule a pipeline's definition asks for, and a fingerprint of it. */
+export function desiredSchedule(pipeline: PipelineDefinition, options: ScheduleClientOptions): { options: ScheduleOptions; fingerprint: string } {
+  const [hour, minute] = pipeline.schedule.at.split(':').map(Number) as [number, number];
+  const input: ScheduledPartitionInput = {
+    pipeline: pipeline.name,
+    availabilityLagDays: pipeline.availabilityLagDays,
+    readiness: { pollIntervalSeconds: pipeline.readiness.pollIntervalSeconds, timeoutSeconds: pipeline.readiness.timeoutSeconds },
+    steps: pipeline.steps,
+  };
+  const shape = {
+    spec: { calendars: [{ hour, minute, comment: `daily at ${pipeline.schedule.at} UTC` }] },
+    policies: { catchupWindowMs: pipeline.schedule.catchupWindowDays * 86_400_000, overlap: OVERLAP[pipeline.schedule.overlap] },
+    action: { taskQueue: options.config.taskQueue, input, note: scheduleNote(pipeline) },
+  };
+  const fingerprint = createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 16);
+  return {
+    fingerprint,
+    options: {
+      scheduleId: scheduleIdOf(pipeline.name),
+      spec: shape.spec,
+      policies: { catchupWindow: shape.policies.catchupWindowMs, overlap: shape.policies.overlap, pauseOnFailure: false },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'scheduledPartition',
+        workflowId: scheduledWorkflowIdOf(pipeline.name),
+        taskQueue: options.config.taskQueue,
+        args: [input],
+        memo: { [FINGERPRINT_MEMO]: fingerprint },
+        typedSearchAttributes: [
+          { key: PIPELINE_SA, value: pipeline.name },
+          { key: RUN_KIND_SA, value: 'scheduled' },
+        ],
+        staticSummary: `${pipeline.name}: scheduled run`,
+      },
+      state: { note: shape.action.note },
+    },
+  };
+}
+
+export interface ApplyResult {
+  created: string[];
+  updated: string[];
+  unchanged: string[];
+  deleted: string[];
+}
+
+/** Conveyor's schedules on the server (IDs starting `conveyor-`), by ID. */
+async function existingSchedules(client: Client): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for await (const s of client.schedule.list()) if (s.scheduleId.startsWith(SCHEDULE_ID_PREFIX)) ids.add(s.scheduleId);
+  return ids;
+}
+
+export async function applySchedules(client: Client, options: ScheduleClientOptions): Promise<ApplyResult> {
+  const registry = options.registry ?? defaultRegistry;
+  const result: ApplyResult = { created: [], updated: [], unchanged: [], deleted: [] };
+  const existing = await existingSchedules(client);
+  for (const pipeline of registry.all()) {
+    const desired = desiredSchedule(pipeline, options);
+    const id = desired.options.scheduleId;
+    existing.delete(id);
+    const handle = client.schedule.getHandle(id);
+    let current: ScheduleDescription | undefined;
+    try {
+      current = await handle.describe();
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    }
+    if (!current) {
+      await client.schedule.create(desired.options);
+      result.created.push(id);
+    } else if (current.action.memo?.[FINGERPRINT_MEMO] === desired.fingerprint) {
+      result.unchanged.push(id);
+    } else {
+      // Keep what operators set (paused, and why) through the update.
+      await handle.update((previous) => ({
+        ...desired.options,
+        state: { paused: previous.state.paused, note: previous.state.paused ? previous.state.note : scheduleNote(pipeline) },
+      }));
+      result.updated.push(id);
+    }
+  }
+  for (const id of existing) {
+    await client.schedule.getHandle(id).delete();
+    result.deleted.push(id);
+  }
+  return result;
+}
+
+export interface ScheduleRow {
+  scheduleId: string;
+  pipeline: string;
+  spec: string;
+  paused: boolean;
+  note: string;
+  nextRuns: string[];
+  recentRuns: { scheduledAt: string; workflowId: string }[];
+}
+
+export async function listSchedules(client: Client): Promise<ScheduleRow[]> {
+  const rows: ScheduleRow[] = [];
+  for (const id of [...(await existingSchedules(client))].sort()) {
+    const d = await client.schedule.getHandle(id).describe();
+    rows.push({
+      scheduleId: id,
+      pipeline: id.slice(SCHEDULE_ID_PREFIX.length),
+      spec: d.spec.calendars?.map((c) => c.comment ?? JSON.stringify(c)).join('; ') ?? '',
+      paused: d.state.paused,
+      note: d.state.note ?? '',
+      nextRuns: d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()),
+      recentRuns: d.info.recentActions.slice(-5).map((a) => ({ scheduledAt: a.scheduledAt.toISOString(), workflowId: a.action.workflow.workflowId })),
+    });
+  }
+  return rows;
+}
+
+/** Who is acting: `--by`, else CONVEYOR_OPERATOR, else the OS user. */
+export function operatorName(by?: string): string {
+  return by ?? process.env.CONVEYOR_OPERATOR ?? os.userInfo().username;
+}
+
+async function pipelineSchedule(client: Client, pipeline: string, registry: PipelineRegistry) {
+  registry.get(pipeline); // unknown pipeline: one line listing the known ones
+  const handle = client.schedule.getHandle(scheduleIdOf(pipeline));
+  try {
+    return { handle, description: await handle.describe() };
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) throw new InputError(`${pipeline} has no schedule yet: run \`npm run schedules -- apply\``);
+    throw err;
+  }
+}
+
+/** Pause a pipeline's schedule; the reason and who paused it become its note. */
+export async function pauseSchedule(client: Client, pipeline: string, change: { reason: string; by?: string }, registry = defaultRegistry): Promise<string> {
+  if (!change.reason.trim()) throw new InputError('--reason is required: say why the schedule is paused');
+  const { handle } = await pipelineSchedule(client, pipeline, registry);
+  const note = `Paused by ${operatorName(change.by)} at ${new Date().toISOString()}: ${change.reason}`;
+  await handle.pause(note);
+  return note;
+}
+
+/** Unpause it; the note says again what it runs. */
+export async function unpauseSchedule(client: Client, pipeline: string, change: { reason?: string; by?: string } = {}, registry = defaultRegistry): Promise<void> {
+  const { handle } = await pipelineSchedule(client, pipeline, registry);
+  const unpaused = `Unpaused by ${operatorName(change.by)} at ${new Date().toISOString()}${change.reason ? `: ${change.reason}` : ''}.`;
+  await handle.unpause(`${scheduleNote(registry.get(pipeline))} ${unpaused}`);
+}
+
+/** Run the schedule's action now (its partition: the latest available one). */
+export async function triggerSchedule(client: Client, pipeline: string, registry = defaultRegistry): Promise<void> {
+  const { handle } = await pipelineSchedule(client, pipeline, registry);
+  await handle.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+}

@@ -1,0 +1,91 @@
+/**
+ * scheduledPartition: what a pipeline's Temporal Schedule starts each day. It works out the partition
+ * its **scheduled** time implies (not the wall clock, so runs made up after an outage process the
+ * days that were missed) and runs that partition's own workflow, `<pipeline>/<partition>`: it starts
+ * it, or, when the partition is already running (a backfill, a manual run), attaches to that run and
+ * waits for its outcome. Either way the partition runs once, and this run ends as the partition did.
+ *
+ * Workflow ID: `<pipeline>/scheduled-<scheduled time>` (the Schedule appends the timestamp).
+ */
+import {
+  ApplicationFailure,
+  ParentClosePolicy,
+  condition,
+  getExternalWorkflowHandle,
+  log,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { FAILURE_TYPE } from '../common/failure-classes';
+import { partitionAvailableAt } from '../common/partition-key';
+import { PARTITION_SA, PIPELINE_SA, RUN_KIND_SA, SCHEDULED_START_TIME_SA } from '../common/search-attributes';
+import { partitionWorkflowId } from '../common/workflow-ids';
+import type { partitionPipeline } from './partition-pipeline';
+import { describeInputError, type PartitionRunInput } from './partition-input';
+import { scheduledPartitionInputSchema, type ScheduledPartitionInput } from './scheduled-input';
+import { addCompletionListenerSignal, partitionFinishedSignal, reportedFailureOf, type PartitionFinishedReport } from './partition-signals';
+
+export async function scheduledPartition(rawInput: ScheduledPartitionInput): Promise<PartitionFinishedReport> {
+  const parsed = scheduledPartitionInputSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    throw ApplicationFailure.create({ type: FAILURE_TYPE.code, message: describeInputError(parsed.error, rawInput), nonRetryable: true });
+  }
+  const input = parsed.data;
+  const info = workflowInfo();
+  // Set by the Schedule on every run it starts, including those it makes up (catch-up, backfill).
+  const scheduledAt = info.typedSearchAttributes.get(SCHEDULED_START_TIME_SA) ?? info.startTime;
+  const partition = partitionAvailableAt(scheduledAt.getTime(), input.availabilityLagDays);
+  upsertSearchAttributes([{ key: PARTITION_SA, value: partition }]);
+  log.info('scheduled run', { pipeline: input.pipeline, partition, scheduledAt: scheduledAt.toISOString() });
+
+  const childInput: PartitionRunInput = { pipeline: input.pipeline, partition, runKind: 'scheduled', readiness: input.readiness, steps: input.steps };
+  const workflowId = partitionWorkflowId(input.pipeline, partition);
+  let report: PartitionFinishedReport | undefined;
+  setHandler(partitionFinishedSignal, (r) => void (report = r));
+  try {
+    const child = await startChild<typeof partitionPipeline>('partitionPipeline', {
+      workflowId,
+      args: [childInput],
+      // The partition's run is its own: it outlives this one if this one is terminated.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      typedSearchAttributes: [
+        { key: PIPELINE_SA, value: input.pipeline },
+        { key: PARTITION_SA, value: partition },
+        { key: RUN_KIND_SA, value: 'scheduled' },
+      ],
+      staticSummary: `${input.pipeline} ${partition} (scheduled run)`,
+      staticDetails: `Started by the schedule's run \`${info.workflowId}\`, scheduled for ${scheduledAt.toISOString()}.`,
+    });
+    try {
+      const result = await child.result();
+      return { partition, workflowId, runId: child.firstExecutionRunId, status: 'succeeded', rowsPublished: result.rows.published };
+    } catch (err) {
+      report = { partition, workflowId, runId: child.firstExecutionRunId, status: 'failed', failure: reportedFailureOf(err) };
+    }
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    // Already running (a backfill, a manual run): ask that run to tell us how it ends, and wait.
+    log.info('partition already running; attaching to that run', { partition });
+    try {
+      await getExternalWorkflowHandle(workflowId).signal(addCompletionListenerSignal, info.workflowId);
+    } catch {
+      throw ApplicationFailure.create({
+        type: FAILURE_TYPE.transient,
+        message: `${workflowId} finished while this scheduled run attached to it; see that run for its outcome`,
+        nonRetryable: true,
+      });
+    }
+    await condition(() => report !== undefined);
+  }
+  if (report!.status === 'succeeded') return report!;
+  throw ApplicationFailure.create({
+    type: report!.failure ? FAILURE_TYPE[report!.failure.failureClass] : FAILURE_TYPE.code,
+    message: `${workflowId} ${report!.status}${report!.failure ? ` at ${report!.failure.step} (${report!.failure.failureClass}): ${report!.failure.reason}` : ''}`,
+    nonRetryable: true,
+    details: [report],
+  });
+}
