@@ -81,9 +81,12 @@ export interface ConveyorConfig {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
-/** A URL's password replaced by ***, so a bad CONVEYOR_POSTGRES_URL can be shown in an error. */
-export function redactUrlPassword(value: string | undefined): string | undefined {
-  return value?.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
+/** Variables whose values may hold a password: an error shows only what follows the last `@`. */
+const SECRET_VARS = new Set(['CONVEYOR_POSTGRES_URL']);
+function shownValue(name: string, value: string | undefined): string | undefined {
+  if (value === undefined || !SECRET_VARS.has(name)) return value;
+  const at = value.lastIndexOf('@');
+  return at < 0 ? '***' : `***${value.slice(at)}`;
 }
 
 export class ConfigError extends Error {
@@ -96,7 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
-    throw new ConfigError(`invalid ${name}=${JSON.stringify(redactUrlPassword(env[name]))}: ${issue.message}`);
+    throw new ConfigError(`invalid ${name}=${JSON.stringify(shownValue(name, env[name]))}: ${issue.message}`);
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.CONVEYOR_DATA_DIR);

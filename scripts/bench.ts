@@ -241,7 +241,18 @@ async function startBenchServer(kind: ServerKind, tmp: string): Promise<BenchSer
   const tools = await ensureClusterTools(say);
   const postgres = loadConfig().postgres;
   say(`starting a fresh Temporal server on PostgreSQL on port ${port} (state in ${tmp}) ...`);
-  const cluster = await startCluster({ tools, stateDir: tmp, postgres, address: `127.0.0.1:${port}`, internalPorts: 'free', namespace: 'default', progress: (line) => say(`  ${line}`) });
+  // On a shared CONVEYOR_POSTGRES_URL: databases of its own, dropped at the end.
+  const name = `conveyor_bench_${randomUUID().slice(0, 8)}`;
+  const cluster = await startCluster({
+    tools,
+    stateDir: tmp,
+    postgres,
+    ...(postgres ? { databases: { main: name, visibility: `${name}_visibility`, dropOnStop: true } } : {}),
+    address: `127.0.0.1:${port}`,
+    internalPorts: 'free',
+    namespace: 'default',
+    progress: (line) => say(`  ${line}`),
+  });
   const postmasterPid = postgres ? undefined : Number(fs.readFileSync(path.join(tmp, 'postgres', 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
   if (postgres) say('  (CONVEYOR_POSTGRES_URL: the database is elsewhere, so its CPU is not measured)');
   return {

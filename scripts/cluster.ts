@@ -9,6 +9,7 @@
  *   npm run cluster -- --exit       # bring it up, check it, stop (a smoke test)
  *   npm run cluster -- --tools      # only find or build the binaries (npm test does this)
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { isServerUp } from '../client/connect';
@@ -17,6 +18,7 @@ import { exitOnError } from './lib/cli-errors';
 import { privatePostgresUnavailable } from './lib/cluster/postgres';
 import { ClusterStartFailed, startCluster, stopLeftovers } from './lib/cluster/stack';
 import { ensureClusterTools } from './lib/cluster/tools';
+import { claimPidFile } from './lib/service-process';
 
 const say = (line: string) => console.error(line);
 
@@ -41,20 +43,33 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
 
+  // Ctrl-C or SIGTERM, once: later ones are ignored while stopping (a second Ctrl-C must not kill
+  // this process before it has stopped PostgreSQL). While the stack is still coming up, exit at once:
+  // the exit hooks stop what already runs.
+  let cluster: Awaited<ReturnType<typeof startCluster>> | undefined;
+  const exitCode = (signal: NodeJS.Signals) => (signal === 'SIGINT' ? 130 : 143);
   const interrupted = new Promise<NodeJS.Signals>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
-  });
-  // A signal while the stack is still coming up: exit, and the exit hooks stop what already runs.
-  void interrupted.then((signal) => {
-    if (!cluster) {
-      say(`\n${signal}: stopping what npm run cluster started ...`);
-      process.exit(130);
+    let seen = false;
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(signal, () => {
+        if (seen) return;
+        seen = true;
+        resolve(signal);
+        if (!cluster) {
+          say(`\n${signal}: stopping what npm run cluster started ...`);
+          process.exit(exitCode(signal));
+        }
+      });
     }
   });
-  let cluster: Awaited<ReturnType<typeof startCluster>> | undefined;
 
   const tools = await ensureClusterTools(say);
   const stateDir = path.join(config.dataDir, 'cluster');
+  fs.mkdirSync(stateDir, { recursive: true });
+  const holder = claimPidFile(path.join(stateDir, 'npm-run-cluster.pid'), 'cluster.ts');
+  if (holder !== undefined) {
+    throw new ClusterStartFailed(`npm run cluster already runs for ${config.dataDir} (pid ${holder}): stop it first, or use another CONVEYOR_DATA_DIR`);
+  }
   await stopLeftovers(stateDir, tools, say);
   if (await isServerUp(config.temporalAddress)) {
     throw new ClusterStartFailed(
@@ -88,7 +103,7 @@ async function main(argv: string[]): Promise<void> {
   if (typeof ended === 'string') {
     say(`\n${ended}: stopping the Temporal server, Web UI and PostgreSQL ...`);
     await cluster.stop();
-    process.exit(130);
+    process.exit(exitCode(ended));
   }
   say(`The Temporal server exited (code ${ended}); see ${cluster.serverLogFile}. Stopping the rest ...`);
   await cluster.stop();

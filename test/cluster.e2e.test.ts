@@ -10,6 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,6 +42,14 @@ function prerequisiteMissing(): string | undefined {
   return undefined;
 }
 const missing = prerequisiteMissing();
+
+/** With CONVEYOR_POSTGRES_URL, the suite uses databases of its own there, dropped at the end. */
+function sharedPostgres() {
+  const postgres = loadConfig().postgres;
+  if (!postgres) return {};
+  const name = `conveyor_test_${randomUUID().slice(0, 8)}`;
+  return { postgres, databases: { main: name, visibility: `${name}_visibility`, dropOnStop: true } };
+}
 const required = process.env.CONVEYOR_CLUSTER_TESTS === 'required';
 if (missing && !required) console.error(`# skipping the cluster end-to-end suite: ${missing}`);
 
@@ -91,7 +100,7 @@ describe('Conveyor on the full Temporal server and PostgreSQL', { skip: !require
     cluster = await startCluster({
       tools: findClusterTools()!,
       stateDir,
-      postgres: loadConfig().postgres,
+      ...sharedPostgres(),
       address: `127.0.0.1:${await freePort()}`,
       internalPorts: 'free',
       uiPort: await freePort(),
@@ -200,17 +209,20 @@ describe('Conveyor on the full Temporal server and PostgreSQL', { skip: !require
 });
 
 /** `npm run cluster` itself, as a user runs it: up from nothing, Ctrl-C, a restart on the same state, a SIGKILL. */
-describe('npm run cluster', { skip: !required && missing ? missing : false }, () => {
+// `npm run cluster` with its private PostgreSQL (a CONVEYOR_POSTGRES_URL of the environment is not used here).
+const privateMissing = missing ?? privatePostgresUnavailable();
+describe('npm run cluster', { skip: !required && privateMissing ? privateMissing : false }, () => {
   let home: string;
   let clusterEnv: NodeJS.ProcessEnv;
   const children = new Set<ChildProcess>();
 
   before(async () => {
-    if (missing) throw new Error(`CONVEYOR_CLUSTER_TESTS=required but ${missing}`);
+    if (privateMissing) throw new Error(`CONVEYOR_CLUSTER_TESTS=required but ${privateMissing}`);
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-cluster-cli-'));
     fs.chmodSync(home, 0o711);
+    const { CONVEYOR_POSTGRES_URL: _shared, ...inherited } = process.env;
     clusterEnv = {
-      ...process.env,
+      ...inherited,
       CONVEYOR_DATA_DIR: home,
       TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
       TEMPORAL_UI_URL: `http://localhost:${await freePort()}`,
@@ -264,6 +276,11 @@ describe('npm run cluster', { skip: !required && missing ? missing : false }, ()
     });
     assert.equal(second.status, 1);
     assert.match(second.stderr.trim(), /^npm run cluster: a Temporal server already answers at 127\.0\.0\.1:\d+ .*set TEMPORAL_ADDRESS to another host:port$/m);
+    // A second one on the same data dir is refused, and leaves the running one alone.
+    const same = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'cluster.ts'), '--exit'], { cwd: ROOT, env: clusterEnv, encoding: 'utf8' });
+    assert.equal(same.status, 1);
+    assert.match(same.stderr.trim(), /^npm run cluster: npm run cluster already runs for .* \(pid \d+\): stop it first, or use another CONVEYOR_DATA_DIR$/m);
+    assert.equal((await fetch(uiUrl)).status, 200, 'the first one still serves');
     const pids = servicePids();
     first.child.kill('SIGINT');
     assert.equal(await exited(first.child), 130);

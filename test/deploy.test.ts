@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { ConfigError, loadConfig } from '../common/config';
 import { CONVEYOR_SEARCH_ATTRIBUTES } from '../common/search-attributes';
-import { firstError } from '../scripts/lib/cluster/stack';
+import { firstError, serverLogCause } from '../scripts/lib/cluster/stack';
 import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from '../scripts/lib/cluster/tools';
 import {
   DYNAMIC_CONFIG_FILE,
@@ -98,13 +98,15 @@ describe('cluster configuration', () => {
     ];
     assert.equal(firstError(output), 'sql handle: unable to refresh database connection pool unable to connect to DB, errors: [pq: password authentication failed for user "temporal"]');
     assert.equal(firstError(['setup: namespace default could not be created']), 'setup: namespace default could not be created');
+    const fatal = JSON.stringify({ level: 'fatal', msg: 'Failed to start gRPC listener', error: 'listen tcp 127.0.0.1:7233: bind: address already in use', stacktrace: 'go.temporal.io/...\n...' });
+    assert.equal(serverLogCause(fatal), 'Failed to start gRPC listener: listen tcp 127.0.0.1:7233: bind: address already in use');
   });
 
   it('reads CONVEYOR_POSTGRES_URL, and names a bad one in one line without its password', () => {
     const config = loadConfig({ CONVEYOR_POSTGRES_URL: 'postgresql://temporal:s%40cret@db.internal:6543' });
     assert.deepEqual(config.postgres, { host: 'db.internal', port: 6543, user: 'temporal', password: 's@cret' });
     assert.equal(loadConfig({}).postgres, undefined);
-    for (const bad of ['mysql://temporal:hunter2@db:3306', 'postgres://:hunter2@db:5432', 'db:5432']) {
+    for (const bad of ['mysql://temporal:hunter2@db:3306', 'postgres://:hunter2@db:5432', 'db:5432', 'temporal:hunter2@db:5432', 'postgres:/temporal:hunter2@db:5432', 'hunter2']) {
       assert.throws(
         () => loadConfig({ CONVEYOR_POSTGRES_URL: bad }),
         (err: Error) => err instanceof ConfigError && /^invalid CONVEYOR_POSTGRES_URL=.*expected postgres:\/\//.test(err.message) && !err.message.includes('hunter2') && !err.message.includes('\n'),

@@ -5,8 +5,9 @@
 #   - `npm run cluster` (SQL_TOOL=.tools/temporal-server-<version>/sql, built from Go modules).
 # The schemas are the ones embedded in the tool (`--schema-name`), so the tool's version decides them.
 #
-# Environment: POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, POSTGRES_PWD (as the server's config),
-# SQL_TOOL (default temporal-sql-tool).
+# Environment: POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, POSTGRES_PWD, TEMPORAL_DB (default temporal),
+# TEMPORAL_VISIBILITY_DB (default temporal_visibility), as the server's config; SQL_TOOL (default
+# temporal-sql-tool).
 set -eu
 
 SQL_TOOL="${SQL_TOOL:-temporal-sql-tool}"
@@ -16,7 +17,7 @@ export SQL_PORT="${POSTGRES_PORT:-5432}"
 export SQL_USER="${POSTGRES_USER:-temporal}"
 export SQL_PASSWORD="${POSTGRES_PWD:-temporal}"
 
-for pair in temporal:temporal temporal_visibility:visibility; do
+for pair in "${TEMPORAL_DB:-temporal}:temporal" "${TEMPORAL_VISIBILITY_DB:-temporal_visibility}:visibility"; do
   db="${pair%%:*}"
   schema="postgresql/v12/${pair#*:}"
   echo "schema: database $db ($schema)"

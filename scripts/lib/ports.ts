@@ -12,16 +12,14 @@ function tryListen(port: number): Promise<number | undefined> {
 }
 
 /**
- * A loopback port that is free now (the caller binds it a moment later). With `below`, one under that
- * bound: Temporal stores membership ports as a PostgreSQL smallint, so they must be below 32768,
- * where the OS never picks ephemeral ports.
+ * A loopback port that is free now, for a server started a moment later. Picked below the OS's
+ * ephemeral range (32768 and up on Linux), so no outgoing connection takes it in the meantime; and
+ * Temporal stores membership ports as a PostgreSQL smallint, which needs them below 32768 anyway.
  */
-export async function freePort(options: { below?: number } = {}): Promise<number> {
-  if (options.below === undefined) return (await tryListen(0))!;
+export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt += 1) {
-    const candidate = 10_000 + Math.floor(Math.random() * (options.below - 10_000));
-    const port = await tryListen(candidate);
+    const port = await tryListen(10_000 + Math.floor(Math.random() * 22_768));
     if (port !== undefined) return port;
   }
-  throw new Error(`no free port below ${options.below}`);
+  throw new Error('no free port between 10000 and 32767');
 }

@@ -34,6 +34,23 @@ export interface ServiceOptions {
   pidFile?: string;
 }
 
+/** The command line of a running process (empty when it is gone or a zombie). */
+function commandLine(pid: number): string[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // gone already, or not ours to signal
+  }
+}
+
 /**
  * Stop a service a killed earlier run left behind: the process in `pidFile`, if it still runs
  * `command` (a reused PID running something else is left alone). True when one was stopped.
@@ -46,23 +63,42 @@ export async function stopLeftover(pidFile: string, command: string): Promise<bo
     return false;
   }
   fs.rmSync(pidFile, { force: true });
-  const alive = () => {
-    try {
-      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === command;
-    } catch {
-      return false;
-    }
-  };
+  const alive = () => commandLine(pid)[0] === command;
   if (!Number.isInteger(pid) || pid <= 1 || !alive()) return false;
-  process.kill(pid, 'SIGTERM');
+  signal(pid, 'SIGTERM');
   for (let waited = 0; alive() && waited < 15_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
-  if (alive()) process.kill(pid, 'SIGKILL');
+  if (alive()) signal(pid, 'SIGKILL');
   return true;
+}
+
+/**
+ * Claim `pidFile` for this process, so two supervisors never manage the same state: undefined when
+ * claimed (released when this process exits), or the PID of a live process that holds it and whose
+ * command line mentions `marker`.
+ */
+export function claimPidFile(pidFile: string, marker: string): number | undefined {
+  try {
+    const holder = Number(fs.readFileSync(pidFile, 'utf8').trim());
+    if (holder !== process.pid && commandLine(holder).some((arg) => arg.includes(marker))) return holder;
+  } catch {
+    // nobody holds it
+  }
+  fs.writeFileSync(pidFile, `${process.pid}\n`);
+  process.once('exit', () => {
+    try {
+      if (fs.readFileSync(pidFile, 'utf8').trim() === String(process.pid)) fs.rmSync(pidFile, { force: true });
+    } catch {
+      // already gone
+    }
+  });
+  return undefined;
 }
 
 export function spawnService(name: string, command: string, args: string[], options: ServiceOptions = {}): ServiceProcess {
   const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  const running = () => child.exitCode === null && child.signalCode === null;
+  let failedToStart = false;
+  let tail: string[] = [];
+  const running = () => !failedToStart && child.exitCode === null && child.signalCode === null;
   // On the normal path the service is stopped before this process exits and this does nothing.
   const killOnExit = () => {
     if (running()) child.kill('SIGKILL');
@@ -75,10 +111,13 @@ export function spawnService(name: string, command: string, args: string[], opti
       if (options.pidFile) fs.rmSync(options.pidFile, { force: true });
       resolve(code);
     });
-    child.on('error', () => resolve(null));
+    child.on('error', (err) => {
+      failedToStart = true;
+      tail = [...tail, `cannot run ${command}: ${err.message}`];
+      resolve(null);
+    });
   });
   const file = options.logFile ? fs.createWriteStream(options.logFile, { flags: 'a' }) : undefined;
-  let tail: string[] = [];
   const forward = (chunk: Buffer) => {
     file?.write(chunk);
     for (const line of chunk.toString().split('\n')) {

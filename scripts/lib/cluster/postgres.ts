@@ -96,13 +96,13 @@ export async function startPrivatePostgres(options: { dir: string; log: (line: s
   const port = await freePort();
   // Loopback only, no Unix socket; enough connections for the four Temporal services' pools.
   const serverOptions = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories='' -c max_connections=200`;
+  // Whatever ends this process from here on, PostgreSQL goes with it (pg_ctl detaches it from us).
+  const stopSync = () => spawnSync(path.join(bin, 'pg_ctl'), ['stop', '-D', dataDir, '-m', 'fast', '-w'], { stdio: 'ignore', ...(runAs ?? {}) });
+  process.once('exit', stopSync);
   await run('pg_ctl', ['start', '-D', dataDir, '-l', logFile, '-o', serverOptions, '-w', '-t', '60']).catch((err: unknown) => {
     const logTail = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').trim().split('\n').pop() : undefined;
     throw new PostgresUnavailable(`${(err as Error).message}${logTail ? `; its log (${logFile}) ends: ${logTail}` : ''}`);
   });
-  const stopSync = () => spawnSync(path.join(bin, 'pg_ctl'), ['stop', '-D', dataDir, '-m', 'fast', '-w'], { stdio: 'ignore', ...(runAs ?? {}) });
-  // Whatever ends this process, PostgreSQL goes with it (pg_ctl detaches it from us).
-  process.once('exit', stopSync);
   return {
     endpoint: { host: '127.0.0.1', port, user: 'temporal', password },
     dataDir,

@@ -4,8 +4,10 @@
  * (deploy/temporal/setup-schema.sh), the full Temporal server with deploy/temporal/config, the namespace
  * and search attributes (deploy/temporal/setup-namespace.sh), and the Web UI server.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import dns from 'node:dns/promises';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { waitForServer } from '../../../client/connect';
 import { CONVEYOR_SEARCH_ATTRIBUTES } from '../../../common/search-attributes';
@@ -60,6 +62,11 @@ export interface ClusterOptions {
   stateDir: string;
   /** An existing PostgreSQL (CONVEYOR_POSTGRES_URL); otherwise a private cluster in `stateDir`. */
   postgres?: PostgresEndpoint;
+  /**
+   * Database names (default temporal and temporal_visibility). Tests and the bench on a shared
+   * CONVEYOR_POSTGRES_URL use their own, dropped again by `stop()` (`dropOnStop`).
+   */
+  databases?: { main: string; visibility: string; dropOnStop?: boolean };
   /** The frontend's gRPC address, host:port (TEMPORAL_ADDRESS). */
   address: string;
   /** `default`: the config file's ports (what `npm run cluster` uses); `free`: any free ones (tests). */
@@ -135,18 +142,29 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       postgres = pg.endpoint;
       progress(`PostgreSQL: private cluster at ${postgres.host}:${postgres.port} (data in ${pg.dataDir})`);
     }
-    const pgEnv = { POSTGRES_HOST: postgres.host, POSTGRES_PORT: String(postgres.port), POSTGRES_USER: postgres.user, POSTGRES_PWD: postgres.password };
+    const pgEnv: Record<string, string> = { POSTGRES_HOST: postgres.host, POSTGRES_PORT: String(postgres.port), POSTGRES_USER: postgres.user, POSTGRES_PWD: postgres.password };
+    const databases = options.databases;
+    if (databases) {
+      Object.assign(pgEnv, { TEMPORAL_DB: databases.main, TEMPORAL_VISIBILITY_DB: databases.visibility });
+      if (databases.dropOnStop) {
+        const dropEnv = { ...process.env, SQL_PLUGIN: 'postgres12', SQL_HOST: postgres.host, SQL_PORT: String(postgres.port), SQL_USER: postgres.user, SQL_PASSWORD: postgres.password };
+        stops.push(async () => {
+          for (const db of [databases.main, databases.visibility]) spawnSync(tools.sqlTool, ['--db', db, 'drop-database', '--force'], { env: dropEnv, stdio: 'ignore' });
+        });
+      }
+    }
 
     progress('Schemas: creating or upgrading temporal and temporal_visibility (deploy/temporal/setup-schema.sh) ...');
     await runScript(SETUP_SCHEMA_SCRIPT, { ...process.env, ...pgEnv, SQL_TOOL: tools.sqlTool }, progress, (line) => line.startsWith('schema:'));
 
     const [host, port] = options.address.split(':') as [string, string];
-    const bindIp = host === 'localhost' ? '127.0.0.1' : host;
+    // The server binds to an IP address, not a name.
+    const bindIp = host === 'localhost' ? '127.0.0.1' : net.isIP(host) ? host : await resolveIPv4(host);
     // Bound to every interface, the server still announces one address its services can reach.
     const announced = bindIp === '0.0.0.0' ? '127.0.0.1' : bindIp;
     const portEnv: Record<string, string> = { TEMPORAL_FRONTEND_PORT: port };
     if (options.internalPorts === 'free') {
-      for (const name of INTERNAL_PORTS) portEnv[name] = String(await freePort(name.endsWith('MEMBERSHIP_PORT') ? { below: 32_768 } : {}));
+      for (const name of INTERNAL_PORTS) portEnv[name] = String(await freePort());
     }
     const serverEnv = {
       ...process.env,
@@ -170,7 +188,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       try {
         await waitForServer(address, {
           timeoutMs: 90_000,
-          abort: () => (current.running() ? undefined : new ClusterStartFailed(`the Temporal server exited while starting (log: ${serverLogFile}): ${current.outputTail(1)}`)),
+          abort: () => (current.running() ? undefined : new ClusterStartFailed(`the Temporal server exited while starting (log: ${serverLogFile}): ${serverLogCause(current.outputTail(1))}`)),
         });
       } catch (err) {
         await current.stop();
@@ -223,6 +241,25 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
   } catch (err) {
     await stopAll();
     throw err;
+  }
+}
+
+/** A server log line (JSON) as `message: error`, without its stack trace. */
+export function serverLogCause(line: string): string {
+  try {
+    const entry = JSON.parse(line) as { msg?: string; error?: string };
+    if (entry.msg) return `${entry.msg}${entry.error ? `: ${entry.error}` : ''}`;
+  } catch {
+    // not JSON
+  }
+  return line.slice(0, 400);
+}
+
+async function resolveIPv4(host: string): Promise<string> {
+  try {
+    return (await dns.lookup(host, { family: 4 })).address;
+  } catch (err) {
+    throw new ClusterStartFailed(`cannot resolve TEMPORAL_ADDRESS's host ${host} to an IPv4 address (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
 }
 
