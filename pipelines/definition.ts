@@ -88,12 +88,17 @@ export const pipelineDefinitionSchema = z.object({
 
 export type PipelineDefinition = z.infer<typeof pipelineDefinitionSchema>;
 
+/** A pipeline definition that does not parse: one line naming the pipeline and the field. */
+export class PipelineDefinitionError extends Error {
+  override name = 'PipelineDefinitionError';
+}
+
 /** Parse a definition, turning a zod error into one line naming the pipeline and field. */
 export function definePipeline(definition: PipelineDefinition): PipelineDefinition {
   const parsed = pipelineDefinitionSchema.safeParse(definition);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new Error(`pipeline '${definition.name}': ${issue.path.join('.')}: ${issue.message}`);
+    throw new PipelineDefinitionError(`pipeline '${definition.name}': ${issue.path.join('.')}: ${issue.message}`);
   }
   return parsed.data;
 }
@@ -110,11 +115,11 @@ export function loadSql(file: string, values: Record<string, string> = {}): stri
   const text = fs.readFileSync(file, 'utf8');
   const used = new Set<string>();
   const filled = text.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
-    if (!(name in values)) throw new Error(`${path.basename(file)}: no value for placeholder {{${name}}}`);
+    if (!(name in values)) throw new PipelineDefinitionError(`${path.basename(file)}: no value for placeholder {{${name}}}`);
     used.add(name);
     return values[name]!;
   });
   const unused = Object.keys(values).filter((name) => !used.has(name));
-  if (unused.length > 0) throw new Error(`${path.basename(file)}: no placeholder for ${unused.join(', ')}`);
+  if (unused.length > 0) throw new PipelineDefinitionError(`${path.basename(file)}: no placeholder for ${unused.join(', ')}`);
   return filled;
 }

@@ -1,13 +1,15 @@
 /**
  * `npm start`: the whole thing on one machine. Finds or builds the Temporal CLI, starts the server
  * (unless one is already up), builds the workflow bundle, starts a worker, generates a week of
- * sample `orders` data, runs each day as a partition workflow, prints the outcome and the Web UI
- * URL, and keeps serving until Ctrl-C (`--exit` to stop once the week is done).
+ * sample `orders` data, applies the pipelines' schedules (so the server keeps running them daily),
+ * runs each day as a partition workflow, prints the outcome and the Web UI URL, and keeps serving
+ * until Ctrl-C (`--exit` to stop once the week is done).
  */
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
 import { connectClient, isServerUp, waitForServer } from '../client/connect';
+import { applySchedules } from '../client/schedules';
 import { webUiListUrl } from '../client/workflow-lookup';
 import { startPartitionRun, waitForPartitionRun, type PartitionRunOutcome } from '../client/partition-runs';
 import { loadConfig, type ConveyorConfig } from '../common/config';
@@ -148,9 +150,13 @@ async function run(config: ConveyorConfig, lake: LakeLayout, days: number, rows:
     generateOrdersPartition({ landingDir: config.landingDir, partition, rows, files: 2, faults: [...faults] });
   });
 
-  say(`5/5 Running ${partitions.length} partition workflows ...`);
   const client = await connectClient(config);
   started.add('the client connection', () => client.connection.close());
+  // From now on the server runs the sample pipelines daily by itself (and makes up missed days).
+  const applied = await applySchedules(client, { config });
+  say(`    schedules: ${applied.created.length} created, ${applied.updated.length} updated, ${applied.unchanged.length} unchanged (\`npm run schedules -- list\`)`);
+
+  say(`5/5 Running ${partitions.length} partition workflows ...`);
   const outcomes = await Promise.all(
     partitions.map(async (partition) => {
       const run = await startPartitionRun(client, { pipeline: 'orders', partition, runKind: 'scheduled' }, { config });

@@ -1,6 +1,8 @@
 /** Unit tests for the pure pieces: partition keys, failure classification, config, availability, generator. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
@@ -9,7 +11,8 @@ import { loadConfig } from '../common/config';
 import { classifiedFailure, NON_RETRYABLE_FAILURE_TYPES, workStepRetryPolicy } from '../common/failure-classes';
 import { addDays, countPartitions, isPartitionKey } from '../common/partition-key';
 import { ordersPipeline } from '../pipelines/orders/definition';
-import { assertPartitionAvailable, defaultRegistry } from '../pipelines/registry';
+import { definePipeline, loadSql, sqlList } from '../pipelines/definition';
+import { assertPartitionAvailable, defaultRegistry, PipelineGraphError, PipelineRegistry } from '../pipelines/registry';
 import { WORKER_ENV, WORKER_NODE_FLAGS } from '../workers/node-flags';
 import { missingSearchAttribute } from '../scripts/lib/cli-errors';
 
@@ -66,6 +69,34 @@ describe('config and availability', () => {
     assert.throws(() => assertPartitionAvailable(ordersPipeline, '2026-11-24', now), /not available yet \(latest available: 2026-11-23/);
     assert.throws(() => assertPartitionAvailable(ordersPipeline, '2014-12-31', now), /before orders's first partition 2015-01-01/);
     assert.doesNotThrow(() => assertPartitionAvailable(ordersPipeline, '2026-11-23', now));
+  });
+});
+
+describe('the pipeline graph', () => {
+  const pipeline = (name: string, upstream: string[]) => definePipeline({ ...ordersPipeline, name, upstream });
+  it('refuses an unknown upstream, a cycle and a duplicate in one line', () => {
+    assert.throws(() => new PipelineRegistry([pipeline('a', ['nope'])]), (e: Error) => e instanceof PipelineGraphError && e.message === "pipeline 'a': unknown upstream 'nope' (known: a)");
+    assert.throws(
+      () => new PipelineRegistry([pipeline('a', ['c']), pipeline('b', ['a']), pipeline('c', ['b']), pipeline('d', [])]),
+      (e: Error) => e instanceof PipelineGraphError && e.message === 'pipelines depend on each other in a cycle: a → c → b → a',
+    );
+    assert.throws(() => new PipelineRegistry([pipeline('a', []), pipeline('a', [])]), /pipeline 'a' is defined twice/);
+    const ok = new PipelineRegistry([pipeline('a', []), pipeline('b', ['a']), pipeline('c', ['a', 'b'])]);
+    assert.deepEqual(ok.downstreamOf('a'), ['b', 'c']);
+  });
+  it('ends a CLI in one line when the definitions do not fit together', () => {
+    const code = `require('./pipelines/registry').loadRegistryOrExit(() => { const { ordersPipeline } = require('./pipelines/orders/definition'); return [{ ...ordersPipeline, upstream: ['orders'] }]; })`;
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { cwd: path.resolve(__dirname, '..'), encoding: 'utf8' });
+    assert.equal(result.status, 2);
+    assert.equal(result.stderr, 'conveyor: pipelines depend on each other in a cycle: orders → orders\n');
+  });
+  it('refuses a SQL placeholder without a value, and a value without a placeholder', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-sql-'));
+    fs.writeFileSync(path.join(dir, 'q.sql'), "SELECT * FROM raw WHERE c IN ({{LIST}})");
+    assert.equal(loadSql(path.join(dir, 'q.sql'), { LIST: sqlList(["a", "o'b"]) }), "SELECT * FROM raw WHERE c IN ('a', 'o''b')");
+    assert.throws(() => loadSql(path.join(dir, 'q.sql')), /q\.sql: no value for placeholder \{\{LIST\}\}/);
+    assert.throws(() => loadSql(path.join(dir, 'q.sql'), { LIST: "'a'", OTHER: '1' }), /q\.sql: no placeholder for OTHER/);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
 

@@ -4,7 +4,8 @@
  */
 import { ServerUnreachable } from '../../client/connect';
 import { ConfigError } from '../../common/config';
-import { InputError } from '../../pipelines/registry';
+import { PipelineDefinitionError } from '../../pipelines/definition';
+import { InputError, PipelineGraphError } from '../../pipelines/registry';
 import { MissingWorkflowBundle } from '../../workers/create-worker';
 import { TemporalCliNotFound } from './temporal-cli';
 import { LakeUnavailable, UnsafeLakePath } from '../../lake/layout';
@@ -34,7 +35,7 @@ export function exitOnError(command: string) {
       );
       process.exit(1);
     }
-    if (err instanceof InputError || err instanceof ConfigError || err instanceof UnsafeLakePath) {
+    if (err instanceof InputError || err instanceof ConfigError || err instanceof UnsafeLakePath || err instanceof PipelineGraphError || err instanceof PipelineDefinitionError) {
       console.error(`${command}: ${err.message}`);
       process.exit(2);
     }

@@ -1,0 +1,46 @@
+/**
+ * `npm run graph [-- --mermaid]`: the pipelines, their owners, cadences, schedules (catch-up window,
+ * overlap policy) and dependencies, as text, or as a Mermaid flowchart for docs. Definitions that do
+ * not fit together (an unknown upstream, a cycle) are refused when they load, in one line.
+ */
+import { Command, CommanderError } from 'commander';
+import type { PipelineDefinition } from '../pipelines/definition';
+import { defaultRegistry, type PipelineRegistry } from '../pipelines/registry';
+import { exitOnError } from './lib/cli-errors';
+
+const cadenceOf = (p: PipelineDefinition) => `${p.cadence} at ${p.schedule.at} UTC`;
+
+export function graphText(registry: PipelineRegistry): string {
+  const lines: string[] = [];
+  for (const p of registry.all().sort((a, b) => a.name.localeCompare(b.name))) {
+    lines.push(`${p.name}  (${p.description})`);
+    lines.push(`  owner:      ${p.owner}`);
+    lines.push(`  cadence:    ${cadenceOf(p)}; a day's partition is available ${p.availabilityLagDays} day(s) after it starts; freshness objective ${p.freshnessObjectiveHours} h`);
+    lines.push(`  schedule:   catch-up ${p.schedule.catchupWindowDays} day(s), overlap ${p.schedule.overlap}`);
+    lines.push(`  upstream:   ${p.upstream.join(', ') || '-'}`);
+    lines.push(`  downstream: ${registry.downstreamOf(p.name).join(', ') || '-'}`);
+  }
+  return lines.join('\n');
+}
+
+export function graphMermaid(registry: PipelineRegistry): string {
+  const lines = ['flowchart LR'];
+  for (const p of registry.all().sort((a, b) => a.name.localeCompare(b.name))) {
+    lines.push(`  ${p.name}["<b>${p.name}</b><br/>${p.owner}<br/>${cadenceOf(p)}<br/>catch-up ${p.schedule.catchupWindowDays}d, overlap ${p.schedule.overlap}"]`);
+  }
+  for (const p of registry.all()) for (const upstream of p.upstream) lines.push(`  ${upstream} --> ${p.name}`);
+  return lines.join('\n');
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command('npm run graph --').option('--mermaid', 'print a Mermaid flowchart').exitOverride();
+  program.parse(argv, { from: 'user' });
+  console.log(program.opts<{ mermaid?: boolean }>().mermaid ? graphMermaid(defaultRegistry) : graphText(defaultRegistry));
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+    exitOnError('conveyor graph')(err);
+  });
+}
