@@ -1,5 +1,6 @@
 /**
- * Readiness check: is the partition's data fully landed (marker present, data files listed)?
+ * Readiness check: is the partition's data fully landed (marker present, data files listed)? A forced
+ * check (an operator's override) skips the marker, never the data files.
  * Not ready is a `dependency` failure; the workflow's retry policy polls on a fixed interval
  * until the pipeline's readiness deadline, without holding a worker slot in between.
  */
@@ -18,7 +19,7 @@ export function makeAwaitLanding(deps: ActivityDeps) {
     return runClassified(ctx, async () => {
       const pipeline = deps.registry.get(input.pipeline);
       const dir = partitionLandingDir(deps.landingDir, input.pipeline, input.partition);
-      if (!hasReadinessMarker(dir, pipeline)) {
+      if (!input.force && !hasReadinessMarker(dir, pipeline)) {
         throw classifiedFailure('dependency', {
           step: ctx.step,
           message: `${input.pipeline}/${input.partition} not ready: no ${pipeline.readiness.marker} marker in ${dir}`,
@@ -30,7 +31,7 @@ export function makeAwaitLanding(deps: ActivityDeps) {
       if (files.length === 0) {
         throw classifiedFailure('data', {
           step: ctx.step,
-          message: `${input.pipeline}/${input.partition}: ${pipeline.readiness.marker} is present but no data files match ${pipeline.landing.filePattern} in ${dir}`,
+          message: `${input.pipeline}/${input.partition}: ${input.force ? 'forced past readiness' : `${pipeline.readiness.marker} is present`} but no data files match ${pipeline.landing.filePattern} in ${dir}`,
           details: { attempt: ctx.attempt },
         });
       }

@@ -29,7 +29,7 @@ export function makeIngest(deps: ActivityDeps) {
           details: { attempt: ctx.attempt },
         });
       }
-      if (!hasReadinessMarker(dir, pipeline)) {
+      if (!input.force && !hasReadinessMarker(dir, pipeline)) {
         throw classifiedFailure('dependency', {
           step: ctx.step,
           message: `${input.pipeline}/${input.partition}: ${pipeline.readiness.marker} marker disappeared from ${dir}`,

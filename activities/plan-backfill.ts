@@ -1,11 +1,12 @@
 /**
  * planBackfillChunk: which partitions of a chunk of the range need work, and why — decided from
- * the lake's durable records (published files, run manifests), never from memory.
+ * the lake's durable records (published files, run manifests, operators' skips), never from memory.
  */
 import { addDays } from '../common/partition-key';
 import { getLogger } from '../common/logger';
+import { activeWaiver, partitionsWithOverrides, readOverrides } from '../lake/overrides';
 import { publishedPartitions, readManifests } from '../lake/runs';
-import type { BackfillChunk, PlanChunkInput, PlannedPartition } from '../workflows/backfill-input';
+import type { BackfillChunk, PlanChunkInput, PlannedPartition, WaivedPartition } from '../workflows/backfill-input';
 import type { ActivityDeps } from './deps';
 
 interface PartitionRecord {
@@ -28,8 +29,15 @@ export function makePlanBackfillChunk(deps: ActivityDeps) {
     const [lo, hi] = step === 1 ? [keys[0]!, last] : [last, keys[0]!];
 
     const published = await publishedPartitions(deps.lake, input.pipeline, { from: lo, to: hi });
+    const overridden = await partitionsWithOverrides(deps.lake, input.pipeline);
     const partitions: PlannedPartition[] = [];
+    const waived: WaivedPartition[] = [];
     for (const partition of keys) {
+      const waiver = overridden.has(partition) ? activeWaiver(await readOverrides(deps.lake, input.pipeline, partition)) : undefined;
+      if (waiver) {
+        waived.push({ partition, reason: `waived by ${waiver.requested_by} at ${waiver.requested_at}: ${waiver.reason}` });
+        continue;
+      }
       const record: PartitionRecord = { published: published.has(partition) };
       // Run history matters for unpublished partitions and for `failed`; published ones skip the read.
       if (!record.published || input.reprocess === 'failed') {
@@ -42,7 +50,7 @@ export function makePlanBackfillChunk(deps: ActivityDeps) {
       const reason = reasonToRun(input.reprocess, record);
       if (reason) partitions.push({ partition, reason });
     }
-    return { partitions, skipped: keys.length - partitions.length, nextCursor };
+    return { partitions, skipped: keys.length - partitions.length, waived, nextCursor };
   };
 }
 

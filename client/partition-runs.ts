@@ -12,7 +12,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { ConveyorConfig } from '../common/config';
 import { failureClassOfType } from '../common/failure-classes';
-import type { PartitionFailure, PartitionRunResult } from '../common/run-types';
+import type { OverrideRecord, PartitionFailure, PartitionRunResult } from '../common/run-types';
 import { BACKFILL_ID_SA, PARTITION_SA, PIPELINE_SA, RUN_KIND_SA, RUN_KINDS } from '../common/search-attributes';
 import { partitionWorkflowId } from '../common/workflow-ids';
 import { listDataFiles, partitionLandingDir } from '../landing/landing-zone';
@@ -95,6 +95,29 @@ export async function startPartitionRun(
   request: PartitionRunRequest,
   options: PartitionRunClientOptions,
 ): Promise<PartitionRun> {
+  const start = partitionStartOptions(request, options);
+  const alreadyRunning = (await describeWorkflow(client, start.workflowId))?.status.name === 'RUNNING';
+  const handle = await client.workflow.start<typeof partitionPipeline>('partitionPipeline', {
+    ...start,
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+  });
+  const runId = handle.firstExecutionRunId;
+  return {
+    workflowId: start.workflowId,
+    runId,
+    attached: alreadyRunning,
+    webUiUrl: webUiWorkflowUrl(options.config, start.workflowId, runId),
+    handle,
+  };
+}
+
+/**
+ * How a partition's run is started, whoever starts it (a run, a notify's signal-with-start): its
+ * workflow ID, input from the definition, task queue, search attributes and Web UI texts. Validates
+ * the request first (a one-line {@link InputError}).
+ */
+export function partitionStartOptions(request: PartitionRunRequest, options: PartitionRunClientOptions, override?: OverrideRecord) {
   const { req, pipeline } = preflightPartitionRun(request, options);
   const workflowId = partitionWorkflowId(pipeline.name, req.partition);
   const input: PartitionRunInput = {
@@ -107,14 +130,12 @@ export async function startPartitionRun(
       timeoutSeconds: pipeline.readiness.timeoutSeconds,
     },
     steps: pipeline.steps,
+    ...(override ? { override } : {}),
   };
-  const alreadyRunning = (await describeWorkflow(client, workflowId))?.status.name === 'RUNNING';
-  const handle = await client.workflow.start<typeof partitionPipeline>('partitionPipeline', {
+  return {
     workflowId,
     taskQueue: options.taskQueue ?? options.config.taskQueue,
-    args: [input],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    args: [input] as [PartitionRunInput],
     typedSearchAttributes: [
       { key: PIPELINE_SA, value: pipeline.name },
       { key: PARTITION_SA, value: req.partition },
@@ -125,15 +146,8 @@ export async function startPartitionRun(
     staticDetails:
       `Pipeline **${pipeline.name}**, partition **${req.partition}**, ${req.runKind} run` +
       (req.backfillId ? ` of backfill \`${req.backfillId}\`` : '') +
+      (override ? ` (${override.kind} by ${override.by}: ${override.reason})` : '') +
       `. Owner: ${pipeline.owner}.`,
-  });
-  const runId = handle.firstExecutionRunId;
-  return {
-    workflowId,
-    runId,
-    attached: alreadyRunning,
-    webUiUrl: webUiWorkflowUrl(options.config, workflowId, runId),
-    handle,
   };
 }
 

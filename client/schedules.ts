@@ -6,7 +6,6 @@
  * applying twice changes nothing. A paused schedule stays paused through an update.
  */
 import { createHash } from 'node:crypto';
-import os from 'node:os';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
 import type { ConveyorConfig } from '../common/config';
 import { PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
@@ -14,6 +13,7 @@ import { SCHEDULE_ID_PREFIX, scheduledWorkflowIdOf, scheduleIdOf } from '../comm
 import type { PipelineDefinition } from '../pipelines/definition';
 import { defaultRegistry, InputError, type PipelineRegistry } from '../pipelines/registry';
 import type { ScheduledPartitionInput } from '../workflows/scheduled-input';
+import { operatorName } from './overrides';
 
 const OVERLAP: Record<PipelineDefinition['schedule']['overlap'], ScheduleOverlapPolicy> = {
   allow_all: ScheduleOverlapPolicy.ALLOW_ALL,
@@ -153,11 +153,6 @@ export async function listSchedules(client: Client): Promise<ScheduleRow[]> {
     });
   }
   return rows;
-}
-
-/** Who is acting: `--by`, else CONVEYOR_OPERATOR, else the OS user. */
-export function operatorName(by?: string): string {
-  return by ?? process.env.CONVEYOR_OPERATOR ?? os.userInfo().username;
 }
 
 async function pipelineSchedule(client: Client, pipeline: string, registry: PipelineRegistry) {

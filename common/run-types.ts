@@ -11,6 +11,16 @@ export type StepName = (typeof STEP_NAMES)[number];
 export interface StepInput {
   pipeline: string;
   partition: string;
+  /** Readiness only: an operator forced the run past its wait (the marker is not required, data files are). */
+  force?: boolean;
+}
+
+/** An operator's override, recorded with the run it concerns and in `meta.overrides`. */
+export interface OverrideRecord {
+  kind: 'force' | 'skip' | 'rerun';
+  reason: string;
+  by: string;
+  at: string;
 }
 
 /**
@@ -113,6 +123,8 @@ export interface RunManifest {
   attempts: Partial<Record<StepName, number>>;
   durationsMs: Partial<Record<StepName, number>>;
   startedAt: string;
+  /** Overrides that shaped this run (forced past readiness, a rerun asked for with a reason). */
+  overrides?: OverrideRecord[];
 }
 
 export interface PartitionRunResult {

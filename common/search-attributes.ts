@@ -15,5 +15,6 @@ export const CONVEYOR_SEARCH_ATTRIBUTES = [PIPELINE_SA, PARTITION_SA, RUN_KIND_S
 /** Temporal's own: set by a Schedule on each run it starts, to the time that run was scheduled for. */
 export const SCHEDULED_START_TIME_SA = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
-export const RUN_KINDS = ['scheduled', 'manual', 'backfill'] as const;
+/** `event`: started by a notification that the partition's data landed (`npm run notify`). */
+export const RUN_KINDS = ['scheduled', 'manual', 'backfill', 'event'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];

@@ -6,6 +6,7 @@
  *   showroom/<pipeline>/partition_key=<D>/data.parquet            published rows (one atomic file)
  *   quality/rejects/<pipeline>/partition_key=<D>/data.parquet     the reject bin of the partition's latest run
  *   meta/partition_runs/<pipeline>/partition_key=<D>/<run>.json   one manifest per run, never rewritten
+ *   meta/overrides/<pipeline>/partition_key=<D>/<at>-<kind>-<id>.json   operators' overrides (audit trail), never rewritten
  *   staging/<pipeline>/partition_key=<D>/run_id=<run>/…           one run's files between steps
  *
  * Every segment is checked here, so no pipeline name, partition key or run id can leave the root.
@@ -68,6 +69,11 @@ export class LakeLayout {
     return path.join(this.manifestDir(pipeline, partition), `${runSegment(runId)}.json`);
   }
 
+  /** `meta/overrides/<pipeline>/partition_key=<D>/`: operators' overrides of a partition (the audit trail). */
+  overridesDir(pipeline: string, partition: string): string {
+    return path.join(this.root, 'meta', 'overrides', pipelineSegment(pipeline), partitionSegment(partition));
+  }
+
   /** `staging/<pipeline>/partition_key=<D>`: the runs of one partition that are (or were) in progress. */
   partitionStagingDir(pipeline: string, partition: string): string {
     return path.join(this.root, 'staging', pipelineSegment(pipeline), partitionSegment(partition));
@@ -83,6 +89,7 @@ export class LakeLayout {
       table: (pipeline: string) => path.join(this.tableDir(pipeline), 'partition_key=*', DATA_FILE),
       rejects: path.join(r, 'quality', 'rejects', '*', 'partition_key=*', DATA_FILE),
       manifests: path.join(r, 'meta', 'partition_runs', '*', 'partition_key=*', '*.json'),
+      overrides: path.join(r, 'meta', 'overrides', '*', 'partition_key=*', '*.json'),
     };
   }
 

@@ -8,7 +8,7 @@ import type { PipelineRegistry } from '../pipelines/registry';
 import { sqlIdent, sqlString } from '../common/sql';
 import { withDuckDB, type DuckSession } from './duckdb';
 import type { LakeLayout } from './layout';
-import { columnsArgument, emptyTable, MANIFEST_COLUMNS, publishedColumns, REJECT_COLUMNS, type Columns } from './tables';
+import { columnsArgument, emptyTable, MANIFEST_COLUMNS, OVERRIDE_COLUMNS, publishedColumns, REJECT_COLUMNS, type Columns } from './tables';
 
 export interface LakeView {
   schema: 'showroom' | 'quality' | 'meta';
@@ -23,6 +23,7 @@ export function lakeViews(registry: PipelineRegistry): LakeView[] {
     { schema: 'quality', name: 'rejects', description: 'the reject bin: rows rejected by the latest run of each partition, with reason and raw record' },
     { schema: 'meta', name: 'partition_runs', description: 'one manifest per run: status, failure, row counts, files, attempts, durations' },
     { schema: 'meta', name: 'published_partitions', description: 'which run published each partition, its rows, and when' },
+    { schema: 'meta', name: 'overrides', description: "operators' overrides (force, skip, rerun): who, when, why" },
     { schema: 'meta', name: 'ingested_files', description: 'every ingested file with its size, SHA-256 and row counts' },
   ];
 }
@@ -81,6 +82,15 @@ export async function refreshLakeViews(db: DuckSession, layout: LakeLayout, regi
            columns = ${columnsArgument(MANIFEST_COLUMNS)})`
       : emptyTable(MANIFEST_COLUMNS),
     MANIFEST_COLUMNS,
+  );
+  await createView(
+    db,
+    'meta.overrides',
+    (await has(globs.overrides))
+      ? `SELECT * FROM read_json(${sqlString(globs.overrides)}, format = 'newline_delimited', hive_partitioning = false,
+           columns = ${columnsArgument(OVERRIDE_COLUMNS)})`
+      : emptyTable(OVERRIDE_COLUMNS),
+    OVERRIDE_COLUMNS,
   );
   await db.run(
     `CREATE OR REPLACE VIEW meta.ingested_files AS

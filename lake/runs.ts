@@ -32,6 +32,7 @@ export interface ManifestRecord {
   durations_ms: Record<string, number>;
   started_at: string;
   finished_at: string;
+  overrides: { kind: string; reason: string; requested_by: string; requested_at: string }[];
 }
 
 export function manifestRecordOf(manifest: RunManifest, finishedAt: Date): ManifestRecord {
@@ -55,6 +56,7 @@ export function manifestRecordOf(manifest: RunManifest, finishedAt: Date): Manif
     durations_ms: manifest.durationsMs,
     started_at: manifest.startedAt,
     finished_at: finishedAt.toISOString(),
+    overrides: (manifest.overrides ?? []).map((o) => ({ kind: o.kind, reason: o.reason, requested_by: o.by, requested_at: o.at })),
   };
 }
 
@@ -64,7 +66,11 @@ export function manifestRecordOf(manifest: RunManifest, finishedAt: Date): Manif
  * when it was already recorded.
  */
 export async function writeManifest(layout: LakeLayout, record: ManifestRecord): Promise<boolean> {
-  const file = layout.manifestFile(record.pipeline, record.partition_key, record.run_id);
+  return writeJsonOnce(layout.manifestFile(record.pipeline, record.partition_key, record.run_id), record);
+}
+
+/** Write a JSON record to `file` once (see writeManifest); false when the file exists already. */
+export async function writeJsonOnce(file: string, record: object): Promise<boolean> {
   const dir = path.dirname(file);
   await fs.promises.mkdir(dir, { recursive: true });
   const temp = path.join(dir, `.${path.basename(file)}.${randomUUID()}.tmp`);

@@ -48,6 +48,18 @@ export const MANIFEST_COLUMNS: Columns = [
   ['durations_ms', perStep],
   ['started_at', 'TIMESTAMP'],
   ['finished_at', 'TIMESTAMP'],
+  ['overrides', 'STRUCT(kind VARCHAR, reason VARCHAR, requested_by VARCHAR, requested_at VARCHAR)[]'],
+];
+
+/** An operator's override (lake/overrides.ts). */
+export const OVERRIDE_COLUMNS: Columns = [
+  ['pipeline', 'VARCHAR'],
+  ['partition_key', 'VARCHAR'],
+  ['kind', 'VARCHAR'],
+  ['reason', 'VARCHAR'],
+  ['requested_by', 'VARCHAR'],
+  ['requested_at', 'TIMESTAMP'],
+  ['run_id', 'VARCHAR'],
 ];
 
 /** `SELECT` list casting each column: `CAST(x AS T) AS x, ...` (`prefix` qualifies the source). */

@@ -68,7 +68,8 @@ async function start(argv: string[], config: ConveyorConfig): Promise<number> {
     if (o.json) console.log(JSON.stringify(plan, null, 2));
     else {
       for (const p of plan.partitions) console.log(`${p.partition}  ${p.reason}`);
-      console.log(`would run ${plan.partitions.length} partition(s); ${plan.skipped} need nothing (reprocess: ${o.reprocess})`);
+      for (const w of plan.waived) console.log(`${w.partition}  skipped: ${w.reason}`);
+      console.log(`would run ${plan.partitions.length} partition(s); ${plan.skipped} need nothing (reprocess: ${o.reprocess}), ${plan.waived.length} of them skipped by an operator`);
     }
     return 0;
   }

@@ -52,10 +52,17 @@ export interface PlannedPartition {
 }
 
 /** A chunk of the range, planned from the lake's records by the `planBackfillChunk` activity. */
+export interface WaivedPartition {
+  partition: string;
+  reason: string;
+}
+
 export interface BackfillChunk {
   partitions: PlannedPartition[];
-  /** Partitions in this chunk that need no work (e.g. already published). */
+  /** Partitions in this chunk that need no work (e.g. already published, or waived). */
   skipped: number;
+  /** Of those, the ones an operator waived (`npm run override -- skip`), with who, when and why. */
+  waived?: WaivedPartition[];
   /** Where the next chunk starts; null when the range is exhausted. */
   nextCursor: string | null;
 }

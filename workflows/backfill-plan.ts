@@ -5,7 +5,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { ConveyorActivities } from '../activities';
 import { workStepRetryPolicy } from '../common/failure-classes';
-import type { BackfillChunk, BackfillOrder, PlannedPartition, ReprocessMode } from './backfill-input';
+import type { BackfillChunk, BackfillOrder, PlannedPartition, ReprocessMode, WaivedPartition } from './backfill-input';
 
 const { planBackfillChunk } = proxyActivities<ConveyorActivities>({
   startToCloseTimeout: '2 minutes',
@@ -23,15 +23,18 @@ export interface BackfillPlanInput {
 export interface BackfillPlan {
   partitions: PlannedPartition[];
   skipped: number;
+  /** Partitions an operator waived: not run, shown as skipped with who, when and why. */
+  waived: WaivedPartition[];
 }
 
 export async function backfillPlan(input: BackfillPlanInput): Promise<BackfillPlan> {
-  const plan: BackfillPlan = { partitions: [], skipped: 0 };
+  const plan: BackfillPlan = { partitions: [], skipped: 0, waived: [] };
   let cursor: string | null = input.order === 'oldest-first' ? input.from : input.to;
   while (cursor !== null) {
     const chunk: BackfillChunk = await planBackfillChunk({ ...input, cursor, limit: 1000 });
     plan.partitions.push(...chunk.partitions);
     plan.skipped += chunk.skipped;
+    plan.waived.push(...(chunk.waived ?? []));
     cursor = chunk.nextCursor;
   }
   return plan;

@@ -18,6 +18,10 @@ export const partitionRunInputSchema = z.object({
     pollIntervalSeconds: z.number().int().positive(),
     timeoutSeconds: z.number().int().positive(),
   }),
+  /** An operator's override that started this run (a rerun with its reason), for the manifest. */
+  override: z
+    .object({ kind: z.enum(['force', 'skip', 'rerun']), reason: z.string().min(1), by: z.string().min(1), at: z.string().min(1) })
+    .optional(),
   /** Work-step limits, from the pipeline definition. */
   steps: z.object({
     timeoutSeconds: z.number().int().positive(),

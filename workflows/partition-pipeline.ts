@@ -10,6 +10,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   TimeoutFailure,
+  condition,
   getExternalWorkflowHandle,
   isCancellation,
   log,
@@ -44,7 +45,15 @@ import type {
 } from '../common/run-types';
 import { BACKFILL_ID_SA, PARTITION_SA, PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
 import { describeInputError, partitionRunInputSchema, type PartitionRunInput } from './partition-input';
-import { addCompletionListenerSignal, partitionFinishedSignal, reportedFailureOf, type PartitionFinishedReport } from './partition-signals';
+import {
+  addCompletionListenerSignal,
+  dataLandedSignal,
+  forceReadinessSignal,
+  partitionFinishedSignal,
+  reportedFailureOf,
+  type OverrideStamp,
+  type PartitionFinishedReport,
+} from './partition-signals';
 
 export async function partitionPipeline(rawInput: PartitionRunInput): Promise<PartitionRunResult> {
   const parsed = partitionRunInputSchema.safeParse(rawInput);
@@ -59,8 +68,12 @@ export async function partitionPipeline(rawInput: PartitionRunInput): Promise<Pa
   // Backfills that found this run already going (or whose earlier run started it) ask to be told.
   const listeners = new Set<string>();
   setHandler(addCompletionListenerSignal, (workflowId) => void listeners.add(workflowId));
+  // A notify or a force can arrive before the run gets to its sensor (signal-with-start): kept until then.
+  const wake: ReadinessWake = { landed: 0 };
+  setHandler(dataLandedSignal, () => void (wake.landed += 1));
+  setHandler(forceReadinessSignal, (stamp) => void (wake.forced ??= stamp));
   try {
-    const result = await runPartition(input);
+    const result = await runPartition(input, wake);
     await report(listeners, { partition: input.partition, workflowId: result.workflowId, runId: result.runId, status: 'succeeded', rowsPublished: result.rows.published });
     return result;
   } catch (err) {
@@ -89,7 +102,7 @@ async function report(listeners: Set<string>, outcome: PartitionFinishedReport):
   }
 }
 
-async function runPartition(input: PartitionRunInput): Promise<PartitionRunResult> {
+async function runPartition(input: PartitionRunInput, wake: ReadinessWake): Promise<PartitionRunResult> {
   const info = workflowInfo();
   ensureSearchAttributes(input);
 
@@ -108,6 +121,7 @@ async function runPartition(input: PartitionRunInput): Promise<PartitionRunResul
     attempts: {},
     durationsMs: {},
     startedAt: info.startTime.toISOString(),
+    ...(input.override ? { overrides: [input.override] } : {}),
   };
   let current: StepName = 'awaitLanding';
   const record = (step: StepName, result: { attempt: number; durationMs: number }) => {
@@ -117,12 +131,14 @@ async function runPartition(input: PartitionRunInput): Promise<PartitionRunResul
 
   try {
     setCurrentDetails(`waiting for ${input.pipeline}/${input.partition} to land`);
-    const landed: ReadinessResult = await steps.awaitLanding(stepInput);
+    const landed: ReadinessResult = await steps.awaitLanding(stepInput, wake);
     record(current, landed);
+    if (wake.forced) manifest.overrides = [...(manifest.overrides ?? []), { kind: 'force', ...wake.forced }];
 
     current = 'ingest';
     setCurrentDetails(`ingesting ${landed.files} file(s), ${landed.bytes} bytes`);
-    const ingested: IngestResult = await steps.ingest(stepInput);
+    // Forced past readiness: ingest takes the files that are there, marker or not.
+    const ingested: IngestResult = await steps.ingest(wake.forced ? { ...stepInput, force: true } : stepInput);
     record(current, ingested);
     manifest.files = ingested.files;
 
@@ -190,12 +206,6 @@ function stepActivities(input: PartitionRunInput) {
     heartbeatTimeout: STEP_HEARTBEAT_TIMEOUT,
     retry: workStepRetryPolicy(input.steps.maxAttempts),
   });
-  const readiness = proxyActivities<ConveyorActivities>({
-    startToCloseTimeout: '1 minute',
-    scheduleToCloseTimeout: `${input.readiness.timeoutSeconds} seconds`,
-    retry: readinessRetryPolicy(input.readiness.pollIntervalSeconds),
-    summary: `await landing of ${input.pipeline}/${input.partition}`,
-  });
   // The manifest write is a few milliseconds of file I/O: as a local activity it costs no task-queue
   // round trip and fewer history events.
   const localBookkeeping = proxyLocalActivities<ConveyorActivities>({
@@ -205,18 +215,51 @@ function stepActivities(input: PartitionRunInput) {
   // Data has usually landed already (always, in a backfill): one quick local check then costs no
   // task-queue round trip. Only when it has not does the sensor fall back to the activity whose
   // server-side retries poll until the deadline — no worker slot held, no history growth per poll.
+  // A notify (data landed) or a force ends that wait at once: the poll is cancelled and checked again.
   const quickReadiness = proxyLocalActivities<ConveyorActivities>({
     startToCloseTimeout: '30 seconds',
     retry: { maximumAttempts: 1 },
   });
-  const awaitLanding = async (stepInput: StepInput): Promise<ReadinessResult> => {
-    try {
-      return await quickReadiness.awaitLanding(stepInput);
-    } catch (err) {
-      if (!isRetryableStepFailure(err)) throw err;
+  const awaitLanding = async (stepInput: StepInput, wake: ReadinessWake): Promise<ReadinessResult> => {
+    const deadline = Date.now() + input.readiness.timeoutSeconds * 1000;
+    let checks = 0;
+    let notReady = `${input.pipeline}/${input.partition} not ready`;
+    for (;;) {
+      checks += 1;
+      try {
+        const ready = await quickReadiness.awaitLanding({ ...stepInput, ...(wake.forced ? { force: true } : {}) });
+        return { ...ready, attempt: checks };
+      } catch (err) {
+        if (!isRetryableStepFailure(err)) throw err;
+        notReady = stepFailureOf(err)?.message ?? notReady;
+      }
+      const remainingMs = deadline - Date.now();
+      if (remainingMs <= 0) throw readinessDeadlinePassed(input, notReady);
+      const seen = wake.landed;
+      const poll = proxyActivities<ConveyorActivities>({
+        startToCloseTimeout: '1 minute',
+        scheduleToCloseTimeout: remainingMs,
+        retry: readinessRetryPolicy(input.readiness.pollIntervalSeconds),
+        summary: `await landing of ${input.pipeline}/${input.partition}`,
+      });
+      const scope = new CancellationScope();
+      const polled = scope.run(() => poll.awaitLanding(stepInput));
+      const outcome = await Promise.race([
+        polled.then((ready) => ({ ready }), (error: unknown) => ({ error })),
+        condition(() => wake.landed !== seen || wake.forced !== undefined).then(() => 'woken' as const),
+      ]);
+      if (outcome === 'woken') {
+        scope.cancel();
+        await polled.catch(() => undefined);
+        continue;
+      }
+      if ('ready' in outcome) return { ...outcome.ready, attempt: checks + outcome.ready.attempt };
+      // The deadline ends the polls with a timeout, or with the last "not ready" when no poll fits before it.
+      const timedOut = outcome.error instanceof ActivityFailure && outcome.error.cause instanceof TimeoutFailure;
+      const stillNotReady = failureClassOfType(stepFailureOf(outcome.error)?.type) === 'dependency';
+      if (timedOut || stillNotReady) throw readinessDeadlinePassed(input, stepFailureOf(outcome.error)?.message ?? notReady);
+      throw outcome.error;
     }
-    const polled = await readiness.awaitLanding(stepInput);
-    return { ...polled, attempt: polled.attempt + 1 }; // the quick check was the first poll
   };
   return {
     awaitLanding,
@@ -225,6 +268,21 @@ function stepActivities(input: PartitionRunInput) {
     publish: work.publish,
     recordRun: localBookkeeping.recordRun,
   };
+}
+
+/** What a run's sensor listens for: notifications that data landed, and an operator's force. */
+interface ReadinessWake {
+  landed: number;
+  forced?: OverrideStamp;
+}
+
+/** The readiness deadline passed: a dependency failure that names what the run waited for. */
+function readinessDeadlinePassed(input: PartitionRunInput, notReady: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FAILURE_TYPE.dependency,
+    message: `data did not land within the readiness deadline (${input.readiness.timeoutSeconds} s): ${notReady}`,
+    nonRetryable: true,
+  });
 }
 
 /**

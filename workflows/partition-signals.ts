@@ -32,3 +32,16 @@ export function reportedFailureOf(err: unknown): PartitionFinishedReport['failur
   const failure = err.details?.[0] as PartitionFailure | undefined;
   return failure?.failureClass ? { failureClass: failure.failureClass, step: failure.step, reason: failure.reason } : undefined;
 }
+
+/** Who asked for an operator's override of a run, when and why (recorded in the run's manifest). */
+export interface OverrideStamp {
+  reason: string;
+  by: string;
+  at: string;
+}
+
+/** The partition's data has landed (`npm run notify`, the client's notifyLanded): check readiness now, not at the next poll. */
+export const dataLandedSignal = defineSignal<[{ by: string; at: string }]>('dataLanded');
+
+/** An operator forces the run past its readiness wait (`npm run override -- force`). */
+export const forceReadinessSignal = defineSignal<[OverrideStamp]>('forceReadiness');

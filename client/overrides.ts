@@ -1,0 +1,114 @@
+/**
+ * Event-driven readiness and operators' overrides, for services and the CLIs:
+ * - `notifyLanded`: a partition's data has landed. Signal-with-start: a waiting run goes on at once
+ *   (no waiting for its next poll); with no run going, one starts (RunKind `event`).
+ * - `forcePartition`: push a waiting run past its readiness wait (data files still required).
+ * - `skipPartition`: waive a partition: backfills stop planning it, monitors stop counting it missing.
+ * - `rerunPartition`: run it again now.
+ * Every override takes a reason and records who, when and why in the lake (`meta.overrides`, and
+ * the manifest of the run it shaped); `who` is `by`, else CONVEYOR_OPERATOR, else the OS user.
+ */
+import os from 'node:os';
+import type { Client } from '@temporalio/client';
+import type { ConveyorConfig } from '../common/config';
+import type { OverrideRecord } from '../common/run-types';
+import { partitionWorkflowId } from '../common/workflow-ids';
+import { LakeLayout } from '../lake/layout';
+import { recordOverride } from '../lake/overrides';
+import { InputError } from '../pipelines/registry';
+import { dataLandedSignal, forceReadinessSignal } from '../workflows/partition-signals';
+import type { partitionPipeline } from '../workflows/partition-pipeline';
+import { partitionStartOptions, preflightPartitionRun, type PartitionRun, type PartitionRunClientOptions } from './partition-runs';
+import { describeWorkflow, webUiWorkflowUrl } from './workflow-lookup';
+
+export interface OverrideOptions extends PartitionRunClientOptions {
+  config: PartitionRunClientOptions['config'] & Pick<ConveyorConfig, 'lakeDir'>;
+}
+
+export interface OverrideRequest {
+  pipeline: string;
+  partition: string;
+  /** Why: required, recorded with the override. */
+  reason: string;
+  /** Who: default CONVEYOR_OPERATOR, else the OS user. */
+  by?: string;
+}
+
+/** Who is acting: `by`, else CONVEYOR_OPERATOR, else the OS user. */
+export function operatorName(by?: string): string {
+  return by ?? process.env.CONVEYOR_OPERATOR ?? os.userInfo().username;
+}
+
+function stampOf(kind: OverrideRecord['kind'], request: OverrideRequest, now: () => number): OverrideRecord {
+  if (!request.reason?.trim()) throw new InputError(`--reason is required: say why you ${kind} ${request.pipeline}/${request.partition}`);
+  return { kind, reason: request.reason.trim(), by: operatorName(request.by), at: new Date(now()).toISOString() };
+}
+
+async function audit(options: OverrideOptions, request: OverrideRequest, stamp: OverrideRecord, runId: string | null): Promise<void> {
+  await recordOverride(new LakeLayout(options.config.lakeDir), {
+    pipeline: request.pipeline,
+    partition_key: request.partition,
+    kind: stamp.kind,
+    reason: stamp.reason,
+    requested_by: stamp.by,
+    requested_at: stamp.at,
+    run_id: runId,
+  });
+}
+
+/** The partition's data has landed: wake its waiting run, or start one (signal-with-start). */
+export async function notifyLanded(
+  client: Client,
+  request: { pipeline: string; partition: string; by?: string },
+  options: PartitionRunClientOptions,
+): Promise<{ workflowId: string; runId: string; started: boolean; webUiUrl: string }> {
+  const start = partitionStartOptions({ pipeline: request.pipeline, partition: request.partition, runKind: 'event' }, options);
+  const before = await describeWorkflow(client, start.workflowId);
+  const handle = await client.workflow.signalWithStart<typeof partitionPipeline, [{ by: string; at: string }]>('partitionPipeline', {
+    ...start,
+    signal: dataLandedSignal,
+    signalArgs: [{ by: operatorName(request.by), at: new Date((options.now ?? Date.now)()).toISOString() }],
+  });
+  const runId = handle.signaledRunId;
+  return { workflowId: start.workflowId, runId, started: before?.status.name !== 'RUNNING', webUiUrl: webUiWorkflowUrl(options.config, start.workflowId, runId) };
+}
+
+/** Push the partition's running run past its readiness wait. */
+export async function forcePartition(client: Client, request: OverrideRequest, options: OverrideOptions): Promise<{ runId: string }> {
+  preflightPartitionRun({ pipeline: request.pipeline, partition: request.partition }, options);
+  const stamp = stampOf('force', request, options.now ?? Date.now);
+  const workflowId = partitionWorkflowId(request.pipeline, request.partition);
+  const running = await describeWorkflow(client, workflowId);
+  if (running?.status.name !== 'RUNNING') {
+    throw new InputError(`${workflowId} is not running, so there is no wait to force: start it (npm run partition) or rerun it`);
+  }
+  await client.workflow.getHandle(workflowId, running.runId).signal(forceReadinessSignal, { reason: stamp.reason, by: stamp.by, at: stamp.at });
+  await audit(options, request, stamp, running.runId);
+  return { runId: running.runId };
+}
+
+/** Waive the partition: backfills stop planning it (until a rerun), monitors stop counting it missing. */
+export async function skipPartition(client: Client, request: OverrideRequest, options: OverrideOptions): Promise<void> {
+  preflightPartitionRun({ pipeline: request.pipeline, partition: request.partition }, options);
+  const stamp = stampOf('skip', request, options.now ?? Date.now);
+  const workflowId = partitionWorkflowId(request.pipeline, request.partition);
+  if ((await describeWorkflow(client, workflowId))?.status.name === 'RUNNING') {
+    throw new InputError(`${workflowId} is running: let it finish or cancel it before skipping the partition`);
+  }
+  await audit(options, request, stamp, null);
+}
+
+/** Run the partition again now, with the reason recorded in its manifest; clears a skip. */
+export async function rerunPartition(client: Client, request: OverrideRequest, options: OverrideOptions): Promise<PartitionRun> {
+  preflightPartitionRun({ pipeline: request.pipeline, partition: request.partition }, options);
+  const stamp = stampOf('rerun', request, options.now ?? Date.now);
+  const workflowId = partitionWorkflowId(request.pipeline, request.partition);
+  if ((await describeWorkflow(client, workflowId))?.status.name === 'RUNNING') {
+    throw new InputError(`${workflowId} is running already: wait for it (npm run partition attaches) or cancel it first`);
+  }
+  const start = partitionStartOptions({ pipeline: request.pipeline, partition: request.partition, runKind: 'manual' }, options, stamp);
+  const handle = await client.workflow.start<typeof partitionPipeline>('partitionPipeline', { ...start, workflowIdReusePolicy: 'ALLOW_DUPLICATE' });
+  await audit(options, request, stamp, handle.firstExecutionRunId);
+  return { workflowId, runId: handle.firstExecutionRunId, attached: false, webUiUrl: webUiWorkflowUrl(options.config, workflowId, handle.firstExecutionRunId), handle };
+}
+
