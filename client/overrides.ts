@@ -39,9 +39,14 @@ export function operatorName(by?: string): string {
   return by ?? process.env.CONVEYOR_OPERATOR ?? os.userInfo().username;
 }
 
-function stampOf(kind: OverrideRecord['kind'], request: OverrideRequest, now: () => number): OverrideRecord {
+/**
+ * Validate an override without touching the server (pipeline, partition, a reason); returns its
+ * stamp (kind, reason, who, when). Bad input is a one-line {@link InputError}.
+ */
+export function checkOverride(kind: OverrideRecord['kind'], request: OverrideRequest, options: PartitionRunClientOptions): OverrideRecord {
+  preflightPartitionRun({ pipeline: request.pipeline, partition: request.partition }, options);
   if (!request.reason?.trim()) throw new InputError(`--reason is required: say why you ${kind} ${request.pipeline}/${request.partition}`);
-  return { kind, reason: request.reason.trim(), by: operatorName(request.by), at: new Date(now()).toISOString() };
+  return { kind, reason: request.reason.trim(), by: operatorName(request.by), at: new Date((options.now ?? Date.now)()).toISOString() };
 }
 
 async function audit(options: OverrideOptions, request: OverrideRequest, stamp: OverrideRecord, runId: string | null): Promise<void> {
@@ -75,8 +80,7 @@ export async function notifyLanded(
 
 /** Push the partition's running run past its readiness wait. */
 export async function forcePartition(client: Client, request: OverrideRequest, options: OverrideOptions): Promise<{ runId: string }> {
-  preflightPartitionRun({ pipeline: request.pipeline, partition: request.partition }, options);
-  const stamp = stampOf('force', request, options.now ?? Date.now);
+  const stamp = checkOverride('force', request, options);
   const workflowId = partitionWorkflowId(request.pipeline, request.partition);
   const running = await describeWorkflow(client, workflowId);
   if (running?.status.name !== 'RUNNING') {
@@ -89,8 +93,7 @@ export async function forcePartition(client: Client, request: OverrideRequest, o
 
 /** Waive the partition: backfills stop planning it (until a rerun), monitors stop counting it missing. */
 export async function skipPartition(client: Client, request: OverrideRequest, options: OverrideOptions): Promise<void> {
-  preflightPartitionRun({ pipeline: request.pipeline, partition: request.partition }, options);
-  const stamp = stampOf('skip', request, options.now ?? Date.now);
+  const stamp = checkOverride('skip', request, options);
   const workflowId = partitionWorkflowId(request.pipeline, request.partition);
   if ((await describeWorkflow(client, workflowId))?.status.name === 'RUNNING') {
     throw new InputError(`${workflowId} is running: let it finish or cancel it before skipping the partition`);
@@ -100,8 +103,7 @@ export async function skipPartition(client: Client, request: OverrideRequest, op
 
 /** Run the partition again now, with the reason recorded in its manifest; clears a skip. */
 export async function rerunPartition(client: Client, request: OverrideRequest, options: OverrideOptions): Promise<PartitionRun> {
-  preflightPartitionRun({ pipeline: request.pipeline, partition: request.partition }, options);
-  const stamp = stampOf('rerun', request, options.now ?? Date.now);
+  const stamp = checkOverride('rerun', request, options);
   const workflowId = partitionWorkflowId(request.pipeline, request.partition);
   if ((await describeWorkflow(client, workflowId))?.status.name === 'RUNNING') {
     throw new InputError(`${workflowId} is running already: wait for it (npm run partition attaches) or cancel it first`);

@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { connectClient } from '../client/connect';
 import { notifyLanded } from '../client/overrides';
+import { preflightPartitionRun } from '../client/partition-runs';
 import { loadConfig } from '../common/config';
 import { exitOnError } from './lib/cli-errors';
 
@@ -19,6 +20,7 @@ async function main(argv: string[]): Promise<void> {
   program.parse(argv, { from: 'user' });
   const [pipeline, partition] = program.processedArgs as [string, string];
   const config = loadConfig();
+  preflightPartitionRun({ pipeline, partition }, { config }); // bad input: refused before connecting
   const client = await connectClient(config);
   try {
     const r = await notifyLanded(client, { pipeline, partition, by: program.opts<{ by?: string }>().by }, { config });

@@ -126,3 +126,26 @@ describe('npm run sql: bad input', () => {
     assert.equal(result.stdout, 'n\n0');
   });
 });
+
+describe('npm run notify, override, schedules, graph: bad input', () => {
+  itRefuses('notify.ts', [
+    ['an unknown pipeline', ['ordres', '2024-01-01'], /^conveyor notify: unknown pipeline 'ordres' \(known: orders\)$/],
+    ['an invalid date', ['orders', '2024-13-01'], /^conveyor notify: partition '2024-13-01' is not a valid date/],
+  ]);
+  itRefuses('override.ts', [
+    ['an unknown kind', ['delete', 'orders', '2024-01-01', '--reason', 'x'], /error: unknown command 'delete'/],
+    ['a missing reason', ['skip', 'orders', '2024-01-01'], /error: required option '--reason <text>' not specified/],
+    ['a blank reason', ['force', 'orders', '2024-01-01', '--reason', ' '], /^conveyor override: --reason is required: say why you force orders\/2024-01-01$/],
+    ['a future partition', ['rerun', 'orders', '2999-01-01', '--reason', 'x'], /^conveyor override: partition 2999-01-01 of orders is not available yet/],
+  ]);
+  itRefuses('schedules.ts', [
+    ['pause without a reason', ['pause', 'orders'], /error: required option '--reason <text>' not specified/],
+    ['an unknown pipeline', ['trigger', 'ordres'], /^conveyor schedules: unknown pipeline 'ordres' \(known: orders\)$/],
+  ]);
+  it('npm run graph prints the pipelines', () => {
+    const result = cli('graph.ts', []);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^orders {2}\(.*\n {2}owner: {6}data-platform@conveyor\.example\n {2}cadence: {4}daily at 02:00 UTC/);
+    assert.match(cli('graph.ts', ['--mermaid']).stdout, /^flowchart LR\n {2}orders\["<b>orders<\/b>/);
+  });
+});
