@@ -29,3 +29,25 @@ export function makeFindSilentlyClosedRuns() {
     return closed;
   };
 }
+
+/** How a partition's latest run stands: what a scheduled run that attached to it checks now and then. */
+export interface LatestRunStatus {
+  runId: string | null;
+  status: 'running' | 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed out' | 'not found';
+}
+
+export function makeLatestRunStatus() {
+  return async function latestRunStatus(workflowId: string): Promise<LatestRunStatus> {
+    const { client } = Context.current();
+    try {
+      const { runId, status } = await client.workflow.getHandle(workflowId).describe();
+      const byName: Record<string, LatestRunStatus['status']> = {
+        RUNNING: 'running', COMPLETED: 'completed', FAILED: 'failed', CANCELLED: 'cancelled', TERMINATED: 'terminated', TIMED_OUT: 'timed out', CONTINUED_AS_NEW: 'running',
+      };
+      return { runId, status: byName[status.name] ?? 'failed' };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return { runId: null, status: 'not found' };
+      throw err;
+    }
+  };
+}

@@ -4,7 +4,7 @@
  */
 import { makeAwaitLanding } from './await-landing';
 import type { ActivityDeps } from './deps';
-import { makeFindSilentlyClosedRuns } from './find-silently-closed-runs';
+import { makeFindSilentlyClosedRuns, makeLatestRunStatus } from './find-silently-closed-runs';
 import { makeIngest } from './ingest';
 import { makePlanBackfillChunk } from './plan-backfill';
 import { makePublish } from './publish';
@@ -22,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     recordRun: makeRecordRun(deps),
     planBackfillChunk: makePlanBackfillChunk(deps),
     findSilentlyClosedRuns: makeFindSilentlyClosedRuns(),
+    latestRunStatus: makeLatestRunStatus(),
   };
 }
 

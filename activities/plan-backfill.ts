@@ -33,7 +33,8 @@ export function makePlanBackfillChunk(deps: ActivityDeps) {
     const partitions: PlannedPartition[] = [];
     const waived: WaivedPartition[] = [];
     for (const partition of keys) {
-      const waiver = overridden.has(partition) ? activeWaiver(await readOverrides(deps.lake, input.pipeline, partition)) : undefined;
+      // A skip waives a partition while it has no data; once published (a rerun, a late notify), it is moot.
+      const waiver = overridden.has(partition) && !published.has(partition) ? activeWaiver(await readOverrides(deps.lake, input.pipeline, partition)) : undefined;
       if (waiver) {
         waived.push({ partition, reason: `waived by ${waiver.requested_by} at ${waiver.requested_at}: ${waiver.reason}` });
         continue;

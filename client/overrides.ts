@@ -3,7 +3,8 @@
  * - `notifyLanded`: a partition's data has landed. Signal-with-start: a waiting run goes on at once
  *   (no waiting for its next poll); with no run going, one starts (RunKind `event`).
  * - `forcePartition`: push a waiting run past its readiness wait (data files still required).
- * - `skipPartition`: waive a partition: backfills stop planning it, monitors stop counting it missing.
+ * - `skipPartition`: waive a partition with no data: backfills stop planning it (and monitors, later,
+ *   stop counting it missing) until a rerun or anything else publishes it.
  * - `rerunPartition`: run it again now.
  * Every override takes a reason and records who, when and why in the lake (`meta.overrides`, and
  * the manifest of the run it shaped); `who` is `by`, else CONVEYOR_OPERATOR, else the OS user.
@@ -16,7 +17,7 @@ import { partitionWorkflowId } from '../common/workflow-ids';
 import { LakeLayout } from '../lake/layout';
 import { recordOverride } from '../lake/overrides';
 import { InputError } from '../pipelines/registry';
-import { dataLandedSignal, forceReadinessSignal } from '../workflows/partition-signals';
+import { dataLandedSignal, forceReadinessUpdate } from '../workflows/partition-signals';
 import type { partitionPipeline } from '../workflows/partition-pipeline';
 import { partitionStartOptions, preflightPartitionRun, type PartitionRun, type PartitionRunClientOptions } from './partition-runs';
 import { describeWorkflow, webUiWorkflowUrl } from './workflow-lookup';
@@ -36,7 +37,14 @@ export interface OverrideRequest {
 
 /** Who is acting: `by`, else CONVEYOR_OPERATOR, else the OS user. */
 export function operatorName(by?: string): string {
-  return by ?? process.env.CONVEYOR_OPERATOR ?? os.userInfo().username;
+  const named = [by, process.env.CONVEYOR_OPERATOR].find((name) => name !== undefined && name.trim() !== '');
+  if (named) return named.trim();
+  if (by !== undefined) throw new InputError('--by is blank: name who is acting');
+  try {
+    return os.userInfo().username;
+  } catch {
+    throw new InputError('cannot tell who is acting: pass --by <name> or set CONVEYOR_OPERATOR');
+  }
 }
 
 /**
@@ -46,6 +54,7 @@ export function operatorName(by?: string): string {
 export function checkOverride(kind: OverrideRecord['kind'], request: OverrideRequest, options: PartitionRunClientOptions): OverrideRecord {
   preflightPartitionRun({ pipeline: request.pipeline, partition: request.partition }, options);
   if (!request.reason?.trim()) throw new InputError(`--reason is required: say why you ${kind} ${request.pipeline}/${request.partition}`);
+  operatorName(request.by); // a blank --by is refused here, before anything is recorded
   return { kind, reason: request.reason.trim(), by: operatorName(request.by), at: new Date((options.now ?? Date.now)()).toISOString() };
 }
 
@@ -86,12 +95,13 @@ export async function forcePartition(client: Client, request: OverrideRequest, o
   if (running?.status.name !== 'RUNNING') {
     throw new InputError(`${workflowId} is not running, so there is no wait to force: start it (npm run partition) or rerun it`);
   }
-  await client.workflow.getHandle(workflowId, running.runId).signal(forceReadinessSignal, { reason: stamp.reason, by: stamp.by, at: stamp.at });
+  const accepted = await client.workflow.getHandle(workflowId, running.runId).executeUpdate(forceReadinessUpdate, { args: [{ reason: stamp.reason, by: stamp.by, at: stamp.at }] });
+  if (!accepted) throw new InputError(`${workflowId} is past its readiness wait (or forced already): nothing to force; rerun it instead`);
   await audit(options, request, stamp, running.runId);
   return { runId: running.runId };
 }
 
-/** Waive the partition: backfills stop planning it (until a rerun), monitors stop counting it missing. */
+/** Waive the partition: backfills stop planning it while it is unpublished (a rerun lifts the skip). */
 export async function skipPartition(client: Client, request: OverrideRequest, options: OverrideOptions): Promise<void> {
   const stamp = checkOverride('skip', request, options);
   const workflowId = partitionWorkflowId(request.pipeline, request.partition);

@@ -53,28 +53,30 @@ export function desiredSchedule(pipeline: PipelineDefinition, options: ScheduleC
     policies: { catchupWindowMs: pipeline.schedule.catchupWindowDays * 86_400_000, overlap: OVERLAP[pipeline.schedule.overlap] },
     action: { taskQueue: options.config.taskQueue, input, note: scheduleNote(pipeline) },
   };
-  const fingerprint = createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 16);
+  const options_: ScheduleOptions = {
+    scheduleId: scheduleIdOf(pipeline.name),
+    spec: shape.spec,
+    policies: { catchupWindow: shape.policies.catchupWindowMs, overlap: shape.policies.overlap, pauseOnFailure: false },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'scheduledPartition',
+      workflowId: scheduledWorkflowIdOf(pipeline.name),
+      taskQueue: options.config.taskQueue,
+      args: [input],
+      typedSearchAttributes: [
+        { key: PIPELINE_SA, value: pipeline.name },
+        { key: RUN_KIND_SA, value: 'scheduled' },
+      ],
+      staticSummary: `${pipeline.name}: scheduled run`,
+    },
+    state: { note: shape.action.note },
+  };
+  // Everything but the state (paused, note: the operators'), so any change of the rest is applied.
+  const { state: _state, ...fingerprinted } = options_;
+  const fingerprint = createHash('sha256').update(JSON.stringify(fingerprinted)).digest('hex').slice(0, 16);
   return {
     fingerprint,
-    options: {
-      scheduleId: scheduleIdOf(pipeline.name),
-      spec: shape.spec,
-      policies: { catchupWindow: shape.policies.catchupWindowMs, overlap: shape.policies.overlap, pauseOnFailure: false },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'scheduledPartition',
-        workflowId: scheduledWorkflowIdOf(pipeline.name),
-        taskQueue: options.config.taskQueue,
-        args: [input],
-        memo: { [FINGERPRINT_MEMO]: fingerprint },
-        typedSearchAttributes: [
-          { key: PIPELINE_SA, value: pipeline.name },
-          { key: RUN_KIND_SA, value: 'scheduled' },
-        ],
-        staticSummary: `${pipeline.name}: scheduled run`,
-      },
-      state: { note: shape.action.note },
-    },
+    options: { ...options_, action: { ...options_.action, memo: { [FINGERPRINT_MEMO]: fingerprint } } },
   };
 }
 
@@ -90,6 +92,11 @@ async function existingSchedules(client: Client): Promise<Set<string>> {
   const ids = new Set<string>();
   for await (const s of client.schedule.list()) if (s.scheduleId.startsWith(SCHEDULE_ID_PREFIX)) ids.add(s.scheduleId);
   return ids;
+}
+
+/** Made by `apply` for this deployment: it carries the fingerprint memo and starts runs on our task queue. */
+function isOurs(d: ScheduleDescription, taskQueue: string): boolean {
+  return d.action.memo?.[FINGERPRINT_MEMO] !== undefined && d.action.taskQueue === taskQueue;
 }
 
 export async function applySchedules(client: Client, options: ScheduleClientOptions): Promise<ApplyResult> {
@@ -122,8 +129,15 @@ export async function applySchedules(client: Client, options: ScheduleClientOpti
     }
   }
   for (const id of existing) {
-    await client.schedule.getHandle(id).delete();
-    result.deleted.push(id);
+    const handle = client.schedule.getHandle(id);
+    try {
+      // Another deployment's schedule in the same namespace (another task queue) is left alone.
+      if (!isOurs(await handle.describe(), options.config.taskQueue)) continue;
+      await handle.delete();
+      result.deleted.push(id);
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err; // deleted meanwhile: nothing to do
+    }
   }
   return result;
 }

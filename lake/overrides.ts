@@ -1,8 +1,9 @@
 /**
  * The audit trail of operators' overrides (force, skip, rerun): one JSON file per override under
  * `meta/overrides/<pipeline>/partition_key=<D>/`, written once and never rewritten, readable as
- * `meta.overrides` with `npm run sql`. A partition is waived (skipped) while its latest skip or rerun
- * is a skip: backfills do not plan it and monitors do not count it as missing.
+ * `meta.overrides` with `npm run sql`. A partition is waived (skipped) while it is unpublished and its
+ * latest skip or rerun is a skip: backfills do not plan it. Overrides are ordered by `requested_at`,
+ * the requesting machine's clock.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';

@@ -38,7 +38,7 @@ async function main(argv: string[]): Promise<void> {
       .requiredOption('--reason <text>', 'why (recorded with who and when)')
       .option('--by <name>', 'who (default: CONVEYOR_OPERATOR or the OS user)')
       .action(async (pipeline: string, partition: string, opts: { reason: string; by?: string }) => {
-        checkOverride(kind as 'force' | 'skip' | 'rerun', { pipeline, partition, reason: opts.reason }, { config }); // bad input: refused before connecting
+        checkOverride(kind as 'force' | 'skip' | 'rerun', { pipeline, partition, reason: opts.reason, by: opts.by }, { config }); // bad input: refused before connecting
         const client = await connectClient(config);
         try {
           console.error(await act(client, { pipeline, partition, reason: opts.reason, by: opts.by }));

@@ -137,6 +137,7 @@ describe('npm run notify, override, schedules, graph: bad input', () => {
     ['a missing reason', ['skip', 'orders', '2024-01-01'], /error: required option '--reason <text>' not specified/],
     ['a blank reason', ['force', 'orders', '2024-01-01', '--reason', ' '], /^conveyor override: --reason is required: say why you force orders\/2024-01-01$/],
     ['a future partition', ['rerun', 'orders', '2999-01-01', '--reason', 'x'], /^conveyor override: partition 2999-01-01 of orders is not available yet/],
+    ['a blank --by', ['skip', 'orders', '2024-01-01', '--reason', 'x', '--by', ' '], /^conveyor override: --by is blank: name who is acting$/],
   ]);
   itRefuses('schedules.ts', [
     ['pause without a reason', ['pause', 'orders'], /error: required option '--reason <text>' not specified/],

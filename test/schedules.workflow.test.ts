@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import { applySchedules, listSchedules, pauseSchedule, scheduleNote, unpauseSchedule } from '../client/schedules';
+import { applySchedules, desiredSchedule, listSchedules, pauseSchedule, scheduleNote, unpauseSchedule } from '../client/schedules';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
 import { scheduleIdOf } from '../common/workflow-ids';
 import { definePipeline } from '../pipelines/definition';
@@ -63,8 +63,11 @@ describe('schedules', () => {
     await unpauseSchedule(client, 'other_feed', { by: 'alice' }, moved);
     assert.match((await listSchedules(client)).find((s) => s.pipeline === 'other_feed')!.note, /Unpaused by alice at/);
 
+    // Another deployment's schedule in the namespace (its own task queue) is not ours to delete.
+    await client.schedule.create({ ...desiredSchedule(other, { config: { taskQueue: 'someone-else' } }).options, scheduleId: 'conveyor-foreign' });
     assert.deepEqual(await applySchedules(client, { ...options, registry: h.registry }), { created: [], updated: [], unchanged: ['conveyor-orders'], deleted: ['conveyor-other_feed'] });
-    assert.deepEqual((await listSchedules(client)).map((s) => s.pipeline), ['orders']);
+    assert.deepEqual((await listSchedules(client)).map((s) => s.pipeline), ['foreign', 'orders']);
+    await client.schedule.getHandle('conveyor-foreign').delete();
   });
 
   it('catch-up after an outage runs exactly the missed partitions, keyed by scheduled time, each under its own workflow ID', async () => {
@@ -111,5 +114,19 @@ describe('schedules', () => {
     await recordFixture(h.env, 'scheduled-run-attached', scheduledId);
     const runs = await workflowsWhere(`WorkflowId = "orders/${partition}"`, 1);
     assert.equal(runs.length, 1, 'the partition ran once');
+  });
+
+  it('a scheduled run whose partition fails ends failed with the partition class, step and reason', async () => {
+    generateOrdersPartition({ landingDir: h.config.landingDir, partition: '2024-08-01', rows: 200, files: 1, faults: ['malformed'] });
+    await h.env.client.schedule.getHandle(scheduleIdOf('orders')).backfill({
+      start: new Date('2024-08-02T01:00:00Z'),
+      end: new Date('2024-08-02T03:00:00Z'),
+      overlap: ScheduleOverlapPolicy.ALLOW_ALL,
+    });
+    await workflowsWhere('WorkflowId = "orders/scheduled-2024-08-02T02:00:00Z"', 1);
+    await assert.rejects(h.env.client.workflow.getHandle('orders/scheduled-2024-08-02T02:00:00Z').result(), (err: Error) => {
+      assert.match(String((err.cause as Error | undefined)?.message), /^orders\/2024-08-01 failed at transform \(data\): /);
+      return true;
+    });
   });
 });

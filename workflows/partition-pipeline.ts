@@ -48,7 +48,7 @@ import { describeInputError, partitionRunInputSchema, type PartitionRunInput } f
 import {
   addCompletionListenerSignal,
   dataLandedSignal,
-  forceReadinessSignal,
+  forceReadinessUpdate,
   partitionFinishedSignal,
   reportedFailureOf,
   type OverrideStamp,
@@ -69,9 +69,14 @@ export async function partitionPipeline(rawInput: PartitionRunInput): Promise<Pa
   const listeners = new Set<string>();
   setHandler(addCompletionListenerSignal, (workflowId) => void listeners.add(workflowId));
   // A notify or a force can arrive before the run gets to its sensor (signal-with-start): kept until then.
-  const wake: ReadinessWake = { landed: 0 };
+  const wake: ReadinessWake = { landed: 0, waiting: false };
   setHandler(dataLandedSignal, () => void (wake.landed += 1));
-  setHandler(forceReadinessSignal, (stamp) => void (wake.forced ??= stamp));
+  // An Update, so the operator learns whether the run was still waiting (and only then is it recorded).
+  setHandler(forceReadinessUpdate, (stamp) => {
+    if (!wake.waiting || wake.forced) return false;
+    wake.forced = stamp;
+    return true;
+  });
   try {
     const result = await runPartition(input, wake);
     await report(listeners, { partition: input.partition, workflowId: result.workflowId, runId: result.runId, status: 'succeeded', rowsPublished: result.rows.published });
@@ -131,7 +136,8 @@ async function runPartition(input: PartitionRunInput, wake: ReadinessWake): Prom
 
   try {
     setCurrentDetails(`waiting for ${input.pipeline}/${input.partition} to land`);
-    const landed: ReadinessResult = await steps.awaitLanding(stepInput, wake);
+    wake.waiting = true;
+    const landed: ReadinessResult = await steps.awaitLanding(stepInput, wake).finally(() => (wake.waiting = false));
     record(current, landed);
     if (wake.forced) manifest.overrides = [...(manifest.overrides ?? []), { kind: 'force', ...wake.forced }];
 
@@ -226,11 +232,13 @@ function stepActivities(input: PartitionRunInput) {
     let notReady = `${input.pipeline}/${input.partition} not ready`;
     for (;;) {
       checks += 1;
+      const forced = wake.forced !== undefined;
       try {
-        const ready = await quickReadiness.awaitLanding({ ...stepInput, ...(wake.forced ? { force: true } : {}) });
+        const ready = await quickReadiness.awaitLanding({ ...stepInput, ...(forced ? { force: true } : {}) });
         return { ...ready, attempt: checks };
       } catch (err) {
-        if (!isRetryableStepFailure(err)) throw err;
+        // A forced check that fails has nothing left to wait for: its failure is the outcome.
+        if (forced || !isRetryableStepFailure(err)) throw err;
         notReady = stepFailureOf(err)?.message ?? notReady;
       }
       const remainingMs = deadline - Date.now();
@@ -246,7 +254,8 @@ function stepActivities(input: PartitionRunInput) {
       const polled = scope.run(() => poll.awaitLanding(stepInput));
       const outcome = await Promise.race([
         polled.then((ready) => ({ ready }), (error: unknown) => ({ error })),
-        condition(() => wake.landed !== seen || wake.forced !== undefined).then(() => 'woken' as const),
+        // Each wake-up costs a few history events: past MAX_WAKEUPS, notifies wait for the next poll.
+        condition(() => (wake.landed !== seen && checks <= MAX_WAKEUPS) || wake.forced !== undefined).then(() => 'woken' as const),
       ]);
       if (outcome === 'woken') {
         scope.cancel();
@@ -274,7 +283,12 @@ function stepActivities(input: PartitionRunInput) {
 interface ReadinessWake {
   landed: number;
   forced?: OverrideStamp;
+  /** True while the run waits for its data (a force is accepted only then). */
+  waiting: boolean;
 }
+
+/** Notifies that may end a wait early, per run; later ones wait for the next poll (bounded history). */
+const MAX_WAKEUPS = 50;
 
 /** The readiness deadline passed: a dependency failure that names what the run waited for. */
 function readinessDeadlinePassed(input: PartitionRunInput, notReady: string): ApplicationFailure {

@@ -4,7 +4,7 @@
  * Pure: workflow-safe definitions, also imported by clients.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { defineSignal } from '@temporalio/workflow';
+import { defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PartitionFailure } from '../common/run-types';
 
 export interface PartitionFinishedReport {
@@ -43,5 +43,8 @@ export interface OverrideStamp {
 /** The partition's data has landed (`npm run notify`, the client's notifyLanded): check readiness now, not at the next poll. */
 export const dataLandedSignal = defineSignal<[{ by: string; at: string }]>('dataLanded');
 
-/** An operator forces the run past its readiness wait (`npm run override -- force`). */
-export const forceReadinessSignal = defineSignal<[OverrideStamp]>('forceReadiness');
+/**
+ * An operator forces the run past its readiness wait (`npm run override -- force`). Answers true
+ * when the run was waiting for its data (and now goes on), false when it was past that.
+ */
+export const forceReadinessUpdate = defineUpdate<boolean, [OverrideStamp]>('forceReadiness');

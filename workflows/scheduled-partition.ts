@@ -9,7 +9,10 @@
  */
 import {
   ApplicationFailure,
+  ChildWorkflowFailure,
   ParentClosePolicy,
+  isCancellation,
+  proxyActivities,
   condition,
   getExternalWorkflowHandle,
   log,
@@ -19,7 +22,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { FAILURE_TYPE } from '../common/failure-classes';
+import type { ConveyorActivities } from '../activities';
+import { FAILURE_TYPE, workStepRetryPolicy } from '../common/failure-classes';
 import { partitionAvailableAt } from '../common/partition-key';
 import { PARTITION_SA, PIPELINE_SA, RUN_KIND_SA, SCHEDULED_START_TIME_SA } from '../common/search-attributes';
 import { partitionWorkflowId } from '../common/workflow-ids';
@@ -27,6 +31,11 @@ import type { partitionPipeline } from './partition-pipeline';
 import { describeInputError, type PartitionRunInput } from './partition-input';
 import { scheduledPartitionInputSchema, type ScheduledPartitionInput } from './scheduled-input';
 import { addCompletionListenerSignal, partitionFinishedSignal, reportedFailureOf, type PartitionFinishedReport } from './partition-signals';
+
+/** How often a scheduled run that attached to a partition's run checks that run's status itself. */
+const ATTACHED_STATUS_CHECK = '5 minutes';
+
+const { latestRunStatus } = proxyActivities<ConveyorActivities>({ startToCloseTimeout: '1 minute', retry: workStepRetryPolicy(10) });
 
 export async function scheduledPartition(rawInput: ScheduledPartitionInput): Promise<PartitionFinishedReport> {
   const parsed = scheduledPartitionInputSchema.safeParse(rawInput);
@@ -64,22 +73,37 @@ export async function scheduledPartition(rawInput: ScheduledPartitionInput): Pro
       const result = await child.result();
       return { partition, workflowId, runId: child.firstExecutionRunId, status: 'succeeded', rowsPublished: result.rows.published };
     } catch (err) {
-      report = { partition, workflowId, runId: child.firstExecutionRunId, status: 'failed', failure: reportedFailureOf(err) };
+      if (isCancellation(err)) throw err;
+      // The child's own failure (class, step, reason) is the cause of the ChildWorkflowFailure.
+      const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
+      report = { partition, workflowId, runId: child.firstExecutionRunId, status: 'failed', failure: reportedFailureOf(cause) };
     }
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    // Already running (a backfill, a manual run): ask that run to tell us how it ends, and wait.
+    // Already running (a backfill, a manual run): ask that run to tell us how it ends, and wait. A run
+    // that is terminated, or that ends before our request reaches it, never tells: check its status
+    // now and then, and take that.
     log.info('partition already running; attaching to that run', { partition });
     try {
       await getExternalWorkflowHandle(workflowId).signal(addCompletionListenerSignal, info.workflowId);
-    } catch {
-      throw ApplicationFailure.create({
-        type: FAILURE_TYPE.transient,
-        message: `${workflowId} finished while this scheduled run attached to it; see that run for its outcome`,
-        nonRetryable: true,
-      });
+    } catch (signalError) {
+      if (isCancellation(signalError)) throw signalError;
     }
-    await condition(() => report !== undefined);
+    let attachedRunId: string | null | undefined;
+    while (!(await condition(() => report !== undefined, ATTACHED_STATUS_CHECK))) {
+      const latest = await latestRunStatus(workflowId);
+      attachedRunId ??= latest.runId;
+      if (latest.status === 'running' && latest.runId === attachedRunId) continue;
+      report = {
+        partition,
+        workflowId,
+        runId: attachedRunId ?? '',
+        status: latest.status === 'completed' ? 'succeeded' : latest.status === 'cancelled' ? 'cancelled' : 'failed',
+        ...(latest.status === 'completed' || latest.status === 'cancelled'
+          ? {}
+          : { failure: { failureClass: 'transient' as const, step: 'workflow', reason: `the partition run ended ${latest.status}; see ${workflowId}` } }),
+      };
+    }
   }
   if (report!.status === 'succeeded') return report!;
   throw ApplicationFailure.create({
