@@ -13,7 +13,7 @@ import { z } from 'zod';
 import type { ConveyorConfig } from '../common/config';
 import { failureClassOfType } from '../common/failure-classes';
 import type { OverrideRecord, PartitionFailure, PartitionRunResult } from '../common/run-types';
-import { BACKFILL_ID_SA, PARTITION_SA, PIPELINE_SA, RUN_KIND_SA, RUN_KINDS } from '../common/search-attributes';
+import { partitionSearchAttributes, RUN_KINDS } from '../common/search-attributes';
 import { partitionWorkflowId } from '../common/workflow-ids';
 import { listDataFiles, partitionLandingDir } from '../landing/landing-zone';
 import { assertPartitionAvailable, defaultRegistry, InputError, type PipelineRegistry } from '../pipelines/registry';
@@ -136,12 +136,7 @@ export function partitionStartOptions(request: PartitionRunRequest, options: Par
     workflowId,
     taskQueue: options.taskQueue ?? options.config.taskQueue,
     args: [input] as [PartitionRunInput],
-    typedSearchAttributes: [
-      { key: PIPELINE_SA, value: pipeline.name },
-      { key: PARTITION_SA, value: req.partition },
-      { key: RUN_KIND_SA, value: req.runKind },
-      ...(req.backfillId ? [{ key: BACKFILL_ID_SA, value: req.backfillId }] : []),
-    ],
+    typedSearchAttributes: partitionSearchAttributes(input),
     staticSummary: `${pipeline.name} ${req.partition} (${req.runKind} run)`,
     staticDetails:
       `Pipeline **${pipeline.name}**, partition **${req.partition}**, ${req.runKind} run` +

@@ -12,6 +12,16 @@ export const BACKFILL_ID_SA = defineSearchAttributeKey('BackfillId', SearchAttri
 
 export const CONVEYOR_SEARCH_ATTRIBUTES = [PIPELINE_SA, PARTITION_SA, RUN_KIND_SA, BACKFILL_ID_SA];
 
+/** The search attributes of a partition's run, whoever starts it (client, backfill, schedule, upsert). */
+export function partitionSearchAttributes(run: { pipeline: string; partition: string; runKind: RunKind; backfillId?: string }) {
+  return [
+    { key: PIPELINE_SA, value: run.pipeline },
+    { key: PARTITION_SA, value: run.partition },
+    { key: RUN_KIND_SA, value: run.runKind },
+    ...(run.backfillId ? [{ key: BACKFILL_ID_SA, value: run.backfillId }] : []),
+  ];
+}
+
 /** Temporal's own: set by a Schedule on each run it starts, to the time that run was scheduled for. */
 export const SCHEDULED_START_TIME_SA = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 

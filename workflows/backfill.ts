@@ -30,7 +30,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ConveyorActivities } from '../activities';
 import { FAILURE_TYPE, workStepRetryPolicy } from '../common/failure-classes';
 import { countPartitions } from '../common/partition-key';
-import { BACKFILL_ID_SA, PARTITION_SA, PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
+import { partitionSearchAttributes } from '../common/search-attributes';
 import { partitionWorkflowId } from '../common/workflow-ids';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setConcurrencyUpdate } from './backfill-api';
 import {
@@ -218,12 +218,7 @@ async function startPartition(input: BackfillParams, state: BackfillState, plann
       args: [childInput],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      typedSearchAttributes: [
-        { key: PIPELINE_SA, value: input.pipeline },
-        { key: PARTITION_SA, value: partition },
-        { key: RUN_KIND_SA, value: 'backfill' },
-        { key: BACKFILL_ID_SA, value: input.backfillId },
-      ],
+      typedSearchAttributes: partitionSearchAttributes(childInput),
       staticSummary: `${input.pipeline} ${partition} (backfill run)`,
       staticDetails: `Backfill \`${input.backfillId}\`: ${planned.reason}.`,
     });

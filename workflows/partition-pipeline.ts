@@ -43,7 +43,7 @@ import type {
   StepName,
   TransformResult,
 } from '../common/run-types';
-import { BACKFILL_ID_SA, PARTITION_SA, PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
+import { partitionSearchAttributes, PIPELINE_SA } from '../common/search-attributes';
 import { describeInputError, partitionRunInputSchema, type PartitionRunInput } from './partition-input';
 import {
   addCompletionListenerSignal,
@@ -328,12 +328,7 @@ function withRowCounts(files: LandedFileRecord[], counts: FileRowCounts[]): Inge
 function ensureSearchAttributes(input: PartitionRunInput): void {
   const current = workflowInfo().typedSearchAttributes;
   if (current.get(PIPELINE_SA) !== undefined) return;
-  upsertSearchAttributes([
-    { key: PIPELINE_SA, value: input.pipeline },
-    { key: PARTITION_SA, value: input.partition },
-    { key: RUN_KIND_SA, value: input.runKind },
-    ...(input.backfillId ? [{ key: BACKFILL_ID_SA, value: input.backfillId }] : []),
-  ]);
+  upsertSearchAttributes(partitionSearchAttributes(input));
 }
 
 /** Class, step and reason of a step failure, from the classified failure its activity raised. */

@@ -25,7 +25,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ConveyorActivities } from '../activities';
 import { FAILURE_TYPE, workStepRetryPolicy } from '../common/failure-classes';
 import { partitionAvailableAt } from '../common/partition-key';
-import { PARTITION_SA, PIPELINE_SA, RUN_KIND_SA, SCHEDULED_START_TIME_SA } from '../common/search-attributes';
+import { PARTITION_SA, partitionSearchAttributes, SCHEDULED_START_TIME_SA } from '../common/search-attributes';
 import { partitionWorkflowId } from '../common/workflow-ids';
 import type { partitionPipeline } from './partition-pipeline';
 import { describeInputError, type PartitionRunInput } from './partition-input';
@@ -61,11 +61,7 @@ export async function scheduledPartition(rawInput: ScheduledPartitionInput): Pro
       // The partition's run is its own: it outlives this one if this one is terminated.
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      typedSearchAttributes: [
-        { key: PIPELINE_SA, value: input.pipeline },
-        { key: PARTITION_SA, value: partition },
-        { key: RUN_KIND_SA, value: 'scheduled' },
-      ],
+      typedSearchAttributes: partitionSearchAttributes(childInput),
       staticSummary: `${input.pipeline} ${partition} (scheduled run)`,
       staticDetails: `Started by the schedule's run \`${info.workflowId}\`, scheduled for ${scheduledAt.toISOString()}.`,
     });
