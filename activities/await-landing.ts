@@ -6,6 +6,7 @@
  */
 import { classifiedFailure } from '../common/failure-classes';
 import type { ReadinessResult, StepInput } from '../common/run-types';
+import { landingOf } from '../pipelines/definition';
 import { hasReadinessMarker, listDataFiles, partitionLandingDir } from '../landing/landing-zone';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,6 +19,20 @@ export function makeAwaitLanding(deps: ActivityDeps) {
     const ctx = stepContext('awaitLanding', input);
     return runClassified(ctx, async () => {
       const pipeline = deps.registry.get(input.pipeline);
+      if (pipeline.derived) {
+        // A downstream pipeline is ready when its upstream's same partition is published.
+        const upstreamFile = deps.lake.publishedFile(pipeline.derived.from, input.partition);
+        const size = await fs.promises.stat(upstreamFile).then((st) => st.size, () => undefined);
+        if (size === undefined) {
+          throw classifiedFailure('dependency', {
+            step: ctx.step,
+            message: `${input.pipeline}/${input.partition} not ready: ${pipeline.derived.from}/${input.partition} is not published yet (no ${deps.lake.relative(upstreamFile)})`,
+            retryAfterSeconds: pipeline.readiness.pollIntervalSeconds,
+            details: { attempt: ctx.attempt },
+          });
+        }
+        return { files: 1, bytes: size, attempt: ctx.attempt, durationMs: ctx.elapsedMs() };
+      }
       const dir = partitionLandingDir(deps.landingDir, input.pipeline, input.partition);
       if (!input.force && !hasReadinessMarker(dir, pipeline)) {
         throw classifiedFailure('dependency', {
@@ -31,7 +46,7 @@ export function makeAwaitLanding(deps: ActivityDeps) {
       if (files.length === 0) {
         throw classifiedFailure('data', {
           step: ctx.step,
-          message: `${input.pipeline}/${input.partition}: ${input.force ? 'forced past readiness' : `${pipeline.readiness.marker} is present`} but no data files match ${pipeline.landing.filePattern} in ${dir}`,
+          message: `${input.pipeline}/${input.partition}: ${input.force ? 'forced past readiness' : `${pipeline.readiness.marker} is present`} but no data files match ${landingOf(pipeline).filePattern} in ${dir}`,
           details: { attempt: ctx.attempt },
         });
       }

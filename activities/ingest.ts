@@ -6,20 +6,26 @@
  * Writes only inside this run's staging folder, under a name of this attempt: a retry never mixes
  * with what an earlier attempt wrote.
  */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { classifiedFailure } from '../common/failure-classes';
 import type { IngestResult, StepInput } from '../common/run-types';
 import { hasReadinessMarker, injectedReadFailures, partitionLandingDir, snapshotDataFiles } from '../landing/landing-zone';
+import { readVersion } from '../lake/commit';
+import { withDuckDB } from '../lake/duckdb';
 import { sweepPartition } from '../lake/janitor';
+import { landingOf } from '../pipelines/definition';
 import { runClassified } from './classify-error';
 import type { ActivityDeps } from './deps';
-import { stepContext } from './step-context';
+import { stepContext, type StepContext } from './step-context';
 
 export function makeIngest(deps: ActivityDeps) {
   return async function ingest(input: StepInput): Promise<IngestResult> {
     const ctx = stepContext('ingest', input);
     return runClassified(ctx, async () => {
       const pipeline = deps.registry.get(input.pipeline);
+      if (pipeline.derived) return ingestUpstream(deps, ctx, input, pipeline.derived.from);
       const dir = partitionLandingDir(deps.landingDir, input.pipeline, input.partition);
       const failingReads = injectedReadFailures(dir);
       if (ctx.attempt <= failingReads) {
@@ -45,7 +51,7 @@ export function makeIngest(deps: ActivityDeps) {
       if (snapshot.length === 0) {
         throw classifiedFailure('data', {
           step: ctx.step,
-          message: `${input.pipeline}/${input.partition}: no data files match ${pipeline.landing.filePattern} in ${dir}`,
+          message: `${input.pipeline}/${input.partition}: no data files match ${landingOf(pipeline).filePattern} in ${dir}`,
           details: { attempt: ctx.attempt },
         });
       }
@@ -57,5 +63,44 @@ export function makeIngest(deps: ActivityDeps) {
         durationMs: ctx.elapsedMs(),
       };
     });
+  };
+}
+
+/**
+ * A downstream pipeline's snapshot: a copy of the upstream's published partition file, with its size,
+ * SHA-256 and the upstream run that published it (stamped in the file), recorded in the manifest.
+ */
+async function ingestUpstream(deps: ActivityDeps, ctx: StepContext, input: StepInput, from: string): Promise<IngestResult> {
+  const swept = await sweepPartition(deps.lake, input.pipeline, input.partition, ctx.runId);
+  if (swept.length > 0) ctx.log.info({ removed: swept }, 'janitor: removed what earlier runs of this partition left behind');
+  const source = deps.lake.publishedFile(from, input.partition);
+  const stagingDir = deps.lake.runStagingDir(input.pipeline, input.partition, ctx.runId);
+  const copy = path.join(stagingDir, `upstream.attempt-${ctx.attempt}`, `${from}.parquet`);
+  await fs.promises.mkdir(path.dirname(copy), { recursive: true });
+  try {
+    await fs.promises.copyFile(source, copy, fs.constants.COPYFILE_FICLONE);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    throw classifiedFailure('dependency', {
+      step: ctx.step,
+      message: `${input.pipeline}/${input.partition}: ${from}/${input.partition} is no longer published (${deps.lake.relative(source)})`,
+      details: { attempt: ctx.attempt },
+    });
+  }
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of fs.createReadStream(copy, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  const version = await withDuckDB((db) => readVersion(db, copy));
+  const runId = typeof version === 'object' ? version.runId : null;
+  return {
+    files: [{ name: deps.lake.relative(source), bytes, sha256: hash.digest('hex') }],
+    staged: { files: [{ path: deps.lake.relative(copy), bytes }] },
+    bytes,
+    upstream: [{ pipeline: from, partition: input.partition, runId }],
+    attempt: ctx.attempt,
+    durationMs: ctx.elapsedMs(),
   };
 }

@@ -15,7 +15,7 @@ import { commitFile, versionMetadataOption } from '../lake/commit';
 import { sqlIdent, sqlString } from '../common/sql';
 import { withDuckDB, type DuckSession } from '../lake/duckdb';
 import { castList, columnsArgument, publishedColumns, REJECT_COLUMNS } from '../lake/tables';
-import type { PipelineDefinition } from '../pipelines/definition';
+import { landingOf, type PipelineDefinition } from '../pipelines/definition';
 import { runClassified } from './classify-error';
 import type { ActivityDeps } from './deps';
 import { stepContext } from './step-context';
@@ -34,11 +34,13 @@ export function makeTransform(deps: ActivityDeps) {
       const params = { pipeline: input.pipeline, partition: input.partition, run_id: ctx.runId };
       const columns = publishedColumns(pipeline);
       const uniqueKey = pipeline.table.uniqueKey.map(sqlIdent).join(', ');
-      const rawColumns = pipeline.landing.columns.map((c) => `${sqlIdent(c)} := r.${sqlIdent(c)}`).join(', ');
+      const sourceColumns = rawColumnsOf(deps, pipeline);
+      const rawColumns = sourceColumns.map((c) => `${sqlIdent(c)} := r.${sqlIdent(c)}`).join(', ');
       const stamp = versionMetadataOption(ctx.version);
 
       const result = await withDuckDB(async (db) => {
-        await defineRawView(db, pipeline, landed);
+        if (pipeline.derived) await defineUpstreamView(db, sourceColumns, landed);
+        else await defineRawView(db, sourceColumns, landed);
         await db.run(`CREATE TEMP TABLE validated AS WITH raw AS (SELECT * FROM raw) ${pipeline.table.validateSql}`, params);
         const files = await takeMalformedLines(db, landed);
         const counts = await db.queryOne<{ staged: bigint; invalid: bigint; valid: bigint; keys: bigint }>(
@@ -155,8 +157,7 @@ async function checkedSnapshot(deps: ActivityDeps, stagingDir: string, input: Tr
  * the text columns cost as much as parsing them). Each scan records the lines that are not well-formed
  * CSV; {@link takeMalformedLines} collects them after the first.
  */
-async function defineRawView(db: DuckSession, pipeline: PipelineDefinition, files: string[]): Promise<void> {
-  const columns = pipeline.landing.columns;
+async function defineRawView(db: DuckSession, columns: string[], files: string[]): Promise<void> {
   const textColumns = columnsArgument(columns.map((c) => [c, 'VARCHAR'] as const));
   const scans = files.map(
     (file) =>
@@ -165,6 +166,27 @@ async function defineRawView(db: DuckSession, pipeline: PipelineDefinition, file
                      store_rejects = true, rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')`,
   );
   await db.run(`CREATE TEMP VIEW raw AS ${scans.join(' UNION ALL ')}`);
+}
+
+/** The columns of `raw`: the landed CSV's, or, for a downstream pipeline, its upstream's published ones. */
+function rawColumnsOf(deps: ActivityDeps, pipeline: PipelineDefinition): string[] {
+  if (!pipeline.derived) return landingOf(pipeline).columns;
+  return publishedColumns(deps.registry.get(pipeline.derived.from)).map(([name]) => name).filter((name) => name !== 'run_id');
+}
+
+/**
+ * A downstream pipeline's `raw`: the run's copy of its upstream's published partition, with
+ * `source_file` and `record_no` like landed rows. Parquet has no malformed lines: `malformed` is empty.
+ */
+async function defineUpstreamView(db: DuckSession, columns: string[], files: string[]): Promise<void> {
+  const scans = files.map(
+    (file) =>
+      `SELECT ${sqlString(path.basename(file))} AS source_file, row_number() OVER () AS record_no, ${columns.map(sqlIdent).join(', ')}
+       FROM read_parquet(${sqlString(file)})`,
+  );
+  await db.run(`CREATE TEMP VIEW raw AS ${scans.join(' UNION ALL ')}`);
+  await db.run('CREATE TEMP TABLE csv_rejects (scan_id BIGINT, file_id BIGINT, line BIGINT, column_idx BIGINT, error_message VARCHAR, csv_line VARCHAR)');
+  await db.run('CREATE TEMP TABLE csv_reject_scans (scan_id BIGINT, file_id BIGINT, file_path VARCHAR)');
 }
 
 /**

@@ -16,6 +16,7 @@ import type { OverrideRecord, PartitionFailure, PartitionRunResult } from '../co
 import { partitionSearchAttributes, RUN_KINDS } from '../common/search-attributes';
 import { partitionWorkflowId } from '../common/workflow-ids';
 import { listDataFiles, partitionLandingDir } from '../landing/landing-zone';
+import { landingOf } from '../pipelines/definition';
 import { assertPartitionAvailable, defaultRegistry, InputError, type PipelineRegistry } from '../pipelines/registry';
 import type { PartitionRunInput } from '../workflows/partition-input';
 import type { partitionPipeline } from '../workflows/partition-pipeline';
@@ -74,11 +75,11 @@ export function preflightPartitionRun(request: PartitionRunRequest, options: Par
   const registry = options.registry ?? defaultRegistry;
   const pipeline = registry.get(req.pipeline);
   assertPartitionAvailable(pipeline, req.partition, (options.now ?? Date.now)());
-  if (req.requireLandedData) {
+  if (req.requireLandedData && !pipeline.derived) {
     const dir = partitionLandingDir(options.config.landingDir, pipeline.name, req.partition);
     if (listDataFiles(dir, pipeline).length === 0) {
       throw new InputError(
-        `no landing files for ${pipeline.name}/${req.partition}: nothing matches ${pipeline.landing.filePattern} in ${dir}`,
+        `no landing files for ${pipeline.name}/${req.partition}: nothing matches ${landingOf(pipeline).filePattern} in ${dir}`,
       );
     }
   }

@@ -69,10 +69,20 @@ export interface FileRowCounts {
 /** A file of the run's manifest: ingest's record, with transform's counts once transform has parsed it. */
 export type IngestedFile = LandedFileRecord & Partial<Omit<FileRowCounts, 'name'>>;
 
+/** The upstream run a downstream partition read (the run that published that upstream partition). */
+export interface UpstreamRef {
+  pipeline: string;
+  partition: string;
+  /** Null when the upstream file carries no run stamp. */
+  runId: string | null;
+}
+
 export interface IngestResult extends StepMetrics {
   files: LandedFileRecord[];
   staged: IngestStaged;
   bytes: number;
+  /** A downstream pipeline's: the upstream partitions it read, and which run had published each. */
+  upstream?: UpstreamRef[];
 }
 
 export interface TransformResult extends StepMetrics {
@@ -125,6 +135,8 @@ export interface RunManifest {
   startedAt: string;
   /** Overrides that shaped this run (forced past readiness, a rerun asked for with a reason). */
   overrides?: OverrideRecord[];
+  /** A downstream pipeline's: the upstream runs it consumed. */
+  upstream?: UpstreamRef[];
 }
 
 export interface PartitionRunResult {

@@ -24,6 +24,7 @@ export function lakeViews(registry: PipelineRegistry): LakeView[] {
     { schema: 'meta', name: 'partition_runs', description: 'one manifest per run: status, failure, row counts, files, attempts, durations' },
     { schema: 'meta', name: 'published_partitions', description: 'which run published each partition, its rows, and when' },
     { schema: 'meta', name: 'overrides', description: "operators' overrides (force, skip, rerun): who, when, why" },
+    { schema: 'meta', name: 'stale_partitions', description: 'downstream partitions whose upstream partition was republished since they read it' },
     { schema: 'meta', name: 'ingested_files', description: 'every ingested file with its size, SHA-256 and row counts' },
   ];
 }
@@ -105,6 +106,18 @@ export async function refreshLakeViews(db: DuckSession, layout: LakeLayout, regi
      SELECT p.pipeline, p.partition_key, p.run_id, p.rows, r.finished_at AS published_at
      FROM (${published.length > 0 ? published.join(' UNION ALL ') : "SELECT NULL AS pipeline, NULL AS partition_key, NULL AS run_id, 0 AS rows WHERE false"}) p
      LEFT JOIN meta.partition_runs r USING (run_id)`,
+  );
+  // A downstream partition is stale when the upstream partition it read (its latest successful run's
+  // record) has since been published by another run: a rerun or a backfill of the upstream.
+  await db.run(
+    `CREATE OR REPLACE VIEW meta.stale_partitions AS
+     SELECT r.pipeline, r.partition_key, r.run_id, u.pipeline AS upstream_pipeline, u.run_id AS consumed_run_id,
+            p.run_id AS published_run_id, p.published_at AS republished_at
+     FROM (SELECT * FROM meta.partition_runs WHERE status = 'succeeded' AND len(upstream) > 0
+           QUALIFY row_number() OVER (PARTITION BY pipeline, partition_key ORDER BY finished_at DESC) = 1) r,
+          unnest(r.upstream) AS t(u)
+     JOIN meta.published_partitions p ON p.pipeline = u.pipeline AND p.partition_key = u.partition_key
+     WHERE p.run_id IS DISTINCT FROM u.run_id`,
   );
 }
 

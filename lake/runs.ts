@@ -33,6 +33,8 @@ export interface ManifestRecord {
   started_at: string;
   finished_at: string;
   overrides: { kind: string; reason: string; requested_by: string; requested_at: string }[];
+  /** A downstream pipeline's: the upstream partitions it read and the runs that had published them. */
+  upstream: { pipeline: string; partition_key: string; run_id: string | null }[];
 }
 
 export function manifestRecordOf(manifest: RunManifest, finishedAt: Date): ManifestRecord {
@@ -57,6 +59,7 @@ export function manifestRecordOf(manifest: RunManifest, finishedAt: Date): Manif
     started_at: manifest.startedAt,
     finished_at: finishedAt.toISOString(),
     overrides: (manifest.overrides ?? []).map((o) => ({ kind: o.kind, reason: o.reason, requested_by: o.by, requested_at: o.at })),
+    upstream: (manifest.upstream ?? []).map((u) => ({ pipeline: u.pipeline, partition_key: u.partition, run_id: u.runId })),
   };
 }
 

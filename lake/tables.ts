@@ -49,6 +49,7 @@ export const MANIFEST_COLUMNS: Columns = [
   ['started_at', 'TIMESTAMP'],
   ['finished_at', 'TIMESTAMP'],
   ['overrides', 'STRUCT(kind VARCHAR, reason VARCHAR, requested_by VARCHAR, requested_at VARCHAR)[]'],
+  ['upstream', 'STRUCT(pipeline VARCHAR, partition_key VARCHAR, run_id VARCHAR)[]'],
 ];
 
 /** An operator's override (lake/overrides.ts). */

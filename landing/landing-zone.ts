@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { PipelineDefinition } from '../pipelines/definition';
+import { landingOf, type PipelineDefinition } from '../pipelines/definition';
 
 /**
  * Fault-injection hook for tests and demos: a file with this name holding a number N makes reads of
@@ -31,7 +31,7 @@ export function listDataFiles(dir: string, pipeline: PipelineDefinition): string
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
-    .filter((name) => pipeline.landing.filePattern.test(name))
+    .filter((name) => landingOf(pipeline).filePattern.test(name))
     .sort();
 }
 

@@ -55,12 +55,21 @@ export const pipelineDefinitionSchema = z.object({
     pollIntervalSeconds: z.number().int().positive(),
     timeoutSeconds: z.number().int().positive(),
   }),
-  landing: z.object({
-    /** File names (in the partition folder) that hold the partition's data. */
-    filePattern: z.instanceof(RegExp),
-    /** CSV header columns, all read as text; typing happens in `validateSql`. */
-    columns: z.array(identifier).min(1),
-  }),
+  /** Where a source pipeline's data lands (CSV files in the landing zone). Exactly one of `landing`, `derived`. */
+  landing: z
+    .object({
+      /** File names (in the partition folder) that hold the partition's data. */
+      filePattern: z.instanceof(RegExp),
+      /** CSV header columns, all read as text; typing happens in `validateSql`. */
+      columns: z.array(identifier).min(1),
+    })
+    .optional(),
+  /**
+   * A downstream pipeline: it reads the same partition of `from`'s published table (which must be
+   * in `upstream`) as `raw`, once that partition is published. Its readiness is that publication
+   * (`readiness.marker` is not used); its run records the upstream run it consumed.
+   */
+  derived: z.object({ from: identifier }).optional(),
   quality: z.object({
     /** Fail the partition (data failure) when more than this share of rows is rejected. */
     maxRejectedRatio: z.number().min(0).max(1),
@@ -88,6 +97,12 @@ export const pipelineDefinitionSchema = z.object({
 
 export type PipelineDefinition = z.infer<typeof pipelineDefinitionSchema>;
 
+/** The landing settings of a source pipeline; a derived pipeline has none (a code error to ask). */
+export function landingOf(pipeline: PipelineDefinition): NonNullable<PipelineDefinition['landing']> {
+  if (!pipeline.landing) throw new PipelineDefinitionError(`pipeline '${pipeline.name}' reads ${pipeline.derived?.from ?? 'no source'}, not landed files`);
+  return pipeline.landing;
+}
+
 /** A pipeline definition that does not parse: one line naming the pipeline and the field. */
 export class PipelineDefinitionError extends Error {
   override name = 'PipelineDefinitionError';
@@ -99,6 +114,13 @@ export function definePipeline(definition: PipelineDefinition): PipelineDefiniti
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new PipelineDefinitionError(`pipeline '${definition.name}': ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const { landing, derived, upstream } = parsed.data;
+  if ((landing === undefined) === (derived === undefined)) {
+    throw new PipelineDefinitionError(`pipeline '${definition.name}': needs exactly one of landing (files land for it) or derived (it reads another pipeline)`);
+  }
+  if (derived && !upstream.includes(derived.from)) {
+    throw new PipelineDefinitionError(`pipeline '${definition.name}': derived.from '${derived.from}' must be one of its upstream pipelines`);
   }
   return parsed.data;
 }

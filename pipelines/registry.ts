@@ -135,4 +135,5 @@ export function loadRegistryOrExit(load: () => PipelineDefinition[]): PipelineRe
 export const defaultRegistry = loadRegistryOrExit(() => [
   // `require` inside the loader, so a definition that fails to parse ends here in one line.
   (require('./orders/definition') as typeof import('./orders/definition')).ordersPipeline,
+  (require('./daily_revenue/definition') as typeof import('./daily_revenue/definition')).dailyRevenuePipeline,
 ]);

@@ -1,16 +1,20 @@
 /**
  * `npm run graph [-- --mermaid]`: the pipelines, their owners, cadences, schedules (catch-up window,
- * overlap policy) and dependencies, as text, or as a Mermaid flowchart for docs. Definitions that do
+ * overlap policy), dependencies and stale downstream partitions (read from the lake), as text, or
+ * as a Mermaid flowchart for docs. Definitions that do
  * not fit together (an unknown upstream, a cycle) are refused when they load, in one line.
  */
+import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { queryLake } from '../client/lake';
+import { loadConfig } from '../common/config';
 import type { PipelineDefinition } from '../pipelines/definition';
 import { defaultRegistry, type PipelineRegistry } from '../pipelines/registry';
 import { exitOnError } from './lib/cli-errors';
 
 const cadenceOf = (p: PipelineDefinition) => `${p.cadence} at ${p.schedule.at} UTC`;
 
-export function graphText(registry: PipelineRegistry): string {
+export function graphText(registry: PipelineRegistry, stale: Map<string, string[]> = new Map()): string {
   const lines: string[] = [];
   for (const p of registry.all().sort((a, b) => a.name.localeCompare(b.name))) {
     lines.push(`${p.name}  (${p.description})`);
@@ -19,6 +23,10 @@ export function graphText(registry: PipelineRegistry): string {
     lines.push(`  schedule:   catch-up ${p.schedule.catchupWindowDays} day(s), overlap ${p.schedule.overlap}`);
     lines.push(`  upstream:   ${p.upstream.join(', ') || '-'}`);
     lines.push(`  downstream: ${registry.downstreamOf(p.name).join(', ') || '-'}`);
+    const staleKeys = stale.get(p.name) ?? [];
+    if (p.upstream.length > 0) {
+      lines.push(`  stale:      ${staleKeys.length === 0 ? 'none' : `${staleKeys.length} partition(s) read an upstream partition since republished: ${staleKeys.slice(0, 5).join(', ')}${staleKeys.length > 5 ? ', …' : ''} (rerun them; meta.stale_partitions)`}`);
+    }
   }
   return lines.join('\n');
 }
@@ -35,7 +43,15 @@ export function graphMermaid(registry: PipelineRegistry): string {
 async function main(argv: string[]): Promise<void> {
   const program = new Command('npm run graph --').option('--mermaid', 'print a Mermaid flowchart').exitOverride();
   program.parse(argv, { from: 'user' });
-  console.log(program.opts<{ mermaid?: boolean }>().mermaid ? graphMermaid(defaultRegistry) : graphText(defaultRegistry));
+  if (program.opts<{ mermaid?: boolean }>().mermaid) return console.log(graphMermaid(defaultRegistry));
+  // Stale downstream partitions, from the lake (none when there is no lake yet).
+  const stale = new Map<string, string[]>();
+  const config = loadConfig();
+  if (fs.existsSync(config.lakeDir)) {
+    const { rows } = await queryLake(config, 'SELECT pipeline, partition_key FROM meta.stale_partitions ORDER BY 1, 2');
+    for (const row of rows) stale.set(String(row.pipeline), [...(stale.get(String(row.pipeline)) ?? []), String(row.partition_key)]);
+  }
+  console.log(graphText(defaultRegistry, stale));
 }
 
 if (require.main === module) {

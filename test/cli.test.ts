@@ -39,7 +39,7 @@ function itRefuses(script: string, cases: [string, string[], RegExp][]): void {
 
 describe('npm run partition: bad input', () => {
   const cases: [string, string[], RegExp][] = [
-    ['unknown pipeline', ['ordres', '2024-01-01'], /^conveyor partition: unknown pipeline 'ordres' \(known: orders\)$/],
+    ['unknown pipeline', ['ordres', '2024-01-01'], /^conveyor partition: unknown pipeline 'ordres' \(known: daily_revenue, orders\)$/],
     ['invalid date', ['orders', '2024-02-30'], /^conveyor partition: partition '2024-02-30' is not a valid date \(expected YYYY-MM-DD/],
     ['not a date', ['orders', 'yesterday'], /^conveyor partition: partition 'yesterday' is not a valid date/],
     ['future partition', ['orders', '2999-01-01'], /^conveyor partition: partition 2999-01-01 of orders is not available yet \(latest available: \d{4}-\d{2}-\d{2}/],
@@ -79,7 +79,7 @@ describe('npm run backfill: bad input', () => {
     ['a range in the future', ['--pipeline', 'orders', '--from', '2024-01-01', '--to', '2999-01-01'], /^conveyor backfill: to 2999-01-01 is in the future for orders \(latest available partition: /],
     ['concurrency 0', [...base, '--concurrency', '0'], /^conveyor backfill: invalid concurrency "0": a whole number from 1 to 200$/],
     ['concurrency above the bound', [...base, '--concurrency', '201'], /^conveyor backfill: invalid concurrency "201": a whole number from 1 to 200$/],
-    ['an unknown pipeline', ['--pipeline', 'ordres', '--from', '2024-01-01', '--to', '2024-01-02'], /^conveyor backfill: unknown pipeline 'ordres' \(known: orders\)$/],
+    ['an unknown pipeline', ['--pipeline', 'ordres', '--from', '2024-01-01', '--to', '2024-01-02'], /^conveyor backfill: unknown pipeline 'ordres' \(known: daily_revenue, orders\)$/],
     ['an unknown reprocess mode', [...base, '--reprocess', 'some'], /argument 'some' is invalid\. Allowed choices are missing, failed, all/],
     ['resize to 0', ['resize', 'backfill/orders/x', '0'], /^conveyor backfill: invalid concurrency "0": a whole number from 1 to 200$/],
   ];
@@ -129,7 +129,7 @@ describe('npm run sql: bad input', () => {
 
 describe('npm run notify, override, schedules, graph: bad input', () => {
   itRefuses('notify.ts', [
-    ['an unknown pipeline', ['ordres', '2024-01-01'], /^conveyor notify: unknown pipeline 'ordres' \(known: orders\)$/],
+    ['an unknown pipeline', ['ordres', '2024-01-01'], /^conveyor notify: unknown pipeline 'ordres' \(known: daily_revenue, orders\)$/],
     ['an invalid date', ['orders', '2024-13-01'], /^conveyor notify: partition '2024-13-01' is not a valid date/],
   ]);
   itRefuses('override.ts', [
@@ -141,12 +141,13 @@ describe('npm run notify, override, schedules, graph: bad input', () => {
   ]);
   itRefuses('schedules.ts', [
     ['pause without a reason', ['pause', 'orders'], /error: required option '--reason <text>' not specified/],
-    ['an unknown pipeline', ['trigger', 'ordres'], /^conveyor schedules: unknown pipeline 'ordres' \(known: orders\)$/],
+    ['an unknown pipeline', ['trigger', 'ordres'], /^conveyor schedules: unknown pipeline 'ordres' \(known: daily_revenue, orders\)$/],
   ]);
   it('npm run graph prints the pipelines', () => {
     const result = cli('graph.ts', []);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /^orders {2}\(.*\n {2}owner: {6}data-platform@conveyor\.example\n {2}cadence: {4}daily at 02:00 UTC/);
-    assert.match(cli('graph.ts', ['--mermaid']).stdout, /^flowchart LR\n {2}orders\["<b>orders<\/b>/);
+    assert.match(result.stdout, /^orders {2}\(.*\n {2}owner: {6}data-platform@conveyor\.example\n {2}cadence: {4}daily at 02:00 UTC/m);
+    assert.match(result.stdout, /^daily_revenue {2}\(.*\n(.*\n){3} {2}upstream: {3}orders\n {2}downstream: -\n {2}stale: {6}none$/m);
+    assert.match(cli('graph.ts', ['--mermaid']).stdout, /^flowchart LR\n[\s\S]* {2}orders --> daily_revenue$/);
   });
 });

@@ -64,7 +64,7 @@ describe('config and availability', () => {
   });
   it('refuses unknown pipelines, bad dates, and partitions that cannot have landed yet', () => {
     const now = Date.parse('2026-11-24T12:00:00Z');
-    assert.throws(() => defaultRegistry.get('ordrs'), /unknown pipeline 'ordrs' \(known: orders\)/);
+    assert.throws(() => defaultRegistry.get('ordrs'), /unknown pipeline 'ordrs' \(known: daily_revenue, orders\)/);
     assert.throws(() => assertPartitionAvailable(ordersPipeline, '2024-02-30', now), /not a valid date/);
     assert.throws(() => assertPartitionAvailable(ordersPipeline, '2026-11-24', now), /not available yet \(latest available: 2026-11-23/);
     assert.throws(() => assertPartitionAvailable(ordersPipeline, '2014-12-31', now), /before orders's first partition 2015-01-01/);

@@ -147,6 +147,7 @@ async function runPartition(input: PartitionRunInput, wake: ReadinessWake): Prom
     const ingested: IngestResult = await steps.ingest(wake.forced ? { ...stepInput, force: true } : stepInput);
     record(current, ingested);
     manifest.files = ingested.files;
+    if (ingested.upstream) manifest.upstream = ingested.upstream;
 
     current = 'transform';
     setCurrentDetails(`transforming ${ingested.files.length} file(s), ${ingested.bytes} bytes`);

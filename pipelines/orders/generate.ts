@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { landingOf } from '../definition';
 import { ORDER_CURRENCIES, ORDER_STATUSES, ordersPipeline } from './definition';
 import { FLAKY_READ_FAULT_FILE, partitionLandingDir } from '../../landing/landing-zone';
 
@@ -97,7 +98,7 @@ export function generateOrdersPartition(options: GenerateOptions): GeneratedPart
     }
   }
 
-  const header = ordersPipeline.landing.columns.join(',');
+  const header = landingOf(ordersPipeline).columns.join(',');
   const perFile = Math.ceil(lines.length / options.files);
   for (let f = 0; f < options.files; f += 1) {
     const name = `part-${pad(f, 4)}.csv`;

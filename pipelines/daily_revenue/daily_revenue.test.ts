@@ -1,0 +1,31 @@
+/** The daily_revenue pipeline's own tests: its definition and its SQL, beside them. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { withDuckDB } from '../../lake/duckdb';
+import { defaultRegistry } from '../registry';
+import { dailyRevenuePipeline } from './definition';
+
+describe('daily_revenue', () => {
+  it('reads orders, which the registry knows as its upstream', () => {
+    assert.deepEqual([dailyRevenuePipeline.derived?.from, dailyRevenuePipeline.upstream], ['orders', ['orders']]);
+    assert.deepEqual(defaultRegistry.downstreamOf('orders'), ['daily_revenue']);
+  });
+
+  it('revenue.sql sums amounts and counts orders per currency, leaving cancelled orders out', async () => {
+    const rows = await withDuckDB((db) =>
+      db.query<{ currency: string; orders: bigint; revenue: string; reject_reason: string | null }>(
+        `WITH raw AS (SELECT * FROM (VALUES
+           ('f', 1, 'EUR', 10.50::DECIMAL(12,2), 'paid'),
+           ('f', 2, 'EUR', 4.25::DECIMAL(12,2), 'shipped'),
+           ('f', 3, 'EUR', 99.00::DECIMAL(12,2), 'cancelled'),
+           ('f', 4, 'USD', 7.00::DECIMAL(12,2), 'placed')
+         ) AS t(source_file, record_no, currency, amount, status))
+         SELECT currency, orders, revenue::VARCHAR AS revenue, reject_reason FROM (${dailyRevenuePipeline.table.validateSql}) ORDER BY currency`,
+      ),
+    );
+    assert.deepEqual(rows, [
+      { currency: 'EUR', orders: 2n, revenue: '14.75', reject_reason: null },
+      { currency: 'USD', orders: 1n, revenue: '7.00', reject_reason: null },
+    ]);
+  });
+});
