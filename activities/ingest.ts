@@ -94,12 +94,19 @@ async function ingestUpstream(deps: ActivityDeps, ctx: StepContext, input: StepI
     bytes += (chunk as Buffer).length;
   }
   const version = await withDuckDB((db) => readVersion(db, copy));
-  const runId = typeof version === 'object' ? version.runId : null;
+  if (typeof version !== 'object') {
+    throw classifiedFailure('data', {
+      step: ctx.step,
+      message: `${input.pipeline}/${input.partition}: ${deps.lake.relative(source)} ${version === 'unreadable' ? 'is not valid Parquet' : 'carries no run stamp'}; rerun ${from}/${input.partition}`,
+      details: { attempt: ctx.attempt },
+    });
+  }
   return {
-    files: [{ name: deps.lake.relative(source), bytes, sha256: hash.digest('hex') }],
+    // Named as transform counts it; the upstream reference says which file and run it came from.
+    files: [{ name: path.basename(copy), bytes, sha256: hash.digest('hex') }],
     staged: { files: [{ path: deps.lake.relative(copy), bytes }] },
     bytes,
-    upstream: [{ pipeline: from, partition: input.partition, runId }],
+    upstream: [{ pipeline: from, partition: input.partition, runId: version.runId }],
     attempt: ctx.attempt,
     durationMs: ctx.elapsedMs(),
   };

@@ -42,7 +42,7 @@ export function makeTransform(deps: ActivityDeps) {
         if (pipeline.derived) await defineUpstreamView(db, sourceColumns, landed);
         else await defineRawView(db, sourceColumns, landed);
         await db.run(`CREATE TEMP TABLE validated AS WITH raw AS (SELECT * FROM raw) ${pipeline.table.validateSql}`, params);
-        const files = await takeMalformedLines(db, landed);
+        const files = await takeMalformedLines(db, landed, pipeline.derived ? 'raw' : 'validated');
         const counts = await db.queryOne<{ staged: bigint; invalid: bigint; valid: bigint; keys: bigint }>(
           `SELECT count(*) AS staged, count(*) FILTER (WHERE reject_reason IS NOT NULL) AS invalid,
                   count(*) FILTER (WHERE reject_reason IS NULL) AS valid,
@@ -90,7 +90,8 @@ export function makeTransform(deps: ActivityDeps) {
         return { files, staged: Number(counts.staged), invalid: Number(counts.invalid), rejected, clean, sample };
       });
 
-      const rowsIn = result.staged + (result.rejected - result.invalid);
+      // A downstream pipeline's rows in are the upstream rows it read (its SQL aggregates them).
+      const rowsIn = pipeline.derived ? result.files.reduce((sum, f) => sum + f.rows, 0) : result.staged + (result.rejected - result.invalid);
       const rowsValid = result.staged - result.invalid;
       const transformed: TransformResult = {
         files: result.files,
@@ -182,7 +183,7 @@ async function defineUpstreamView(db: DuckSession, columns: string[], files: str
   const scans = files.map(
     (file) =>
       `SELECT ${sqlString(path.basename(file))} AS source_file, row_number() OVER () AS record_no, ${columns.map(sqlIdent).join(', ')}
-       FROM read_parquet(${sqlString(file)})`,
+       FROM read_parquet(${sqlString(file)}, hive_partitioning = false)`,
   );
   await db.run(`CREATE TEMP VIEW raw AS ${scans.join(' UNION ALL ')}`);
   await db.run('CREATE TEMP TABLE csv_rejects (scan_id BIGINT, file_id BIGINT, line BIGINT, column_idx BIGINT, error_message VARCHAR, csv_line VARCHAR)');
@@ -193,14 +194,16 @@ async function defineUpstreamView(db: DuckSession, columns: string[], files: str
  * Move the malformed lines the scans found into the temp table `malformed` (one row per bad line:
  * DuckDB reports one error per missing column), and count well-formed rows and malformed lines per file.
  */
-async function takeMalformedLines(db: DuckSession, files: string[]): Promise<FileRowCounts[]> {
+async function takeMalformedLines(db: DuckSession, files: string[], rowsOf: 'validated' | 'raw'): Promise<FileRowCounts[]> {
   await db.run(
     `CREATE TEMP TABLE malformed AS
      SELECT parse_filename(s.file_path) AS source_file, r.line, r.error_message AS error, r.csv_line
      FROM csv_rejects r JOIN csv_reject_scans s USING (scan_id, file_id)
      QUALIFY row_number() OVER (PARTITION BY r.scan_id, r.line ORDER BY r.column_idx) = 1`,
   );
-  const rows = await db.query<{ source_file: string; n: bigint }>('SELECT source_file, count(*) AS n FROM validated GROUP BY ALL');
+  // Rows per file: counted in `validated` (one row per landed row; scanning `raw` again would parse the
+  // CSV again), or in `raw` for a downstream pipeline, whose SQL aggregates.
+  const rows = await db.query<{ source_file: string; n: bigint }>(`SELECT source_file, count(*) AS n FROM ${rowsOf} GROUP BY ALL`);
   const bad = await db.query<{ source_file: string; n: bigint }>('SELECT source_file, count(*) AS n FROM malformed GROUP BY ALL');
   const countOf = (list: { source_file: string; n: bigint }[], name: string) => Number(list.find((r) => r.source_file === name)?.n ?? 0);
   return files.map((file) => {

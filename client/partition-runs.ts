@@ -6,6 +6,7 @@
  * const outcome = await waitForPartitionRun(run);
  * ```
  */
+import fs from 'node:fs';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { describeWorkflow, webUiWorkflowUrl } from './workflow-lookup';
 import { ApplicationFailure } from '@temporalio/common';
@@ -16,6 +17,7 @@ import type { OverrideRecord, PartitionFailure, PartitionRunResult } from '../co
 import { partitionSearchAttributes, RUN_KINDS } from '../common/search-attributes';
 import { partitionWorkflowId } from '../common/workflow-ids';
 import { listDataFiles, partitionLandingDir } from '../landing/landing-zone';
+import { LakeLayout } from '../lake/layout';
 import { landingOf } from '../pipelines/definition';
 import { assertPartitionAvailable, defaultRegistry, InputError, type PipelineRegistry } from '../pipelines/registry';
 import type { PartitionRunInput } from '../workflows/partition-input';
@@ -36,7 +38,7 @@ export const partitionRunRequestSchema = z.object({
 export type PartitionRunRequest = z.input<typeof partitionRunRequestSchema>;
 
 export interface PartitionRunClientOptions {
-  config: Pick<ConveyorConfig, 'taskQueue' | 'landingDir' | 'webUiUrl' | 'namespace'>;
+  config: Pick<ConveyorConfig, 'taskQueue' | 'landingDir' | 'lakeDir' | 'webUiUrl' | 'namespace'>;
   registry?: PipelineRegistry;
   /** Task queue override (backfills use their own). */
   taskQueue?: string;
@@ -75,6 +77,12 @@ export function preflightPartitionRun(request: PartitionRunRequest, options: Par
   const registry = options.registry ?? defaultRegistry;
   const pipeline = registry.get(req.pipeline);
   assertPartitionAvailable(pipeline, req.partition, (options.now ?? Date.now)());
+  if (req.requireLandedData && pipeline.derived) {
+    const upstreamFile = new LakeLayout(options.config.lakeDir).publishedFile(pipeline.derived.from, req.partition);
+    if (!fs.existsSync(upstreamFile)) {
+      throw new InputError(`${pipeline.derived.from}/${req.partition} is not published yet, and ${pipeline.name} reads it: run it first, or pass --wait-for-data`);
+    }
+  }
   if (req.requireLandedData && !pipeline.derived) {
     const dir = partitionLandingDir(options.config.landingDir, pipeline.name, req.partition);
     if (listDataFiles(dir, pipeline).length === 0) {

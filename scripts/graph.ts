@@ -14,7 +14,7 @@ import { exitOnError } from './lib/cli-errors';
 
 const cadenceOf = (p: PipelineDefinition) => `${p.cadence} at ${p.schedule.at} UTC`;
 
-export function graphText(registry: PipelineRegistry, stale: Map<string, string[]> = new Map()): string {
+export function graphText(registry: PipelineRegistry, stale: Map<string, string[]> = new Map(), staleUnknown?: string): string {
   const lines: string[] = [];
   for (const p of registry.all().sort((a, b) => a.name.localeCompare(b.name))) {
     lines.push(`${p.name}  (${p.description})`);
@@ -24,7 +24,8 @@ export function graphText(registry: PipelineRegistry, stale: Map<string, string[
     lines.push(`  upstream:   ${p.upstream.join(', ') || '-'}`);
     lines.push(`  downstream: ${registry.downstreamOf(p.name).join(', ') || '-'}`);
     const staleKeys = stale.get(p.name) ?? [];
-    if (p.upstream.length > 0) {
+    if (p.upstream.length > 0 && staleUnknown) lines.push(`  stale:      unknown (the lake could not be read: ${staleUnknown})`);
+    else if (p.upstream.length > 0) {
       lines.push(`  stale:      ${staleKeys.length === 0 ? 'none' : `${staleKeys.length} partition(s) read an upstream partition since republished: ${staleKeys.slice(0, 5).join(', ')}${staleKeys.length > 5 ? ', …' : ''} (rerun them; meta.stale_partitions)`}`);
     }
   }
@@ -47,11 +48,16 @@ async function main(argv: string[]): Promise<void> {
   // Stale downstream partitions, from the lake (none when there is no lake yet).
   const stale = new Map<string, string[]>();
   const config = loadConfig();
+  let staleUnknown: string | undefined;
   if (fs.existsSync(config.lakeDir)) {
-    const { rows } = await queryLake(config, 'SELECT pipeline, partition_key FROM meta.stale_partitions ORDER BY 1, 2');
-    for (const row of rows) stale.set(String(row.pipeline), [...(stale.get(String(row.pipeline)) ?? []), String(row.partition_key)]);
+    try {
+      const { rows } = await queryLake(config, 'SELECT pipeline, partition_key FROM meta.stale_partitions ORDER BY 1, 2');
+      for (const row of rows) stale.set(String(row.pipeline), [...(stale.get(String(row.pipeline)) ?? []), String(row.partition_key)]);
+    } catch (err) {
+      staleUnknown = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    }
   }
-  console.log(graphText(defaultRegistry, stale));
+  console.log(graphText(defaultRegistry, stale, staleUnknown));
 }
 
 if (require.main === module) {

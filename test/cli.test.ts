@@ -44,6 +44,7 @@ describe('npm run partition: bad input', () => {
     ['not a date', ['orders', 'yesterday'], /^conveyor partition: partition 'yesterday' is not a valid date/],
     ['future partition', ['orders', '2999-01-01'], /^conveyor partition: partition 2999-01-01 of orders is not available yet \(latest available: \d{4}-\d{2}-\d{2}/],
     ['no landing files', ['orders', '2020-01-01'], /^conveyor partition: no landing files for orders\/2020-01-01: nothing matches/],
+    ['a downstream partition whose upstream is not published', ['daily_revenue', '2020-01-01'], /^conveyor partition: orders\/2020-01-01 is not published yet, and daily_revenue reads it: run it first, or pass --wait-for-data$/],
   ];
   itRefuses('partition.ts', cases);
   it('writes nothing for refused input', () => {

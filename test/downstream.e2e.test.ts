@@ -51,6 +51,12 @@ describe('daily_revenue, downstream of orders', () => {
       `SELECT upstream FROM meta.partition_runs WHERE pipeline = 'daily_revenue' AND partition_key = '${partition}'`,
     );
     assert.deepEqual(manifest!.upstream, [{ pipeline: 'orders', partition_key: partition, run_id: orders.runId }]);
+    // Rows in are the orders it read; the file it read has its row count, like a landed file.
+    const [counts] = await h.query<{ rows_in: bigint; file_rows: bigint; published: bigint }>(
+      `SELECT r.rows_in, f.rows AS file_rows, (SELECT count(*) FROM showroom.orders WHERE partition_key = '${partition}') AS published
+       FROM meta.partition_runs r JOIN meta.ingested_files f USING (run_id) WHERE r.pipeline = 'daily_revenue' AND r.partition_key = '${partition}'`,
+    );
+    assert.deepEqual([counts!.rows_in, counts!.file_rows], [counts!.published, counts!.published]);
     assert.deepEqual(await h.query('SELECT * FROM meta.stale_partitions'), []);
   });
 
