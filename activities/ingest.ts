@@ -6,12 +6,11 @@
  * Writes only inside this run's staging folder, under a name of this attempt: a retry never mixes
  * with what an earlier attempt wrote.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { classifiedFailure } from '../common/failure-classes';
 import type { IngestResult, StepInput } from '../common/run-types';
-import { hasReadinessMarker, injectedReadFailures, partitionLandingDir, snapshotDataFiles } from '../landing/landing-zone';
+import { copyWithSha256, hasReadinessMarker, injectedReadFailures, partitionLandingDir, snapshotDataFiles } from '../landing/landing-zone';
 import { readVersion } from '../lake/commit';
 import { withDuckDB } from '../lake/duckdb';
 import { sweepPartition } from '../lake/janitor';
@@ -77,8 +76,9 @@ async function ingestUpstream(deps: ActivityDeps, ctx: StepContext, input: StepI
   const stagingDir = deps.lake.runStagingDir(input.pipeline, input.partition, ctx.runId);
   const copy = path.join(stagingDir, `upstream.attempt-${ctx.attempt}`, `${from}.parquet`);
   await fs.promises.mkdir(path.dirname(copy), { recursive: true });
+  let copied: { bytes: number; sha256: string };
   try {
-    await fs.promises.copyFile(source, copy, fs.constants.COPYFILE_FICLONE);
+    copied = await copyWithSha256(source, copy);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     throw classifiedFailure('dependency', {
@@ -87,12 +87,7 @@ async function ingestUpstream(deps: ActivityDeps, ctx: StepContext, input: StepI
       details: { attempt: ctx.attempt },
     });
   }
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of fs.createReadStream(copy, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
+  const { bytes } = copied;
   const version = await withDuckDB((db) => readVersion(db, copy));
   if (typeof version !== 'object') {
     throw classifiedFailure('data', {
@@ -103,7 +98,7 @@ async function ingestUpstream(deps: ActivityDeps, ctx: StepContext, input: StepI
   }
   return {
     // Named as transform counts it; the upstream reference says which file and run it came from.
-    files: [{ name: path.basename(copy), bytes, sha256: hash.digest('hex') }],
+    files: [{ name: path.basename(copy), bytes, sha256: copied.sha256 }],
     staged: { files: [{ path: deps.lake.relative(copy), bytes }] },
     bytes,
     upstream: [{ pipeline: from, partition: input.partition, runId: version.runId }],

@@ -49,16 +49,24 @@ export async function snapshotDataFiles(dir: string, pipeline: PipelineDefinitio
   await fs.promises.mkdir(toDir, { recursive: true });
   for (const name of listDataFiles(dir, pipeline)) {
     const copy = path.join(toDir, name);
-    await fs.promises.copyFile(path.join(dir, name), copy, fs.constants.COPYFILE_FICLONE);
-    const hash = createHash('sha256');
-    let bytes = 0;
-    for await (const chunk of fs.createReadStream(copy, { highWaterMark: 1 << 20 })) {
-      hash.update(chunk as Buffer);
-      bytes += (chunk as Buffer).length;
-    }
-    files.push({ name, path: copy, bytes, sha256: hash.digest('hex') });
+    files.push({ name, path: copy, ...(await copyWithSha256(path.join(dir, name), copy)) });
   }
   return files;
+}
+
+/**
+ * Copy a file (a copy-on-write clone where the filesystem has them) and hash the copy, streamed:
+ * its size and SHA-256 are what the run read. Throws the copy's error (e.g. ENOENT) as is.
+ */
+export async function copyWithSha256(from: string, to: string): Promise<{ bytes: number; sha256: string }> {
+  await fs.promises.copyFile(from, to, fs.constants.COPYFILE_FICLONE);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of fs.createReadStream(to, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { bytes, sha256: hash.digest('hex') };
 }
 
 /** How many leading read attempts should fail for this partition (0 when no fault is injected). */

@@ -280,7 +280,7 @@ interface BenchParams {
 
 /** Run the selected sections on a fresh server of `kind`; every figure is tagged with it. */
 async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
-  const { quick, runs, sizes, concurrencies, realDays, realRows, realConcurrency, workersDays, isolationSize, sections, ceilingN } = p;
+  const { runs, sizes, concurrencies, realDays, realRows, realConcurrency, workersDays, isolationSize, sections, ceilingN } = p;
   // --- setup: server, bundle, worker processes, all in a temporary folder ---
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `conveyor-bench-${kind}-`));
   fs.chmodSync(tmp, 0o711); // a private PostgreSQL runs as the postgres user when the bench runs as root
