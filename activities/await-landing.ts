@@ -1,8 +1,8 @@
 /**
  * Readiness check: is the partition's data fully landed (marker present, data files listed)? A forced
- * check (an operator's override) skips the marker, never the data files.
- * Not ready is a `dependency` failure; the workflow's retry policy polls on a fixed interval
- * until the pipeline's readiness deadline, without holding a worker slot in between.
+ * check (an operator's override) skips the marker, never the data files. Not ready is a `dependency`
+ * failure with no retry delay of its own: the run's readiness retry policy polls at the run's interval
+ * (the definition's, a backfill's, a test's) until the deadline, holding no worker slot in between.
  */
 import { classifiedFailure } from '../common/failure-classes';
 import type { ReadinessResult, StepInput } from '../common/run-types';
@@ -27,7 +27,6 @@ export function makeAwaitLanding(deps: ActivityDeps) {
           throw classifiedFailure('dependency', {
             step: ctx.step,
             message: `${input.pipeline}/${input.partition} not ready: ${pipeline.derived.from}/${input.partition} is not published yet (no ${deps.lake.relative(upstreamFile)})`,
-            retryAfterSeconds: pipeline.readiness.pollIntervalSeconds,
             details: { attempt: ctx.attempt },
           });
         }
@@ -38,7 +37,6 @@ export function makeAwaitLanding(deps: ActivityDeps) {
         throw classifiedFailure('dependency', {
           step: ctx.step,
           message: `${input.pipeline}/${input.partition} not ready: no ${pipeline.readiness.marker} marker in ${dir}`,
-          retryAfterSeconds: pipeline.readiness.pollIntervalSeconds,
           details: { attempt: ctx.attempt },
         });
       }
