@@ -75,24 +75,18 @@ export async function refreshLakeViews(db: DuckSession, layout: LakeLayout, regi
     rejectColumns,
   );
 
-  await createView(
-    db,
-    'meta.partition_runs',
-    (await has(globs.manifests))
-      ? `SELECT * FROM read_json(${sqlString(globs.manifests)}, format = 'newline_delimited', hive_partitioning = false,
-           columns = ${columnsArgument(MANIFEST_COLUMNS)})`
-      : emptyTable(MANIFEST_COLUMNS),
-    MANIFEST_COLUMNS,
-  );
-  await createView(
-    db,
-    'meta.overrides',
-    (await has(globs.overrides))
-      ? `SELECT * FROM read_json(${sqlString(globs.overrides)}, format = 'newline_delimited', hive_partitioning = false,
-           columns = ${columnsArgument(OVERRIDE_COLUMNS)})`
-      : emptyTable(OVERRIDE_COLUMNS),
-    OVERRIDE_COLUMNS,
-  );
+  // Records the lake keeps as JSON files written once: run manifests, operators' overrides.
+  const jsonRecords = async (name: string, glob: string, columns: Columns) =>
+    createView(
+      db,
+      name,
+      (await has(glob))
+        ? `SELECT * FROM read_json(${sqlString(glob)}, format = 'newline_delimited', hive_partitioning = false, columns = ${columnsArgument(columns)})`
+        : emptyTable(columns),
+      columns,
+    );
+  await jsonRecords('meta.partition_runs', globs.manifests, MANIFEST_COLUMNS);
+  await jsonRecords('meta.overrides', globs.overrides, OVERRIDE_COLUMNS);
   await db.run(
     `CREATE OR REPLACE VIEW meta.ingested_files AS
      SELECT pipeline, partition_key, run_id, f.name AS file_name, f.bytes, f.sha256, f.rows, f.malformed_rows, finished_at AS ingested_at
