@@ -1,3 +1,4 @@
+import type { ConveyorConfig } from '../common/config';
 import type { LakeLayout } from '../lake/layout';
 import type { PipelineRegistry } from '../pipelines/registry';
 
@@ -6,4 +7,11 @@ export interface ActivityDeps {
   registry: PipelineRegistry;
   landingDir: string;
   lake: LakeLayout;
+  /** For the monitor: where alerts go, and the Web UI its links point at. */
+  monitoring: Pick<ConveyorConfig, 'alerts' | 'webUiUrl' | 'namespace'>;
+}
+
+/** The activities' dependencies in a process configured by `config`. */
+export function activityDeps(config: ConveyorConfig, registry: PipelineRegistry, lake: LakeLayout): ActivityDeps {
+  return { registry, landingDir: config.landingDir, lake, monitoring: { alerts: config.alerts, webUiUrl: config.webUiUrl, namespace: config.namespace } };
 }

@@ -6,6 +6,7 @@ import { makeAwaitLanding } from './await-landing';
 import type { ActivityDeps } from './deps';
 import { makeFindSilentlyClosedRuns, makeLatestRunStatus } from './find-silently-closed-runs';
 import { makeIngest } from './ingest';
+import { makeCheckPipeline, makeDeliverAlert } from './monitor';
 import { makePlanBackfillChunk } from './plan-backfill';
 import { makePublish } from './publish';
 import { makeRecordRun } from './record-run';
@@ -23,6 +24,8 @@ export function createActivities(deps: ActivityDeps) {
     planBackfillChunk: makePlanBackfillChunk(deps),
     findSilentlyClosedRuns: makeFindSilentlyClosedRuns(),
     latestRunStatus: makeLatestRunStatus(),
+    checkPipeline: makeCheckPipeline(deps),
+    deliverAlert: makeDeliverAlert(deps),
   };
 }
 

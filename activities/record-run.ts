@@ -9,6 +9,7 @@ import type { RunManifest } from '../common/run-types';
 import { removeRunStaging } from '../lake/janitor';
 import { manifestRecordOf, writeManifest } from '../lake/runs';
 import type { ActivityDeps } from './deps';
+import { recordRunMetrics } from './metrics';
 
 export function makeRecordRun(deps: ActivityDeps) {
   return async function recordRun(manifest: RunManifest): Promise<void> {
@@ -22,6 +23,8 @@ export function makeRecordRun(deps: ActivityDeps) {
       step: 'recordRun',
     });
     const written = await writeManifest(deps.lake, manifestRecordOf(manifest, new Date()));
+    // Counted once per run: a retry that finds the manifest written does not count it again.
+    if (written) recordRunMetrics(manifest);
     await removeRunStaging(deps.lake, manifest.pipeline, manifest.partition, manifest.runId);
     log.info({ status: manifest.status, failure: manifest.failure, alreadyRecorded: !written }, 'run manifest recorded');
   };

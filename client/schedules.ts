@@ -1,6 +1,7 @@
 /**
- * One Temporal Schedule per pipeline, made from its definition (`schedule`: time of day, catch-up
- * window, overlap policy). `applySchedules` makes the server's schedules match the registry:
+ * Two Temporal Schedules per pipeline, made from its definition: its daily runs (`conveyor-<pipeline>`)
+ * and its monitor (`conveyor-<pipeline>-monitor`, every `monitors.everyMinutes`); the daily one from `schedule`
+ * (time of day, catch-up window, overlap policy). `applySchedules` makes the server's schedules match the registry:
  * creates the missing, updates the changed (a fingerprint of the definition's part is kept in the
  * action's memo), deletes those of pipelines that no longer exist, and leaves the rest untouched, so
  * applying twice changes nothing. A paused schedule stays paused through an update.
@@ -9,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
 import type { ConveyorConfig } from '../common/config';
 import { PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
-import { SCHEDULE_ID_PREFIX, scheduledWorkflowIdOf, scheduleIdOf } from '../common/workflow-ids';
+import { MONITOR_SCHEDULE_SUFFIX, monitorScheduleIdOf, monitorWorkflowIdOf, SCHEDULE_ID_PREFIX, scheduledWorkflowIdOf, scheduleIdOf } from '../common/workflow-ids';
+import type { PipelineMonitorInput } from '../workflows/pipeline-monitor';
 import type { PipelineDefinition } from '../pipelines/definition';
 import { defaultRegistry, InputError, type PipelineRegistry } from '../pipelines/registry';
 import type { ScheduledPartitionInput } from '../workflows/scheduled-input';
@@ -71,13 +73,43 @@ export function desiredSchedule(pipeline: PipelineDefinition, options: ScheduleC
     },
     state: { note: shape.action.note },
   };
-  // Everything but the state (paused, note: the operators'), so any change of the rest is applied.
-  const { state: _state, ...fingerprinted } = options_;
-  const fingerprint = createHash('sha256').update(JSON.stringify(fingerprinted)).digest('hex').slice(0, 16);
-  return {
-    fingerprint,
-    options: { ...options_, action: { ...options_.action, memo: { [FINGERPRINT_MEMO]: fingerprint } } },
+  return withFingerprint(options_);
+}
+
+/** What the monitor Schedule's note says. */
+export function monitorScheduleNote(pipeline: PipelineDefinition): string {
+  return (
+    `Checks ${pipeline.name} every ${pipeline.monitors.everyMinutes} min: freshness (objective ${pipeline.freshnessObjectiveHours} h), failed and missing partitions, ` +
+    `row counts and rejects over the newest ${pipeline.monitors.windowDays} partitions; alerts go to ${pipeline.owner}. Managed by \`npm run schedules -- apply\`.`
+  );
+}
+
+/** The monitor schedule a pipeline's definition asks for (`monitors`), and a fingerprint of it. */
+export function desiredMonitorSchedule(pipeline: PipelineDefinition, options: ScheduleClientOptions): { options: ScheduleOptions; fingerprint: string } {
+  const input: PipelineMonitorInput = { pipeline: pipeline.name };
+  const options_: ScheduleOptions = {
+    scheduleId: monitorScheduleIdOf(pipeline.name),
+    spec: { intervals: [{ every: `${pipeline.monitors.everyMinutes} minutes` }] },
+    // One check at a time (they share the alert state); a missed check is not worth making up.
+    policies: { catchupWindow: '1 minute', overlap: ScheduleOverlapPolicy.SKIP, pauseOnFailure: false },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'pipelineMonitor',
+      workflowId: monitorWorkflowIdOf(pipeline.name),
+      taskQueue: options.config.taskQueue,
+      args: [input],
+      staticSummary: `${pipeline.name}: monitor`,
+    },
+    state: { note: monitorScheduleNote(pipeline) },
   };
+  return withFingerprint(options_);
+}
+
+/** The memo carries a fingerprint of everything but the state (paused, note: the operators'). */
+function withFingerprint(options: ScheduleOptions): { options: ScheduleOptions; fingerprint: string } {
+  const { state: _state, ...fingerprinted } = options;
+  const fingerprint = createHash('sha256').update(JSON.stringify(fingerprinted)).digest('hex').slice(0, 16);
+  return { fingerprint, options: { ...options, action: { ...options.action, memo: { [FINGERPRINT_MEMO]: fingerprint } } } };
 }
 
 export interface ApplyResult {
@@ -103,8 +135,11 @@ export async function applySchedules(client: Client, options: ScheduleClientOpti
   const registry = options.registry ?? defaultRegistry;
   const result: ApplyResult = { created: [], updated: [], unchanged: [], deleted: [] };
   const existing = await existingSchedules(client);
-  for (const pipeline of registry.all()) {
-    const desired = desiredSchedule(pipeline, options);
+  // Two per pipeline: its daily partition runs and its monitor.
+  for (const [desired, note] of registry.all().flatMap((p) => [
+    [desiredSchedule(p, options), scheduleNote(p)] as const,
+    [desiredMonitorSchedule(p, options), monitorScheduleNote(p)] as const,
+  ])) {
     const id = desired.options.scheduleId;
     existing.delete(id);
     const handle = client.schedule.getHandle(id);
@@ -123,7 +158,7 @@ export async function applySchedules(client: Client, options: ScheduleClientOpti
       // Keep what operators set (paused, and why) through the update.
       await handle.update((previous) => ({
         ...desired.options,
-        state: { paused: previous.state.paused, note: previous.state.paused ? previous.state.note : scheduleNote(pipeline) },
+        state: { paused: previous.state.paused, note: previous.state.paused ? previous.state.note : note },
       }));
       result.updated.push(id);
     }
@@ -145,6 +180,8 @@ export async function applySchedules(client: Client, options: ScheduleClientOpti
 export interface ScheduleRow {
   scheduleId: string;
   pipeline: string;
+  /** `partitions`: the daily runs; `monitor`: the pipeline's checks. */
+  kind: 'partitions' | 'monitor';
   spec: string;
   paused: boolean;
   note: string;
@@ -158,8 +195,9 @@ export async function listSchedules(client: Client): Promise<ScheduleRow[]> {
     const d = await client.schedule.getHandle(id).describe();
     rows.push({
       scheduleId: id,
-      pipeline: id.slice(SCHEDULE_ID_PREFIX.length),
-      spec: d.spec.calendars?.map((c) => c.comment ?? JSON.stringify(c)).join('; ') ?? '',
+      pipeline: id.slice(SCHEDULE_ID_PREFIX.length).replace(new RegExp(`${MONITOR_SCHEDULE_SUFFIX}$`), ''),
+      kind: id.endsWith(MONITOR_SCHEDULE_SUFFIX) ? 'monitor' : 'partitions',
+      spec: [...(d.spec.calendars?.map((c) => c.comment ?? JSON.stringify(c)) ?? []), ...(d.spec.intervals?.map((i) => `every ${Number(i.every) / 60_000} min`) ?? [])].join('; '),
       paused: d.state.paused,
       note: d.state.note ?? '',
       nextRuns: d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()),

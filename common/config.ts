@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { ALERT_SINKS, type AlertSink } from './alert-sinks';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
@@ -60,6 +61,20 @@ const envSchema = z.object({
   CONVEYOR_BACKFILL_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(8),
   /** `npm run cluster`: an existing PostgreSQL for Temporal; unset, a private cluster under the data dir. */
   CONVEYOR_POSTGRES_URL: postgresUrlSchema.optional(),
+  /** Where alerts go unless a pipeline's definition says otherwise: log, jsonl, webhook (comma-separated). */
+  CONVEYOR_ALERT_SINKS: z
+    .string()
+    .regex(new RegExp(`^(${ALERT_SINKS.join('|')})(,(${ALERT_SINKS.join('|')}))*$`), `expected a comma-separated list of ${ALERT_SINKS.join(', ')}`)
+    .transform((s) => [...new Set(s.split(','))] as AlertSink[])
+    .default(['log', 'jsonl']),
+  /** The JSON-lines alert file (sink `jsonl`); default `<data dir>/alerts.jsonl`. */
+  CONVEYOR_ALERTS_FILE: z.string().min(1).optional(),
+  /** The webhook (sink `webhook`): a Slack incoming-webhook URL or any endpoint taking its JSON. A secret: never logged in full. */
+  CONVEYOR_ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  /** Serve Prometheus metrics (the SDK's and Conveyor's) from the worker on this port; unset: no metrics endpoint. */
+  CONVEYOR_METRICS_PORT: z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535).optional(),
+  /** `npm run dashboard` (and `npm start`) serve the dashboard on this port. */
+  CONVEYOR_DASHBOARD_PORT: z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535).default(8090),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -78,13 +93,26 @@ export interface ConveyorConfig {
   backfillActivitySlots: number;
   /** CONVEYOR_POSTGRES_URL, parsed; the password is never logged. */
   postgres?: PostgresEndpoint;
+  alerts: {
+    sinks: AlertSink[];
+    file: string;
+    /** Secret: log it only through `redactUrl`. */
+    webhookUrl?: string;
+  };
+  /** Port of the worker's Prometheus endpoint, when enabled. */
+  metricsPort?: number;
+  dashboardPort: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
 /** Variables whose values may hold a password: an error shows only what follows the last `@`. */
-const SECRET_VARS = new Set(['CONVEYOR_POSTGRES_URL']);
+const SECRET_VARS = new Set(['CONVEYOR_POSTGRES_URL', 'CONVEYOR_ALERT_WEBHOOK_URL']);
 function shownValue(name: string, value: string | undefined): string | undefined {
   if (value === undefined || !SECRET_VARS.has(name)) return value;
+  if (name === 'CONVEYOR_ALERT_WEBHOOK_URL') {
+    const origin = /^[a-z]+:\/\/[^/?#@]*/i.exec(value)?.[0];
+    return origin ? `${origin}/***` : '***';
+  }
   const at = value.lastIndexOf('@');
   return at < 0 ? '***' : `***${value.slice(at)}`;
 }
@@ -117,6 +145,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
     dailyActivitySlots: e.CONVEYOR_DAILY_ACTIVITY_SLOTS,
     backfillActivitySlots: e.CONVEYOR_BACKFILL_ACTIVITY_SLOTS,
     postgres: e.CONVEYOR_POSTGRES_URL,
+    alerts: {
+      sinks: e.CONVEYOR_ALERT_SINKS,
+      file: path.resolve(e.CONVEYOR_ALERTS_FILE ?? path.join(dataDir, 'alerts.jsonl')),
+      webhookUrl: e.CONVEYOR_ALERT_WEBHOOK_URL,
+    },
+    metricsPort: e.CONVEYOR_METRICS_PORT,
+    dashboardPort: e.CONVEYOR_DASHBOARD_PORT,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -75,6 +75,11 @@ export class LakeLayout {
   }
 
   /** `staging/<pipeline>/partition_key=<D>`: the runs of one partition that are (or were) in progress. */
+  /** The monitor's open alerts of a pipeline (one JSON file, replaced atomically on each change). */
+  openAlertsFile(pipeline: string): string {
+    return path.join(this.root, 'meta', 'alerts', pipelineSegment(pipeline), 'open.json');
+  }
+
   partitionStagingDir(pipeline: string, partition: string): string {
     return path.join(this.root, 'staging', pipelineSegment(pipeline), partitionSegment(partition));
   }

@@ -22,7 +22,7 @@ export function lakeViews(registry: PipelineRegistry): LakeView[] {
     ...registry.all().map((p) => ({ schema: 'showroom' as const, name: p.name, description: `published rows of ${p.name}, one file per partition` })),
     { schema: 'quality', name: 'rejects', description: 'the reject bin: rows rejected by the latest run of each partition, with reason and raw record' },
     { schema: 'meta', name: 'partition_runs', description: 'one manifest per run: status, failure, row counts, files, attempts, durations' },
-    { schema: 'meta', name: 'published_partitions', description: 'which run published each partition, its rows, and when' },
+    { schema: 'meta', name: 'published_partitions', description: 'which run published each partition (and its kind), its rows, and when' },
     { schema: 'meta', name: 'overrides', description: "operators' overrides (force, skip, rerun): who, when, why" },
     { schema: 'meta', name: 'stale_partitions', description: 'downstream partitions whose upstream partition was republished since they read it' },
     { schema: 'meta', name: 'ingested_files', description: 'every ingested file with its size, SHA-256 and row counts' },
@@ -97,7 +97,7 @@ export async function refreshLakeViews(db: DuckSession, layout: LakeLayout, regi
   );
   await db.run(
     `CREATE OR REPLACE VIEW meta.published_partitions AS
-     SELECT p.pipeline, p.partition_key, p.run_id, p.rows, r.finished_at AS published_at
+     SELECT p.pipeline, p.partition_key, p.run_id, p.rows, r.finished_at AS published_at, r.run_kind
      FROM (${published.length > 0 ? published.join(' UNION ALL ') : "SELECT NULL AS pipeline, NULL AS partition_key, NULL AS run_id, 0 AS rows WHERE false"}) p
      LEFT JOIN meta.partition_runs r USING (run_id)`,
   );

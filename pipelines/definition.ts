@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { sqlString } from '../common/sql';
 import { IDENTIFIER_PATTERN } from '../common/identifiers';
 import { isPartitionKey } from '../common/partition-key';
+import { ALERT_SINKS } from '../common/alert-sinks';
 
 const identifier = z.string().regex(IDENTIFIER_PATTERN, 'lower-case letters, digits and _; starts with a letter');
 const partitionKey = z.string().refine(isPartitionKey, 'a real date as YYYY-MM-DD');
@@ -87,6 +88,41 @@ export const pipelineDefinitionSchema = z.object({
      */
     validateSql: z.string().min(1),
   }),
+  /**
+   * What the pipeline's monitor watches (`pipelineMonitor`, on its own Schedule) and where its
+   * alerts go. Every field has a default, so a new pipeline is watched without declaring anything.
+   */
+  monitors: z
+    .object({
+      /** How often the monitor runs. */
+      everyMinutes: z.number().int().min(1).max(1440).default(5),
+      /** Partitions checked for failed / missing / row-count / reject alerts: the newest this many days. */
+      windowDays: z.number().int().min(1).max(366).default(14),
+      rowCount: z
+        .object({
+          /** A partition's published rows are compared with the median of this many partitions before it. */
+          trailingPartitions: z.number().int().min(3).max(60).default(7),
+          /** Flag a drop below this share of the median ... */
+          minRatio: z.number().min(0).max(1).default(0.5),
+          /** ... or a spike above this multiple of it. */
+          maxRatio: z.number().min(1).default(2),
+        })
+        .default({ trailingPartitions: 7, minRatio: 0.5, maxRatio: 2 }),
+      /**
+       * Warn when a published partition rejected more than this share of its rows (default: half of
+       * `quality.maxRejectedRatio`, above which the partition fails).
+       */
+      rejectRatioWarning: z.number().min(0).max(1).optional(),
+      alerts: z
+        .object({
+          /** Where this pipeline's alerts go; default: the environment's CONVEYOR_ALERT_SINKS. */
+          sinks: z.array(z.enum(ALERT_SINKS)).min(1).optional(),
+          /** The environment variable holding this pipeline's webhook URL; default CONVEYOR_ALERT_WEBHOOK_URL. */
+          webhookUrlEnv: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an environment variable name, e.g. ORDERS_SLACK_WEBHOOK').optional(),
+        })
+        .default({}),
+    })
+    .default({ everyMinutes: 5, windowDays: 14, rowCount: { trailingPartitions: 7, minRatio: 0.5, maxRatio: 2 }, alerts: {} }),
   steps: z.object({
     /** Start-to-close timeout of each work step (ingest, transform, publish). */
     timeoutSeconds: z.number().int().positive(),
@@ -96,6 +132,8 @@ export const pipelineDefinitionSchema = z.object({
 });
 
 export type PipelineDefinition = z.infer<typeof pipelineDefinitionSchema>;
+/** A definition as written: fields with defaults (`monitors`) may be left out. */
+export type PipelineDeclaration = z.input<typeof pipelineDefinitionSchema>;
 
 /** The landing settings of a source pipeline; a derived pipeline has none (a code error to ask). */
 export function landingOf(pipeline: PipelineDefinition): NonNullable<PipelineDefinition['landing']> {
@@ -109,7 +147,7 @@ export class PipelineDefinitionError extends Error {
 }
 
 /** Parse a definition, turning a zod error into one line naming the pipeline and field. */
-export function definePipeline(definition: PipelineDefinition): PipelineDefinition {
+export function definePipeline(definition: PipelineDeclaration): PipelineDefinition {
   const parsed = pipelineDefinitionSchema.safeParse(definition);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

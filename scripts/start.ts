@@ -19,6 +19,7 @@ import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { ordersPipeline } from '../pipelines/orders/definition';
 import { defaultRegistry, latestAvailablePartition } from '../pipelines/registry';
 import { LakeLayout, prepareLake } from '../lake/layout';
+import { activityDeps } from '../activities/deps';
 import { createConveyorWorkers } from '../workers/create-worker';
 import { installRuntime } from '../workers/runtime';
 import { exitOnError } from './lib/cli-errors';
@@ -124,11 +125,11 @@ async function run(config: ConveyorConfig, lake: LakeLayout, days: number, rows:
   await buildWorkflowBundle(config.workflowBundlePath);
 
   say(`3/5 Starting a worker on task queues ${config.taskQueue} and ${config.backfillTaskQueue} (logs: ${path.relative(process.cwd(), logFile)}) ...`);
-  installRuntime();
+  installRuntime({ metricsPort: config.metricsPort });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   started.add('the worker connection', () => connection.close());
   const workers = await createConveyorWorkers(
-    { connection, namespace: config.namespace, deps: { registry: defaultRegistry, landingDir: config.landingDir, lake }, workflowBundlePath: config.workflowBundlePath },
+    { connection, namespace: config.namespace, deps: activityDeps(config, defaultRegistry, lake), workflowBundlePath: config.workflowBundlePath },
     config,
   );
   // The SDK runtime also stops the workers on SIGINT/SIGTERM; run() resolves once they have drained.

@@ -3,6 +3,7 @@
  * real activities on a real lake folder (so "missing" and "failed" come from durable records);
  * the work steps are stubs that measure how many partitions are in flight at once.
  */
+import { activityDeps } from '../activities/deps';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -79,7 +80,7 @@ const stubs = {
 
 before(async () => {
   h = await startHarness({ activities: stubs, backfillActivitySlots: 200 });
-  real = createActivities({ registry: defaultRegistry, landingDir: h.config.landingDir, lake: h.lake });
+  real = createActivities(activityDeps(h.config, defaultRegistry, h.lake));
 });
 after(async () => {
   await h?.stop();

@@ -3,6 +3,8 @@
  * context against real files. Covers the commit rule (a zombie attempt never overwrites a newer
  * publish), path safety, manifests written once, the janitor, and bad files in the lake.
  */
+import { activityDeps } from '../activities/deps';
+import { loadConfig } from '../common/config';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,7 +28,7 @@ function tempLake() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-lake-'));
   const lake = new LakeLayout(path.join(dir, 'lake'));
   const landingDir = path.join(dir, 'landing');
-  return { dir, lake, landingDir, activities: createActivities({ registry: defaultRegistry, landingDir, lake }) };
+  return { dir, lake, landingDir, activities: createActivities(activityDeps(loadConfig({ CONVEYOR_DATA_DIR: dir }), defaultRegistry, lake)) };
 }
 
 /** An activity context of one attempt of run `runId`, scheduled on the server at `scheduledMs`. */

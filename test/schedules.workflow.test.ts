@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import { applySchedules, desiredSchedule, listSchedules, pauseSchedule, scheduleNote, unpauseSchedule } from '../client/schedules';
+import { applySchedules, desiredSchedule, listSchedules, monitorScheduleNote, pauseSchedule, scheduleNote, unpauseSchedule } from '../client/schedules';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
 import { scheduleIdOf } from '../common/workflow-ids';
 import { definePipeline } from '../pipelines/definition';
@@ -45,19 +45,25 @@ describe('schedules', () => {
     const client = h.env.client;
     const options = { config: h.config };
     const both = new PipelineRegistry([orders, other]);
-    assert.deepEqual(await applySchedules(client, { ...options, registry: both }), { created: ['conveyor-orders', 'conveyor-other_feed'], updated: [], unchanged: [], deleted: [] });
+    assert.deepEqual(await applySchedules(client, { ...options, registry: both }), { created: ['conveyor-orders', 'conveyor-orders-monitor', 'conveyor-other_feed', 'conveyor-other_feed-monitor'], updated: [], unchanged: [], deleted: [] });
     const first = await listSchedules(client);
-    assert.deepEqual(await applySchedules(client, { ...options, registry: both }), { created: [], updated: [], unchanged: ['conveyor-orders', 'conveyor-other_feed'], deleted: [] });
+    assert.deepEqual(await applySchedules(client, { ...options, registry: both }), { created: [], updated: [], unchanged: ['conveyor-orders', 'conveyor-orders-monitor', 'conveyor-other_feed', 'conveyor-other_feed-monitor'], deleted: [] });
     assert.deepEqual(await listSchedules(client), first, 'the second apply left the schedules as they were');
+    assert.deepEqual(first.map((s) => [s.scheduleId, s.pipeline, s.kind, s.spec]), [
+      ['conveyor-orders', 'orders', 'partitions', 'daily at 02:00 UTC'],
+      ['conveyor-orders-monitor', 'orders', 'monitor', 'every 5 min'],
+      ['conveyor-other_feed', 'other_feed', 'partitions', 'daily at 05:30 UTC'],
+      ['conveyor-other_feed-monitor', 'other_feed', 'monitor', 'every 5 min'],
+    ]);
     assert.equal(first[0]!.note, scheduleNote(orders));
-    assert.equal(first[1]!.spec, 'daily at 05:30 UTC');
+    assert.equal(first[1]!.note, monitorScheduleNote(orders));
 
     // Paused during an incident: a changed definition updates the schedule, which stays paused.
     const note = await pauseSchedule(client, 'other_feed', { reason: 'vendor outage INC-42', by: 'alice' }, both);
     assert.match(note, /^Paused by alice at \d{4}-\d{2}-\d{2}T.*: vendor outage INC-42$/);
     await assert.rejects(pauseSchedule(client, 'other_feed', { reason: ' ' }, both), /--reason is required/);
     const moved = new PipelineRegistry([orders, definePipeline({ ...other, schedule: { ...other.schedule, at: '06:00' } })]);
-    assert.deepEqual(await applySchedules(client, { ...options, registry: moved }), { created: [], updated: ['conveyor-other_feed'], unchanged: ['conveyor-orders'], deleted: [] });
+    assert.deepEqual(await applySchedules(client, { ...options, registry: moved }), { created: [], updated: ['conveyor-other_feed'], unchanged: ['conveyor-orders', 'conveyor-orders-monitor', 'conveyor-other_feed-monitor'], deleted: [] });
     const updated = (await listSchedules(client)).find((s) => s.pipeline === 'other_feed')!;
     assert.deepEqual([updated.spec, updated.paused, updated.note], ['daily at 06:00 UTC', true, note]);
     await unpauseSchedule(client, 'other_feed', { by: 'alice' }, moved);
@@ -65,8 +71,8 @@ describe('schedules', () => {
 
     // Another deployment's schedule in the namespace (its own task queue) is not ours to delete.
     await client.schedule.create({ ...desiredSchedule(other, { config: { taskQueue: 'someone-else' } }).options, scheduleId: 'conveyor-foreign' });
-    assert.deepEqual(await applySchedules(client, { ...options, registry: h.registry }), { created: [], updated: [], unchanged: ['conveyor-orders'], deleted: ['conveyor-other_feed'] });
-    assert.deepEqual((await listSchedules(client)).map((s) => s.pipeline), ['foreign', 'orders']);
+    assert.deepEqual(await applySchedules(client, { ...options, registry: h.registry }), { created: [], updated: [], unchanged: ['conveyor-orders', 'conveyor-orders-monitor'], deleted: ['conveyor-other_feed', 'conveyor-other_feed-monitor'] });
+    assert.deepEqual((await listSchedules(client)).map((s) => s.scheduleId), ['conveyor-foreign', 'conveyor-orders', 'conveyor-orders-monitor']);
     await client.schedule.getHandle('conveyor-foreign').delete();
   });
 

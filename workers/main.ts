@@ -13,6 +13,7 @@ import { LakeLayout, LakeUnavailable, prepareLake } from '../lake/layout';
 import { defaultRegistry, InputError } from '../pipelines/registry';
 import { ServerUnreachable, waitForServer } from '../client/connect';
 import { parseOption } from '../scripts/lib/options';
+import { activityDeps } from '../activities/deps';
 import { createConveyorWorkers, MissingWorkflowBundle } from './create-worker';
 import { installRuntime } from './runtime';
 
@@ -30,13 +31,13 @@ async function main(argv: string[]): Promise<void> {
   const log = getLogger().child({ component: 'worker' });
   const lake = new LakeLayout(config.lakeDir);
   await prepareLake(lake);
-  installRuntime();
+  installRuntime({ metricsPort: config.metricsPort });
   await waitForServer(config.temporalAddress, {
     timeoutMs: SERVER_WAIT_MS,
     onRetry: (attempt, delayMs) => log.warn({ temporal: config.temporalAddress, attempt, delayMs }, 'Temporal server not reachable yet; retrying'),
   });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  const deps = { registry: defaultRegistry, landingDir: config.landingDir, lake };
+  const deps = activityDeps(config, defaultRegistry, lake);
   const workers = await createConveyorWorkers(
     { connection, namespace: config.namespace, deps, workflowBundlePath: config.workflowBundlePath },
     config,
@@ -48,6 +49,7 @@ async function main(argv: string[]): Promise<void> {
       temporal: config.temporalAddress,
       lake: lake.root,
       pipelines: defaultRegistry.names(),
+      metrics: config.metricsPort ? `http://0.0.0.0:${config.metricsPort}/metrics` : 'off (set CONVEYOR_METRICS_PORT)',
     },
     'worker started',
   );

@@ -16,6 +16,7 @@ import { findTemporalCli } from '../../scripts/lib/temporal-cli';
 import type { Row } from '../../lake/duckdb';
 import { LakeLayout } from '../../lake/layout';
 import { withLakeReader } from '../../lake/reader';
+import { activityDeps } from '../../activities/deps';
 import { createConveyorWorkers } from '../../workers/create-worker';
 import { installRuntime } from '../../workers/runtime';
 import { createLogger, setLogger } from '../../common/logger';
@@ -73,7 +74,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     {
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
-      deps: { registry, landingDir: config.landingDir, lake },
+      deps: activityDeps(config, registry, lake),
       workflowBundlePath: config.workflowBundlePath,
       activities: options.activities,
     },

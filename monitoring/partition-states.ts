@@ -1,0 +1,120 @@
+/**
+ * What state each partition of a pipeline is in, from what the lake and the server say about it.
+ * One rule, used by the monitor, `npm run status` and the dashboard's calendar. Pure.
+ */
+import { addDays, partitionKeyToDayNumber } from '../common/partition-key';
+
+export const PARTITION_STATES = ['published', 'late', 'failed', 'running', 'missing', 'skipped', 'pending'] as const;
+export type PartitionState = (typeof PARTITION_STATES)[number];
+
+/** What is known of one partition. */
+export interface PartitionFacts {
+  partition: string;
+  /** Its published file, and the run that wrote it. */
+  published?: { runId: string; rows: number; publishedAt: string | null; runKind: string | null };
+  /** Its latest run record (meta.partition_runs). */
+  lastRun?: {
+    runId: string;
+    workflowId: string;
+    runKind: string;
+    status: 'succeeded' | 'failed';
+    failureClass: string | null;
+    failureStep: string | null;
+    failureReason: string | null;
+    rowsIn: number | null;
+    rowsRejected: number | null;
+    rowsPublished: number | null;
+    finishedAt: string;
+  };
+  /** A run going now (from the server). */
+  running?: { workflowId: string; runId: string };
+  /** An operator's skip that still holds. */
+  skipped?: { by: string; reason: string };
+}
+
+export interface PartitionCell extends PartitionFacts {
+  state: PartitionState;
+  /** When the partition should be published by: the end of its day plus the freshness objective. */
+  deadline: string;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** The end of a partition's day (UTC), in epoch ms: what its data covers up to. */
+export function endOfPartitionMs(partition: string): number {
+  return (partitionKeyToDayNumber(partition) + 1) * 24 * HOUR_MS;
+}
+
+export function deadlineMs(partition: string, freshnessObjectiveHours: number): number {
+  return endOfPartitionMs(partition) + freshnessObjectiveHours * HOUR_MS;
+}
+
+/**
+ * - running: a run is going (it wins: a rerun of a published partition shows as running);
+ * - failed: its latest run failed (the data published before, if any, is still there);
+ * - late: published, by a run that was not a backfill, after its deadline;
+ * - published;
+ * - skipped: waived by an operator and not published;
+ * - missing: nothing published, nothing ran, and its deadline has passed;
+ * - pending: not due yet.
+ */
+export function partitionState(facts: PartitionFacts, freshnessObjectiveHours: number, nowMs: number): PartitionState {
+  if (facts.running) return 'running';
+  if (facts.lastRun?.status === 'failed') return 'failed';
+  const deadline = deadlineMs(facts.partition, freshnessObjectiveHours);
+  if (facts.published) {
+    const at = facts.published.publishedAt ? Date.parse(facts.published.publishedAt) : NaN;
+    return facts.published.runKind !== 'backfill' && at > deadline ? 'late' : 'published';
+  }
+  if (facts.skipped) return 'skipped';
+  return nowMs > deadline ? 'missing' : 'pending';
+}
+
+/** Cells for every partition from `from` to `to` (oldest first); partitions without facts get none. */
+export function partitionCells(
+  facts: ReadonlyMap<string, PartitionFacts>,
+  range: { from: string; to: string },
+  freshnessObjectiveHours: number,
+  nowMs: number,
+): PartitionCell[] {
+  const cells: PartitionCell[] = [];
+  for (let p = range.from; p <= range.to; p = addDays(p, 1)) {
+    const f = facts.get(p) ?? { partition: p };
+    cells.push({ ...f, state: partitionState(f, freshnessObjectiveHours, nowMs), deadline: new Date(deadlineMs(p, freshnessObjectiveHours)).toISOString() });
+  }
+  return cells;
+}
+
+/** Freshness of the newest published partition: how far behind the data is, and whether that breaks the objective. */
+export interface Freshness {
+  newestPublished: string | null;
+  /** Hours from the end of the newest published partition's day to now (null: nothing published). */
+  lagHours: number | null;
+  objectiveHours: number;
+  late: boolean;
+}
+
+export function freshnessOf(newestPublished: string | null, objectiveHours: number, nowMs: number): Freshness {
+  if (!newestPublished) return { newestPublished: null, lagHours: null, objectiveHours, late: true };
+  const lagHours = (nowMs - endOfPartitionMs(newestPublished)) / HOUR_MS;
+  return { newestPublished, lagHours, objectiveHours, late: lagHours > objectiveHours };
+}
+
+/** "fresh (lag 3.2 h, objective 30 h)" / "late by 5.1 h" / "nothing published yet". */
+export function describeFreshness(f: Freshness): string {
+  if (f.lagHours === null) return 'nothing published yet';
+  const lag = Math.max(0, f.lagHours);
+  return f.late ? `late by ${formatHours(lag - f.objectiveHours)} (lag ${formatHours(lag)}, objective ${f.objectiveHours} h)` : `fresh (lag ${formatHours(lag)}, objective ${f.objectiveHours} h)`;
+}
+
+export function formatHours(hours: number): string {
+  return hours >= 48 ? `${(hours / 24).toFixed(1)} d` : `${hours.toFixed(1)} h`;
+}
+
+/** The median of some numbers (undefined when there are none). */
+export function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
