@@ -2,7 +2,8 @@
  * `npm start`: the whole thing on one machine. Finds or builds the Temporal CLI, starts the server
  * (unless one is already up), builds the workflow bundle, starts a worker, generates a week of
  * sample `orders` data, applies the pipelines' schedules (so the server keeps running them daily),
- * runs each day as a partition workflow, prints the outcome and the Web UI URL, and keeps serving
+ * serves the dashboard, runs each day as a partition workflow, prints the outcome, the Web UI and
+ * dashboard URLs, and keeps serving
  * until Ctrl-C (`--exit` to stop once the week is done).
  */
 import path from 'node:path';
@@ -20,6 +21,7 @@ import { ordersPipeline } from '../pipelines/orders/definition';
 import { defaultRegistry, latestAvailablePartition } from '../pipelines/registry';
 import { LakeLayout, prepareLake } from '../lake/layout';
 import { activityDeps } from '../activities/deps';
+import { startDashboard } from '../dashboard/server';
 import { createConveyorWorkers } from '../workers/create-worker';
 import { installRuntime } from '../workers/runtime';
 import { exitOnError } from './lib/cli-errors';
@@ -157,6 +159,16 @@ async function run(config: ConveyorConfig, lake: LakeLayout, days: number, rows:
   const applied = await applySchedules(client, { config });
   say(`    schedules: ${applied.created.length} created, ${applied.updated.length} updated, ${applied.unchanged.length} unchanged (\`npm run schedules -- list\`)`);
 
+  // The dashboard (partition calendar, open alerts); a busy port is worth a line, not a failed start.
+  let dashboardUrl: string | undefined;
+  try {
+    const dashboard = await startDashboard({ config, registry: defaultRegistry, port: config.dashboardPort });
+    started.add('the dashboard', () => dashboard.close());
+    dashboardUrl = dashboard.url;
+  } catch (err) {
+    say(`    dashboard not started: ${(err as Error).message}`);
+  }
+
   say(`5/5 Running ${partitions.length} partition workflows ...`);
   const outcomes = await Promise.all(
     partitions.map(async (partition) => {
@@ -169,6 +181,7 @@ async function run(config: ConveyorConfig, lake: LakeLayout, days: number, rows:
   say('');
   say(`Web UI:   ${webUiListUrl(config, 'Pipeline = "orders"')}`);
   say(`One run:  ${outcomes[0]!.run.webUiUrl}`);
+  if (dashboardUrl) say(`Dashboard: ${dashboardUrl} (partition calendar, open alerts; \`npm run status\` in a terminal)`);
   say(`Lake:     ${path.relative(process.cwd(), lake.root)}/ (Parquet; query it, even while workers run, with \`npm run sql -- "SELECT count(*) FROM showroom.orders"\`)`);
   return outcomes.filter((o) => o.outcome.status === 'failed').length;
 }

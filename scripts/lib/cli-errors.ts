@@ -12,6 +12,7 @@ import { LakeUnavailable, UnsafeLakePath } from '../../lake/layout';
 import { PostgresUnavailable } from './cluster/postgres';
 import { ClusterStartFailed } from './cluster/stack';
 import { ClusterToolsUnavailable } from './cluster/tools';
+import { DashboardUnavailable } from '../../dashboard/server';
 
 /**
  * The search attribute a server refused because its namespace does not define it (a server not
@@ -39,7 +40,7 @@ export function exitOnError(command: string) {
       console.error(`${command}: ${err.message}`);
       process.exit(2);
     }
-    const oneLine = [ServerUnreachable, TemporalCliNotFound, MissingWorkflowBundle, LakeUnavailable, ClusterStartFailed, ClusterToolsUnavailable, PostgresUnavailable];
+    const oneLine = [ServerUnreachable, TemporalCliNotFound, MissingWorkflowBundle, LakeUnavailable, ClusterStartFailed, ClusterToolsUnavailable, PostgresUnavailable, DashboardUnavailable];
     if (oneLine.some((kind) => err instanceof kind)) {
       console.error(`${command}: ${(err as Error).message}`);
       process.exit(1);

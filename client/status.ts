@@ -1,0 +1,143 @@
+/**
+ * The state of each pipeline's data, for people (`npm run status`, the dashboard) and scripts
+ * (`--json`, `GET /api/status`): owner, freshness, the last run's outcome, recent partitions with
+ * their rows and rejects, running backfills and open alerts. Read from the lake (while workers
+ * write) and, when it answers, the Temporal server (running partitions and backfills).
+ */
+import type { Client } from '@temporalio/client';
+import type { ConveyorConfig } from '../common/config';
+import { LakeLayout } from '../lake/layout';
+import { withLakeReader } from '../lake/reader';
+import type { Alert } from '../monitoring/alerts';
+import { readOpenAlerts } from '../monitoring/alert-store';
+import { observePipeline, runningBackfills, runningPartitions, type RunningRuns } from '../monitoring/observe';
+import { describeFreshness, type Freshness, type PartitionCell } from '../monitoring/partition-states';
+import type { PipelineRegistry } from '../pipelines/registry';
+import { webUiWorkflowUrl } from './workflow-lookup';
+
+export interface PartitionSummary {
+  partition: string;
+  state: PartitionCell['state'];
+  rowsPublished: number | null;
+  rowsRejected: number | null;
+  runId: string | null;
+  workflowId: string | null;
+  failureClass: string | null;
+  /** The run in the Temporal Web UI (null when nothing ran). */
+  webUiUrl: string | null;
+}
+
+export interface PipelineStatus {
+  pipeline: string;
+  owner: string;
+  newestPublished: string | null;
+  freshness: Freshness & { text: string };
+  lastRun: { partition: string; runId: string; workflowId: string; runKind: string; status: string; failureClass: string | null; finishedAt: string } | null;
+  /** The newest `days` partitions, newest last. */
+  partitions: PartitionSummary[];
+  /** Running backfills' IDs; null when the server could not be asked. */
+  runningBackfills: string[] | null;
+  openAlerts: Alert[];
+}
+
+export interface StatusReport {
+  asOf: string;
+  /** Null when the server answered; otherwise why running partitions and backfills are unknown. */
+  serverUnavailable: string | null;
+  pipelines: PipelineStatus[];
+}
+
+type StatusConfig = Pick<ConveyorConfig, 'lakeDir' | 'webUiUrl' | 'namespace'>;
+
+export async function statusReport(
+  config: StatusConfig,
+  registry: PipelineRegistry,
+  options: { client?: Client; serverUnavailable?: string; days?: number; nowMs?: number },
+): Promise<StatusReport> {
+  const lake = new LakeLayout(config.lakeDir);
+  const nowMs = options.nowMs ?? Date.now();
+  let serverUnavailable = options.client ? null : (options.serverUnavailable ?? 'no connection');
+  const pipelines: PipelineStatus[] = [];
+  for (const pipeline of registry.all().sort((a, b) => a.name.localeCompare(b.name))) {
+    let running: RunningRuns | undefined;
+    let backfills: string[] | null = null;
+    if (options.client && !serverUnavailable) {
+      try {
+        running = await runningPartitions(options.client, pipeline.name);
+        backfills = await runningBackfills(options.client, pipeline.name);
+      } catch (err) {
+        serverUnavailable = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+      }
+    }
+    const days = options.days ?? 7;
+    const observation = await observePipeline(lake, registry, pipeline.name, nowMs, running, days);
+    const last = await withLakeReader(lake, registry, (db) =>
+      db.query(
+        `SELECT partition_key, run_id, workflow_id, run_kind, status, failure_class, finished_at FROM meta.partition_runs
+         WHERE pipeline = $pipeline ORDER BY finished_at DESC LIMIT 1`,
+        { pipeline: pipeline.name },
+      ),
+    );
+    const l = last[0];
+    pipelines.push({
+      pipeline: pipeline.name,
+      owner: pipeline.owner,
+      newestPublished: observation.freshness.newestPublished,
+      freshness: { ...observation.freshness, text: describeFreshness(observation.freshness) },
+      lastRun: l
+        ? {
+            partition: String(l.partition_key),
+            runId: String(l.run_id),
+            workflowId: String(l.workflow_id),
+            runKind: String(l.run_kind),
+            status: String(l.status),
+            failureClass: (l.failure_class as string | null) ?? null,
+            finishedAt: l.finished_at instanceof Date ? l.finished_at.toISOString() : String(l.finished_at),
+          }
+        : null,
+      partitions: observation.cells.slice(-days).map((c) => summaryOf(config, c)),
+      runningBackfills: backfills,
+      openAlerts: await readOpenAlerts(lake, pipeline.name),
+    });
+  }
+  return { asOf: new Date(nowMs).toISOString(), serverUnavailable, pipelines };
+}
+
+function summaryOf(config: StatusConfig, c: PartitionCell): PartitionSummary {
+  const workflowId = c.running?.workflowId ?? c.lastRun?.workflowId ?? null;
+  const runId = c.running?.runId ?? c.lastRun?.runId ?? c.published?.runId ?? null;
+  return {
+    partition: c.partition,
+    state: c.state,
+    rowsPublished: c.published?.rows ?? null,
+    rowsRejected: c.lastRun?.rowsRejected ?? null,
+    runId,
+    workflowId,
+    failureClass: c.state === 'failed' ? (c.lastRun?.failureClass ?? null) : null,
+    webUiUrl: workflowId ? webUiWorkflowUrl(config, workflowId, runId ?? undefined) : null,
+  };
+}
+
+/** `npm run status` as text. */
+export function statusText(report: StatusReport): string {
+  const lines: string[] = [];
+  for (const p of report.pipelines) {
+    lines.push(`${p.pipeline}  (owner ${p.owner})`);
+    lines.push(`  newest published: ${p.newestPublished ?? '-'}`);
+    lines.push(`  freshness:        ${p.freshness.text}`);
+    lines.push(
+      `  last run:         ${p.lastRun ? `${p.lastRun.partition} ${p.lastRun.status}${p.lastRun.failureClass ? ` (${p.lastRun.failureClass})` : ''}, ${p.lastRun.runKind}, finished ${p.lastRun.finishedAt}, run ${p.lastRun.runId}` : '-'}`,
+    );
+    lines.push(`  backfills:        ${p.runningBackfills === null ? 'unknown (server not reachable)' : p.runningBackfills.length === 0 ? 'none running' : p.runningBackfills.join(', ')}`);
+    lines.push(`  open alerts:      ${p.openAlerts.length === 0 ? 'none' : p.openAlerts.length}`);
+    for (const a of p.openAlerts) lines.push(`    ${a.severity.padEnd(8)} ${a.condition.padEnd(15)} ${a.partition ?? '-'}  ${a.summary}`);
+    lines.push(`  recent partitions:`);
+    lines.push(`    partition   state      published   rejected  run`);
+    for (const r of [...p.partitions].reverse()) {
+      lines.push(`    ${r.partition}  ${r.state.padEnd(9)}  ${String(r.rowsPublished ?? '-').padStart(9)}  ${String(r.rowsRejected ?? '-').padStart(9)}  ${r.runId ?? '-'}${r.failureClass ? ` (${r.failureClass})` : ''}`);
+    }
+    lines.push('');
+  }
+  if (report.serverUnavailable) lines.push(`Running partitions and backfills unknown: ${report.serverUnavailable}`);
+  return lines.join('\n').trimEnd();
+}

@@ -1,0 +1,102 @@
+/**
+ * The dashboard's web server (hono on Node's http): `GET /` the page, `GET /api/status` the same
+ * report as `npm run status -- --json`, `GET /healthz`. Read-only. It keeps one Temporal client to ask
+ * what is running; while the server is down the page still shows the lake and says what it cannot.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import type { Client } from '@temporalio/client';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { connectClient } from '../client/connect';
+import { statusReport } from '../client/status';
+import type { ConveyorConfig } from '../common/config';
+import type { PipelineRegistry } from '../pipelines/registry';
+import { dashboardPage } from './page';
+
+const daysSchema = z.coerce.number().int().min(7).max(366);
+const RECONNECT_MS = 15_000;
+
+export interface DashboardOptions {
+  config: Pick<ConveyorConfig, 'lakeDir' | 'webUiUrl' | 'namespace' | 'temporalAddress'>;
+  registry: PipelineRegistry;
+  /** Days of the calendar (default 28). */
+  days?: number;
+}
+
+/** A Temporal client that reconnects lazily, at most every 15 s, when the server was not reachable. */
+function lazyClient(config: DashboardOptions['config']) {
+  let client: Client | undefined;
+  let failure: { at: number; reason: string } | undefined;
+  return {
+    async get(): Promise<{ client?: Client; reason?: string }> {
+      if (client) return { client };
+      if (failure && Date.now() - failure.at < RECONNECT_MS) return { reason: failure.reason };
+      try {
+        client = await connectClient(config);
+        failure = undefined;
+        return { client };
+      } catch (err) {
+        failure = { at: Date.now(), reason: (err as Error).message };
+        return { reason: failure.reason };
+      }
+    },
+    async close() {
+      await client?.connection.close();
+    },
+  };
+}
+
+export function createDashboardApp(options: DashboardOptions) {
+  const temporal = lazyClient(options.config);
+  const app = new Hono();
+  const report = async (daysParam: string | undefined) => {
+    const parsed = daysSchema.safeParse(daysParam ?? options.days ?? 28);
+    if (!parsed.success) return { error: `invalid days ${JSON.stringify(daysParam)}: expected a whole number from 7 to 366` };
+    const { client, reason } = await temporal.get();
+    return { report: await statusReport(options.config, options.registry, { client, serverUnavailable: reason, days: parsed.data }) };
+  };
+  app.get('/', async (c) => {
+    const r = await report(c.req.query('days'));
+    if (r.error) return c.text(r.error, 400);
+    return c.html(dashboardPage(r.report!));
+  });
+  app.get('/api/status', async (c) => {
+    const r = await report(c.req.query('days'));
+    if (r.error) return c.json({ error: r.error }, 400);
+    return c.json(r.report!);
+  });
+  app.get('/healthz', (c) => c.text('ok'));
+  app.onError((err, c) => c.text(`dashboard error: ${err.message.split('\n')[0]}`, 500));
+  return { app, close: () => temporal.close() };
+}
+
+export interface RunningDashboard {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serve the dashboard on `host:port`; resolves once it listens (a port in use is a one-line error). */
+export function startDashboard(options: DashboardOptions & { port: number; host?: string }): Promise<RunningDashboard> {
+  const { app, close } = createDashboardApp(options);
+  const host = options.host ?? '127.0.0.1';
+  return new Promise((resolve, reject) => {
+    let server: ServerType;
+    const onError = (err: NodeJS.ErrnoException) =>
+      reject(new DashboardUnavailable(err.code === 'EADDRINUSE' ? `port ${options.port} is in use: set CONVEYOR_DASHBOARD_PORT to a free one` : `cannot serve on ${host}:${options.port} (${err.message})`));
+    server = serve({ fetch: app.fetch, port: options.port, hostname: host }, () => {
+      server.off('error', onError);
+      resolve({
+        url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${options.port}/`,
+        close: async () => {
+          await new Promise<void>((done) => server.close(() => done()));
+          await close();
+        },
+      });
+    });
+    server.once('error', onError);
+  });
+}
+
+export class DashboardUnavailable extends Error {
+  override name = 'DashboardUnavailable';
+}
