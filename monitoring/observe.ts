@@ -47,11 +47,14 @@ export async function readPartitionFacts(db: DuckSession, pipeline: string, rang
   const params = { pipeline, from: range.from, to: range.to };
   const facts = new Map<string, PartitionFacts>();
   const at = (p: string) => facts.get(p) ?? (facts.set(p, { partition: p }).get(p) as PartitionFacts);
+  // The latest run of each partition. (arg_max, not QUALIFY row_number(): DuckDB 1.5's top-N window
+  // optimizer fails an internal assertion on that query.)
   const runs = await db.query(
-    `SELECT partition_key, run_id, workflow_id, run_kind, status, failure_class, failure_step, failure_reason,
-            rows_in, rows_rejected, rows_published, finished_at
-     FROM meta.partition_runs WHERE pipeline = $pipeline AND partition_key BETWEEN $from AND $to
-     QUALIFY row_number() OVER (PARTITION BY partition_key ORDER BY finished_at DESC) = 1`,
+    `SELECT unnest(latest) FROM (
+       SELECT arg_max({partition_key: partition_key, run_id: run_id, workflow_id: workflow_id, run_kind: run_kind, status: status,
+                       failure_class: failure_class, failure_step: failure_step, failure_reason: failure_reason, rows_in: rows_in,
+                       rows_rejected: rows_rejected, rows_published: rows_published, finished_at: finished_at}, finished_at) AS latest
+       FROM meta.partition_runs WHERE pipeline = $pipeline AND partition_key BETWEEN $from AND $to GROUP BY partition_key)`,
     params,
   );
   for (const r of runs) {

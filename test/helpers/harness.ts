@@ -21,7 +21,7 @@ import { createConveyorWorkers } from '../../workers/create-worker';
 import { installRuntime } from '../../workers/runtime';
 import { createLogger, setLogger } from '../../common/logger';
 
-export async function startTestServer(): Promise<TestWorkflowEnvironment> {
+export async function startTestServer(options: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
   const cli = findTemporalCli();
   if (!cli || cli.kind !== 'path') {
     throw new Error('no Temporal CLI: run `npm run temporal-cli` (npm test does it for you)');
@@ -31,6 +31,7 @@ export async function startTestServer(): Promise<TestWorkflowEnvironment> {
       executable: { type: 'existing-path', path: cli.path },
       searchAttributes: CONVEYOR_SEARCH_ATTRIBUTES,
       extraArgs: serverTuningArgs({ persistent: false }),
+      ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
     },
   });
 }
@@ -52,6 +53,10 @@ export interface HarnessOptions {
   registry?: PipelineRegistry;
   activities?: object;
   backfillActivitySlots?: number;
+  /** Extra environment for the harness's config (alert sinks, webhook URL, ...). */
+  env?: Record<string, string>;
+  /** Serve the Temporal Web UI on this port too (for tests that follow links into it). */
+  uiPort?: number;
 }
 
 /** One server per test file; call `stop()` in `after`. */
@@ -59,7 +64,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logLines: Record<string, unknown>[] = [];
   setLogger(createLogger('info', { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) }));
   installRuntime();
-  const env = await startTestServer();
+  const env = await startTestServer({ uiPort: options.uiPort });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-test-'));
   const config = loadConfig({
     ...process.env,
@@ -67,6 +72,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     CONVEYOR_TASK_QUEUE: `test-daily-${randomUUID()}`,
     CONVEYOR_BACKFILL_TASK_QUEUE: `test-backfill-${randomUUID()}`,
     CONVEYOR_BACKFILL_ACTIVITY_SLOTS: String(options.backfillActivitySlots ?? 8),
+    ...options.env,
   });
   const registry = options.registry ?? defaultRegistry;
   const lake = new LakeLayout(config.lakeDir);
