@@ -172,6 +172,8 @@ async function runPartition(input: PartitionRunInput, wake: ReadinessWake): Prom
     manifest.status = 'failed';
     manifest.failure = failure;
     if (failure.attempt !== undefined) manifest.attempts[current] = failure.attempt;
+    // A data failure's evidence (rows read and rejected) goes into the run record too.
+    if (failure.rejectedRows !== undefined) manifest.rows = { ...manifest.rows, in: failure.totalRows, rejected: failure.rejectedRows };
     await steps.recordRun(manifest);
     setCurrentDetails(`FAILED at ${failure.step} (${failure.failureClass}): ${failure.reason}`);
     log.warn('partition failed', { pipeline: input.pipeline, partition: input.partition, ...failure });
