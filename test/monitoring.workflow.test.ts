@@ -19,7 +19,7 @@ import { monitorScheduleIdOf } from '../common/workflow-ids';
 import type { AlertEvent } from '../monitoring/alerts';
 import type { StatusReport } from '../client/status';
 import type { PipelineMonitorResult } from '../workflows/pipeline-monitor';
-import { startHarness, type Harness } from './helpers/harness';
+import { recordFixture, startHarness, type Harness } from './helpers/harness';
 import { buildScenario, scenarioPipeline, scenarioRegistry, type Scenario } from './helpers/monitor-scenario';
 
 const WEBHOOK_SECRET = 'T000-secret-B000';
@@ -65,6 +65,7 @@ describe('monitor', () => {
     assert.deepEqual(result.raised.sort(), ['orders:failed:' + failed, 'orders:freshness', 'orders:missing:' + missing, 'orders:row_count_drop:' + drop].sort());
     assert.deepEqual(result.undelivered, []);
     assert.equal(result.freshness, 'late');
+    await recordFixture(h.env, 'monitor-raised', `orders/monitor-test-${monitorRuns}`);
 
     const events = jsonl();
     assert.equal(events.length, 4);
@@ -133,6 +134,7 @@ describe('monitor', () => {
     webhookFails = false;
     assert.deepEqual([result.raised, result.resolved, result.freshness, result.openAlerts], [[], ['orders:freshness'], 'fresh', 3]);
     assert.equal(result.undelivered.length, 1);
+    await recordFixture(h.env, 'monitor-webhook-failing', `orders/monitor-test-${monitorRuns}`);
     assert.match(result.undelivered[0]!, /^webhook: resolved orders:freshness \(webhook http:\/\/127\.0\.0\.1:\d+\/… answered 503\)$/);
     const resolved = jsonl().filter((e) => e.kind === 'resolved');
     assert.deepEqual(resolved.map((e) => e.alert.key), ['orders:freshness']);

@@ -1,10 +1,11 @@
 /**
- * Determinism: recorded histories of partitionPipeline and backfillPipeline
+ * Determinism: recorded histories of partitionPipeline, backfillPipeline, scheduledPartition and pipelineMonitor
  * (test/fixtures/*.history.json) must replay against the current workflow code. A change to a
  * workflow's command sequence fails here; after the first release such a change needs `patched()` or
  * a new workflow type, and the old fixtures stay.
  * Until the first release, re-record them (replacing the old ones) with RECORD_REPLAY_FIXTURES=1 on
- * the workflow tests (test/partition-pipeline.workflow.test.ts, test/backfill.workflow.test.ts).
+ * the workflow tests (test/partition-pipeline.workflow.test.ts, test/backfill.workflow.test.ts,
+ * test/schedules.workflow.test.ts, test/readiness-overrides.workflow.test.ts, test/monitoring.workflow.test.ts).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
