@@ -152,3 +152,28 @@ describe('npm run notify, override, schedules, graph: bad input', () => {
     assert.match(cli('graph.ts', ['--mermaid']).stdout, /^flowchart LR\n[\s\S]* {2}orders --> daily_revenue$/);
   });
 });
+
+describe('npm run status, runs, dashboard: bad input and no server', () => {
+  itRefuses('runs.ts', [
+    ['an unknown pipeline', ['ordres'], /^conveyor runs: unknown pipeline 'ordres' \(known: daily_revenue, orders\)$/],
+    ['an invalid --partition', ['orders', '--partition', '2024-02-30'], /^conveyor runs: invalid --partition "2024-02-30": expected a real date as YYYY-MM-DD$/],
+    ['both --partition and --last', ['orders', '--partition', '2024-02-01', '--last', '3'], /^conveyor runs: choose one of --partition and --last$/],
+    ['a bad --last', ['orders', '--last', '0'], /^conveyor runs: invalid --last "0": expected a whole number from 1 to 10000$/],
+  ]);
+  itRefuses('status.ts', [['a bad --days', ['--days', 'x'], /^conveyor status: invalid --days "x": expected a whole number from 1 to 366$/]]);
+  itRefuses('dashboard.ts', [['a bad --port', ['--port', '99999'], /^conveyor dashboard: invalid --port "99999": expected a whole number from 1 to 65535$/]]);
+  it('npm run runs says when a pipeline has no runs', () => {
+    const result = cli('runs.ts', ['orders', '--last', '5']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^no runs of orders recorded in .*lake$/);
+  });
+  it('npm run status shows the lake when the server is down, and says what it cannot know', () => {
+    const started = Date.now();
+    const result = cli('status.ts', []);
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(Date.now() - started < 30_000, 'does not hang on a server that is down');
+    assert.match(result.stdout, /^orders {2}\(owner data-platform@conveyor\.example\)\n {2}newest published: -\n {2}freshness: {8}nothing published yet$/m);
+    assert.match(result.stdout, /^ {2}backfills: {8}unknown \(server not reachable\)$/m);
+    assert.match(result.stdout, /^Running partitions and backfills unknown: cannot reach the Temporal server at 127\.0\.0\.1:1 /m);
+  });
+});
