@@ -44,6 +44,9 @@ export const workerQueuesSchema = z
   .transform((s) => [...new Set(s.split(','))] as WorkerQueue[]);
 export type WorkerQueue = 'daily' | 'backfill';
 
+/** An empty value (`VAR=` in a .env file or compose's `${VAR:-}`) means unset. */
+const unsetWhenEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
+
 const envSchema = z.object({
   TEMPORAL_ADDRESS: hostPort.default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -70,9 +73,9 @@ const envSchema = z.object({
   /** The JSON-lines alert file (sink `jsonl`); default `<data dir>/alerts.jsonl`. */
   CONVEYOR_ALERTS_FILE: z.string().min(1).optional(),
   /** The webhook (sink `webhook`): a Slack incoming-webhook URL or any endpoint taking its JSON. A secret: never logged in full. */
-  CONVEYOR_ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  CONVEYOR_ALERT_WEBHOOK_URL: unsetWhenEmpty(z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional()),
   /** Serve Prometheus metrics (the SDK's and Conveyor's) from the worker on this port; unset: no metrics endpoint. */
-  CONVEYOR_METRICS_PORT: z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535).optional(),
+  CONVEYOR_METRICS_PORT: unsetWhenEmpty(z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535).optional()),
   /** `npm run dashboard` (and `npm start`) serve the dashboard on this port. */
   CONVEYOR_DASHBOARD_PORT: z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535).default(8090),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -36,6 +36,9 @@ interface Service {
 const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
 const services = compose.services;
 const MOUNT = '/etc/conveyor/temporal';
+/** A service's environment as compose gives it when the variables are unset: `${VAR:-default}` → default. */
+const composeEnv = (env: Record<string, string> = {}) =>
+  Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{\w+:-([^}]*)\}/g, '$1')]));
 /** docker-compose path → the file in this repository. */
 const inRepo = (containerPath: string) => path.join(TEMPORAL_DEPLOY_DIR, path.relative(MOUNT, containerPath));
 
@@ -71,6 +74,25 @@ describe('docker-compose.yml deploys what npm run cluster runs', () => {
     const setup = services['temporal-setup']!.environment!;
     assert.deepEqual(setup.SEARCH_ATTRIBUTES!.split(' '), CONVEYOR_SEARCH_ATTRIBUTES.map((a) => a.name));
     assert.equal(setup.NAMESPACE_RETENTION, NAMESPACE_RETENTION);
+  });
+
+  it('Prometheus scrapes every worker on its metrics port; the dashboard serves the lake read-only', () => {
+    const prometheus = services.prometheus!;
+    assert.ok(prometheus.volumes!.includes('./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro'));
+    const scrape = parse(fs.readFileSync(path.join(ROOT, 'deploy/prometheus/prometheus.yml'), 'utf8')) as {
+      scrape_configs: { dns_sd_configs: { names: string[]; port: number }[] }[];
+    };
+    const target = scrape.scrape_configs[0]!.dns_sd_configs[0]!;
+    assert.deepEqual(target.names, ['conveyor-daily-worker', 'conveyor-backfill-worker']);
+    for (const name of target.names) {
+      const config = loadConfig(composeEnv(services[name]!.environment));
+      assert.equal(config.metricsPort, target.port, `${name} serves metrics where Prometheus scrapes`);
+      assert.equal(config.alerts.webhookUrl, undefined, 'an empty webhook URL from compose means no webhook');
+    }
+    const dashboard = services['conveyor-dashboard']!;
+    assert.deepEqual(dashboard.command, ['node', '--require', 'tsx/cjs', 'scripts/dashboard.ts', '--host', '0.0.0.0', '--port', '8090']);
+    assert.deepEqual(dashboard.volumes, ['conveyor-data:/data:ro']);
+    assert.equal(loadConfig(composeEnv(dashboard.environment)).lakeDir, loadConfig(composeEnv(services['conveyor-daily-worker']!.environment)).lakeDir);
   });
 
   it('runs a daily and a backfill worker service with the same flags, sharing the lake volume', () => {
