@@ -81,6 +81,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+/** Every variable Conveyor reads (each documented in `.env.example`). */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape);
+
 export interface ConveyorConfig {
   temporalAddress: string;
   namespace: string;

@@ -1,8 +1,10 @@
 /** The monitor's pure rules: partition states, freshness, checks, alert reconciliation and payloads. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../common/config';
-import { alertKey, alertText, reconcileAlerts, redactUrl, slackPayload, type Alert } from '../monitoring/alerts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CONFIG_VARIABLES, loadConfig } from '../common/config';
+import { alertKey, alertText, PLAYBOOKS, reconcileAlerts, redactUrl, slackPayload, type Alert } from '../monitoring/alerts';
 import { evaluateChecks } from '../monitoring/checks';
 import { freshnessOf, describeFreshness, median, partitionCells, partitionState, type PartitionFacts } from '../monitoring/partition-states';
 import { definePipeline } from '../pipelines/definition';
@@ -141,5 +143,23 @@ describe('alerts', () => {
   it('a definition declares its checks, with defaults for what it leaves out', () => {
     assert.deepEqual(ordersPipeline.monitors, { everyMinutes: 5, windowDays: 14, rowCount: { trailingPartitions: 7, minRatio: 0.5, maxRatio: 2 }, alerts: {} });
     assert.throws(() => definePipeline({ ...ordersPipeline, monitors: { alerts: { sinks: ['pager' as 'log'] } } }), /^PipelineDefinitionError: pipeline 'orders': monitors\.alerts\.sinks\.0: /);
+  });
+});
+
+describe('docs stay true', () => {
+  const ROOT = path.resolve(__dirname, '..');
+  it('every alert playbook is a section of the runbook', () => {
+    const runbook = fs.readFileSync(path.join(ROOT, 'docs/runbook.md'), 'utf8');
+    // GitHub's anchors: lower case, punctuation dropped, spaces to hyphens.
+    const anchors = new Set([...runbook.matchAll(/^#+ (.*)$/gm)].map((m) => m[1]!.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
+    for (const playbook of Object.values(PLAYBOOKS)) {
+      const [file, anchor] = playbook.split('#');
+      assert.equal(file, 'docs/runbook.md');
+      assert.ok(anchors.has(anchor!), `${anchor} is a heading of docs/runbook.md`);
+    }
+  });
+  it('every configuration variable is documented in .env.example', () => {
+    const example = fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8');
+    for (const name of CONFIG_VARIABLES) assert.match(example, new RegExp(`^#? ?${name}=`, 'm'), name);
   });
 });
