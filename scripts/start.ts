@@ -179,10 +179,10 @@ async function run(config: ConveyorConfig, lake: LakeLayout, days: number, rows:
   printTable(outcomes.map((o) => o.outcome));
 
   say('');
-  say(`Web UI:   ${webUiListUrl(config, 'Pipeline = "orders"')}`);
-  say(`One run:  ${outcomes[0]!.run.webUiUrl}`);
+  say(`Web UI:    ${webUiListUrl(config, 'Pipeline = "orders"')}`);
+  say(`One run:   ${outcomes[0]!.run.webUiUrl}`);
   if (dashboardUrl) say(`Dashboard: ${dashboardUrl} (partition calendar, open alerts; \`npm run status\` in a terminal)`);
-  say(`Lake:     ${path.relative(process.cwd(), lake.root)}/ (Parquet; query it, even while workers run, with \`npm run sql -- "SELECT count(*) FROM showroom.orders"\`)`);
+  say(`Lake:      ${path.relative(process.cwd(), lake.root)}/ (Parquet; query it, even while workers run, with \`npm run sql -- "SELECT count(*) FROM showroom.orders"\`)`);
   return outcomes.filter((o) => o.outcome.status === 'failed').length;
 }
 
