@@ -6,7 +6,7 @@ import { makeAwaitLanding } from './await-landing';
 import type { ActivityDeps } from './deps';
 import { makeFindSilentlyClosedRuns, makeLatestRunStatus } from './find-silently-closed-runs';
 import { makeIngest } from './ingest';
-import { makeCheckPipeline, makeDeliverAlert } from './monitor';
+import { makeCheckPipeline, makeCommitAlerts, makeDeliverAlert } from './monitor';
 import { makePlanBackfillChunk } from './plan-backfill';
 import { makePublish } from './publish';
 import { makeRecordRun } from './record-run';
@@ -26,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     latestRunStatus: makeLatestRunStatus(),
     checkPipeline: makeCheckPipeline(deps),
     deliverAlert: makeDeliverAlert(deps),
+    commitAlerts: makeCommitAlerts(deps),
   };
 }
 

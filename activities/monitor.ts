@@ -1,8 +1,10 @@
 /**
  * The monitor's activities. `checkPipeline` observes a pipeline (lake and server), evaluates its
- * checks, and updates its open alerts: what became true is raised, what cleared is resolved, what
- * stays open is not raised again. `deliverAlert` sends one event to one sink (retried by the
- * workflow's policy; a sink that keeps failing does not stop the monitor).
+ * checks and compares them with its open alerts: what became true is raised, what cleared is
+ * resolved, what stays open is not raised again. It writes nothing, so a retry is harmless.
+ * `deliverAlert` sends one event to one sink (retried by the workflow's policy). `commitAlerts` then
+ * saves the new open alerts: a monitor that dies before that raises its events again next time
+ * (delivered at least once, never lost).
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AlertSink } from '../common/alert-sinks';
@@ -20,6 +22,10 @@ export interface CheckResult {
   pipeline: string;
   /** Events to deliver: alerts raised and resolved by this check. */
   events: AlertEvent[];
+  /** The open alerts once these events are delivered: saved by `commitAlerts`. */
+  open: Alert[];
+  /** Open alerts about partitions that left the checked window: dropped without a "resolved". */
+  expired: string[];
   /** The sinks this pipeline's alerts go to. */
   sinks: AlertSink[];
   openAlerts: number;
@@ -61,11 +67,25 @@ export function makeCheckPipeline(deps: ActivityDeps) {
       playbook: PLAYBOOKS[c.condition],
       openedAt: at,
     }));
-    const { events, open } = reconcileAlerts(await readOpenAlerts(deps.lake, name), current, at);
-    if (events.length > 0) await writeOpenAlerts(deps.lake, name, open);
+    const { events, open, expired } = reconcileAlerts(await readOpenAlerts(deps.lake, name), current, at, observation.window.from);
     const freshness = observation.freshness.late ? 'late' : 'fresh';
-    log.info({ open: open.length, raised: events.filter((e) => e.kind === 'raised').length, resolved: events.filter((e) => e.kind === 'resolved').length, freshness }, 'pipeline checked');
-    return { pipeline: name, events, sinks: pipeline.monitors.alerts.sinks ?? deps.monitoring.alerts.sinks, openAlerts: open.length, freshness };
+    log.info({ open: open.length, raised: events.filter((e) => e.kind === 'raised').length, resolved: events.filter((e) => e.kind === 'resolved').length, expired: expired.length, freshness }, 'pipeline checked');
+    return {
+      pipeline: name,
+      events,
+      open,
+      expired: expired.map((a) => a.key),
+      sinks: pipeline.monitors.alerts.sinks ?? deps.monitoring.alerts.sinks,
+      openAlerts: open.length,
+      freshness,
+    };
+  };
+}
+
+export function makeCommitAlerts(deps: ActivityDeps) {
+  return async function commitAlerts(input: { pipeline: string; open: Alert[] }): Promise<void> {
+    deps.registry.get(input.pipeline);
+    await writeOpenAlerts(deps.lake, input.pipeline, input.open);
   };
 }
 

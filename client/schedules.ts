@@ -174,6 +174,7 @@ export async function applySchedules(client: Client, options: ScheduleClientOpti
       if (!(err instanceof ScheduleNotFoundError)) throw err; // deleted meanwhile: nothing to do
     }
   }
+  for (const list of Object.values(result)) list.sort();
   return result;
 }
 

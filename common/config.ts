@@ -116,8 +116,13 @@ const SECRET_VARS = new Set(['CONVEYOR_POSTGRES_URL', 'CONVEYOR_ALERT_WEBHOOK_UR
 function shownValue(name: string, value: string | undefined): string | undefined {
   if (value === undefined || !SECRET_VARS.has(name)) return value;
   if (name === 'CONVEYOR_ALERT_WEBHOOK_URL') {
-    const origin = /^[a-z]+:\/\/[^/?#@]*/i.exec(value)?.[0];
-    return origin ? `${origin}/***` : '***';
+    // Scheme and host only: no user, password, path or query (a webhook's secret is in its path).
+    try {
+      const url = new URL(value);
+      return `${url.protocol}//${url.host}/***`;
+    } catch {
+      return '***';
+    }
   }
   const at = value.lastIndexOf('@');
   return at < 0 ? '***' : `***${value.slice(at)}`;

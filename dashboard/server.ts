@@ -26,18 +26,23 @@ export interface DashboardOptions {
 /** A Temporal client that reconnects lazily, at most every 15 s, when the server was not reachable. */
 function lazyClient(config: DashboardOptions['config']) {
   let client: Client | undefined;
+  let connecting: Promise<Client> | undefined;
   let failure: { at: number; reason: string } | undefined;
   return {
     async get(): Promise<{ client?: Client; reason?: string }> {
       if (client) return { client };
       if (failure && Date.now() - failure.at < RECONNECT_MS) return { reason: failure.reason };
+      // Requests that arrive while connecting share the one attempt.
+      connecting ??= connectClient(config);
       try {
-        client = await connectClient(config);
+        client = await connecting;
         failure = undefined;
         return { client };
       } catch (err) {
         failure = { at: Date.now(), reason: (err as Error).message };
         return { reason: failure.reason };
+      } finally {
+        connecting = undefined;
       }
     },
     async close() {

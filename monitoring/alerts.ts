@@ -17,6 +17,8 @@ export interface Alert extends Condition {
 }
 
 export interface AlertEvent {
+  /** `<alert key>@<time>`: a sink retried may deliver an event twice; consumers can drop repeats by id. */
+  id: string;
   kind: 'raised' | 'resolved';
   at: string;
   alert: Alert;
@@ -40,9 +42,18 @@ export function alertKey(pipeline: string, c: Pick<Condition, 'condition' | 'par
 
 /**
  * What changed: conditions that are not open yet are raised; open alerts whose condition no longer
- * holds are resolved; the rest stay open as first raised (not raised again).
+ * holds are resolved; the rest stay open as first raised (not raised again). An open alert about a
+ * partition older than the checked window (`windowFrom`) was not checked, so it is not "resolved": it
+ * is dropped silently (expired).
  */
-export function reconcileAlerts(open: readonly Alert[], current: readonly Alert[], at: string): { events: AlertEvent[]; open: Alert[] } {
+export function reconcileAlerts(
+  open: readonly Alert[],
+  current: readonly Alert[],
+  at: string,
+  windowFrom?: string,
+): { events: AlertEvent[]; open: Alert[]; expired: Alert[] } {
+  const expired = open.filter((a) => windowFrom !== undefined && a.partition !== null && a.partition < windowFrom);
+  open = open.filter((a) => !expired.includes(a));
   const openByKey = new Map(open.map((a) => [a.key, a]));
   const currentKeys = new Set(current.map((a) => a.key));
   const events: AlertEvent[] = [];
@@ -51,12 +62,12 @@ export function reconcileAlerts(open: readonly Alert[], current: readonly Alert[
     const existing = openByKey.get(alert.key);
     if (existing) stillOpen.push(existing);
     else {
-      events.push({ kind: 'raised', at, alert });
+      events.push({ id: `${alert.key}@${at}`, kind: 'raised', at, alert });
       stillOpen.push(alert);
     }
   }
-  for (const alert of open) if (!currentKeys.has(alert.key)) events.push({ kind: 'resolved', at, alert });
-  return { events, open: stillOpen };
+  for (const alert of open) if (!currentKeys.has(alert.key)) events.push({ id: `${alert.key}@${at}`, kind: 'resolved', at, alert });
+  return { events, open: stillOpen, expired };
 }
 
 /** One line for logs and chat. */
@@ -70,7 +81,9 @@ export function alertText(e: AlertEvent): string {
 /** A Slack-compatible webhook body (`text` for any chat tool, `blocks` for Slack). */
 export function slackPayload(e: AlertEvent): { text: string; blocks: object[] } {
   const a = e.alert;
-  const text = alertText(e);
+  // Slack reads <...> as links and mentions (<!channel>): data in a reason must not become either.
+  const escape = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const text = escape(alertText(e));
   const fields = [
     ['Owner', a.owner],
     ['Pipeline', a.pipeline],
@@ -83,7 +96,7 @@ export function slackPayload(e: AlertEvent): { text: string; blocks: object[] } 
     text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `${e.kind === 'resolved' ? ':white_check_mark:' : a.severity === 'critical' ? ':rotating_light:' : ':warning:'} ${text}` } },
-      { type: 'section', fields: fields.map(([k, v]) => ({ type: 'mrkdwn', text: `*${k}*\n${v}` })) },
+      { type: 'section', fields: fields.map(([k, v]) => ({ type: 'mrkdwn', text: `*${k}*\n${escape(v!)}` })) },
       { type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open in Temporal' }, url: a.webUiUrl }] },
     ],
   };

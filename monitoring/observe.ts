@@ -118,7 +118,7 @@ export async function observePipeline(
     asOf: new Date(nowMs).toISOString(),
     window: { from: range.windowFrom, to: range.to },
     cells: range.from <= range.to ? partitionCells(facts, range, pipeline.freshnessObjectiveHours, nowMs) : [],
-    freshness: freshnessOf(newestPublished, pipeline.freshnessObjectiveHours, nowMs),
+    freshness: freshnessOf(newestPublished, pipeline.freshnessObjectiveHours, nowMs, pipeline.firstPartition),
     runningKnown: running !== undefined,
   };
 }

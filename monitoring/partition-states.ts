@@ -51,22 +51,24 @@ export function deadlineMs(partition: string, freshnessObjectiveHours: number): 
 
 /**
  * - running: a run is going (it wins: a rerun of a published partition shows as running);
+ * - skipped: waived by an operator and not published (even if a run of it failed);
  * - failed: its latest run failed (the data published before, if any, is still there);
- * - late: published, by a run that was not a backfill, after its deadline;
+ * - late: published after its deadline by an automatic run (scheduled or event); an operator's
+ *   manual run or a backfill of an old day is not "late";
  * - published;
- * - skipped: waived by an operator and not published;
  * - missing: nothing published, nothing ran, and its deadline has passed;
  * - pending: not due yet.
  */
 export function partitionState(facts: PartitionFacts, freshnessObjectiveHours: number, nowMs: number): PartitionState {
   if (facts.running) return 'running';
+  if (facts.skipped && !facts.published) return 'skipped';
   if (facts.lastRun?.status === 'failed') return 'failed';
   const deadline = deadlineMs(facts.partition, freshnessObjectiveHours);
   if (facts.published) {
     const at = facts.published.publishedAt ? Date.parse(facts.published.publishedAt) : NaN;
-    return facts.published.runKind !== 'backfill' && at > deadline ? 'late' : 'published';
+    const automatic = facts.published.runKind === 'scheduled' || facts.published.runKind === 'event';
+    return automatic && at > deadline ? 'late' : 'published';
   }
-  if (facts.skipped) return 'skipped';
   return nowMs > deadline ? 'missing' : 'pending';
 }
 
@@ -94,8 +96,11 @@ export interface Freshness {
   late: boolean;
 }
 
-export function freshnessOf(newestPublished: string | null, objectiveHours: number, nowMs: number): Freshness {
-  if (!newestPublished) return { newestPublished: null, lagHours: null, objectiveHours, late: true };
+/** @param firstPartition nothing published is late only once the pipeline's first partition is past its deadline. */
+export function freshnessOf(newestPublished: string | null, objectiveHours: number, nowMs: number, firstPartition?: string): Freshness {
+  if (!newestPublished) {
+    return { newestPublished: null, lagHours: null, objectiveHours, late: firstPartition === undefined || nowMs > deadlineMs(firstPartition, objectiveHours) };
+  }
   const lagHours = (nowMs - endOfPartitionMs(newestPublished)) / HOUR_MS;
   return { newestPublished, lagHours, objectiveHours, late: lagHours > objectiveHours };
 }

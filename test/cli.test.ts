@@ -3,7 +3,8 @@
  * nothing started (no server is even running here) and nothing written.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import net, { type AddressInfo } from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -175,5 +176,28 @@ describe('npm run status, runs, dashboard: bad input and no server', () => {
     assert.match(result.stdout, /^orders {2}\(owner data-platform@conveyor\.example\)\n {2}newest published: -\n {2}freshness: {8}nothing published yet$/m);
     assert.match(result.stdout, /^ {2}backfills: {8}unknown \(server not reachable\)$/m);
     assert.match(result.stdout, /^Running partitions and backfills unknown: cannot reach the Temporal server at 127\.0\.0\.1:1 /m);
+  });
+});
+
+describe('npm run worker: a metrics port in use', () => {
+  it('is refused in one line naming CONVEYOR_METRICS_PORT', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = execFile(
+          process.execPath,
+          ['--import', 'tsx', path.join(ROOT, 'workers', 'main.ts')],
+          { cwd: ROOT, env: { ...process.env, CONVEYOR_DATA_DIR: dataDir, TEMPORAL_ADDRESS: '127.0.0.1:1', CONVEYOR_METRICS_PORT: String(port) } },
+          (_err: unknown, _stdout: string, stderr: string) => resolve({ code: child.exitCode, stderr: stderr.trim() }),
+        );
+      });
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, new RegExp(`^conveyor worker: cannot serve metrics on port ${port} \\(CONVEYOR_METRICS_PORT\\): .*in use`));
+      assert.equal(result.stderr.split('\n').length, 1);
+    } finally {
+      taken.close();
+    }
   });
 });

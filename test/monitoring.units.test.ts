@@ -27,6 +27,10 @@ describe('partition states', () => {
     assert.equal(partitionState(published('2024-03-01', 5, '2024-03-03T05:59:00Z'), objective, now), 'published');
     assert.equal(partitionState(published('2024-03-01', 5, '2024-03-03T06:01:00Z'), objective, now), 'late');
     assert.equal(partitionState(published('2024-03-01', 5, '2024-03-09T00:00:00Z', 'backfill'), objective, now), 'published', 'a backfill is never late');
+    assert.equal(partitionState(published('2024-03-01', 5, '2024-03-09T00:00:00Z', 'manual'), objective, now), 'published', "nor an operator's rerun");
+    assert.equal(partitionState(published('2024-03-01', 5, '2024-03-09T00:00:00Z', 'event'), objective, now), 'late');
+    const failedRun = { ...published('2024-03-01', 5).lastRun!, status: 'failed' as const };
+    assert.equal(partitionState({ partition: '2024-03-01', lastRun: failedRun, skipped: { by: 'alice', reason: 'store closed' } }, objective, now), 'skipped', 'a skip waives a failed day');
     assert.equal(partitionState({ partition: '2024-03-01', skipped: { by: 'alice', reason: 'vendor holiday' } }, objective, now), 'skipped');
     assert.equal(partitionState({ partition: '2024-03-01' }, objective, now), 'missing');
     assert.equal(partitionState({ partition: '2024-03-09' }, objective, now), 'pending', 'deadline 2024-03-11T06:00Z not reached');
@@ -41,6 +45,8 @@ describe('partition states', () => {
     assert.equal(describeFreshness(late), 'late by 30.0 h (lag 2.5 d, objective 30 h)');
     assert.equal(describeFreshness(freshnessOf(null, 30, now)), 'nothing published yet');
     assert.equal(freshnessOf(null, 30, now).late, true);
+    assert.equal(freshnessOf(null, 30, now, '2024-03-09').late, false, 'nothing published is not late before the first partition is due');
+    assert.equal(freshnessOf(null, 30, now, '2024-03-08').late, true);
   });
 
   it('median', () => {
@@ -120,14 +126,18 @@ describe('alerts', () => {
     const cleared = reconcileAlerts(again.open, [alert('failed', '2024-03-01')], 't3');
     assert.deepEqual(cleared.events.map((e) => [e.kind, e.alert.key, e.at]), [['resolved', 'orders:freshness', 't3']]);
     assert.deepEqual(cleared.open.map((a) => a.key), ['orders:failed:2024-03-01']);
+    assert.equal(cleared.events[0]!.id, 'orders:freshness@t3');
+    // A partition that left the checked window was not checked: its alert expires without a "resolved".
+    const aged = reconcileAlerts(cleared.open, [], 't4', '2024-03-02');
+    assert.deepEqual([aged.events, aged.open, aged.expired.map((a) => a.key)], [[], [], ['orders:failed:2024-03-01']]);
   });
 
   it('a Slack-compatible payload names owner, pipeline, partition, condition with class, run, playbook and links the run', () => {
-    const payload = slackPayload({ kind: 'raised', at: 't', alert: alert('failed', '2024-03-01') });
-    assert.equal(payload.text, 'CRITICAL failed on orders 2024-03-01 (owner team@example): something; run r1');
+    const payload = slackPayload({ id: 'x', kind: 'raised', at: 't', alert: { ...alert('failed', '2024-03-01'), summary: 'something <!channel>' } });
+    assert.equal(payload.text, 'CRITICAL failed on orders 2024-03-01 (owner team@example): something &lt;!channel&gt;; run r1', 'data cannot ping a channel');
     const text = JSON.stringify(payload.blocks);
     for (const s of ['team@example', 'orders', '2024-03-01', 'failed (data)', 'r1', 'docs/runbook.md#x', 'http://ui/run']) assert.ok(text.includes(s), s);
-    assert.equal(alertText({ kind: 'resolved', at: 't', alert: alert('freshness', null) }), 'RESOLVED freshness on orders (owner team@example), open since 2024-03-10T00:00:00Z');
+    assert.equal(alertText({ id: 'x', kind: 'resolved', at: 't', alert: alert('freshness', null) }), 'RESOLVED freshness on orders (owner team@example), open since 2024-03-10T00:00:00Z');
   });
 
   it('a webhook URL is shown as scheme and host only, in logs and in config errors', () => {
@@ -136,6 +146,8 @@ describe('alerts', () => {
       assert.equal(err.message, 'invalid CONVEYOR_ALERT_WEBHOOK_URL="ftp://hooks.example/***": expected an http(s) URL');
       return true;
     });
+    assert.throws(() => loadConfig({ CONVEYOR_ALERT_WEBHOOK_URL: 'ftp://user:token@hooks.example/x' }), (err: Error) => !err.message.includes('token'));
+    assert.throws(() => loadConfig({ CONVEYOR_ALERT_WEBHOOK_URL: 'hooks.example/services/secret' }), /="\*\*\*": expected an http\(s\) URL$/);
     assert.throws(() => loadConfig({ CONVEYOR_ALERT_SINKS: 'log,pager' }), /^ConfigError: invalid CONVEYOR_ALERT_SINKS="log,pager": expected a comma-separated list of log, jsonl, webhook$/);
     assert.throws(() => loadConfig({ CONVEYOR_METRICS_PORT: '70000' }), /^ConfigError: invalid CONVEYOR_METRICS_PORT="70000"/);
   });

@@ -15,7 +15,7 @@ import { ServerUnreachable, waitForServer } from '../client/connect';
 import { parseOption } from '../scripts/lib/options';
 import { activityDeps } from '../activities/deps';
 import { createConveyorWorkers, MissingWorkflowBundle } from './create-worker';
-import { installRuntime } from './runtime';
+import { installRuntime, WorkerRuntimeUnavailable } from './runtime';
 
 /** How long a starting worker waits for the server before giving up (a supervisor restarts it). */
 const SERVER_WAIT_MS = 120_000;
@@ -64,7 +64,7 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
   const usage = err instanceof ConfigError || err instanceof InputError;
-  const oneLine = usage || err instanceof MissingWorkflowBundle || err instanceof LakeUnavailable || err instanceof ServerUnreachable;
+  const oneLine = usage || err instanceof MissingWorkflowBundle || err instanceof LakeUnavailable || err instanceof ServerUnreachable || err instanceof WorkerRuntimeUnavailable;
   if (oneLine) console.error(`conveyor worker: ${(err as Error).message}`);
   else getLogger().fatal({ err }, 'worker crashed');
   process.exit(usage ? 2 : 1);

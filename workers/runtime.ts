@@ -8,9 +8,24 @@ import { getLogger, PinoSdkLogger } from '../common/logger';
 
 let installed = false;
 
+/** The worker runtime could not start as configured (e.g. its metrics port is taken): one line. */
+export class WorkerRuntimeUnavailable extends Error {
+  override name = 'WorkerRuntimeUnavailable';
+}
+
 export function installRuntime(options: { metricsPort?: number } = {}): void {
   if (installed) return;
+  try {
+    install(options);
+  } catch (err) {
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    if (options.metricsPort) throw new WorkerRuntimeUnavailable(`cannot serve metrics on port ${options.metricsPort} (CONVEYOR_METRICS_PORT): ${reason}`);
+    throw err;
+  }
   installed = true;
+}
+
+function install(options: { metricsPort?: number }): void {
   Runtime.install({
     logger: new PinoSdkLogger(getLogger()),
     telemetryOptions: {

@@ -2,8 +2,10 @@
  * pipelineMonitor: what a pipeline's monitor Schedule (`conveyor-<pipeline>-monitor`, every
  * `monitors.everyMinutes`) starts. It checks the pipeline's data (freshness, failed and missing
  * partitions, row counts, rejects) and delivers the alerts raised and resolved to the pipeline's
- * sinks. Short-lived: between runs nothing waits on a worker. A sink that keeps failing is logged and
- * reported in the result; the check itself has already recorded the alert state.
+ * sinks (each sink on its own, side by side), then saves the open alerts. Short-lived: between runs
+ * nothing waits on a worker. A sink that keeps failing is logged and reported in the result, and the
+ * rest of that run's events for it are not tried (so a dead webhook cannot hold up the next check);
+ * the other sinks still get them. A run that dies before saving raises its events again next time.
  *
  * Workflow ID: `<pipeline>/monitor-<scheduled time>` (the Schedule appends the timestamp).
  */
@@ -26,7 +28,7 @@ export interface PipelineMonitorResult {
   undelivered: string[];
 }
 
-const { checkPipeline } = proxyActivities<ConveyorActivities>({ startToCloseTimeout: '2 minutes', retry: workStepRetryPolicy(3) });
+const { checkPipeline, commitAlerts } = proxyActivities<ConveyorActivities>({ startToCloseTimeout: '2 minutes', retry: workStepRetryPolicy(3) });
 const { deliverAlert } = proxyActivities<ConveyorActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 4, nonRetryableErrorTypes: ['UndeliverableAlert'] },
@@ -39,18 +41,26 @@ export async function pipelineMonitor(rawInput: PipelineMonitorInput): Promise<P
   }
   const check = await checkPipeline(parsed.data.pipeline);
   const undelivered: string[] = [];
-  for (const sink of check.sinks) {
-    for (const event of check.events) {
-      try {
-        await deliverAlert({ sink, event });
-      } catch (err) {
-        if (isCancellation(err)) throw err;
-        const reason = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
-        undelivered.push(`${sink}: ${event.kind} ${event.alert.key} (${reason})`);
-        log.warn('alert not delivered', { sink, alert: event.alert.key, reason });
+  await Promise.all(
+    check.sinks.map(async (sink) => {
+      let failed: string | undefined;
+      for (const event of check.events) {
+        if (failed) {
+          undelivered.push(`${sink}: ${event.kind} ${event.alert.key} (not tried: ${failed})`);
+          continue;
+        }
+        try {
+          await deliverAlert({ sink, event });
+        } catch (err) {
+          if (isCancellation(err)) throw err;
+          failed = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+          undelivered.push(`${sink}: ${event.kind} ${event.alert.key} (${failed})`);
+          log.warn('alert not delivered', { sink, alert: event.alert.key, reason: failed });
+        }
       }
-    }
-  }
+    }),
+  );
+  if (check.events.length > 0 || check.expired.length > 0) await commitAlerts({ pipeline: check.pipeline, open: check.open });
   return {
     pipeline: check.pipeline,
     freshness: check.freshness,

@@ -13,6 +13,7 @@ import { PostgresUnavailable } from './cluster/postgres';
 import { ClusterStartFailed } from './cluster/stack';
 import { ClusterToolsUnavailable } from './cluster/tools';
 import { DashboardUnavailable } from '../../dashboard/server';
+import { WorkerRuntimeUnavailable } from '../../workers/runtime';
 
 /**
  * The search attribute a server refused because its namespace does not define it (a server not
@@ -40,7 +41,7 @@ export function exitOnError(command: string) {
       console.error(`${command}: ${err.message}`);
       process.exit(2);
     }
-    const oneLine = [ServerUnreachable, TemporalCliNotFound, MissingWorkflowBundle, LakeUnavailable, ClusterStartFailed, ClusterToolsUnavailable, PostgresUnavailable, DashboardUnavailable];
+    const oneLine = [ServerUnreachable, TemporalCliNotFound, MissingWorkflowBundle, LakeUnavailable, ClusterStartFailed, ClusterToolsUnavailable, PostgresUnavailable, DashboardUnavailable, WorkerRuntimeUnavailable];
     if (oneLine.some((kind) => err instanceof kind)) {
       console.error(`${command}: ${(err as Error).message}`);
       process.exit(1);
