@@ -112,6 +112,23 @@ function withFingerprint(options: ScheduleOptions): { options: ScheduleOptions; 
   return { fingerprint, options: { ...options, action: { ...options.action, memo: { [FINGERPRINT_MEMO]: fingerprint } } } };
 }
 
+/** gRPC codes of a server that is (re)starting: DEADLINE_EXCEEDED, UNAVAILABLE. */
+const WARMING_CODES = new Set([4, 14]);
+
+/** Retry `call` while the server answers as one that is still starting, for at most ~60 s. */
+export async function retryWhileServerWarms<T>(call: () => Promise<T>, budgetMs = 60_000): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (err) {
+      const code = (err as { cause?: { code?: unknown } }).cause?.code ?? (err as { code?: unknown }).code;
+      if (!WARMING_CODES.has(Number(code)) || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 500 * 2 ** (attempt - 1))));
+    }
+  }
+}
+
 export interface ApplyResult {
   created: string[];
   updated: string[];
@@ -145,7 +162,9 @@ export async function applySchedules(client: Client, options: ScheduleClientOpti
     const handle = client.schedule.getHandle(id);
     let current: ScheduleDescription | undefined;
     try {
-      current = await handle.describe();
+      // Describing a schedule asks the server's own scheduler workflow: right after a server
+      // (re)start that can time out until the server's internal workers run. Retry, bounded.
+      current = await retryWhileServerWarms(() => handle.describe());
     } catch (err) {
       if (!(err instanceof ScheduleNotFoundError)) throw err;
     }
