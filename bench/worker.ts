@@ -7,6 +7,7 @@
  * Configured by the same environment as `npm run worker`; tells its parent "ready" over IPC and exits
  * on SIGTERM once its workers have drained.
  */
+import { temporalTarget } from '../client/connect';
 import { Context } from '@temporalio/activity';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
@@ -69,7 +70,7 @@ async function ceilingWorker(connection: NativeConnection): Promise<{ workers: W
 async function main(role: string | undefined): Promise<void> {
   if (role !== 'conveyor' && role !== 'ceiling') throw new Error(`unknown role ${JSON.stringify(role)}: expected conveyor or ceiling`);
   installRuntime();
-  const connection = await NativeConnection.connect({ address: loadConfig().temporalAddress });
+  const connection = await NativeConnection.connect(temporalTarget(loadConfig()));
   const { workers, close } = role === 'conveyor' ? await conveyorWorkers(connection) : await ceilingWorker(connection);
   // The SDK's runtime shuts every worker down on SIGTERM/SIGINT; run() then resolves once drained.
   const running = Promise.all(workers.map((w) => w.run()));

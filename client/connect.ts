@@ -1,5 +1,19 @@
 import { Client, Connection } from '@temporalio/client';
 import type { ConveyorConfig } from '../common/config';
+import { dataConverterOf } from '../common/payload-codec';
+
+/** Where a Temporal server is and how to reach it: address, TLS (mTLS) and API key. Both SDK connections take it. */
+export interface TemporalTarget {
+  address: string;
+  tls?: NonNullable<ConveyorConfig['temporalSecurity']['tls']>;
+  apiKey?: string;
+}
+
+export function temporalTarget(config: Pick<ConveyorConfig, 'temporalAddress' | 'temporalSecurity'>): TemporalTarget {
+  return { address: config.temporalAddress, ...config.temporalSecurity };
+}
+
+const targetOf = (t: string | TemporalTarget): TemporalTarget => (typeof t === 'string' ? { address: t } : t);
 
 export class ServerUnreachable extends Error {
   override name = 'ServerUnreachable';
@@ -8,10 +22,11 @@ export class ServerUnreachable extends Error {
 const firstLine = (err: unknown) => (err instanceof Error ? err.message.split('\n')[0]! : String(err));
 
 /** Connect to Temporal; an unreachable server is a one-line error saying how to start one. */
-export async function connectClient(config: Pick<ConveyorConfig, 'temporalAddress' | 'namespace'>): Promise<Client> {
+export async function connectClient(config: Pick<ConveyorConfig, 'temporalAddress' | 'namespace' | 'temporalSecurity' | 'codecKeys'>): Promise<Client> {
   try {
-    const connection = await Connection.connect({ address: config.temporalAddress, connectTimeout: '5 seconds' });
-    return new Client({ connection, namespace: config.namespace });
+    const connection = await Connection.connect({ ...temporalTarget(config), connectTimeout: '5 seconds' });
+    const dataConverter = dataConverterOf(config);
+    return new Client({ connection, namespace: config.namespace, ...(dataConverter ? { dataConverter } : {}) });
   } catch (err) {
     throw new ServerUnreachable(
       `cannot reach the Temporal server at ${config.temporalAddress} (${firstLine(err)}); start one with \`npm run server\``,
@@ -20,9 +35,9 @@ export async function connectClient(config: Pick<ConveyorConfig, 'temporalAddres
 }
 
 /** True when a Temporal server answers at `address` (a real request, not just an open port). */
-export async function isServerUp(address: string): Promise<boolean> {
+export async function isServerUp(target: string | TemporalTarget): Promise<boolean> {
   try {
-    const connection = await Connection.connect({ address, connectTimeout: '2 seconds' });
+    const connection = await Connection.connect({ ...targetOf(target), connectTimeout: '2 seconds' });
     try {
       await connection.workflowService.getSystemInfo({});
       return true;
@@ -46,12 +61,13 @@ export interface WaitOptions {
  * Wait until a server answers at `address`, retrying with capped backoff (a server that was just
  * started, or is restarting, needs a few seconds); a one-line {@link ServerUnreachable} at the deadline.
  */
-export async function waitForServer(address: string, options: WaitOptions): Promise<void> {
+export async function waitForServer(target: string | TemporalTarget, options: WaitOptions): Promise<void> {
+  const { address } = targetOf(target);
   const deadline = Date.now() + options.timeoutMs;
   for (let attempt = 1; ; attempt += 1) {
     const aborted = options.abort?.();
     if (aborted) throw aborted;
-    if (await isServerUp(address)) return;
+    if (await isServerUp(target)) return;
     if (Date.now() >= deadline) {
       throw new ServerUnreachable(`the Temporal server at ${address} did not answer within ${Math.round(options.timeoutMs / 1000)}s`);
     }

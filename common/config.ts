@@ -2,9 +2,11 @@
  * Conveyor's configuration, read once from the environment and validated with zod.
  * Every variable is documented in `.env.example`.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ALERT_SINKS, type AlertSink } from './alert-sinks';
+import { codecKeysSchema, type CodecKeys } from './payload-codec';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
@@ -51,6 +53,17 @@ const envSchema = z.object({
   TEMPORAL_ADDRESS: hostPort.default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_UI_URL: z.url().default('http://localhost:8233'),
+  /**
+   * A remote Temporal (Temporal Cloud, a server behind TLS): the Temporal CLI's variable names.
+   * TLS is on when TEMPORAL_TLS=true or when any of the certificates or an API key is given.
+   */
+  TEMPORAL_TLS: unsetWhenEmpty(z.enum(['true', 'false'], { error: 'expected true or false' }).optional()),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: unsetWhenEmpty(z.string().optional()),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: unsetWhenEmpty(z.string().optional()),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: unsetWhenEmpty(z.string().optional()),
+  TEMPORAL_TLS_SERVER_NAME: unsetWhenEmpty(z.string().optional()),
+  /** A secret: never logged, never in workflow inputs or search attributes. */
+  TEMPORAL_API_KEY: unsetWhenEmpty(z.string().min(1).optional()),
   CONVEYOR_DATA_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, '.data')),
   /** The lake root (published partitions, reject bin, run manifests, staging); default `<data dir>/lake`. */
   CONVEYOR_LAKE_DIR: z.string().min(1).optional(),
@@ -76,6 +89,10 @@ const envSchema = z.object({
   CONVEYOR_ALERT_WEBHOOK_URL: unsetWhenEmpty(z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional()),
   /** Serve Prometheus metrics (the SDK's and Conveyor's) from the worker on this port; unset: no metrics endpoint. */
   CONVEYOR_METRICS_PORT: unsetWhenEmpty(z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535).optional()),
+  /** Encrypt payloads (AES-256-GCM) with these keys, `id:base64,...`, the first encrypting; unset: payloads in clear. A secret. */
+  CONVEYOR_CODEC_KEYS: unsetWhenEmpty(codecKeysSchema.optional()),
+  /** `npm run codec-server`: the codec endpoint the Web UI decodes payloads through. */
+  CONVEYOR_CODEC_PORT: z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535).default(8091),
   /** `npm run dashboard` (and `npm start`) serve the dashboard on this port. */
   CONVEYOR_DASHBOARD_PORT: z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535).default(8090),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -84,8 +101,21 @@ const envSchema = z.object({
 /** Every variable Conveyor reads (each documented in `.env.example`). */
 export const CONFIG_VARIABLES = Object.keys(envSchema.shape);
 
+/** How to reach a Temporal server that needs TLS (its certificates read from files) or an API key. */
+export interface TemporalSecurity {
+  tls?: {
+    serverRootCACertificate?: Buffer;
+    clientCertPair?: { crt: Buffer; key: Buffer };
+    serverNameOverride?: string;
+  };
+  /** Secret. */
+  apiKey?: string;
+}
+
 export interface ConveyorConfig {
   temporalAddress: string;
+  /** TLS and API key for the Temporal connection (empty for a local server). */
+  temporalSecurity: TemporalSecurity;
   namespace: string;
   webUiUrl: string;
   dataDir: string;
@@ -105,6 +135,9 @@ export interface ConveyorConfig {
     /** Secret: log it only through `redactUrl`. */
     webhookUrl?: string;
   };
+  /** Payload encryption keys (CONVEYOR_CODEC_KEYS), when enabled. Secret. */
+  codecKeys?: CodecKeys;
+  codecPort: number;
   /** Port of the worker's Prometheus endpoint, when enabled. */
   metricsPort?: number;
   dashboardPort: number;
@@ -112,9 +145,10 @@ export interface ConveyorConfig {
 }
 
 /** Variables whose values may hold a password: an error shows only what follows the last `@`. */
-const SECRET_VARS = new Set(['CONVEYOR_POSTGRES_URL', 'CONVEYOR_ALERT_WEBHOOK_URL']);
+const SECRET_VARS = new Set(['CONVEYOR_POSTGRES_URL', 'CONVEYOR_ALERT_WEBHOOK_URL', 'TEMPORAL_API_KEY', 'CONVEYOR_CODEC_KEYS']);
 function shownValue(name: string, value: string | undefined): string | undefined {
   if (value === undefined || !SECRET_VARS.has(name)) return value;
+  if (name === 'TEMPORAL_API_KEY' || name === 'CONVEYOR_CODEC_KEYS') return '***';
   if (name === 'CONVEYOR_ALERT_WEBHOOK_URL') {
     // Scheme and host only: no user, password, path or query (a webhook's secret is in its path).
     try {
@@ -144,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
   const dataDir = path.resolve(e.CONVEYOR_DATA_DIR);
   return {
     temporalAddress: e.TEMPORAL_ADDRESS,
+    temporalSecurity: temporalSecurityOf(e),
     namespace: e.TEMPORAL_NAMESPACE,
     webUiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
     dataDir,
@@ -162,8 +197,43 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
       webhookUrl: e.CONVEYOR_ALERT_WEBHOOK_URL,
     },
     metricsPort: e.CONVEYOR_METRICS_PORT,
+    codecKeys: e.CONVEYOR_CODEC_KEYS,
+    codecPort: e.CONVEYOR_CODEC_PORT,
     dashboardPort: e.CONVEYOR_DASHBOARD_PORT,
     logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** TLS settings and API key from the environment; certificate files are read here, a bad one named in one line. */
+function temporalSecurityOf(e: z.infer<typeof envSchema>): TemporalSecurity {
+  const read = (name: keyof typeof e) => {
+    const file = e[name] as string | undefined;
+    if (file === undefined) return undefined;
+    try {
+      return fs.readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(`invalid ${name}=${JSON.stringify(file)}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  };
+  if ((e.TEMPORAL_TLS_CLIENT_CERT_PATH === undefined) !== (e.TEMPORAL_TLS_CLIENT_KEY_PATH === undefined)) {
+    throw new ConfigError('TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together (mTLS needs both the certificate and its key)');
+  }
+  const ca = read('TEMPORAL_TLS_SERVER_CA_CERT_PATH');
+  const crt = read('TEMPORAL_TLS_CLIENT_CERT_PATH');
+  const key = read('TEMPORAL_TLS_CLIENT_KEY_PATH');
+  const wanted = e.TEMPORAL_TLS === 'true' || (e.TEMPORAL_TLS !== 'false' && (ca || crt || e.TEMPORAL_TLS_SERVER_NAME || e.TEMPORAL_API_KEY));
+  if (e.TEMPORAL_TLS === 'false' && (ca || crt)) throw new ConfigError('TEMPORAL_TLS=false, but TLS certificates are given: remove one or the other');
+  return {
+    ...(wanted
+      ? {
+          tls: {
+            ...(ca ? { serverRootCACertificate: ca } : {}),
+            ...(crt && key ? { clientCertPair: { crt, key } } : {}),
+            ...(e.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: e.TEMPORAL_TLS_SERVER_NAME } : {}),
+          },
+        }
+      : {}),
+    ...(e.TEMPORAL_API_KEY ? { apiKey: e.TEMPORAL_API_KEY } : {}),
   };
 }
 

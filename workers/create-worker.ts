@@ -8,6 +8,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities/deps';
 import type { ConveyorConfig } from '../common/config';
+import { dataConverterOf } from '../common/payload-codec';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../workflows/index.ts');
 
@@ -23,6 +24,8 @@ export interface ConveyorWorkerOptions {
   maxConcurrentWorkflowTaskExecutions?: number;
   /** For tests: replace activities with stubs. */
   activities?: object;
+  /** The payload codec's keys (CONVEYOR_CODEC_KEYS), when payloads are encrypted. */
+  codecKeys?: ConveyorConfig['codecKeys'];
 }
 
 /**
@@ -32,13 +35,13 @@ export interface ConveyorWorkerOptions {
  */
 export async function createConveyorWorkers(
   base: Omit<ConveyorWorkerOptions, 'taskQueue' | 'maxConcurrentActivityTaskExecutions'>,
-  config: Pick<ConveyorConfig, 'workerQueues' | 'taskQueue' | 'backfillTaskQueue' | 'dailyActivitySlots' | 'backfillActivitySlots'>,
+  config: Pick<ConveyorConfig, 'workerQueues' | 'taskQueue' | 'backfillTaskQueue' | 'dailyActivitySlots' | 'backfillActivitySlots' | 'codecKeys'>,
 ): Promise<Worker[]> {
   const pools = {
     daily: { taskQueue: config.taskQueue, maxConcurrentActivityTaskExecutions: config.dailyActivitySlots },
     backfill: { taskQueue: config.backfillTaskQueue, maxConcurrentActivityTaskExecutions: config.backfillActivitySlots },
   };
-  return Promise.all(config.workerQueues.map((queue) => createConveyorWorker({ ...base, ...pools[queue] })));
+  return Promise.all(config.workerQueues.map((queue) => createConveyorWorker({ ...base, ...pools[queue], codecKeys: config.codecKeys })));
 }
 
 export class MissingWorkflowBundle extends Error {
@@ -57,6 +60,7 @@ export async function createConveyorWorker(options: ConveyorWorkerOptions): Prom
     activities: options.activities ?? createActivities(options.deps),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 16,
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? 40,
+    ...(options.codecKeys ? { dataConverter: dataConverterOf(options) } : {}),
   });
 }
 

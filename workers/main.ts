@@ -11,7 +11,7 @@ import { ConfigError, loadConfig, workerQueuesSchema } from '../common/config';
 import { getLogger } from '../common/logger';
 import { LakeLayout, LakeUnavailable, prepareLake } from '../lake/layout';
 import { defaultRegistry, InputError } from '../pipelines/registry';
-import { ServerUnreachable, waitForServer } from '../client/connect';
+import { ServerUnreachable, temporalTarget, waitForServer } from '../client/connect';
 import { parseOption } from '../scripts/lib/options';
 import { activityDeps } from '../activities/deps';
 import { createConveyorWorkers, MissingWorkflowBundle } from './create-worker';
@@ -32,11 +32,11 @@ async function main(argv: string[]): Promise<void> {
   const lake = new LakeLayout(config.lakeDir);
   await prepareLake(lake);
   installRuntime({ metricsPort: config.metricsPort });
-  await waitForServer(config.temporalAddress, {
+  await waitForServer(temporalTarget(config), {
     timeoutMs: SERVER_WAIT_MS,
     onRetry: (attempt, delayMs) => log.warn({ temporal: config.temporalAddress, attempt, delayMs }, 'Temporal server not reachable yet; retrying'),
   });
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const connection = await NativeConnection.connect(temporalTarget(config));
   const deps = activityDeps(config, defaultRegistry, lake);
   const workers = await createConveyorWorkers(
     { connection, namespace: config.namespace, deps, workflowBundlePath: config.workflowBundlePath },
