@@ -85,7 +85,8 @@ export class AesGcmCodec implements PayloadCodec {
       decipher.setAAD(Buffer.from(id));
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
       const plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
-      return temporal.api.common.v1.Payload.decode(plain) as Payload;
+      const decoded = temporal.api.common.v1.Payload.decode(plain);
+      return { metadata: decoded.metadata, data: decoded.data };
     });
   }
 }
