@@ -6,7 +6,7 @@ import path from 'node:path';
 import { loadConfig } from '../common/config';
 import { exitOnError } from './lib/cli-errors';
 import { isServerUp } from '../client/connect';
-import { startDevServer } from './lib/dev-server';
+import { startDevServer, uiCodecEndpointOf } from './lib/dev-server';
 import { ensureTemporalCli } from './lib/temporal-cli';
 
 async function main(): Promise<void> {
@@ -27,8 +27,10 @@ async function main(): Promise<void> {
     uiPort,
     namespace: config.namespace,
     log: (line) => console.error(line),
+    uiCodecEndpoint: uiCodecEndpointOf(config),
   });
   console.error(`Temporal server up at ${server.address}; Web UI ${server.uiUrl}; state in ${dbFile}`);
+  if (config.codecKeys) console.error(`Payloads are encrypted: the Web UI decodes them through ${uiCodecEndpointOf(config)} (run \`npm run codec-server\`)`);
   console.error('Press Ctrl-C to stop.');
   const stop = () => void server.stop();
   process.once('SIGINT', stop);

@@ -25,7 +25,7 @@ import { startDashboard } from '../dashboard/server';
 import { createConveyorWorkers } from '../workers/create-worker';
 import { installRuntime } from '../workers/runtime';
 import { exitOnError } from './lib/cli-errors';
-import { startDevServer } from './lib/dev-server';
+import { startDevServer, uiCodecEndpointOf } from './lib/dev-server';
 import { intInRange, parseOption } from './lib/options';
 import { ensureTemporalCli } from './lib/temporal-cli';
 import { buildWorkflowBundle } from './lib/workflow-bundle';
@@ -112,6 +112,7 @@ async function run(config: ConveyorConfig, lake: LakeLayout, days: number, rows:
       uiPort: Number(new URL(config.webUiUrl).port || 8233),
       namespace: config.namespace,
       log: (line) => getLogger().info({ component: 'temporal-server' }, line),
+      uiCodecEndpoint: uiCodecEndpointOf(config),
     });
     started.add('the Temporal server', () => server.stop());
     say(`    server up at ${server.address}`);

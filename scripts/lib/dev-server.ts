@@ -40,7 +40,12 @@ export interface DevServerOptions {
   uiPort: number;
   namespace?: string;
   log?: (line: string) => void;
+  /** The Web UI decodes encrypted payloads through this codec endpoint (`npm run codec-server`). */
+  uiCodecEndpoint?: string;
 }
+
+/** Where the Web UI finds the codec endpoint when payloads are encrypted (CONVEYOR_CODEC_KEYS), or undefined. */
+export const uiCodecEndpointOf = (config: { codecKeys?: unknown; codecPort: number }) => (config.codecKeys ? `http://localhost:${config.codecPort}` : undefined);
 
 export interface RunningDevServer {
   address: string;
@@ -84,6 +89,7 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     '--namespace', options.namespace ?? 'default',
     '--log-level', 'warn',
     ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
+    ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
     ...CONVEYOR_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
     ...serverTuningArgs({ persistent: options.dbFile !== undefined }),
   ];
