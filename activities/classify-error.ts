@@ -8,7 +8,9 @@ import type { StepContext } from './step-context';
 
 // DuckDB prefixes its messages with the error kind ("Parser Error: ...").
 const DUCKDB_CODE_ERRORS = /^(Parser|Binder|Catalog|Not implemented|Dependency|Internal|Permission) Error/;
-const DUCKDB_DATA_ERRORS = /^(Conversion|Constraint|Out of Range) Error/;
+// "Invalid Input": what DuckDB's readers say of bytes they cannot parse (a binary file as CSV, a line
+// its state machine cannot follow, bad UTF-8 in a JSON file): the data's fault, not the code's.
+const DUCKDB_DATA_ERRORS = /^(Conversion|Constraint|Out of Range|Invalid Input) Error/;
 const DUCKDB_TRANSIENT_ERRORS = /^(IO|Interrupt|Out of Memory) Error|^TransactionContext Error|[Cc]onflict|[Cc]ould not set lock/;
 
 // A full disk or a lake root that is read-only or not permitted is an infrastructure fault an operator
