@@ -44,6 +44,9 @@ export async function createConveyorWorkers(
   return Promise.all(config.workerQueues.map((queue) => createConveyorWorker({ ...base, ...pools[queue], codecKeys: config.codecKeys })));
 }
 
+/** How long a stopping worker lets its running steps finish. */
+export const SHUTDOWN_GRACE_TIME = '30 seconds';
+
 export class MissingWorkflowBundle extends Error {
   override name = 'MissingWorkflowBundle';
 }
@@ -60,6 +63,9 @@ export async function createConveyorWorker(options: ConveyorWorkerOptions): Prom
     activities: options.activities ?? createActivities(options.deps),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 16,
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? 40,
+    // On SIGTERM/SIGINT: stop polling, let running steps finish for up to this long, then cancel them
+    // (their partitions retry elsewhere: steps are idempotent).
+    shutdownGraceTime: SHUTDOWN_GRACE_TIME,
     ...(options.codecKeys ? { dataConverter: dataConverterOf(options) } : {}),
   });
 }
