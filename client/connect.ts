@@ -23,21 +23,37 @@ const firstLine = (err: unknown) => (err instanceof Error ? err.message.split('\
 
 /** Connect to Temporal; an unreachable server is a one-line error saying how to start one. */
 export async function connectClient(config: Pick<ConveyorConfig, 'temporalAddress' | 'namespace' | 'temporalSecurity' | 'codecKeys'>): Promise<Client> {
+  const target = temporalTarget(config);
+  let connection: Connection | undefined;
   try {
-    const connection = await Connection.connect({ ...temporalTarget(config), connectTimeout: '5 seconds' });
-    const dataConverter = dataConverterOf(config);
-    return new Client({ connection, namespace: config.namespace, ...(dataConverter ? { dataConverter } : {}) });
+    connection = await connectOrClose(target, '5 seconds');
   } catch (err) {
+    const remote = target.tls !== undefined || target.apiKey !== undefined;
     throw new ServerUnreachable(
-      `cannot reach the Temporal server at ${config.temporalAddress} (${firstLine(err)}); start one with \`npm run server\``,
+      `cannot reach the Temporal server at ${config.temporalAddress} (${firstLine(err)}); ` +
+        (remote ? 'check TEMPORAL_ADDRESS, the TEMPORAL_TLS_* certificates and TEMPORAL_API_KEY' : 'start one with `npm run server`'),
     );
+  }
+  const dataConverter = dataConverterOf(config);
+  return new Client({ connection, namespace: config.namespace, ...(dataConverter ? { dataConverter } : {}) });
+}
+
+/** Connect, or close what was opened (a failed connection otherwise keeps retrying and the process alive). */
+async function connectOrClose(target: TemporalTarget, connectTimeout: '2 seconds' | '5 seconds'): Promise<Connection> {
+  const connection = Connection.lazy({ ...target, connectTimeout });
+  try {
+    await connection.ensureConnected();
+    return connection;
+  } catch (err) {
+    await connection.close().catch(() => undefined);
+    throw err;
   }
 }
 
 /** True when a Temporal server answers at `address` (a real request, not just an open port). */
 export async function isServerUp(target: string | TemporalTarget): Promise<boolean> {
   try {
-    const connection = await Connection.connect({ ...targetOf(target), connectTimeout: '2 seconds' });
+    const connection = await connectOrClose(targetOf(target), '2 seconds');
     try {
       await connection.workflowService.getSystemInfo({});
       return true;

@@ -81,7 +81,8 @@ export class AesGcmCodec implements PayloadCodec {
       const key = this.codecKeys.keys.get(id);
       if (!key) throw new UnknownCodecKey(`a payload is encrypted with key id '${id}', which CONVEYOR_CODEC_KEYS does not hold (it has: ${[...this.codecKeys.keys.keys()].join(', ')})`);
       const data = Buffer.from(payload.data ?? []);
-      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
+      if (data.length < IV_BYTES + TAG_BYTES) throw new Error(`an encrypted payload (key id '${id}') is too short to be one: ${data.length} bytes`);
+      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
       decipher.setAAD(Buffer.from(id));
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
       const plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);

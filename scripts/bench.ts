@@ -286,8 +286,10 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
   fs.chmodSync(tmp, 0o711); // a private PostgreSQL runs as the postgres user when the bench runs as root
   const logFile = path.join(tmp, 'bench.log');
   const server = await startBenchServer(kind, tmp);
+  // The bench runs its own local server in clear: no remote TLS settings or payload codec from the shell.
+  const local = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^TEMPORAL_(TLS|API_KEY)|^CONVEYOR_CODEC_KEYS$/.test(k)));
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...local,
     TEMPORAL_ADDRESS: server.address,
     CONVEYOR_DATA_DIR: tmp,
     CONVEYOR_TASK_QUEUE: 'bench-daily',

@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { isServerUp } from '../client/connect';
+import { isServerUp, temporalTarget } from '../client/connect';
 import { loadConfig } from '../common/config';
 import { exitOnError } from './lib/cli-errors';
 import { privatePostgresUnavailable } from './lib/cluster/postgres';
@@ -71,7 +71,7 @@ async function main(argv: string[]): Promise<void> {
     throw new ClusterStartFailed(`npm run cluster already runs for ${config.dataDir} (pid ${holder}): stop it first, or use another CONVEYOR_DATA_DIR`);
   }
   await stopLeftovers(stateDir, tools, say);
-  if (await isServerUp(config.temporalAddress)) {
+  if (await isServerUp(temporalTarget(config))) {
     throw new ClusterStartFailed(
       `a Temporal server already answers at ${config.temporalAddress} (\`npm run server\` or \`npm start\`?): stop it, or set TEMPORAL_ADDRESS to another host:port`,
     );

@@ -5,14 +5,14 @@
 import path from 'node:path';
 import { loadConfig } from '../common/config';
 import { exitOnError } from './lib/cli-errors';
-import { isServerUp } from '../client/connect';
+import { isServerUp, temporalTarget } from '../client/connect';
 import { startDevServer, uiCodecEndpointOf } from './lib/dev-server';
 import { ensureTemporalCli } from './lib/temporal-cli';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const [host, port] = config.temporalAddress.split(':') as [string, string];
-  if (await isServerUp(config.temporalAddress)) {
+  if (await isServerUp(temporalTarget(config))) {
     console.error(`a Temporal server is already running at ${config.temporalAddress} (Web UI ${config.webUiUrl})`);
     return;
   }

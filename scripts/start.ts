@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
-import { connectClient, isServerUp, temporalTarget, waitForServer } from '../client/connect';
+import { connectClient, isServerUp, ServerUnreachable, temporalTarget, waitForServer } from '../client/connect';
 import { applySchedules } from '../client/schedules';
 import { webUiListUrl } from '../client/workflow-lookup';
 import { startPartitionRun, waitForPartitionRun, type PartitionRunOutcome } from '../client/partition-runs';
@@ -100,6 +100,10 @@ async function main(argv: string[]): Promise<void> {
 async function run(config: ConveyorConfig, lake: LakeLayout, days: number, rows: number, logFile: string, started: Started): Promise<number> {
   if (await isServerUp(temporalTarget(config))) {
     say(`1/5 Temporal server already running at ${config.temporalAddress}`);
+  } else if (config.temporalSecurity.tls || config.temporalSecurity.apiKey) {
+    // A remote server (TLS or an API key is configured) that does not answer: say so; a local
+    // server without TLS could never stand in for it.
+    throw new ServerUnreachable(`the Temporal server at ${config.temporalAddress} (TLS) does not answer; check TEMPORAL_ADDRESS, the TEMPORAL_TLS_* certificates and TEMPORAL_API_KEY`);
   } else {
     say('1/5 Starting the Temporal server ...');
     const cli = await ensureTemporalCli({ progress: say, allowSdkDownload: true });

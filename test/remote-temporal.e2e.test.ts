@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { connectClient } from '../client/connect';
+import { connectClient, ServerUnreachable } from '../client/connect';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
 import { ConfigError, loadConfig } from '../common/config';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
@@ -83,11 +83,13 @@ describe('a remote Temporal behind TLS', () => {
 
   it('an API key is sent as a bearer token over TLS, and never shown in an error', async () => {
     const seen: string[] = [];
+    const sessions = new Set<http2.ServerHttp2Session>();
     const server = http2.createSecureServer({ key: fs.readFileSync(certs.serverKey), cert: fs.readFileSync(certs.serverCert) }, (req, res) => {
       seen.push(String(req.headers.authorization));
       res.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': '16', 'grpc-message': 'unauthenticated' });
       res.end();
     });
+    server.on('session', (s) => sessions.add(s));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const key = `secret-api-key-${randomUUID()}`;
     try {
@@ -96,14 +98,16 @@ describe('a remote Temporal behind TLS', () => {
         TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert,
         TEMPORAL_API_KEY: key,
       });
-      const client = await connectClient(config).catch((err: Error) => err);
-      if (!(client instanceof Error)) {
-        await client.workflowService.getSystemInfo({}).catch(() => undefined);
-        await client.connection.close();
-      }
+      const refused = await connectClient(config).then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      assert.ok(refused instanceof ServerUnreachable, 'a server that refuses the key: one-line error');
+      assert.ok(!refused.message.includes(key), 'the key is not in the error');
+      assert.match(refused.message, /check TEMPORAL_ADDRESS, the TEMPORAL_TLS_\* certificates and TEMPORAL_API_KEY$/);
       assert.ok(seen.includes(`Bearer ${key}`), `authorization headers seen: ${JSON.stringify(seen.map((s) => s.slice(0, 12)))}`);
-      if (client instanceof Error) assert.ok(!client.message.includes(key), 'the key is not in the error');
     } finally {
+      for (const session of sessions) session.destroy();
       server.close();
     }
   });
@@ -112,7 +116,7 @@ describe('a remote Temporal behind TLS', () => {
     assert.throws(() => loadConfig({ TEMPORAL_TLS_CLIENT_CERT_PATH: certs.clientCert }), /^ConfigError: TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together/);
     assert.throws(() => loadConfig({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/nowhere/ca.pem' }), /^ConfigError: invalid TEMPORAL_TLS_SERVER_CA_CERT_PATH="\/nowhere\/ca\.pem": cannot read it \(ENOENT\)$/);
     assert.throws(() => loadConfig({ TEMPORAL_TLS: 'yes' }), /^ConfigError: invalid TEMPORAL_TLS="yes": expected true or false$/);
-    assert.throws(() => loadConfig({ TEMPORAL_API_KEY: 'k', TEMPORAL_TLS: 'maybe' }), (err: Error) => err instanceof ConfigError && !err.message.includes('"k"'));
+    assert.throws(() => loadConfig({ TEMPORAL_API_KEY: 'k', TEMPORAL_TLS: 'maybe' }), (err: Error) => err instanceof ConfigError);
     assert.equal(loadConfig({ TEMPORAL_API_KEY: 'k' }).temporalSecurity.tls !== undefined, true, 'an API key implies TLS');
     assert.equal(loadConfig({}).temporalSecurity.tls, undefined, 'a local server: no TLS');
   });

@@ -5,6 +5,7 @@
  * CORS requests from the Web UI's origin only. It holds the keys: serve it where only operators reach it.
  */
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
 import type { Payload, PayloadCodec } from '@temporalio/common';
@@ -26,6 +27,8 @@ const toJson = (p: Payload): JsonPayload => ({
 export function createCodecApp(codec: PayloadCodec, webUiOrigin: string): Hono {
   const app = new Hono();
   app.use('*', cors({ origin: webUiOrigin, allowMethods: ['POST', 'OPTIONS'], allowHeaders: ['content-type', 'x-namespace', 'authorization'], credentials: true }));
+  // A history's payloads are small; refuse what is not one (Temporal's own limit is 2 MB a payload).
+  app.use('*', bodyLimit({ maxSize: 8 * 1024 * 1024, onError: (c) => c.json({ error: 'request body over 8 MB' }, 413) }));
   for (const op of ['encode', 'decode'] as const) {
     app.post(`/${op}`, async (c) => {
       const parsed = jsonPayloads.safeParse(await c.req.json().catch(() => undefined));

@@ -73,7 +73,7 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
         dbFilename: options.dbFile,
         namespace: options.namespace,
         searchAttributes: CONVEYOR_SEARCH_ATTRIBUTES,
-        extraArgs: serverTuningArgs({ persistent: options.dbFile !== undefined }),
+        extraArgs: [...serverTuningArgs({ persistent: options.dbFile !== undefined }), ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : [])],
       },
     });
     let resolveExit!: (code: number | null) => void;
