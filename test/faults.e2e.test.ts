@@ -10,42 +10,29 @@
  * - a worker that cannot reach the server retries with backoff and says so.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startBackfill } from '../client/backfills';
 import { queryLake } from '../client/lake';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
-import { loadConfig, type ConveyorConfig } from '../common/config';
+import type { ConveyorConfig } from '../common/config';
 import { addDays } from '../common/partition-key';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
-import { startTestServer } from './helpers/harness';
-import { publishedBy, startedWorkers, startWorkerProcess, stopWorkerProcess } from './helpers/worker-process';
+import { publishedBy, startedWorkers, startWorkerFleet, type WorkerFleet, startWorkerProcess, stopWorkerProcess } from './helpers/worker-process';
 
-let env: TestWorkflowEnvironment;
+let fleet: WorkerFleet;
+let env: WorkerFleet['env'];
 let dataDir: string;
 let config: ConveyorConfig;
 let workerEnv: NodeJS.ProcessEnv;
 
 before(async () => {
-  env = await startTestServer();
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-faults-'));
-  workerEnv = {
-    ...process.env,
-    TEMPORAL_ADDRESS: env.address,
-    CONVEYOR_DATA_DIR: dataDir,
-    CONVEYOR_TASK_QUEUE: `test-daily-${randomUUID()}`,
-    CONVEYOR_BACKFILL_TASK_QUEUE: `test-backfill-${randomUUID()}`,
-  };
-  config = loadConfig(workerEnv);
+  fleet = await startWorkerFleet('faults');
+  ({ env, dataDir, config, workerEnv } = fleet);
 });
 after(async () => {
-  for (const w of startedWorkers) w.kill('SIGKILL');
-  await env?.teardown();
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  await fleet?.stop();
 });
 
 const startWorker = (name: string, queues = 'daily,backfill', extraEnv: NodeJS.ProcessEnv = {}) =>

@@ -5,46 +5,33 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startBackfill } from '../client/backfills';
 import { queryLake } from '../client/lake';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
-import { loadConfig, type ConveyorConfig } from '../common/config';
+import type { ConveyorConfig } from '../common/config';
 import { addDays } from '../common/partition-key';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { LakeLayout } from '../lake/layout';
-import { filesUnder, startTestServer } from './helpers/harness';
+import { filesUnder } from './helpers/harness';
 import { readLakeThroughout } from './helpers/lake-reader';
-import { publishedBy, startedWorkers, startWorkerProcess, stopWorkerProcess } from './helpers/worker-process';
+import { publishedBy, startedWorkers, startWorkerFleet, type WorkerFleet, startWorkerProcess, stopWorkerProcess } from './helpers/worker-process';
 
 const ROOT = path.resolve(__dirname, '..');
-let env: TestWorkflowEnvironment;
+let fleet: WorkerFleet;
+let env: WorkerFleet['env'];
 let dataDir: string;
 let config: ConveyorConfig;
 let workerEnv: NodeJS.ProcessEnv;
 
 before(async () => {
-  env = await startTestServer();
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-workers-'));
-  workerEnv = {
-    ...process.env,
-    TEMPORAL_ADDRESS: env.address,
-    CONVEYOR_DATA_DIR: dataDir,
-    CONVEYOR_TASK_QUEUE: `test-daily-${randomUUID()}`,
-    CONVEYOR_BACKFILL_TASK_QUEUE: `test-backfill-${randomUUID()}`,
-  };
-  config = loadConfig(workerEnv);
+  fleet = await startWorkerFleet('workers');
+  ({ env, dataDir, config, workerEnv } = fleet);
 });
 after(async () => {
-  for (const w of startedWorkers) w.kill('SIGKILL');
-  await env?.teardown();
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  await fleet?.stop();
 });
 
 /** Start `workers/main.ts --queues <queues>` as `npm run worker` does; resolves once it polls. */

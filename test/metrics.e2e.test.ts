@@ -4,46 +4,29 @@
  * durations and the freshness lag the monitor saw, for a published and a failed partition.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
-import { loadConfig, type ConveyorConfig } from '../common/config';
+import type { ConveyorConfig } from '../common/config';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { freePort } from '../scripts/lib/ports';
-import { startTestServer } from './helpers/harness';
-import { startedWorkers, startWorkerProcess, stopWorkerProcess, type WorkerProcess } from './helpers/worker-process';
+import { startWorkerFleet, startWorkerProcess, stopWorkerProcess, type WorkerFleet, type WorkerProcess } from './helpers/worker-process';
 
-let env: TestWorkflowEnvironment;
-let dataDir: string;
+let fleet: WorkerFleet;
+let env: WorkerFleet['env'];
 let config: ConveyorConfig;
 let worker: WorkerProcess;
 let metricsUrl: string;
 
 before(async () => {
-  env = await startTestServer();
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-metrics-'));
   const port = await freePort();
   metricsUrl = `http://127.0.0.1:${port}/metrics`;
-  const workerEnv = {
-    ...process.env,
-    TEMPORAL_ADDRESS: env.address,
-    CONVEYOR_DATA_DIR: dataDir,
-    CONVEYOR_TASK_QUEUE: `test-daily-${randomUUID()}`,
-    CONVEYOR_BACKFILL_TASK_QUEUE: `test-backfill-${randomUUID()}`,
-    CONVEYOR_METRICS_PORT: String(port),
-  };
-  config = loadConfig(workerEnv);
-  worker = await startWorkerProcess({ name: 'metrics', queues: 'daily,backfill', env: workerEnv, logDir: dataDir });
+  fleet = await startWorkerFleet('metrics', { CONVEYOR_METRICS_PORT: String(port) });
+  ({ env, config } = fleet);
+  worker = await startWorkerProcess({ name: 'metrics', queues: 'daily,backfill', env: fleet.workerEnv, logDir: fleet.dataDir });
 });
 after(async () => {
   if (worker) await stopWorkerProcess(worker);
-  for (const w of startedWorkers) w.kill('SIGKILL');
-  await env?.teardown();
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  await fleet?.stop();
 });
 
 /** `name{...labels...} value` lines of the exposition whose labels include every one given. */

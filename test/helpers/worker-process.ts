@@ -3,6 +3,11 @@
  * `npm run worker` starts it, with its JSON log lines parsed as they come.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { loadConfig, type ConveyorConfig } from '../../common/config';
+import { startTestServer } from './harness';
 import fs from 'node:fs';
 import path from 'node:path';
 import { WORKER_ENV, WORKER_NODE_FLAGS } from '../../workers/node-flags';
@@ -80,3 +85,38 @@ export async function stopWorkerProcess(w: WorkerProcess, signal: NodeJS.Signals
 
 /** How many partitions this worker published (its "publish succeeded" log lines). */
 export const publishedBy = (w: WorkerProcess) => w.lines().filter((l) => l.msg === 'publish succeeded').length;
+
+/** A real server and a temporary data dir for real worker processes: what their environment holds. */
+export interface WorkerFleet {
+  env: TestWorkflowEnvironment;
+  dataDir: string;
+  /** The environment the workers get: the server's address, the data dir, unique task queues. */
+  workerEnv: NodeJS.ProcessEnv;
+  config: ConveyorConfig;
+  /** Kill what is left running, stop the server, remove the data dir. */
+  stop(): Promise<void>;
+}
+
+export async function startWorkerFleet(name: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<WorkerFleet> {
+  const env = await startTestServer();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `conveyor-${name}-`));
+  const workerEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    TEMPORAL_ADDRESS: env.address,
+    CONVEYOR_DATA_DIR: dataDir,
+    CONVEYOR_TASK_QUEUE: `test-daily-${randomUUID()}`,
+    CONVEYOR_BACKFILL_TASK_QUEUE: `test-backfill-${randomUUID()}`,
+    ...extraEnv,
+  };
+  return {
+    env,
+    dataDir,
+    workerEnv,
+    config: loadConfig(workerEnv),
+    async stop() {
+      for (const w of startedWorkers) w.kill('SIGKILL');
+      await env.teardown();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
