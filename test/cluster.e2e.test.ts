@@ -30,6 +30,7 @@ import { startCluster, type RunningCluster } from '../scripts/lib/cluster/stack'
 import { findClusterTools } from '../scripts/lib/cluster/tools';
 import { readLakeThroughout } from './helpers/lake-reader';
 import { publishedBy, startedWorkers, startWorkerProcess, stopWorkerProcess, type WorkerProcess } from './helpers/worker-process';
+import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 
 const ROOT = path.resolve(__dirname, '..');
 const run = promisify(execFile);
@@ -116,14 +117,14 @@ describe('Conveyor on the full Temporal server and PostgreSQL', { skip: !require
     workers.daily = await startWorkerProcess({ name: 'daily', queues: 'daily', env, logDir: stateDir });
     workers.backfillA = await startWorkerProcess({ name: 'backfill-a', queues: 'backfill', env, logDir: stateDir });
     workers.backfillB = await startWorkerProcess({ name: 'backfill-b', queues: 'backfill', env, logDir: stateDir });
-  });
+  }, START_HOOK_OPTIONS);
 
   after(async () => {
     for (const w of startedWorkers) w.kill('SIGKILL');
     await client?.connection.close();
     await cluster?.stop();
     if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
-  });
+  }, STOP_HOOK_OPTIONS);
 
   it('serves the Web UI against the same server', async () => {
     assert.ok(cluster.uiUrl, 'the Web UI server started');
@@ -227,13 +228,13 @@ describe('npm run cluster', { skip: !required && privateMissing ? privateMissing
       TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
       TEMPORAL_UI_URL: `http://localhost:${await freePort()}`,
     };
-  });
+  }, START_HOOK_OPTIONS);
   after(() => {
     for (const child of children) child.kill('SIGKILL');
     // A cluster this suite failed to stop: its PostgreSQL goes with the folder only once stopped.
     spawnSync('sh', ['-c', `pg_ctl=$(ls /usr/lib/postgresql/*/bin/pg_ctl | tail -1); [ -d "${home}/cluster/postgres/data" ] && (runuser -u postgres -- "$pg_ctl" stop -D "${home}/cluster/postgres/data" -m immediate || "$pg_ctl" stop -D "${home}/cluster/postgres/data" -m immediate) >/dev/null 2>&1; true`]);
     fs.rmSync(home, { recursive: true, force: true });
-  });
+  }, STOP_HOOK_OPTIONS);
 
   /** Start `npm run cluster` in the background; resolves with its output once it is up. */
   async function up(): Promise<{ child: ChildProcess; output: () => string }> {

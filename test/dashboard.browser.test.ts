@@ -12,6 +12,7 @@ import { STATE_COLOURS } from '../dashboard/page';
 import { freePort } from '../scripts/lib/ports';
 import { startHarness, type Harness } from './helpers/harness';
 import { buildScenario, scenarioPipeline, scenarioRegistry, type Scenario } from './helpers/monitor-scenario';
+import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 
 /** Debian's package (`apt-get install chromium`, done by .ci/run), or CHROMIUM_PATH. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -31,12 +32,12 @@ before(async () => {
   scenario = await buildScenario(h, h.registry.get('orders'));
   dashboard = await startDashboard({ config: { ...h.config, temporalAddress: h.env.address }, registry: h.registry, port: await freePort() });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-});
+}, START_HOOK_OPTIONS);
 after(async () => {
   await browser?.close();
   await dashboard?.close();
   await h?.stop();
-});
+}, STOP_HOOK_OPTIONS);
 
 describe('dashboard', () => {
   it('colours a week with one failed and one missing day; hover shows rows, rejects and run; a click opens the run in the Web UI', async () => {

@@ -9,14 +9,15 @@ import { after, before, describe, it } from 'node:test';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { startHarness, type Harness } from './helpers/harness';
+import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 
 let h: Harness;
 before(async () => {
   h = await startHarness();
-});
+}, START_HOOK_OPTIONS);
 after(async () => {
   await h?.stop();
-});
+}, STOP_HOOK_OPTIONS);
 
 const partition = '2024-09-01';
 const run = (pipeline: string) =>

@@ -20,6 +20,7 @@ import type { ConveyorConfig } from '../common/config';
 import { addDays } from '../common/partition-key';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { publishedBy, startedWorkers, startWorkerFleet, type WorkerFleet, startWorkerProcess, stopWorkerProcess } from './helpers/worker-process';
+import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 
 let fleet: WorkerFleet;
 let env: WorkerFleet['env'];
@@ -30,10 +31,10 @@ let workerEnv: NodeJS.ProcessEnv;
 before(async () => {
   fleet = await startWorkerFleet('faults');
   ({ env, dataDir, config, workerEnv } = fleet);
-});
+}, START_HOOK_OPTIONS);
 after(async () => {
   await fleet?.stop();
-});
+}, STOP_HOOK_OPTIONS);
 
 const startWorker = (name: string, queues = 'daily,backfill', extraEnv: NodeJS.ProcessEnv = {}) =>
   startWorkerProcess({ name, queues, env: { ...workerEnv, ...extraEnv }, logDir: dataDir });

@@ -13,14 +13,15 @@ import { addDays } from '../common/partition-key';
 import { ordersPipeline } from '../pipelines/orders/definition';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { startHarness, type Harness } from './helpers/harness';
+import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 
 let h: Harness;
 before(async () => {
   h = await startHarness();
-});
+}, START_HOOK_OPTIONS);
 after(async () => {
   await h?.stop();
-});
+}, STOP_HOOK_OPTIONS);
 
 const HEADER = ordersPipeline.landing!.columns.join(',');
 /** Valid order rows of `partition`'s day. */

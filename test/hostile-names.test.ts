@@ -20,6 +20,7 @@ import { loadConfig } from '../common/config';
 import { LakeLayout, UnsafeLakePath } from '../lake/layout';
 import { InputError } from '../pipelines/registry';
 import { startHarness, type Harness } from './helpers/harness';
+import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 
 const ROOT = path.resolve(__dirname, '..');
 const SEED = 20261127;
@@ -34,11 +35,11 @@ let tmp: string;
 before(async () => {
   h = await startHarness();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-hostile-'));
-});
+}, START_HOOK_OPTIONS);
 after(async () => {
   await h?.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
-});
+}, STOP_HOOK_OPTIONS);
 
 /** A refusal the user sees: an InputError (or a lake path refused), one line. */
 function assertOneLineRefusal(err: unknown): true {

@@ -18,6 +18,7 @@ import { LakeLayout } from '../lake/layout';
 import { filesUnder } from './helpers/harness';
 import { readLakeThroughout } from './helpers/lake-reader';
 import { publishedBy, startedWorkers, startWorkerFleet, type WorkerFleet, startWorkerProcess, stopWorkerProcess } from './helpers/worker-process';
+import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 
 const ROOT = path.resolve(__dirname, '..');
 let fleet: WorkerFleet;
@@ -29,10 +30,10 @@ let workerEnv: NodeJS.ProcessEnv;
 before(async () => {
   fleet = await startWorkerFleet('workers');
   ({ env, dataDir, config, workerEnv } = fleet);
-});
+}, START_HOOK_OPTIONS);
 after(async () => {
   await fleet?.stop();
-});
+}, STOP_HOOK_OPTIONS);
 
 /** Start `workers/main.ts --queues <queues>` as `npm run worker` does; resolves once it polls. */
 const startWorker = (name: string, queues: string) => startWorkerProcess({ name, queues, env: workerEnv, logDir: dataDir });

@@ -10,6 +10,7 @@ import type { ConveyorConfig } from '../common/config';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { freePort } from '../scripts/lib/ports';
 import { startWorkerFleet, startWorkerProcess, stopWorkerProcess, type WorkerFleet, type WorkerProcess } from './helpers/worker-process';
+import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 
 let fleet: WorkerFleet;
 let env: WorkerFleet['env'];
@@ -23,11 +24,11 @@ before(async () => {
   fleet = await startWorkerFleet('metrics', { CONVEYOR_METRICS_PORT: String(port) });
   ({ env, config } = fleet);
   worker = await startWorkerProcess({ name: 'metrics', queues: 'daily,backfill', env: fleet.workerEnv, logDir: fleet.dataDir });
-});
+}, START_HOOK_OPTIONS);
 after(async () => {
   if (worker) await stopWorkerProcess(worker);
   await fleet?.stop();
-});
+}, STOP_HOOK_OPTIONS);
 
 /** `name{...labels...} value` lines of the exposition whose labels include every one given. */
 function samples(text: string, name: string, labels: Record<string, string> = {}): number[] {

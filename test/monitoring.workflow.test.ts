@@ -21,6 +21,7 @@ import type { StatusReport } from '../client/status';
 import type { PipelineMonitorResult } from '../workflows/pipeline-monitor';
 import { recordFixture, startHarness, type Harness } from './helpers/harness';
 import { buildScenario, scenarioPipeline, scenarioRegistry, type Scenario } from './helpers/monitor-scenario';
+import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 
 const WEBHOOK_SECRET = 'T000-secret-B000';
 let h: Harness;
@@ -52,11 +53,11 @@ before(async () => {
     env: { CONVEYOR_ALERT_SINKS: 'log,jsonl,webhook', CONVEYOR_ALERT_WEBHOOK_URL: url },
   });
   scenario = await buildScenario(h, h.registry.get('orders'));
-});
+}, START_HOOK_OPTIONS);
 after(async () => {
   await h?.stop();
   webhook?.close();
-});
+}, STOP_HOOK_OPTIONS);
 
 describe('monitor', () => {
   it('raises one alert per condition, with owner, partition, run, Web UI link and playbook, and delivers it to every sink', async () => {

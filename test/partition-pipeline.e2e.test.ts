@@ -12,6 +12,7 @@ import { definePipeline } from '../pipelines/definition';
 import { ordersPipeline } from '../pipelines/orders/definition';
 import { PipelineRegistry } from '../pipelines/registry';
 import { filesUnder, startHarness, type Harness } from './helpers/harness';
+import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 
 // A second pipeline whose SQL has a bug: its failures must be classified `code` and never retried.
 const brokenPipeline = definePipeline({
@@ -24,10 +25,10 @@ let h: Harness;
 
 before(async () => {
   h = await startHarness({ registry: new PipelineRegistry([ordersPipeline, brokenPipeline]) });
-});
+}, START_HOOK_OPTIONS);
 after(async () => {
   await h?.stop();
-});
+}, STOP_HOOK_OPTIONS);
 
 function land(partition: string, faults: (Fault | FaultKind)[] = [], rows = 1000) {
   return generateOrdersPartition({ landingDir: h.config.landingDir, partition, rows, files: 2, faults });

@@ -3,16 +3,17 @@
  * that count their calls. Also records histories as replay fixtures (see replay.test.ts).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
 import { classifiedFailure, type FailureClass } from '../common/failure-classes';
 import type { PublishInput, RunManifest, StepInput, TransformInput } from '../common/run-types';
 import { recordFixture, startHarness, type Harness } from './helpers/harness';
+import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 
 
-/** Per-partition behaviour of the stubbed ingest step: fail N times with a class, or block until released. */
-const behaviour = new Map<string, { failClass?: FailureClass; failTimes?: number; gate?: Promise<void>; notLandedChecks?: number }>();
+/** Per-partition behaviour of the stubbed ingest step: fail N times with a class (a held gate blocks it: h.gates). */
+const behaviour = new Map<string, { failClass?: FailureClass; failTimes?: number; notLandedChecks?: number }>();
 const calls = new Map<string, number>();
 const manifests: RunManifest[] = [];
 
@@ -30,7 +31,7 @@ const stubs = {
   async ingest(input: StepInput) {
     calls.set(`ingest:${input.partition}`, count('ingest', input.partition) + 1);
     const b = behaviour.get(input.partition) ?? {};
-    await b.gate;
+    await h.gates.wait(input.partition);
     if (b.failClass && count('ingest', input.partition) <= (b.failTimes ?? Infinity)) {
       throw classifiedFailure(b.failClass, { step: 'ingest', message: `stubbed ${b.failClass} failure`, details: { attempt: Context.current().info.attempt } });
     }
@@ -54,10 +55,11 @@ const stubs = {
 let h: Harness;
 before(async () => {
   h = await startHarness({ activities: stubs });
-});
+}, START_HOOK_OPTIONS);
 after(async () => {
   await h?.stop();
-});
+}, STOP_HOOK_OPTIONS);
+afterEach(() => h?.reset(), STOP_HOOK_OPTIONS);
 
 async function runPartition(partition: string) {
   const run = await startPartitionRun(h.env.client, { pipeline: 'orders', partition, runKind: 'scheduled' }, { config: h.config });
@@ -124,8 +126,7 @@ describe('partitionPipeline workflow (stubbed activities)', () => {
   }
 
   it('starting a partition that is already running attaches to that run', async () => {
-    let release!: () => void;
-    behaviour.set('2023-05-05', { gate: new Promise<void>((resolve) => (release = resolve)) });
+    const release = h.gates.hold('2023-05-05');
     const opts = { config: h.config };
     const first = await startPartitionRun(h.env.client, { pipeline: 'orders', partition: '2023-05-05', runKind: 'scheduled' }, opts);
     const second = await startPartitionRun(h.env.client, { pipeline: 'orders', partition: '2023-05-05', runKind: 'manual' }, opts);

@@ -14,6 +14,7 @@ import { AesGcmCodec, codecKeysSchema, dataConverterOf, UnknownCodecKey } from '
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { createCodecApp } from '../scripts/lib/codec-server';
 import { startHarness, type Harness } from './helpers/harness';
+import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 
 const key = () => randomBytes(32).toString('base64');
 const K1 = `k1:${key()}`;
@@ -54,10 +55,10 @@ describe('a partition run with the codec on', () => {
   before(async () => {
     h = await startHarness({ env: { CONVEYOR_CODEC_KEYS: `${K2},${K1}` } });
     client = new Client({ connection: h.env.connection, dataConverter: dataConverterOf(h.config) });
-  });
+  }, START_HOOK_OPTIONS);
   after(async () => {
     await h?.stop();
-  });
+  }, STOP_HOOK_OPTIONS);
 
   it('leaves no payload in clear in the history; the codec endpoint decodes them for the Web UI', async () => {
     generateOrdersPartition({ landingDir: h.config.landingDir, partition: '2024-03-01', rows: 100, files: 1 });

@@ -12,14 +12,15 @@ import { forcePartition, notifyLanded, rerunPartition, skipPartition } from '../
 import { startPartitionRun, waitForPartitionRun, type PartitionRun } from '../client/partition-runs';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { recordFixture, startHarness, type Harness } from './helpers/harness';
+import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 
 let h: Harness;
 before(async () => {
   h = await startHarness();
-});
+}, START_HOOK_OPTIONS);
 after(async () => {
   await h?.stop();
-});
+}, STOP_HOOK_OPTIONS);
 
 const options = () => ({ config: h.config, registry: h.registry });
 /** A run that polls for its data only once an hour: only a notify or a force can end its wait soon. */

@@ -22,6 +22,7 @@ import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { startTestServer } from './helpers/harness';
 import { makeCertificates, startTlsProxy, type TestCertificates } from './helpers/tls';
 import { startedWorkers, startWorkerProcess, stopWorkerProcess } from './helpers/worker-process';
+import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 
 const ROOT = path.resolve(__dirname, '..');
 let env: TestWorkflowEnvironment;
@@ -46,13 +47,13 @@ before(async () => {
     CONVEYOR_TASK_QUEUE: `test-daily-${randomUUID()}`,
     CONVEYOR_BACKFILL_TASK_QUEUE: `test-backfill-${randomUUID()}`,
   };
-});
+}, START_HOOK_OPTIONS);
 after(async () => {
   for (const w of startedWorkers) w.kill('SIGKILL');
   proxy?.close();
   await env?.teardown();
   fs.rmSync(dir, { recursive: true, force: true });
-});
+}, STOP_HOOK_OPTIONS);
 
 describe('a remote Temporal behind TLS', () => {
   it('a worker process and the client with mTLS run a partition through it', async () => {

@@ -16,6 +16,7 @@ import { ordersPipeline } from '../pipelines/orders/definition';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { PipelineRegistry } from '../pipelines/registry';
 import { recordFixture, startHarness, type Harness } from './helpers/harness';
+import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 
 // Readiness polled every second, so a run waiting for data notices it quickly.
 const orders = definePipeline({ ...ordersPipeline, readiness: { ...ordersPipeline.readiness, pollIntervalSeconds: 1 } });
@@ -24,10 +25,10 @@ let h: Harness;
 
 before(async () => {
   h = await startHarness({ registry: new PipelineRegistry([orders]) });
-});
+}, START_HOOK_OPTIONS);
 after(async () => {
   await h?.stop();
-});
+}, STOP_HOOK_OPTIONS);
 
 /** Every workflow the visibility store finds for `query`, once it has `want` of them (or time runs out). */
 async function workflowsWhere(query: string, want: number): Promise<{ workflowId: string; type: string; status: string }[]> {

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Duration } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities/deps';
@@ -26,6 +27,11 @@ export interface ConveyorWorkerOptions {
   activities?: object;
   /** The payload codec's keys (CONVEYOR_CODEC_KEYS), when payloads are encrypted. */
   codecKeys?: ConveyorConfig['codecKeys'];
+  /**
+   * How a stopping worker drains: steps get `graceTime` to finish before they are cancelled, and the
+   * worker gives up after `forceTime` (a step that ignores cancellation cannot hold it open forever).
+   */
+  shutdown?: { graceTime: Duration; forceTime: Duration };
 }
 
 /**
@@ -46,6 +52,8 @@ export async function createConveyorWorkers(
 
 /** How long a stopping worker lets its running steps finish. */
 export const SHUTDOWN_GRACE_TIME = '30 seconds';
+/** When a stopping worker gives up on steps that ignore their cancellation, and exits. */
+export const SHUTDOWN_FORCE_TIME = '60 seconds';
 
 export class MissingWorkflowBundle extends Error {
   override name = 'MissingWorkflowBundle';
@@ -65,7 +73,8 @@ export async function createConveyorWorker(options: ConveyorWorkerOptions): Prom
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? 40,
     // On SIGTERM/SIGINT: stop polling, let running steps finish for up to this long, then cancel them
     // (their partitions retry elsewhere: steps are idempotent).
-    shutdownGraceTime: SHUTDOWN_GRACE_TIME,
+    shutdownGraceTime: options.shutdown?.graceTime ?? SHUTDOWN_GRACE_TIME,
+    shutdownForceTime: options.shutdown?.forceTime ?? SHUTDOWN_FORCE_TIME,
     ...(options.codecKeys ? { dataConverter: dataConverterOf(options) } : {}),
   });
 }

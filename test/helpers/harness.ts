@@ -20,6 +20,7 @@ import { activityDeps } from '../../activities/deps';
 import { createConveyorWorkers } from '../../workers/create-worker';
 import { installRuntime } from '../../workers/runtime';
 import { createLogger, setLogger } from '../../common/logger';
+import { Gates, waitFor, within } from './bounds';
 
 export async function startTestServer(options: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
   const cli = findTemporalCli();
@@ -46,6 +47,15 @@ export interface Harness {
   workers: Worker[];
   /** Captured log lines (JSON objects) from activities and the worker. */
   logLines: Record<string, unknown>[];
+  /** Gates for stubbed steps; all released by `reset()` and `stop()`. */
+  gates: Gates;
+  /**
+   * End what a test left behind (call it in `afterEach`): release every gate, terminate every
+   * workflow still running on the server (abandoned children included), and wait until the workers
+   * have no step in flight, so one failed test cannot leak work into the tests after it.
+   */
+  reset(): Promise<void>;
+  /** Release the gates, drain the workers, stop the server: each bounded, failing with a name. */
   stop(): Promise<void>;
 }
 
@@ -57,6 +67,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Serve the Temporal Web UI on this port too (for tests that follow links into it). */
   uiPort?: number;
+  /** Gates the test's stubs wait on (a fresh set by default). */
+  gates?: Gates;
 }
 
 /** One server per test file; call `stop()` in `after`. */
@@ -83,10 +95,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       deps: activityDeps(config, registry, lake),
       workflowBundlePath: config.workflowBundlePath,
       activities: options.activities,
+      shutdown: { graceTime: '1 second', forceTime: '10 seconds' },
     },
     config,
   );
   const running = Promise.all(workers.map((w) => w.run()));
+  const gates = options.gates ?? new Gates();
   return {
     env,
     config,
@@ -95,13 +109,45 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     registry,
     workers,
     logLines,
+    gates,
+    async reset() {
+      gates.releaseAll();
+      await within('terminating the workflows a test left running', 60_000, terminateRunningWorkflows(env));
+      await waitFor(() => workers.every((w) => w.getStatus().numInFlightActivities === 0), 'the workers to finish their steps', 15_000);
+    },
     async stop() {
-      for (const w of workers) w.shutdown();
-      await running;
-      await env.teardown();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      gates.releaseAll();
+      try {
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+        await within('worker shutdown', 30_000, running);
+      } finally {
+        try {
+          await within('Temporal server teardown', 20_000, env.teardown());
+        } finally {
+          fs.rmSync(dataDir, { recursive: true, force: true });
+        }
+      }
     },
   };
+}
+
+/** Terminate every running workflow in the test server's namespace and wait until none runs. */
+export async function terminateRunningWorkflows(env: TestWorkflowEnvironment): Promise<void> {
+  const running = async () => {
+    const ids: { workflowId: string; runId: string }[] = [];
+    for await (const wf of env.client.workflow.list({ query: `ExecutionStatus = 'Running'` })) ids.push({ workflowId: wf.workflowId, runId: wf.runId });
+    return ids;
+  };
+  for (;;) {
+    const left = await running();
+    if (left.length === 0) return;
+    await Promise.all(
+      left.map(({ workflowId, runId }) =>
+        env.client.workflow.getHandle(workflowId, runId).terminate('test ended: terminated by the harness').catch(() => undefined), // already closed
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100)); // visibility catches up
+  }
 }
 
 /** Where recorded histories live; replay.test.ts replays every one of them. */

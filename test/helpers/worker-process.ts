@@ -8,6 +8,7 @@ import os from 'node:os';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig, type ConveyorConfig } from '../../common/config';
 import { startTestServer } from './harness';
+import { within } from './bounds';
 import fs from 'node:fs';
 import path from 'node:path';
 import { WORKER_ENV, WORKER_NODE_FLAGS } from '../../workers/node-flags';
@@ -80,7 +81,7 @@ export async function stopWorkerProcess(w: WorkerProcess, signal: NodeJS.Signals
   if (w.child.exitCode !== null || w.child.signalCode !== null) return;
   const exited = new Promise((resolve) => w.child.once('exit', resolve));
   w.child.kill(signal);
-  await exited;
+  await within(`worker ${w.name} exiting on ${signal}`, 90_000, exited);
 }
 
 /** How many partitions this worker published (its "publish succeeded" log lines). */
@@ -115,8 +116,11 @@ export async function startWorkerFleet(name: string, extraEnv: NodeJS.ProcessEnv
     config: loadConfig(workerEnv),
     async stop() {
       for (const w of startedWorkers) w.kill('SIGKILL');
-      await env.teardown();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      try {
+        await within('Temporal server teardown', 20_000, env.teardown());
+      } finally {
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      }
     },
   };
 }
