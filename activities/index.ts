@@ -4,7 +4,7 @@
  */
 import { makeAwaitLanding } from './await-landing';
 import type { ActivityDeps } from './deps';
-import { makeFindSilentlyClosedRuns, makeLatestRunStatus } from './find-silently-closed-runs';
+import { makeFindClosedRuns, makeLatestRunStatus } from './closed-runs';
 import { makeIngest } from './ingest';
 import { makeCheckPipeline, makeCommitAlerts, makeDeliverAlert } from './monitor';
 import { makePlanBackfillChunk } from './plan-backfill';
@@ -22,7 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     publish: makePublish(deps),
     recordRun: makeRecordRun(deps),
     planBackfillChunk: makePlanBackfillChunk(deps),
-    findSilentlyClosedRuns: makeFindSilentlyClosedRuns(),
+    findClosedRuns: makeFindClosedRuns(),
     latestRunStatus: makeLatestRunStatus(),
     checkPipeline: makeCheckPipeline(deps),
     deliverAlert: makeDeliverAlert(deps),

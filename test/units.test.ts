@@ -15,6 +15,7 @@ import { definePipeline, loadSql, sqlList } from '../pipelines/definition';
 import { assertPartitionAvailable, defaultRegistry, PipelineGraphError, PipelineRegistry } from '../pipelines/registry';
 import { WORKER_ENV, WORKER_NODE_FLAGS } from '../workers/node-flags';
 import { missingSearchAttribute } from '../scripts/lib/cli-errors';
+import { watchedChildren } from '../workflows/backfill';
 
 describe('partition keys', () => {
   it('accepts real dates only', () => {
@@ -119,5 +120,17 @@ describe('CLI errors', () => {
     assert.equal(missingSearchAttribute(new Error('Failed to start Workflow', { cause: grpc })), 'RunKind');
     assert.equal(missingSearchAttribute(new Error('3 INVALID_ARGUMENT: something else')), undefined);
     assert.equal(missingSearchAttribute('not an error'), undefined);
+  });
+});
+
+describe('the backfill watcher', () => {
+  it('asks about carried and attached runs still in flight, never about a partition whose start is on its way', () => {
+    // B carried from the earlier run, C attached to a daily run, A being started (no run yet), D started here, E carried and already counted.
+    const state = { inFlight: { A: '', B: 'run-b', C: '', D: 'run-d' } };
+    const thisRun = { watched: new Set(['B', 'C', 'E']) };
+    assert.deepEqual(watchedChildren('orders', state, thisRun), [
+      { partition: 'B', workflowId: 'orders/B', runId: 'run-b' },
+      { partition: 'C', workflowId: 'orders/C', runId: '' },
+    ]);
   });
 });

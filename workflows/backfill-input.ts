@@ -78,15 +78,12 @@ export interface PlanChunkInput {
 }
 
 /** A running partition the backfill inherited from an earlier run of itself (it cannot see its result). */
-export interface CarriedChild {
+/** A running partition whose outcome reaches the backfill by signal only (see findClosedRuns). */
+export interface WatchedChild {
   partition: string;
   workflowId: string;
   /** Empty when the backfill attached to a run it did not start. */
   runId: string;
-}
-
-export interface SilentlyClosedRun extends CarriedChild {
-  status: 'terminated' | 'timed out' | 'not found';
 }
 
 export interface BackfillFailure {

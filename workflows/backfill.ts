@@ -41,6 +41,7 @@ import {
   type BackfillParams,
   type BackfillProgress,
   type PlannedPartition,
+  type WatchedChild,
 } from './backfill-input';
 import { describeInputError } from './partition-input';
 import type { PartitionRunInput } from './partition-input';
@@ -51,10 +52,16 @@ const PLAN_CHUNK = 500;
 const MAX_LISTED_FAILURES = 500;
 
 /** What one run of the backfill knows that is not carried across continue-as-new. */
-interface ThisRun {
+export interface ThisRun {
   parentId: string;
   /** Partitions whose child this run started: their results reach this run, whatever happens. */
   startedHere: Set<string>;
+  /**
+   * Partitions whose outcome reaches this run by signal only: children carried from an earlier run
+   * and runs this run attached to. The watcher checks these, never a partition whose start is still
+   * on its way (it has no run to look at yet, and its result will reach this run).
+   */
+  watched: Set<string>;
 }
 
 /** Everything carried across continue-as-new. */
@@ -77,7 +84,7 @@ export interface BackfillState {
   runNumber: number;
 }
 
-const { planBackfillChunk, findSilentlyClosedRuns } = proxyActivities<ConveyorActivities>({
+const { planBackfillChunk, findClosedRuns } = proxyActivities<ConveyorActivities>({
   startToCloseTimeout: '2 minutes',
   retry: workStepRetryPolicy(10),
 });
@@ -89,7 +96,6 @@ export async function backfillPipeline(rawInput: BackfillInput, carried?: Backfi
   }
   const input = parsed.data;
   const info = workflowInfo();
-  const thisRun: ThisRun = { parentId: info.workflowId, startedHere: new Set() };
   const state: BackfillState = carried
     ? { ...carried, runNumber: carried.runNumber + 1 }
     : {
@@ -109,6 +115,7 @@ export async function backfillPipeline(rawInput: BackfillInput, carried?: Backfi
         startedAt: info.startTime.toISOString(),
         runNumber: 1,
       };
+  const thisRun: ThisRun = { parentId: info.workflowId, startedHere: new Set(), watched: new Set(Object.keys(state.inFlight)) };
   const total = countPartitions(input.from, input.to);
   const stopAfterFailuresReached = () => input.stopAfterFailures !== undefined && state.failed >= input.stopAfterFailures;
   const stopping = () => state.cancelRequested || stopAfterFailuresReached();
@@ -130,7 +137,7 @@ export async function backfillPipeline(rawInput: BackfillInput, carried?: Backfi
     { validator: (n) => void concurrencySchema.parse(n) },
   );
   setHandler(partitionFinishedSignal, (report) => finish(state, report));
-  void watchForSilentlyClosedChildren(input, state, thisRun);
+  void watchForClosedChildren(input, state, thisRun);
 
   let startedThisRun = 0;
   let pendingStarts = 0;
@@ -236,6 +243,7 @@ async function startPartition(input: BackfillParams, state: BackfillState, plann
     // Running elsewhere (e.g. its daily run): ask that run to report to us, and wait for it.
     try {
       await getExternalWorkflowHandle(workflowId).signal(addCompletionListenerSignal, parentId);
+      thisRun.watched.add(partition);
       log.info('partition already running; waiting for that run', { partition });
     } catch {
       // It finished in between: plan it again, at the front.
@@ -269,31 +277,30 @@ async function askRunningChildrenToSignal(input: BackfillParams, state: Backfill
 }
 
 /**
- * Children inherited from earlier runs report only by signal, which a terminated or timed-out child
- * never sends. Now and then, ask which of them closed that way, and count them as failed so their
- * slots free up. Runs for the life of this run; continue-as-new or the end simply drops it.
+ * Children inherited from earlier runs, and runs this one attached to, report only by signal, which a
+ * terminated or timed-out run never sends, and which a run that was already finishing when asked has
+ * sent elsewhere. Now and then, ask for the outcome of those that closed, and count it (once: a report
+ * that arrives too carries the same outcome, and `finish` takes the first). Runs for the life of this
+ * run; continue-as-new or the end simply drops it.
  */
-async function watchForSilentlyClosedChildren(input: BackfillParams, state: BackfillState, thisRun: ThisRun): Promise<void> {
+async function watchForClosedChildren(input: BackfillParams, state: BackfillState, thisRun: ThisRun): Promise<void> {
   for (;;) {
     await sleep(input.silentChildCheckSeconds * 1000);
-    const carried = Object.entries(state.inFlight)
-      .filter(([partition]) => !thisRun.startedHere.has(partition))
-      .map(([partition, runId]) => ({ partition, workflowId: partitionWorkflowId(input.pipeline, partition), runId }));
-    if (carried.length === 0) continue;
+    const watched = watchedChildren(input.pipeline, state, thisRun);
+    if (watched.length === 0) continue;
     try {
-      for (const closed of await findSilentlyClosedRuns(carried)) {
-        finish(state, {
-          partition: closed.partition,
-          workflowId: closed.workflowId,
-          runId: closed.runId,
-          status: 'failed',
-          failure: { failureClass: 'code', step: 'workflow', reason: `the partition run was ${closed.status} before it could report` },
-        });
-      }
+      for (const report of await findClosedRuns(watched)) finish(state, report);
     } catch (err) {
       log.warn('could not check on running partitions; trying again later', { error: String(err) });
     }
   }
+}
+
+/** Which running partitions the watcher asks about: the watched ones still in flight. */
+export function watchedChildren(pipeline: string, state: Pick<BackfillState, 'inFlight'>, thisRun: Pick<ThisRun, 'watched'>): WatchedChild[] {
+  return [...thisRun.watched]
+    .filter((partition) => partition in state.inFlight)
+    .map((partition) => ({ partition, workflowId: partitionWorkflowId(pipeline, partition), runId: state.inFlight[partition]! }));
 }
 
 /** The outcome of a child from the failure its result raised: cancelled, or failed with its class, step and reason. */
