@@ -137,3 +137,15 @@ describe('cluster configuration', () => {
     }
   });
 });
+
+describe('npm ci', () => {
+  it('every installed package with an install script is declared in package.json allowScripts (no warning on a fresh clone)', () => {
+    const allow = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { allowScripts?: Record<string, boolean> }).allowScripts ?? {};
+    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { hasInstallScript?: boolean }> };
+    const withScripts = Object.entries(lock.packages)
+      .filter(([, p]) => p.hasInstallScript)
+      .map(([where]) => where.slice(where.lastIndexOf('node_modules/') + 'node_modules/'.length));
+    assert.ok(withScripts.length > 0, 'package-lock.json records install scripts');
+    assert.deepEqual(withScripts.filter((name) => !(name in allow)), [], 'not covered by allowScripts');
+  });
+});
