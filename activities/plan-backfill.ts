@@ -2,34 +2,38 @@
  * planBackfillChunk: which partitions of a chunk of the range need work, and why — decided from
  * the lake's durable records (published files, run manifests, operators' skips), never from memory.
  */
-import { addDays } from '../common/partition-key';
+import { partitionSchemeOf } from '../pipelines/definition';
 import { getLogger } from '../common/logger';
 import { activeWaiver, partitionsWithOverrides, readOverrides } from '../lake/overrides';
 import { publishedPartitions, readManifests } from '../lake/runs';
+import { withLakeReader } from '../lake/reader';
 import type { BackfillChunk, PlanChunkInput, PlannedPartition, WaivedPartition } from '../workflows/backfill-input';
 import type { ActivityDeps } from './deps';
 
 interface PartitionRecord {
   published: boolean;
+  /** Why it is stale: an upstream partition it read was republished since. */
+  staleBecause?: string;
   lastStatus?: string;
   lastClass?: string | null;
 }
 
 export function makePlanBackfillChunk(deps: ActivityDeps) {
   return async function planBackfillChunk(input: PlanChunkInput): Promise<BackfillChunk> {
-    deps.registry.get(input.pipeline);
+    const scheme = partitionSchemeOf(deps.registry.get(input.pipeline));
     const step = input.order === 'oldest-first' ? 1 : -1;
-    const keys: string[] = [];
-    for (let key = input.cursor; keys.length < input.limit && key >= input.from && key <= input.to; key = addDays(key, step)) {
-      keys.push(key);
-    }
-    const last = keys[keys.length - 1] ?? input.cursor;
-    const next = addDays(last, step);
-    const nextCursor = next >= input.from && next <= input.to ? next : null;
-    const [lo, hi] = step === 1 ? [keys[0]!, last] : [last, keys[0]!];
+    const [first, last] = [scheme.parse(input.from), scheme.parse(input.to)];
+    const inRange = (i: number) => i >= first && i <= last;
+    const indexes: number[] = [];
+    for (let i = scheme.parse(input.cursor); indexes.length < input.limit && inRange(i); i += step) indexes.push(i);
+    const keys = indexes.map((i) => scheme.keyOf(i));
+    const next = (indexes[indexes.length - 1] ?? scheme.parse(input.cursor)) + step;
+    const nextCursor = inRange(next) ? scheme.keyOf(next) : null;
+    const chunk = new Set(keys);
 
-    const published = await publishedPartitions(deps.lake, input.pipeline, { from: lo, to: hi });
+    const published = await publishedPartitions(deps.lake, input.pipeline, (key) => chunk.has(key));
     const overridden = await partitionsWithOverrides(deps.lake, input.pipeline);
+    const stale = input.reprocess === 'stale' ? await stalePartitions(deps, input.pipeline, chunk) : new Map<string, string>();
     const partitions: PlannedPartition[] = [];
     const waived: WaivedPartition[] = [];
     for (const partition of keys) {
@@ -39,7 +43,7 @@ export function makePlanBackfillChunk(deps: ActivityDeps) {
         waived.push({ partition, reason: `waived by ${waiver.requested_by} at ${waiver.requested_at}: ${waiver.reason}` });
         continue;
       }
-      const record: PartitionRecord = { published: published.has(partition) };
+      const record: PartitionRecord = { published: published.has(partition), staleBecause: stale.get(partition) };
       // Run history matters for unpublished partitions and for `failed`; published ones skip the read.
       if (!record.published || input.reprocess === 'failed') {
         const runs = await readManifests(deps.lake, input.pipeline, partition, (file) =>
@@ -51,7 +55,7 @@ export function makePlanBackfillChunk(deps: ActivityDeps) {
       const reason = reasonToRun(input.reprocess, record);
       if (reason) partitions.push({ partition, reason });
     }
-    return { partitions, skipped: keys.length - partitions.length, waived, nextCursor };
+    return { partitions, skipped: keys.length - partitions.length, waived, nextCursor, total: last - first + 1 };
   };
 }
 
@@ -66,5 +70,19 @@ function reasonToRun(mode: PlanChunkInput['reprocess'], record: PartitionRecord)
       return failedNote ? `not published; ${failedNote}` : 'never published';
     case 'failed':
       return lastFailed ? failedNote : undefined;
+    case 'stale':
+      return record.staleBecause ? `stale: ${record.staleBecause}` : undefined;
   }
+}
+
+/** The chunk's partitions that read an upstream partition republished since (meta.stale_partitions), with why. */
+async function stalePartitions(deps: ActivityDeps, pipeline: string, chunk: ReadonlySet<string>): Promise<Map<string, string>> {
+  const rows = await withLakeReader(deps.lake, deps.registry, (db) =>
+    db.query<{ partition_key: string; why: string }>(
+      `SELECT partition_key, string_agg(upstream_pipeline || ' run ' || consumed_run_id || ' since republished by ' || published_run_id, '; ') AS why
+       FROM meta.stale_partitions WHERE pipeline = $pipeline GROUP BY partition_key`,
+      { pipeline },
+    ),
+  );
+  return new Map(rows.filter((r) => chunk.has(r.partition_key)).map((r) => [r.partition_key, r.why]));
 }

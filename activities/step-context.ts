@@ -7,6 +7,10 @@ import { Context } from '@temporalio/activity';
 import { getLogger, type Logger } from '../common/logger';
 import type { StepInput, StepName } from '../common/run-types';
 import type { FileVersion } from '../lake/commit';
+import { classifiedFailure } from '../common/failure-classes';
+import { PartitionKeyError } from '../common/partitions';
+import { partitionSchemeOf, type PipelineDefinition } from '../pipelines/definition';
+import type { PipelineRegistry } from '../pipelines/registry';
 
 export interface StepContext {
   step: StepName;
@@ -52,4 +56,20 @@ export function stepContext(step: StepName, input: StepInput): StepContext {
       return { stop: () => clearInterval(timer) };
     },
   };
+}
+
+/**
+ * The step's pipeline, with its partition checked against the pipeline's scheme: a key of another
+ * scheme (a workflow started by hand with `2024-03-01` for an hourly pipeline) is a `code` failure of
+ * that run, named in one line, never retried.
+ */
+export function pipelineOfStep(registry: PipelineRegistry, input: StepInput, ctx: Pick<StepContext, 'step' | 'attempt'>): PipelineDefinition {
+  const pipeline = registry.get(input.pipeline);
+  try {
+    partitionSchemeOf(pipeline).parse(input.partition);
+  } catch (err) {
+    if (!(err instanceof PartitionKeyError)) throw err;
+    throw classifiedFailure('code', { step: ctx.step, message: `${input.pipeline}: ${err.message}`, details: { attempt: ctx.attempt } });
+  }
+  return pipeline;
 }

@@ -1,8 +1,9 @@
 /**
- * transform: parse the run's snapshot of the landed CSV files (all columns as text, so typing errors
- * surface as rejects, not crashes), run the pipeline's validation SQL, drop duplicates on the unique
+ * transform: read the run's snapshot through the views its source module defines (landed CSV, JSON
+ * lines or Parquet as `raw`, all columns as text so typing errors surface as rejects, not crashes; or
+ * one view per upstream input), run the pipeline's SQL, drop duplicates on the unique
  * key, and stage the clean rows for publish — set-based inside the step's own DuckDB. Rejected rows
- * (lines that are not well-formed CSV, and rows that fail validation) replace the partition's reject
+ * (lines that are not well-formed CSV or JSON, and rows that fail validation) replace the partition's reject
  * bin file at once, by the commit rule, so they are there for operators even when the partition fails.
  * When more rows were rejected than the pipeline tolerates, the partition fails as a `data` failure
  * (never retried) carrying the reject count and a sample of reasons.
@@ -14,8 +15,10 @@ import type { FileRowCounts, StepName, TransformInput, TransformResult } from '.
 import { commitFile, versionMetadataOption } from '../lake/commit';
 import { sqlIdent, sqlString } from '../common/sql';
 import { withDuckDB, type DuckSession } from '../lake/duckdb';
-import { castList, columnsArgument, publishedColumns, REJECT_COLUMNS } from '../lake/tables';
-import { landingOf, type PipelineDefinition } from '../pipelines/definition';
+import { castList, publishedColumns, REJECT_COLUMNS } from '../lake/tables';
+import { sqlParamsOf } from '../pipelines/definition';
+import { sourceOf } from '../sources';
+import type { InputsInfo } from '../sources/source';
 import { runClassified } from './classify-error';
 import type { ActivityDeps } from './deps';
 import { stepContext } from './step-context';
@@ -31,18 +34,23 @@ export function makeTransform(deps: ActivityDeps) {
       const landed = await checkedSnapshot(deps, stagingDir, input, ctx.step);
       const cleanFile = path.join(stagingDir, `clean.attempt-${ctx.attempt}.parquet`);
       const rejectsFile = path.join(stagingDir, `rejects.attempt-${ctx.attempt}.parquet`);
-      const params = { pipeline: input.pipeline, partition: input.partition, run_id: ctx.runId };
+      const params = sqlParamsOf(pipeline, input.partition, ctx.runId);
       const columns = publishedColumns(pipeline);
       const uniqueKey = pipeline.table.uniqueKey.map(sqlIdent).join(', ');
-      const sourceColumns = rawColumnsOf(deps, pipeline);
-      const rawColumns = sourceColumns.map((c) => `${sqlIdent(c)} := r.${sqlIdent(c)}`).join(', ');
       const stamp = versionMetadataOption(ctx.version);
+      const { source, module } = sourceOf(pipeline);
 
       const result = await withDuckDB(async (db) => {
-        if (pipeline.derived) await defineUpstreamView(db, sourceColumns, landed);
-        else await defineRawView(db, sourceColumns, landed);
-        await db.run(`CREATE TEMP TABLE validated AS WITH raw AS (SELECT * FROM raw) ${pipeline.table.validateSql}`, params);
-        const files = await takeMalformedLines(db, landed, pipeline.derived ? 'raw' : 'validated');
+        const inputs = await module.defineInputs(db, { deps, pipeline, source, partition: input.partition, step: 'transform', registry: deps.registry }, landed);
+        await db.run(`CREATE TEMP TABLE validated AS ${pipeline.table.validateSql}`, params);
+        await inputs.afterValidation?.(db);
+        const files = await rowsPerFile(db, landed, inputs);
+        // A rejected row's raw record: as it landed (joined from `raw`), or the validated row itself.
+        const rawRecord =
+          inputs.rejectRecord === 'raw'
+            ? `to_json(struct_pack(${inputs.rawColumns.map((c) => `${sqlIdent(c)} := r.${sqlIdent(c)}`).join(', ')}))::VARCHAR`
+            : `to_json(v)::VARCHAR`;
+        const rawJoin = inputs.rejectRecord === 'raw' ? 'JOIN raw r USING (source_file, record_no)' : '';
         const counts = await db.queryOne<{ staged: bigint; invalid: bigint; valid: bigint; keys: bigint }>(
           `SELECT count(*) AS staged, count(*) FILTER (WHERE reject_reason IS NOT NULL) AS invalid,
                   count(*) FILTER (WHERE reject_reason IS NULL) AS valid,
@@ -53,15 +61,15 @@ export function makeTransform(deps: ActivityDeps) {
         // parses their files again): building it for every row is costly.
         const invalidRows = `
           SELECT $pipeline AS pipeline, $run_id AS run_id, 'validate' AS stage, v.source_file, v.record_no,
-                 v.reject_reason AS reason, to_json(struct_pack(${rawColumns}))::VARCHAR AS raw_record, now() AS rejected_at
+                 v.reject_reason AS reason, ${rawRecord} AS raw_record, now() AS rejected_at
           FROM (SELECT * FROM validated WHERE reject_reason IS NOT NULL) v
-          JOIN raw r USING (source_file, record_no)
+          ${rawJoin}
           UNION ALL`;
         const rejected = await db.run(
           `COPY (SELECT ${castList(REJECT_COLUMNS)} FROM (
              ${counts.invalid > 0n ? invalidRows : ''}
              SELECT $pipeline AS pipeline, $run_id AS run_id, 'parse' AS stage, source_file, line AS record_no,
-                    'malformed CSV line: ' || error AS reason, csv_line AS raw_record, now() AS rejected_at
+                    error AS reason, csv_line AS raw_record, now() AS rejected_at
              FROM malformed)
            ORDER BY stage, source_file, record_no)
            TO ${sqlString(rejectsFile)} (FORMAT parquet, ${stamp})`,
@@ -87,11 +95,12 @@ export function makeTransform(deps: ActivityDeps) {
           onUnreadable: (file) => ctx.log.warn({ file }, 'replacing a reject bin file that is not valid Parquet'),
         });
         if (committed === 'already-committed') ctx.log.info('reject bin already holds this attempt\'s file');
-        return { files, staged: Number(counts.staged), invalid: Number(counts.invalid), rejected, clean, sample };
+        return { files, staged: Number(counts.staged), invalid: Number(counts.invalid), rejected, clean, sample, aggregated: inputs.rowsPerFile !== 'validated' };
       });
 
-      // A downstream pipeline's rows in are the upstream rows it read (its SQL aggregates them).
-      const rowsIn = pipeline.derived ? result.files.reduce((sum, f) => sum + f.rows, 0) : result.staged + (result.rejected - result.invalid);
+      // Rows in: every input row (one validated row each, plus the malformed ones), or, for inputs the
+      // SQL aggregates (upstream partitions), the rows it read.
+      const rowsIn = result.aggregated ? result.files.reduce((sum, f) => sum + f.rows, 0) : result.staged + (result.rejected - result.invalid);
       const rowsValid = result.staged - result.invalid;
       const transformed: TransformResult = {
         files: result.files,
@@ -152,58 +161,10 @@ async function checkedSnapshot(deps: ActivityDeps, stagingDir: string, input: Tr
   );
 }
 
-/**
- * Define `raw` over the landed files, all columns as text, with `source_file` and `record_no`: a view,
- * so the rows are parsed as validation reads them instead of being copied into a table first (copying
- * the text columns cost as much as parsing them). Each scan records the lines that are not well-formed
- * CSV; {@link takeMalformedLines} collects them after the first.
- */
-async function defineRawView(db: DuckSession, columns: string[], files: string[]): Promise<void> {
-  const textColumns = columnsArgument(columns.map((c) => [c, 'VARCHAR'] as const));
-  const scans = files.map(
-    (file) =>
-      `SELECT ${sqlString(path.basename(file))} AS source_file, row_number() OVER () AS record_no, ${columns.map(sqlIdent).join(', ')}
-       FROM read_csv(${sqlString(file)}, header = true, auto_detect = false, delim = ',', quote = '"', columns = ${textColumns},
-                     store_rejects = true, rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')`,
-  );
-  await db.run(`CREATE TEMP VIEW raw AS ${scans.join(' UNION ALL ')}`);
-}
-
-/** The columns of `raw`: the landed CSV's, or, for a downstream pipeline, its upstream's published ones. */
-function rawColumnsOf(deps: ActivityDeps, pipeline: PipelineDefinition): string[] {
-  if (!pipeline.derived) return landingOf(pipeline).columns;
-  return publishedColumns(deps.registry.get(pipeline.derived.from)).map(([name]) => name).filter((name) => name !== 'run_id');
-}
-
-/**
- * A downstream pipeline's `raw`: the run's copy of its upstream's published partition, with
- * `source_file` and `record_no` like landed rows. Parquet has no malformed lines: `malformed` is empty.
- */
-async function defineUpstreamView(db: DuckSession, columns: string[], files: string[]): Promise<void> {
-  const scans = files.map(
-    (file) =>
-      `SELECT ${sqlString(path.basename(file))} AS source_file, row_number() OVER () AS record_no, ${columns.map(sqlIdent).join(', ')}
-       FROM read_parquet(${sqlString(file)}, hive_partitioning = false)`,
-  );
-  await db.run(`CREATE TEMP VIEW raw AS ${scans.join(' UNION ALL ')}`);
-  await db.run('CREATE TEMP TABLE csv_rejects (scan_id BIGINT, file_id BIGINT, line BIGINT, column_idx BIGINT, error_message VARCHAR, csv_line VARCHAR)');
-  await db.run('CREATE TEMP TABLE csv_reject_scans (scan_id BIGINT, file_id BIGINT, file_path VARCHAR)');
-}
-
-/**
- * Move the malformed lines the scans found into the temp table `malformed` (one row per bad line:
- * DuckDB reports one error per missing column), and count well-formed rows and malformed lines per file.
- */
-async function takeMalformedLines(db: DuckSession, files: string[], rowsOf: 'validated' | 'raw'): Promise<FileRowCounts[]> {
-  await db.run(
-    `CREATE TEMP TABLE malformed AS
-     SELECT parse_filename(s.file_path) AS source_file, r.line, r.error_message AS error, r.csv_line
-     FROM csv_rejects r JOIN csv_reject_scans s USING (scan_id, file_id)
-     QUALIFY row_number() OVER (PARTITION BY r.scan_id, r.line ORDER BY r.column_idx) = 1`,
-  );
-  // Rows per file: counted in `validated` (one row per landed row; scanning `raw` again would parse the
-  // CSV again), or in `raw` for a downstream pipeline, whose SQL aggregates.
-  const rows = await db.query<{ source_file: string; n: bigint }>(`SELECT source_file, count(*) AS n FROM ${rowsOf} GROUP BY ALL`);
+/** Rows and malformed lines per snapshot file, for the run's manifest. */
+async function rowsPerFile(db: DuckSession, files: string[], inputs: InputsInfo): Promise<FileRowCounts[]> {
+  const rowsSql = inputs.rowsPerFile === 'validated' ? 'SELECT source_file, count(*) AS n FROM validated GROUP BY ALL' : inputs.rowsPerFile.sql;
+  const rows = await db.query<{ source_file: string; n: bigint }>(rowsSql);
   const bad = await db.query<{ source_file: string; n: bigint }>('SELECT source_file, count(*) AS n FROM malformed GROUP BY ALL');
   const countOf = (list: { source_file: string; n: bigint }[], name: string) => Number(list.find((r) => r.source_file === name)?.n ?? 0);
   return files.map((file) => {

@@ -6,5 +6,5 @@ export const benchNoopPipeline = definePipeline({
   ...ordersPipeline,
   name: 'bench_noop',
   description: 'No-op steps, for measuring orchestration overhead.',
-  firstPartition: '1900-01-01',
+  partitions: { kind: 'daily', first: '1900-01-01', lag: 1 },
 });

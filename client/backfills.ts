@@ -6,9 +6,9 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { describeWorkflow, webUiWorkflowUrl } from './workflow-lookup';
 import { z } from 'zod';
 import type { ConveyorConfig } from '../common/config';
-import { isPartitionKey } from '../common/partition-key';
+import { partitionSchemeOf } from '../pipelines/definition';
 import { BACKFILL_ID_SA, PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
-import { defaultRegistry, InputError, latestAvailablePartition, type PipelineRegistry } from '../pipelines/registry';
+import { assertPartitionKey, deploymentRegistry, InputError, latestAvailablePartition, type PipelineRegistry } from '../pipelines/registry';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setConcurrencyUpdate } from '../workflows/backfill-api';
 import {
   BACKFILL_ORDERS,
@@ -35,8 +35,9 @@ export function parseConcurrency(value: unknown): number {
 
 export const backfillRequestSchema = z.object({
   pipeline: z.string().min(1),
-  from: z.string().refine(isPartitionKey, 'expected a real date as YYYY-MM-DD'),
-  to: z.string().refine(isPartitionKey, 'expected a real date as YYYY-MM-DD'),
+  /** The range, both ends included, in the pipeline's scheme (checked against it once the pipeline is known). */
+  from: z.string().min(1),
+  to: z.string().min(1),
   maxConcurrency: concurrency.default(4),
   reprocess: z.enum(REPROCESS_MODES).default('missing'),
   order: z.enum(BACKFILL_ORDERS).default('oldest-first'),
@@ -81,13 +82,16 @@ export function preflightBackfill(request: BackfillRequest, options: BackfillCli
     throw new InputError(`invalid ${FIELD_NAMES[field] ?? field} ${JSON.stringify(value)}: ${allowed}`);
   }
   const req = parsed.data;
-  const pipeline = (options.registry ?? defaultRegistry).get(req.pipeline);
-  if (req.from > req.to) throw new InputError(`from ${req.from} is after to ${req.to}`);
-  if (req.from < pipeline.firstPartition) {
-    throw new InputError(`from ${req.from} is before ${pipeline.name}'s first partition ${pipeline.firstPartition}`);
+  const pipeline = (options.registry ?? deploymentRegistry()).get(req.pipeline);
+  assertPartitionKey(pipeline, req.from, 'from');
+  assertPartitionKey(pipeline, req.to, 'to');
+  const scheme = partitionSchemeOf(pipeline);
+  if (scheme.indexOf(req.from)! > scheme.indexOf(req.to)!) throw new InputError(`from ${req.from} is after to ${req.to}`);
+  if (scheme.indexOf(req.from)! < scheme.indexOf(scheme.first)!) {
+    throw new InputError(`from ${req.from} is before ${pipeline.name}'s first partition ${scheme.first}`);
   }
   const latest = latestAvailablePartition(pipeline, (options.now ?? Date.now)());
-  if (req.to > latest) {
+  if (scheme.indexOf(req.to)! > scheme.indexOf(latest)!) {
     throw new InputError(`to ${req.to} is in the future for ${pipeline.name} (latest available partition: ${latest})`);
   }
   const backfillId = backfillIdOf(req);

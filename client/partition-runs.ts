@@ -6,7 +6,6 @@
  * const outcome = await waitForPartitionRun(run);
  * ```
  */
-import fs from 'node:fs';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { describeWorkflow, webUiWorkflowUrl } from './workflow-lookup';
 import { ApplicationFailure } from '@temporalio/common';
@@ -16,10 +15,9 @@ import { failureClassOfType } from '../common/failure-classes';
 import type { OverrideRecord, PartitionFailure, PartitionRunResult } from '../common/run-types';
 import { partitionSearchAttributes, RUN_KINDS } from '../common/search-attributes';
 import { partitionWorkflowId } from '../common/workflow-ids';
-import { listDataFiles, partitionLandingDir } from '../landing/landing-zone';
 import { LakeLayout } from '../lake/layout';
-import { landingOf } from '../pipelines/definition';
-import { assertPartitionAvailable, defaultRegistry, InputError, type PipelineRegistry } from '../pipelines/registry';
+import { sourceOf } from '../sources';
+import { assertPartitionAvailable, deploymentRegistry, InputError, type PipelineRegistry } from '../pipelines/registry';
 import type { PartitionRunInput } from '../workflows/partition-input';
 import type { partitionPipeline } from '../workflows/partition-pipeline';
 
@@ -74,22 +72,15 @@ export function preflightPartitionRun(request: PartitionRunRequest, options: Par
     throw new InputError(`invalid ${issue.path.join('.')}: ${issue.message}`);
   }
   const req = parsed.data;
-  const registry = options.registry ?? defaultRegistry;
+  const registry = options.registry ?? deploymentRegistry();
   const pipeline = registry.get(req.pipeline);
   assertPartitionAvailable(pipeline, req.partition, (options.now ?? Date.now)());
-  if (req.requireLandedData && pipeline.derived) {
-    const upstreamFile = new LakeLayout(options.config.lakeDir).publishedFile(pipeline.derived.from, req.partition);
-    if (!fs.existsSync(upstreamFile)) {
-      throw new InputError(`${pipeline.derived.from}/${req.partition} is not published yet, and ${pipeline.name} reads it: run it first, or pass --wait-for-data`);
-    }
-  }
-  if (req.requireLandedData && !pipeline.derived) {
-    const dir = partitionLandingDir(options.config.landingDir, pipeline.name, req.partition);
-    if (listDataFiles(dir, pipeline).length === 0) {
-      throw new InputError(
-        `no landing files for ${pipeline.name}/${req.partition}: nothing matches ${landingOf(pipeline).filePattern} in ${dir}`,
-      );
-    }
+  if (req.requireLandedData) {
+    const { source, module } = sourceOf(pipeline);
+    const deps = { registry, landingDir: options.config.landingDir, lake: new LakeLayout(options.config.lakeDir) };
+    // As if forced: files landed without their marker yet are enough here (the run waits for the marker).
+    const ready = module.readiness({ deps, pipeline, source, partition: req.partition, force: true });
+    if (!ready.ready) throw new InputError(`${pipeline.name}/${req.partition} cannot run yet: ${ready.why}; pass --wait-for-data to wait for it`);
   }
   return { req, pipeline };
 }

@@ -12,8 +12,9 @@ import type { ConveyorConfig } from '../common/config';
 import { PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
 import { MONITOR_SCHEDULE_SUFFIX, monitorScheduleIdOf, monitorWorkflowIdOf, SCHEDULE_ID_PREFIX, scheduledWorkflowIdOf, scheduleIdOf } from '../common/workflow-ids';
 import type { PipelineMonitorInput } from '../workflows/pipeline-monitor';
-import type { PipelineDefinition } from '../pipelines/definition';
-import { defaultRegistry, InputError, type PipelineRegistry } from '../pipelines/registry';
+import { monitorWindowOf, partitionSchemeOf, type PipelineDefinition } from '../pipelines/definition';
+import { calendarOf, describeScheduleAt } from '../common/schedule-at';
+import { deploymentRegistry, InputError, type PipelineRegistry } from '../pipelines/registry';
 import type { ScheduledPartitionInput } from '../workflows/scheduled-input';
 import { operatorName } from './overrides';
 
@@ -33,25 +34,29 @@ export interface ScheduleClientOptions {
 /** What the Web UI's Schedules page says the schedule does. */
 export function scheduleNote(pipeline: PipelineDefinition): string {
   const { at, catchupWindowDays, overlap } = pipeline.schedule;
-  const lag = pipeline.availabilityLagDays;
+  const p = pipeline.partitions;
+  const scheme = partitionSchemeOf(pipeline);
+  const what =
+    p.kind === 'static'
+      ? `each run processes every key (${p.keys.join(', ')})`
+      : `each run processes the partition its scheduled time implies (the scheduled ${scheme.unit}${p.lag ? ` minus ${p.lag}` : ''})`;
   return (
-    `Runs ${pipeline.name} daily at ${at} UTC: each run processes the partition its scheduled time implies ` +
-    `(the scheduled day${lag ? ` minus ${lag}` : ''}) as ${pipeline.name}/<partition>, attaching to that partition's run if one is going. ` +
+    `Runs ${pipeline.name} ${describeScheduleAt(p.kind, at)}: ${what} as ${pipeline.name}/<partition>, attaching to that partition's run if one is going. ` +
     `Catch-up ${catchupWindowDays} day(s), overlap ${overlap}. Owner ${pipeline.owner}. Managed by \`npm run schedules -- apply\`.`
   );
 }
 
 /** The schedule a pipeline's definition asks for, and a fingerprint of it. */
 export function desiredSchedule(pipeline: PipelineDefinition, options: ScheduleClientOptions): { options: ScheduleOptions; fingerprint: string } {
-  const [hour, minute] = pipeline.schedule.at.split(':').map(Number) as [number, number];
+  const { kind } = pipeline.partitions;
   const input: ScheduledPartitionInput = {
     pipeline: pipeline.name,
-    availabilityLagDays: pipeline.availabilityLagDays,
+    partitions: pipeline.partitions,
     readiness: { pollIntervalSeconds: pipeline.readiness.pollIntervalSeconds, timeoutSeconds: pipeline.readiness.timeoutSeconds },
     steps: pipeline.steps,
   };
   const shape = {
-    spec: { calendars: [{ hour, minute, comment: `daily at ${pipeline.schedule.at} UTC` }] },
+    spec: { calendars: [{ ...calendarOf(kind, pipeline.schedule.at), comment: describeScheduleAt(kind, pipeline.schedule.at) }] },
     policies: { catchupWindowMs: pipeline.schedule.catchupWindowDays * 86_400_000, overlap: OVERLAP[pipeline.schedule.overlap] },
     action: { taskQueue: options.config.taskQueue, input, note: scheduleNote(pipeline) },
   };
@@ -80,7 +85,7 @@ export function desiredSchedule(pipeline: PipelineDefinition, options: ScheduleC
 export function monitorScheduleNote(pipeline: PipelineDefinition): string {
   return (
     `Checks ${pipeline.name} every ${pipeline.monitors.everyMinutes} min: freshness (objective ${pipeline.freshnessObjectiveHours} h), failed and missing partitions, ` +
-    `row counts and rejects over the newest ${pipeline.monitors.windowDays} partitions; alerts go to ${pipeline.owner}. Managed by \`npm run schedules -- apply\`.`
+    `row counts and rejects over the newest ${monitorWindowOf(pipeline)} partitions; alerts go to ${pipeline.owner}. Managed by \`npm run schedules -- apply\`.`
   );
 }
 
@@ -149,7 +154,7 @@ function isOurs(d: ScheduleDescription, taskQueue: string): boolean {
 }
 
 export async function applySchedules(client: Client, options: ScheduleClientOptions): Promise<ApplyResult> {
-  const registry = options.registry ?? defaultRegistry;
+  const registry = options.registry ?? deploymentRegistry();
   const result: ApplyResult = { created: [], updated: [], unchanged: [], deleted: [] };
   const existing = await existingSchedules(client);
   // Two per pipeline: its daily partition runs and its monitor.
@@ -239,7 +244,7 @@ async function pipelineSchedule(client: Client, pipeline: string, registry: Pipe
 }
 
 /** Pause a pipeline's schedule; the reason and who paused it become its note. */
-export async function pauseSchedule(client: Client, pipeline: string, change: { reason: string; by?: string }, registry = defaultRegistry): Promise<string> {
+export async function pauseSchedule(client: Client, pipeline: string, change: { reason: string; by?: string }, registry = deploymentRegistry()): Promise<string> {
   if (!change.reason.trim()) throw new InputError('--reason is required: say why the schedule is paused');
   const { handle } = await pipelineSchedule(client, pipeline, registry);
   const note = `Paused by ${operatorName(change.by)} at ${new Date().toISOString()}: ${change.reason}`;
@@ -248,14 +253,14 @@ export async function pauseSchedule(client: Client, pipeline: string, change: { 
 }
 
 /** Unpause it; the note says again what it runs. */
-export async function unpauseSchedule(client: Client, pipeline: string, change: { reason?: string; by?: string } = {}, registry = defaultRegistry): Promise<void> {
+export async function unpauseSchedule(client: Client, pipeline: string, change: { reason?: string; by?: string } = {}, registry = deploymentRegistry()): Promise<void> {
   const { handle } = await pipelineSchedule(client, pipeline, registry);
   const unpaused = `Unpaused by ${operatorName(change.by)} at ${new Date().toISOString()}${change.reason ? `: ${change.reason}` : ''}.`;
   await handle.unpause(`${scheduleNote(registry.get(pipeline))} ${unpaused}`);
 }
 
 /** Run the schedule's action now (its partition: the latest available one). */
-export async function triggerSchedule(client: Client, pipeline: string, registry = defaultRegistry): Promise<void> {
+export async function triggerSchedule(client: Client, pipeline: string, registry = deploymentRegistry()): Promise<void> {
   const { handle } = await pipelineSchedule(client, pipeline, registry);
   await handle.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
 }

@@ -14,6 +14,8 @@ import { observePipeline, runningBackfills, runningPartitions, type RunningRuns 
 import { describeFreshness, type Freshness, type PartitionCell } from '../monitoring/partition-states';
 import type { PipelineRegistry } from '../pipelines/registry';
 import { webUiWorkflowUrl } from './workflow-lookup';
+import type { PartitionKind, PartitionScheme } from '../common/partitions';
+import { partitionSchemeOf } from '../pipelines/definition';
 
 export interface PartitionSummary {
   partition: string;
@@ -30,10 +32,12 @@ export interface PartitionSummary {
 export interface PipelineStatus {
   pipeline: string;
   owner: string;
+  /** How its partitions are keyed: the calendar's shape (days × hours, weeks, months, a row of keys). */
+  partitionKind: PartitionKind;
   newestPublished: string | null;
   freshness: Freshness & { text: string };
   lastRun: { partition: string; runId: string; workflowId: string; runKind: string; status: string; failureClass: string | null; finishedAt: string } | null;
-  /** The newest `days` partitions, newest last. */
+  /** The partitions of the newest `days` days (hours of those days, their weeks or months; every static key), newest last. */
   partitions: PartitionSummary[];
   /** Running backfills' IDs; null when the server could not be asked. */
   runningBackfills: string[] | null;
@@ -69,8 +73,8 @@ export async function statusReport(
         serverUnavailable = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
       }
     }
-    const days = options.days ?? 7;
-    const observation = await observePipeline(lake, registry, pipeline.name, nowMs, running, days);
+    const shown = partitionsCovering(partitionSchemeOf(pipeline), options.days ?? 7);
+    const observation = await observePipeline(lake, registry, pipeline.name, nowMs, running, shown);
     const last = await withLakeReader(lake, registry, (db) =>
       db.query(
         `SELECT partition_key, run_id, workflow_id, run_kind, status, failure_class, finished_at FROM meta.partition_runs
@@ -82,6 +86,7 @@ export async function statusReport(
     pipelines.push({
       pipeline: pipeline.name,
       owner: pipeline.owner,
+      partitionKind: pipeline.partitions.kind,
       newestPublished: observation.freshness.newestPublished,
       freshness: { ...observation.freshness, text: describeFreshness(observation.freshness) },
       lastRun: l
@@ -95,7 +100,7 @@ export async function statusReport(
             finishedAt: l.finished_at instanceof Date ? l.finished_at.toISOString() : String(l.finished_at),
           }
         : null,
-      partitions: observation.cells.slice(-days).map((c) => summaryOf(config, c)),
+      partitions: observation.cells.slice(-shown).map((c) => summaryOf(config, c)),
       runningBackfills: backfills,
       openAlerts: await readOpenAlerts(lake, pipeline.name),
     });
@@ -118,6 +123,9 @@ function summaryOf(config: StatusConfig, c: PartitionCell): PartitionSummary {
   };
 }
 
+/** Rows of the text table per pipeline (a day of hours); the counts line covers them all. */
+const SHOWN_ROWS = 24;
+
 /** `npm run status` as text. */
 export function statusText(report: StatusReport): string {
   const lines: string[] = [];
@@ -131,13 +139,35 @@ export function statusText(report: StatusReport): string {
     lines.push(`  backfills:        ${p.runningBackfills === null ? 'unknown (server not reachable)' : p.runningBackfills.length === 0 ? 'none running' : p.runningBackfills.join(', ')}`);
     lines.push(`  open alerts:      ${p.openAlerts.length === 0 ? 'none' : p.openAlerts.length}`);
     for (const a of p.openAlerts) lines.push(`    ${a.severity.padEnd(8)} ${a.condition.padEnd(15)} ${a.partition ?? '-'}  ${a.summary}`);
-    lines.push(`  recent partitions:`);
-    lines.push(`    partition   state      published   rejected  run`);
-    for (const r of [...p.partitions].reverse()) {
-      lines.push(`    ${r.partition}  ${r.state.padEnd(9)}  ${String(r.rowsPublished ?? '-').padStart(9)}  ${String(r.rowsRejected ?? '-').padStart(9)}  ${r.runId ?? '-'}${r.failureClass ? ` (${r.failureClass})` : ''}`);
+    const counts = new Map<string, number>();
+    for (const r of p.partitions) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
+    lines.push(`  recent partitions (${p.partitions.length} ${p.partitionKind}): ${[...counts].map(([state, n]) => `${n} ${state}`).join(', ') || 'none'}`);
+    const width = Math.max(9, ...p.partitions.map((r) => r.partition.length));
+    lines.push(`    ${'partition'.padEnd(width)}  state      published   rejected  run`);
+    const newest = [...p.partitions].reverse();
+    for (const r of newest.slice(0, SHOWN_ROWS)) {
+      lines.push(`    ${r.partition.padEnd(width)}  ${r.state.padEnd(9)}  ${String(r.rowsPublished ?? '-').padStart(9)}  ${String(r.rowsRejected ?? '-').padStart(9)}  ${r.runId ?? '-'}${r.failureClass ? ` (${r.failureClass})` : ''}`);
     }
+    if (newest.length > SHOWN_ROWS) lines.push(`    … ${newest.length - SHOWN_ROWS} older (\`--json\` lists them all)`);
     lines.push('');
   }
   if (report.serverUnavailable) lines.push(`Running partitions and backfills unknown: ${report.serverUnavailable}`);
   return lines.join('\n').trimEnd();
+}
+
+/** How many partitions `days` days span in a scheme: 24 a day for hours, a week per 7 days, a month per 30; every key of a static set. */
+export function partitionsCovering(scheme: PartitionScheme, days: number): number {
+  const spec = scheme.spec;
+  switch (spec.kind) {
+    case 'hourly':
+      return days * 24;
+    case 'weekly':
+      return Math.ceil(days / 7);
+    case 'monthly':
+      return Math.ceil(days / 30);
+    case 'static':
+      return spec.keys.length;
+    default:
+      return days;
+  }
 }

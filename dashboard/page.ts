@@ -1,11 +1,12 @@
 /**
  * The dashboard's page, rendered on the server from a status report: per pipeline a partition
- * calendar (one cell a day, coloured by state; hover for rows, rejects and run; click for the run in
+ * calendar shaped by its scheme (one cell a partition: days in weeks, a day × hour grid, weeks, months or keys, coloured by state; hover for rows, rejects and run; click for the run in
  * the Temporal Web UI), the row-count trend and the open alerts. Plain HTML and CSS, no client build:
  * hono's `html` template escapes every value.
  */
 import { html, raw } from 'hono/html';
 import type { PartitionSummary, PipelineStatus, StatusReport } from '../client/status';
+import type { PartitionKind } from '../common/partitions';
 import { PARTITION_STATES, type PartitionState } from '../monitoring/partition-states';
 
 type Html = ReturnType<typeof html>;
@@ -35,6 +36,13 @@ body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #212121; }
 h1 { font-size: 20px; } h2 { font-size: 17px; margin: 28px 0 4px; }
 .meta { color: #555; margin: 2px 0; }
 .calendar { display: grid; grid-template-columns: repeat(7, 44px); gap: 4px; margin: 12px 0; }
+.calendar.hourly { grid-template-columns: 84px repeat(24, 22px); gap: 2px; }
+.calendar.hourly .cell { width: 22px; height: 20px; font-size: 9px; }
+.calendar.hourly .day { font-size: 11px; align-self: center; }
+.calendar.weekly, .calendar.monthly { grid-template-columns: repeat(13, 56px); }
+.calendar.weekly .cell, .calendar.monthly .cell { width: 56px; }
+.calendar.static { grid-template-columns: repeat(auto-fill, 72px); }
+.calendar.static .cell { width: 72px; }
 .cell { position: relative; width: 44px; height: 36px; border: 1px solid #bdbdbd; border-radius: 4px; box-sizing: border-box;
         font-size: 11px; display: flex; align-items: flex-end; justify-content: center; color: #fff; text-decoration: none; }
 .cell.state-pending, .cell.state-skipped { color: #424242; }
@@ -56,10 +64,55 @@ function tip(p: PartitionSummary): Html {
   >`;
 }
 
-function cell(p: PartitionSummary): Html {
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** A cell's label: the day of the month, the hour, the ISO week, the month, or the key. */
+function labelOf(kind: PartitionKind, key: string): string {
+  switch (kind) {
+    case 'daily':
+      return key.slice(8);
+    case 'hourly':
+      return key.slice(11);
+    case 'weekly':
+      return key.slice(5);
+    case 'monthly':
+      return `${MONTHS[Number(key.slice(5)) - 1]} ${key.slice(2, 4)}`;
+    case 'static':
+      return key;
+  }
+}
+
+function cell(kind: PartitionKind, p: PartitionSummary): Html {
   const attrs = html`class="cell state-${p.state}" data-partition="${p.partition}" data-state="${p.state}"`;
-  const day = p.partition.slice(8);
-  return p.webUiUrl ? html`<a ${attrs} href="${p.webUiUrl}">${day}${tip(p)}</a>` : html`<div ${attrs}>${day}${tip(p)}</div>`;
+  const label = labelOf(kind, p.partition);
+  return p.webUiUrl ? html`<a ${attrs} href="${p.webUiUrl}">${label}${tip(p)}</a>` : html`<div ${attrs}>${label}${tip(p)}</div>`;
+}
+
+/**
+ * The calendar that fits the scheme: days as a month grid (Monday-first weeks); hours as a day ×
+ * hour grid (one row a day, its date first); weeks and months in a row; a static set's keys in a row.
+ */
+function calendar(p: PipelineStatus): Html {
+  const kind = p.partitionKind;
+  if (kind === 'hourly') {
+    const rows: Html[] = [];
+    const first = p.partitions[0];
+    // Pad the first day's row so each column is an hour of the day.
+    const lead = first ? Number(first.partition.slice(11)) : 0;
+    let day = '';
+    p.partitions.forEach((c, i) => {
+      if (c.partition.slice(0, 10) !== day) {
+        day = c.partition.slice(0, 10);
+        rows.push(html`<div class="day">${day}</div>${raw('<div></div>'.repeat(i === 0 ? lead : 0))}`);
+      }
+      rows.push(cell(kind, c));
+    });
+    return html`<div class="calendar hourly">${rows}</div>`;
+  }
+  // Monday-first weeks for days: pad the first row so each column is a weekday.
+  const first = p.partitions[0];
+  const pad = kind === 'daily' && first ? (new Date(`${first.partition}T00:00:00Z`).getUTCDay() + 6) % 7 : 0;
+  return html`<div class="calendar ${kind}">${raw('<div></div>'.repeat(pad))}${p.partitions.map((c) => cell(kind, c))}</div>`;
 }
 
 /** Published rows per day as a small line chart (gaps where nothing was published). */
@@ -77,9 +130,6 @@ function trend(partitions: PartitionSummary[]): Html {
 }
 
 function pipelineSection(p: PipelineStatus): Html {
-  // Monday-first weeks: pad the first row so each column is a weekday.
-  const first = p.partitions[0];
-  const pad = first ? (new Date(`${first.partition}T00:00:00Z`).getUTCDay() + 6) % 7 : 0;
   return html`<section class="pipeline" data-pipeline="${p.pipeline}">
     <h2>${p.pipeline}</h2>
     <p class="meta">owner ${p.owner} · newest published ${p.newestPublished ?? '-'} · <span class="freshness">${p.freshness.text}</span></p>
@@ -90,7 +140,7 @@ function pipelineSection(p: PipelineStatus): Html {
         : '-'}
       · backfills: ${p.runningBackfills === null ? 'unknown' : p.runningBackfills.length === 0 ? 'none running' : p.runningBackfills.join(', ')}
     </p>
-    <div class="calendar">${raw('<div></div>'.repeat(pad))}${p.partitions.map(cell)}</div>
+    ${calendar(p)}
     ${trend(p.partitions)}
     <h3>Open alerts (${p.openAlerts.length})</h3>
     ${p.openAlerts.length === 0

@@ -38,10 +38,13 @@ export class DuckSession {
   }
 }
 
+/** The parameters a statement names (in its code: `-- comments` and string literals do not count). */
 function paramsUsedBy(sql: string, params: SqlParams): SqlParams | undefined {
+  // One pass, left to right, so an apostrophe in a comment or `--` in a string is read as what it is in.
+  const code = sql.replace(/--[^\n]*|'(?:[^']|'')*'/g, (m) => (m.startsWith('--') ? '' : "''"));
   const used: SqlParams = {};
   for (const [name, value] of Object.entries(params)) {
-    if (new RegExp(`\\$${name}\\b`).test(sql)) used[name] = value;
+    if (new RegExp(`\\$${name}\\b`).test(code)) used[name] = value;
   }
   return Object.keys(used).length > 0 ? used : undefined;
 }

@@ -1,20 +1,21 @@
 /**
  * The lake's layout: where every file of a pipeline's partitions lives under the lake root, in one
- * place. Hive layout (`partition_key=<D>` folders), so DuckDB, Polars, pandas or Spark read it as
+ * place. Hive layout (`partition_key=<K>` folders), so DuckDB, Polars, pandas or Spark read it as
  * partitioned tables. See docs/lake.md for the format and what a reader may assume.
  *
- *   showroom/<pipeline>/partition_key=<D>/data.parquet            published rows (one atomic file)
- *   quality/rejects/<pipeline>/partition_key=<D>/data.parquet     the reject bin of the partition's latest run
- *   meta/partition_runs/<pipeline>/partition_key=<D>/<run>.json   one manifest per run, never rewritten
- *   meta/overrides/<pipeline>/partition_key=<D>/<at>-<kind>-<id>.json   operators' overrides (audit trail), never rewritten
- *   staging/<pipeline>/partition_key=<D>/run_id=<run>/…           one run's files between steps
+ *   showroom/<pipeline>/partition_key=<K>/data.parquet            published rows (one atomic file)
+ *   quality/rejects/<pipeline>/partition_key=<K>/data.parquet     the reject bin of the partition's latest run
+ *   meta/partition_runs/<pipeline>/partition_key=<K>/<run>.json   one manifest per run, never rewritten
+ *   meta/overrides/<pipeline>/partition_key=<K>/<at>-<kind>-<id>.json   operators' overrides (audit trail), never rewritten
+ *   staging/<pipeline>/partition_key=<K>/run_id=<run>/…           one run's files between steps
  *
  * Every segment is checked here, so no pipeline name, partition key or run id can leave the root.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { IDENTIFIER_PATTERN } from '../common/identifiers';
-import { isPartitionKey } from '../common/partition-key';
+import { ANY_PARTITION_KEY } from '../common/partitions';
+const isPartitionKey = (key: string) => ANY_PARTITION_KEY.test(key);
 
 export const DATA_FILE = 'data.parquet';
 /** Temporal run ids are UUIDs; anything outside this alphabet never becomes a path. */
@@ -69,12 +70,12 @@ export class LakeLayout {
     return path.join(this.manifestDir(pipeline, partition), `${runSegment(runId)}.json`);
   }
 
-  /** `meta/overrides/<pipeline>/partition_key=<D>/`: operators' overrides of a partition (the audit trail). */
+  /** `meta/overrides/<pipeline>/partition_key=<K>/`: operators' overrides of a partition (the audit trail). */
   overridesDir(pipeline: string, partition: string): string {
     return path.join(this.root, 'meta', 'overrides', pipelineSegment(pipeline), partitionSegment(partition));
   }
 
-  /** `staging/<pipeline>/partition_key=<D>`: the runs of one partition that are (or were) in progress. */
+  /** `staging/<pipeline>/partition_key=<K>`: the runs of one partition that are (or were) in progress. */
   /** The monitor's open alerts of a pipeline (one JSON file, replaced atomically on each change). */
   openAlertsFile(pipeline: string): string {
     return path.join(this.root, 'meta', 'alerts', pipelineSegment(pipeline), 'open.json');

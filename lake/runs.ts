@@ -112,12 +112,12 @@ export async function readManifests(
 }
 
 /** The partitions of `pipeline` that have a published file, within [from, to] when given. */
-export async function publishedPartitions(layout: LakeLayout, pipeline: string, range?: { from: string; to: string }): Promise<Set<string>> {
+export async function publishedPartitions(layout: LakeLayout, pipeline: string, wanted?: (key: string) => boolean): Promise<Set<string>> {
   const dir = layout.tableDir(pipeline);
   const published = new Set<string>();
   for (const name of await readdirOrEmpty(dir)) {
     const key = partitionKeyOfDir(name);
-    if (!key || (range && (key < range.from || key > range.to))) continue;
+    if (!key || (wanted && !wanted(key))) continue;
     if (fs.existsSync(path.join(dir, name, DATA_FILE))) published.add(key);
   }
   return published;

@@ -1,11 +1,11 @@
 /**
  * The landing zone ("loading dock"): where upstream systems drop a partition's raw files.
- * Layout: `<landingDir>/<pipeline>/date=<YYYY-MM-DD>/part-*.csv`, plus the readiness marker written last.
+ * Layout: `<landingDir>/<pipeline>/<segment>=<key>/<files>`, plus the readiness marker written last
+ * (sources/files.ts: `date=2024-03-01`, `hour=2024-03-01T05`, `week=2024-W10`, `month=2024-03`, `key=eu`).
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { landingOf, type PipelineDefinition } from '../pipelines/definition';
 
 /**
  * Fault-injection hook for tests and demos: a file with this name holding a number N makes reads of
@@ -22,34 +22,18 @@ export interface SnapshotFile {
   sha256: string;
 }
 
-export function partitionLandingDir(landingDir: string, pipeline: string, partition: string): string {
-  return path.join(landingDir, pipeline, `date=${partition}`);
-}
-
-/** Names of the partition's data files, sorted; empty when the folder is missing. */
-export function listDataFiles(dir: string, pipeline: PipelineDefinition): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .filter((name) => landingOf(pipeline).filePattern.test(name))
-    .sort();
-}
-
-export function hasReadinessMarker(dir: string, pipeline: PipelineDefinition): boolean {
-  return fs.existsSync(path.join(dir, pipeline.readiness.marker));
-}
-
 /**
- * Copy the partition's data files into `toDir` (a copy-on-write clone where the filesystem has them),
- * with the size and SHA-256 of each copy, streamed (files may be large). The run then reads its own
- * snapshot: a file re-dropped upstream in the middle of a run cannot mix two versions in one partition.
+ * Copy files into `toDir` (a copy-on-write clone where the filesystem has them), with the size and
+ * SHA-256 of each copy, streamed (files may be large). The run then reads its own snapshot: a file
+ * re-dropped upstream in the middle of a run cannot mix two versions in one partition.
  */
-export async function snapshotDataFiles(dir: string, pipeline: PipelineDefinition, toDir: string): Promise<SnapshotFile[]> {
+export async function snapshotFiles(paths: string[], toDir: string): Promise<SnapshotFile[]> {
   const files: SnapshotFile[] = [];
   await fs.promises.mkdir(toDir, { recursive: true });
-  for (const name of listDataFiles(dir, pipeline)) {
+  for (const from of paths) {
+    const name = path.basename(from);
     const copy = path.join(toDir, name);
-    files.push({ name, path: copy, ...(await copyWithSha256(path.join(dir, name), copy)) });
+    files.push({ name, path: copy, ...(await copyWithSha256(from, copy)) });
   }
   return files;
 }

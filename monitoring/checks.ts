@@ -3,7 +3,7 @@
  * (freshness broken, a failed or missing partition, a row count far from its trailing median, too
  * many rejects). Thresholds come from the definition's `monitors`. Pure.
  */
-import type { PipelineDefinition } from '../pipelines/definition';
+import { monitorWindowOf, type PipelineDefinition } from '../pipelines/definition';
 import { formatHours, median, type Freshness, type PartitionCell } from './partition-states';
 
 export const ALERT_CONDITIONS = ['freshness', 'failed', 'missing', 'row_count_drop', 'row_count_spike', 'reject_ratio'] as const;
@@ -22,7 +22,7 @@ export interface Condition {
   failureClass: string | null;
 }
 
-type Monitored = Pick<PipelineDefinition, 'name' | 'monitors' | 'quality'>;
+type Monitored = Pick<PipelineDefinition, 'name' | 'monitors' | 'quality' | 'partitions'>;
 
 /** The share of rejected rows above which a published partition is flagged. */
 export function rejectRatioWarning(pipeline: Monitored): number {
@@ -30,12 +30,13 @@ export function rejectRatioWarning(pipeline: Monitored): number {
 }
 
 /**
- * @param cells the partitions observed, oldest first: the monitored window (its newest `windowDays`)
+ * @param cells the partitions observed, oldest first: the monitored window (its newest `windowPartitions`)
  *   and the partitions before it that give the row-count baseline.
  */
 export function evaluateChecks(pipeline: Monitored, cells: readonly PartitionCell[], freshness: Freshness): Condition[] {
   const conditions: Condition[] = [];
-  const { windowDays, rowCount } = pipeline.monitors;
+  const { rowCount } = pipeline.monitors;
+  const windowPartitions = monitorWindowOf(pipeline);
   if (freshness.late) {
     const newest = freshness.newestPublished ? cells.find((c) => c.partition === freshness.newestPublished) : undefined;
     conditions.push({
@@ -50,7 +51,7 @@ export function evaluateChecks(pipeline: Monitored, cells: readonly PartitionCel
       failureClass: null,
     });
   }
-  const window = cells.slice(-windowDays);
+  const window = cells.slice(-windowPartitions);
   const firstInWindow = cells.length - window.length;
   window.forEach((cell, i) => {
     const run = { runId: cell.lastRun?.runId ?? cell.published?.runId ?? null, workflowId: cell.lastRun?.workflowId ?? null };

@@ -4,13 +4,12 @@
  * write); the server is asked which partitions and backfills are running.
  */
 import type { Client } from '@temporalio/client';
-import { addDays } from '../common/partition-key';
 import { PARTITION_SA } from '../common/search-attributes';
 import type { DuckSession } from '../lake/duckdb';
 import type { LakeLayout } from '../lake/layout';
 import { activeWaiver, type OverrideFileRecord } from '../lake/overrides';
 import { withLakeReader } from '../lake/reader';
-import type { PipelineDefinition } from '../pipelines/definition';
+import { monitorWindowOf, partitionSchemeOf, type PipelineDefinition } from '../pipelines/definition';
 import { latestAvailablePartition, type PipelineRegistry } from '../pipelines/registry';
 import { freshnessOf, partitionCells, type Freshness, type PartitionCell, type PartitionFacts } from './partition-states';
 
@@ -21,7 +20,7 @@ export interface PipelineObservation {
   pipeline: string;
   owner: string;
   asOf: string;
-  /** The monitored window: the newest `monitors.windowDays` partitions that exist. */
+  /** The monitored window: the newest `monitors.windowPartitions` partitions that exist. */
   window: { from: string; to: string };
   /** Every observed partition, oldest first: the window and, before it, the row-count baseline. */
   cells: PartitionCell[];
@@ -31,14 +30,15 @@ export interface PipelineObservation {
 }
 
 /** The partitions observed for a pipeline at `nowMs`: the window, and the baseline days before it. */
-export function observedRange(pipeline: PipelineDefinition, nowMs: number, days = pipeline.monitors.windowDays) {
+export function observedRange(pipeline: PipelineDefinition, nowMs: number, partitions = monitorWindowOf(pipeline)) {
+  const scheme = partitionSchemeOf(pipeline);
   const to = latestAvailablePartition(pipeline, nowMs);
-  const windowFrom = maxKey(pipeline.firstPartition, addDays(to, -(days - 1)));
-  const from = maxKey(pipeline.firstPartition, addDays(windowFrom, -2 * pipeline.monitors.rowCount.trailingPartitions));
-  return { from, windowFrom, to };
+  const first = scheme.indexOf(scheme.first)!;
+  const toIndex = scheme.indexOf(to)!;
+  const windowFrom = Math.max(first, toIndex - (partitions - 1));
+  const from = Math.max(first, windowFrom - 2 * pipeline.monitors.rowCount.trailingPartitions);
+  return { from: scheme.keyOf(Math.min(from, toIndex)), windowFrom: scheme.keyOf(Math.min(windowFrom, toIndex)), to, empty: toIndex < first };
 }
-
-const maxKey = (a: string, b: string) => (a > b ? a : b);
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const iso = (v: unknown): string | null => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : String(v));
 
@@ -110,15 +110,20 @@ export async function observePipeline(
 ): Promise<PipelineObservation> {
   const pipeline = registry.get(name);
   const range = observedRange(pipeline, nowMs, days);
-  const { facts, newestPublished } = await withLakeReader(lake, registry, (db) => readPartitionFacts(db, name, range));
-  for (const [partition, run] of running ?? []) if (partition >= range.from && partition <= range.to) (facts.get(partition) ?? (facts.set(partition, { partition }).get(partition) as PartitionFacts)).running = run;
+  const scheme = partitionSchemeOf(pipeline);
+  // Time keys sort as strings, so the range is a BETWEEN; a static set's keys do not: read them all.
+  const keys = pipeline.partitions.kind === 'static' ? [...pipeline.partitions.keys].sort() : undefined;
+  const bounds = keys ? { from: keys[0]!, to: keys[keys.length - 1]! } : range;
+  const { facts, newestPublished } = await withLakeReader(lake, registry, (db) => readPartitionFacts(db, name, bounds));
+  const inRange = (p: string) => scheme.isKey(p) && scheme.indexOf(p)! >= scheme.indexOf(range.from)! && scheme.indexOf(p)! <= scheme.indexOf(range.to)!;
+  for (const [partition, run] of running ?? []) if (inRange(partition)) (facts.get(partition) ?? (facts.set(partition, { partition }).get(partition) as PartitionFacts)).running = run;
   return {
     pipeline: name,
     owner: pipeline.owner,
     asOf: new Date(nowMs).toISOString(),
     window: { from: range.windowFrom, to: range.to },
-    cells: range.from <= range.to ? partitionCells(facts, range, pipeline.freshnessObjectiveHours, nowMs) : [],
-    freshness: freshnessOf(newestPublished, pipeline.freshnessObjectiveHours, nowMs, pipeline.firstPartition),
+    cells: range.empty ? [] : partitionCells(scheme, facts, range, pipeline.freshnessObjectiveHours, nowMs),
+    freshness: freshnessOf(scheme, newestPublished, pipeline.freshnessObjectiveHours, nowMs, scheme.first),
     runningKnown: running !== undefined,
   };
 }

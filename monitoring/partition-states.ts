@@ -2,7 +2,7 @@
  * What state each partition of a pipeline is in, from what the lake and the server say about it.
  * One rule, used by the monitor, `npm run status` and the dashboard's calendar. Pure.
  */
-import { addDays, partitionKeyToDayNumber } from '../common/partition-key';
+import type { PartitionScheme } from '../common/partitions';
 
 export const PARTITION_STATES = ['published', 'late', 'failed', 'running', 'missing', 'skipped', 'pending'] as const;
 export type PartitionState = (typeof PARTITION_STATES)[number];
@@ -34,19 +34,20 @@ export interface PartitionFacts {
 
 export interface PartitionCell extends PartitionFacts {
   state: PartitionState;
-  /** When the partition should be published by: the end of its day plus the freshness objective. */
-  deadline: string;
+  /** When the partition should be published by: the end of its window plus the freshness objective (none for a static key). */
+  deadline: string | null;
 }
 
 const HOUR_MS = 3_600_000;
 
-/** The end of a partition's day (UTC), in epoch ms: what its data covers up to. */
-export function endOfPartitionMs(partition: string): number {
-  return (partitionKeyToDayNumber(partition) + 1) * 24 * HOUR_MS;
+/** The end of a partition's window (UTC), in epoch ms: what its data covers up to. A static key has no end (Infinity). */
+export function endOfPartitionMs(scheme: PartitionScheme, partition: string): number {
+  return scheme.isTime ? scheme.windowOf(partition).endMs : Infinity;
 }
 
-export function deadlineMs(partition: string, freshnessObjectiveHours: number): number {
-  return endOfPartitionMs(partition) + freshnessObjectiveHours * HOUR_MS;
+/** When a partition should be published by; a static key is never overdue (Infinity). */
+export function deadlineMs(scheme: PartitionScheme, partition: string, freshnessObjectiveHours: number): number {
+  return endOfPartitionMs(scheme, partition) + freshnessObjectiveHours * HOUR_MS;
 }
 
 /**
@@ -59,11 +60,11 @@ export function deadlineMs(partition: string, freshnessObjectiveHours: number): 
  * - missing: nothing published, nothing ran, and its deadline has passed;
  * - pending: not due yet.
  */
-export function partitionState(facts: PartitionFacts, freshnessObjectiveHours: number, nowMs: number): PartitionState {
+export function partitionState(scheme: PartitionScheme, facts: PartitionFacts, freshnessObjectiveHours: number, nowMs: number): PartitionState {
   if (facts.running) return 'running';
   if (facts.skipped && !facts.published) return 'skipped';
   if (facts.lastRun?.status === 'failed') return 'failed';
-  const deadline = deadlineMs(facts.partition, freshnessObjectiveHours);
+  const deadline = deadlineMs(scheme, facts.partition, freshnessObjectiveHours);
   if (facts.published) {
     const at = facts.published.publishedAt ? Date.parse(facts.published.publishedAt) : NaN;
     const automatic = facts.published.runKind === 'scheduled' || facts.published.runKind === 'event';
@@ -74,15 +75,17 @@ export function partitionState(facts: PartitionFacts, freshnessObjectiveHours: n
 
 /** Cells for every partition from `from` to `to` (oldest first); partitions without facts get none. */
 export function partitionCells(
+  scheme: PartitionScheme,
   facts: ReadonlyMap<string, PartitionFacts>,
   range: { from: string; to: string },
   freshnessObjectiveHours: number,
   nowMs: number,
 ): PartitionCell[] {
   const cells: PartitionCell[] = [];
-  for (let p = range.from; p <= range.to; p = addDays(p, 1)) {
+  for (const p of scheme.range(range.from, range.to)) {
     const f = facts.get(p) ?? { partition: p };
-    cells.push({ ...f, state: partitionState(f, freshnessObjectiveHours, nowMs), deadline: new Date(deadlineMs(p, freshnessObjectiveHours)).toISOString() });
+    const deadline = deadlineMs(scheme, p, freshnessObjectiveHours);
+    cells.push({ ...f, state: partitionState(scheme, f, freshnessObjectiveHours, nowMs), deadline: Number.isFinite(deadline) ? new Date(deadline).toISOString() : null });
   }
   return cells;
 }
@@ -96,12 +99,17 @@ export interface Freshness {
   late: boolean;
 }
 
-/** @param firstPartition nothing published is late only once the pipeline's first partition is past its deadline. */
-export function freshnessOf(newestPublished: string | null, objectiveHours: number, nowMs: number, firstPartition?: string): Freshness {
+/**
+ * Freshness of a time scheme's newest published partition. A static key set has no newest window:
+ * its freshness is never late (each key's runs are watched as failed or missing instead).
+ * @param firstPartition nothing published is late only once the pipeline's first partition is past its deadline.
+ */
+export function freshnessOf(scheme: PartitionScheme, newestPublished: string | null, objectiveHours: number, nowMs: number, firstPartition?: string): Freshness {
+  if (!scheme.isTime) return { newestPublished, lagHours: null, objectiveHours, late: false };
   if (!newestPublished) {
-    return { newestPublished: null, lagHours: null, objectiveHours, late: firstPartition === undefined || nowMs > deadlineMs(firstPartition, objectiveHours) };
+    return { newestPublished: null, lagHours: null, objectiveHours, late: firstPartition === undefined || nowMs > deadlineMs(scheme, firstPartition, objectiveHours) };
   }
-  const lagHours = (nowMs - endOfPartitionMs(newestPublished)) / HOUR_MS;
+  const lagHours = (nowMs - endOfPartitionMs(scheme, newestPublished)) / HOUR_MS;
   return { newestPublished, lagHours, objectiveHours, late: lagHours > objectiveHours };
 }
 

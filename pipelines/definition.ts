@@ -8,11 +8,12 @@ import path from 'node:path';
 import { z } from 'zod';
 import { sqlString } from '../common/sql';
 import { IDENTIFIER_PATTERN } from '../common/identifiers';
-import { isPartitionKey } from '../common/partition-key';
 import { ALERT_SINKS } from '../common/alert-sinks';
+import { PartitionScheme, partitionsSchema } from '../common/partitions';
+import { scheduleAtError } from '../common/schedule-at';
+import { sourceSchema } from '../sources/schema';
 
 const identifier = z.string().regex(IDENTIFIER_PATTERN, 'lower-case letters, digits and _; starts with a letter');
-const partitionKey = z.string().refine(isPartitionKey, 'a real date as YYYY-MM-DD');
 
 export const columnSchema = z.object({
   name: identifier,
@@ -25,21 +26,25 @@ export const pipelineDefinitionSchema = z.object({
   description: z.string().min(1),
   /** Team or person that alerts about this pipeline are routed to. */
   owner: z.string().min(1),
-  cadence: z.literal('daily'),
-  /** The earliest partition that exists; backfills and runs before it are refused. */
-  firstPartition: partitionKey,
-  /** A day's partition becomes available this many days after the day starts (1 = the next day, UTC). */
-  availabilityLagDays: z.number().int().min(0).max(30),
+  /**
+   * How partitions are keyed (`common/partitions.ts`): hourly, daily, weekly or monthly windows (UTC)
+   * with a first partition and an availability lag in the scheme's own unit, or a static key set.
+   */
+  partitions: partitionsSchema,
   /** How stale the newest published partition may get before it is an incident (for freshness alerts). */
   freshnessObjectiveHours: z.number().positive(),
   /**
    * When Conveyor runs it by itself (a Temporal Schedule per pipeline, `npm run schedules -- apply`).
-   * Each scheduled run processes the partition its *scheduled* time implies (that day minus
-   * `availabilityLagDays`), so runs made up after an outage process the days that were missed.
+   * Each scheduled run processes the partition its *scheduled* time implies (the newest available then),
+   * so runs made up after an outage process the partitions that were missed. A static key set runs
+   * every key, daily.
    */
   schedule: z.object({
-    /** Time of day, UTC, as HH:MM, at which the day's run starts. */
-    at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a UTC time of day as HH:MM'),
+    /**
+     * When, UTC, in the cadence's terms: hourly `:MM` (minute past each hour), daily and static `HH:MM`,
+     * weekly `<mon..sun> HH:MM`, monthly `<1..28> HH:MM` (day of the month).
+     */
+    at: z.string(),
     /** How far back missed runs are made up after an outage (older ones are dropped). */
     catchupWindowDays: z.number().int().min(1).max(365),
     /**
@@ -48,29 +53,13 @@ export const pipelineDefinitionSchema = z.object({
      */
     overlap: z.enum(['allow_all', 'buffer_all', 'buffer_one', 'skip']),
   }),
-  /** Pipelines whose partitions must be published first (cross-pipeline dependencies). */
-  upstream: z.array(identifier),
-  /** The readiness signal: a marker file written last into the partition's landing folder. */
+  /** Where the partition's rows come from: one module per kind (`sources/`). */
+  source: sourceSchema,
+  /** How a run waits for its source to be ready: polled this often, for up to this long. */
   readiness: z.object({
-    marker: z.string().min(1),
     pollIntervalSeconds: z.number().int().positive(),
     timeoutSeconds: z.number().int().positive(),
   }),
-  /** Where a source pipeline's data lands (CSV files in the landing zone). Exactly one of `landing`, `derived`. */
-  landing: z
-    .object({
-      /** File names (in the partition folder) that hold the partition's data. */
-      filePattern: z.instanceof(RegExp),
-      /** CSV header columns, all read as text; typing happens in `validateSql`. */
-      columns: z.array(identifier).min(1),
-    })
-    .optional(),
-  /**
-   * A downstream pipeline: it reads the same partition of `from`'s published table (which must be
-   * in `upstream`) as `raw`, once that partition is published. Its readiness is that publication
-   * (`readiness.marker` is not used); its run records the upstream run it consumed.
-   */
-  derived: z.object({ from: identifier }).optional(),
   quality: z.object({
     /** Fail the partition (data failure) when more than this share of rows is rejected. */
     maxRejectedRatio: z.number().min(0).max(1),
@@ -96,8 +85,11 @@ export const pipelineDefinitionSchema = z.object({
     .object({
       /** How often the monitor runs. */
       everyMinutes: z.number().int().min(1).max(1440).default(5),
-      /** Partitions checked for failed / missing / row-count / reject alerts: the newest this many days. */
-      windowDays: z.number().int().min(1).max(366).default(14),
+      /**
+       * Partitions checked for failed / missing / row-count / reject alerts: the newest this many
+       * (default by scheme: 48 hours, 14 days, 8 weeks, 6 months, every static key).
+       */
+      windowPartitions: z.number().int().min(1).max(10_000).optional(),
       rowCount: z
         .object({
           /** A partition's published rows are compared with the median of this many partitions before it. */
@@ -122,7 +114,7 @@ export const pipelineDefinitionSchema = z.object({
         })
         .default({}),
     })
-    .default({ everyMinutes: 5, windowDays: 14, rowCount: { trailingPartitions: 7, minRatio: 0.5, maxRatio: 2 }, alerts: {} }),
+    .default({ everyMinutes: 5, rowCount: { trailingPartitions: 7, minRatio: 0.5, maxRatio: 2 }, alerts: {} }),
   steps: z.object({
     /** Start-to-close timeout of each work step (ingest, transform, publish). */
     timeoutSeconds: z.number().int().positive(),
@@ -134,12 +126,6 @@ export const pipelineDefinitionSchema = z.object({
 export type PipelineDefinition = z.infer<typeof pipelineDefinitionSchema>;
 /** A definition as written: fields with defaults (`monitors`) may be left out. */
 export type PipelineDeclaration = z.input<typeof pipelineDefinitionSchema>;
-
-/** The landing settings of a source pipeline; a derived pipeline has none (a code error to ask). */
-export function landingOf(pipeline: PipelineDefinition): NonNullable<PipelineDefinition['landing']> {
-  if (!pipeline.landing) throw new PipelineDefinitionError(`pipeline '${pipeline.name}' reads ${pipeline.derived?.from ?? 'no source'}, not landed files`);
-  return pipeline.landing;
-}
 
 /** A pipeline definition that does not parse: one line naming the pipeline and the field. */
 export class PipelineDefinitionError extends Error {
@@ -153,14 +139,36 @@ export function definePipeline(definition: PipelineDeclaration): PipelineDefinit
     const issue = parsed.error.issues[0]!;
     throw new PipelineDefinitionError(`pipeline '${definition.name}': ${issue.path.join('.')}: ${issue.message}`);
   }
-  const { landing, derived, upstream } = parsed.data;
-  if ((landing === undefined) === (derived === undefined)) {
-    throw new PipelineDefinitionError(`pipeline '${definition.name}': needs exactly one of landing (files land for it) or derived (it reads another pipeline)`);
-  }
-  if (derived && !upstream.includes(derived.from)) {
-    throw new PipelineDefinitionError(`pipeline '${definition.name}': derived.from '${derived.from}' must be one of its upstream pipelines`);
-  }
+  const scheduleError = scheduleAtError(parsed.data.partitions.kind, parsed.data.schedule.at);
+  if (scheduleError) throw new PipelineDefinitionError(`pipeline '${definition.name}': schedule.at: ${scheduleError}`);
+  defined.add(parsed.data);
   return parsed.data;
+}
+
+const defined = new WeakSet<object>();
+/** True for what {@link definePipeline} returned: how discovery tells a folder's definitions from its other exports. */
+export function isPipelineDefinition(value: unknown): value is PipelineDefinition {
+  return typeof value === 'object' && value !== null && defined.has(value);
+}
+
+/** The scheme of a pipeline's partitions (built once per definition). */
+export function partitionSchemeOf(pipeline: Pick<PipelineDefinition, 'partitions'>): PartitionScheme {
+  let scheme = schemes.get(pipeline.partitions);
+  if (!scheme) schemes.set(pipeline.partitions, (scheme = new PartitionScheme(pipeline.partitions)));
+  return scheme;
+}
+const schemes = new WeakMap<PipelineDefinition['partitions'], PartitionScheme>();
+
+/** How many partitions the monitor watches: the definition's, or the scheme's default. */
+export function monitorWindowOf(pipeline: Pick<PipelineDefinition, 'monitors' | 'partitions'>): number {
+  const byKind = { hourly: 48, daily: 14, weekly: 8, monthly: 6 } as const;
+  const p = pipeline.partitions;
+  return pipeline.monitors.windowPartitions ?? (p.kind === 'static' ? p.keys.length : byKind[p.kind]);
+}
+
+/** The pipelines whose partitions this one reads (its graph edges). */
+export function upstreamOf(pipeline: Pick<PipelineDefinition, 'source'>): string[] {
+  return pipeline.source.kind === 'upstream' ? pipeline.source.inputs.map((i) => i.pipeline) : [];
 }
 
 /** A list of SQL string literals, for `IN (...)`. */
@@ -182,4 +190,18 @@ export function loadSql(file: string, values: Record<string, string> = {}): stri
   const unused = Object.keys(values).filter((name) => !used.has(name));
   if (unused.length > 0) throw new PipelineDefinitionError(`${path.basename(file)}: no placeholder for ${unused.join(', ')}`);
   return filled;
+}
+
+/**
+ * The parameters a pipeline's SQL gets: `$pipeline`, `$partition`, `$run_id`, and for a time partition
+ * `$partition_start` and `$partition_end` (exclusive) as UTC timestamps, to check event times against
+ * its window whatever the scheme.
+ */
+export function sqlParamsOf(pipeline: PipelineDefinition, partition: string, runId: string): Record<string, string> {
+  const params: Record<string, string> = { pipeline: pipeline.name, partition, run_id: runId };
+  const scheme = partitionSchemeOf(pipeline);
+  if (!scheme.isTime) return params;
+  const { startMs, endMs } = scheme.windowOf(partition);
+  const ts = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+  return { ...params, partition_start: ts(startMs), partition_end: ts(endMs) };
 }

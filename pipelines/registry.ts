@@ -1,8 +1,13 @@
 /**
  * The pipelines this deployment knows. Lookups by name give a one-line error listing the known ones.
  */
-import { isPartitionKey, partitionAvailableAt } from '../common/partition-key';
-import { PipelineDefinitionError, type PipelineDefinition } from './definition';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PartitionKeyError } from '../common/partitions';
+import { mappingError } from '../sources/mapping';
+import type { SampleGenerator } from './generator';
+import { installDefinitionImport } from './definition-import';
+import { isPipelineDefinition, partitionSchemeOf, PipelineDefinitionError, upstreamOf, type PipelineDefinition } from './definition';
 
 export class PipelineRegistry {
   private readonly byName = new Map<string, PipelineDefinition>();
@@ -11,16 +16,24 @@ export class PipelineRegistry {
    * Refuses, in one line, a pipeline defined twice, an upstream that is not defined, and a
    * dependency cycle (naming it).
    */
-  constructor(pipelines: PipelineDefinition[]) {
+  constructor(pipelines: PipelineDefinition[], private readonly folders: ReadonlyMap<PipelineDefinition, string> = new Map()) {
+    const where = (p: PipelineDefinition) => (folders.has(p) ? `${shownFolder(folders.get(p)!)}: ` : '');
     for (const pipeline of pipelines) {
-      if (this.byName.has(pipeline.name)) throw new PipelineGraphError(`pipeline '${pipeline.name}' is defined twice`);
+      const twin = this.byName.get(pipeline.name);
+      if (twin) {
+        const places = [twin, pipeline].map((p) => folders.get(p)).filter((f): f is string => f !== undefined).map(shownFolder);
+        throw new PipelineGraphError(`pipeline '${pipeline.name}' is defined twice${places.length ? ` (in ${places.join(' and in ')})` : ''}`);
+      }
       this.byName.set(pipeline.name, pipeline);
     }
     for (const pipeline of pipelines) {
-      for (const upstream of pipeline.upstream) {
-        if (!this.byName.has(upstream)) {
-          throw new PipelineGraphError(`pipeline '${pipeline.name}': unknown upstream '${upstream}' (known: ${this.names().join(', ')})`);
+      for (const input of pipeline.source.kind === 'upstream' ? pipeline.source.inputs : []) {
+        const upstream = this.byName.get(input.pipeline);
+        if (!upstream) {
+          throw new PipelineGraphError(`${where(pipeline)}pipeline '${pipeline.name}': unknown upstream '${input.pipeline}' (known: ${this.names().join(', ')})`);
         }
+        const misfit = mappingError(partitionSchemeOf(pipeline), partitionSchemeOf(upstream), input);
+        if (misfit) throw new PipelineGraphError(`${where(pipeline)}pipeline '${pipeline.name}': ${misfit}`);
       }
     }
     const cycle = findCycle(pipelines);
@@ -29,7 +42,13 @@ export class PipelineRegistry {
 
   /** Pipelines that read `name` directly. */
   downstreamOf(name: string): string[] {
-    return this.all().filter((p) => p.upstream.includes(name)).map((p) => p.name).sort();
+    return this.all().filter((p) => upstreamOf(p).includes(name)).map((p) => p.name).sort();
+  }
+
+  /** The folder a discovered pipeline was loaded from (undefined for one handed in directly). */
+  folderOf(name: string): string | undefined {
+    const pipeline = this.byName.get(name);
+    return pipeline ? this.folders.get(pipeline) : undefined;
   }
 
   names(): string[] {
@@ -51,6 +70,12 @@ export class PipelineRegistry {
   }
 }
 
+/** A folder as errors show it: relative to the working directory when inside it. */
+function shownFolder(folder: string): string {
+  const relative = path.relative(process.cwd(), folder);
+  return relative && !relative.startsWith('..') ? relative : folder;
+}
+
 /** Pipeline definitions that do not fit together (an unknown upstream, a cycle): refused when they load. */
 export class PipelineGraphError extends Error {
   override name = 'PipelineGraphError';
@@ -66,7 +91,8 @@ export function findCycle(pipelines: PipelineDefinition[]): string[] | undefined
     if (state.get(name) === 'visiting') return [...path.slice(path.indexOf(name)), name];
     state.set(name, 'visiting');
     path.push(name);
-    for (const upstream of byName.get(name)?.upstream ?? []) {
+    const pipeline = byName.get(name);
+    for (const upstream of pipeline ? upstreamOf(pipeline) : []) {
       const cycle = visit(upstream);
       if (cycle) return cycle;
     }
@@ -86,54 +112,102 @@ export class InputError extends Error {
   override name = 'InputError';
 }
 
-/** The newest partition of `pipeline` whose data can exist at `nowMs` (see `availabilityLagDays`). */
+/** The newest partition of `pipeline` whose data can exist at `nowMs` (see its `partitions.lag`). */
 export function latestAvailablePartition(pipeline: PipelineDefinition, nowMs: number): string {
-  return partitionAvailableAt(nowMs, pipeline.availabilityLagDays);
+  return partitionSchemeOf(pipeline).latestAt(nowMs);
 }
 
-/** Check that `partition` is a partition key (a real date, YYYY-MM-DD); throws a one-line {@link InputError}. */
-export function assertPartitionKey(partition: string): void {
-  if (!isPartitionKey(partition)) {
-    throw new InputError(`partition '${partition}' is not a valid date (expected YYYY-MM-DD, e.g. 2024-03-01)`);
-  }
-}
-
-/** Check that `partition` is a date within the pipeline's availability; throws a one-line {@link InputError}. */
-export function assertPartitionAvailable(pipeline: PipelineDefinition, partition: string, nowMs: number): void {
-  assertPartitionKey(partition);
-  if (partition < pipeline.firstPartition) {
-    throw new InputError(
-      `partition ${partition} is before ${pipeline.name}'s first partition ${pipeline.firstPartition}`,
-    );
-  }
-  const latest = latestAvailablePartition(pipeline, nowMs);
-  if (partition > latest) {
-    throw new InputError(
-      `partition ${partition} of ${pipeline.name} is not available yet (latest available: ${latest}; ` +
-        `a day's data lands ${pipeline.availabilityLagDays} day(s) after it starts, UTC)`,
-    );
-  }
-}
-
-/**
- * Load the deployment's pipelines, or end the process with one line saying what does not fit (a
- * bad field, an unknown upstream, a cycle): every CLI and worker loads them first. Adding a pipeline
- * is adding its folder and one line here.
- */
-export function loadRegistryOrExit(load: () => PipelineDefinition[]): PipelineRegistry {
+/** Check that `partition` is a key of the pipeline's scheme; throws a one-line {@link InputError}. */
+export function assertPartitionKey(pipeline: PipelineDefinition, partition: string, what = 'partition'): void {
   try {
-    return new PipelineRegistry(load());
+    partitionSchemeOf(pipeline).parse(partition, what);
   } catch (err) {
-    if (err instanceof PipelineGraphError || err instanceof PipelineDefinitionError) {
-      process.stderr.write(`conveyor: ${err.message}\n`);
-      process.exit(2);
-    }
+    if (err instanceof PartitionKeyError) throw new InputError(`${pipeline.name}: ${err.message}`);
     throw err;
   }
 }
 
-export const defaultRegistry = loadRegistryOrExit(() => [
-  // `require` inside the loader, so a definition that fails to parse ends here in one line.
-  (require('./orders/definition') as typeof import('./orders/definition')).ordersPipeline,
-  (require('./daily_revenue/definition') as typeof import('./daily_revenue/definition')).dailyRevenuePipeline,
-]);
+/** Check that `partition` is a key of the pipeline within its availability; throws a one-line {@link InputError}. */
+export function assertPartitionAvailable(pipeline: PipelineDefinition, partition: string, nowMs: number): void {
+  assertPartitionKey(pipeline, partition);
+  const scheme = partitionSchemeOf(pipeline);
+  if (scheme.indexOf(partition)! < scheme.indexOf(scheme.first)!) {
+    throw new InputError(`partition ${partition} is before ${pipeline.name}'s first partition ${scheme.first}`);
+  }
+  const latest = latestAvailablePartition(pipeline, nowMs);
+  if (scheme.isTime && partition > latest) {
+    const lag = (pipeline.partitions as { lag: number }).lag;
+    throw new InputError(
+      `partition ${partition} of ${pipeline.name} is not available yet (latest available: ${latest}; ` +
+        `a ${scheme.unit}'s data lands ${lag} ${scheme.unit}(s) after it starts, UTC)`,
+    );
+  }
+}
+
+/** Where Conveyor's own pipelines live; `CONVEYOR_PIPELINES_DIR` (':'-separated) adds a team's folders. */
+export const BUILT_IN_PIPELINES_DIR = __dirname;
+
+/** The folders that hold pipelines: Conveyor's, then those of `CONVEYOR_PIPELINES_DIR`. */
+export function pipelineRoots(env: NodeJS.ProcessEnv = process.env): string[] {
+  const extra = (env.CONVEYOR_PIPELINES_DIR ?? '').split(':').filter(Boolean).map((d) => path.resolve(d));
+  return [BUILT_IN_PIPELINES_DIR, ...extra];
+}
+
+/**
+ * Every pipeline folder under `roots` (a folder holding `definition.ts`), loaded: one registry, or a
+ * one-line error naming the folder (a broken definition, two with one name, an unknown upstream, a
+ * mapping that does not fit, a cycle). Nothing starts on an error.
+ */
+export function discoverPipelines(roots: string[]): PipelineRegistry {
+  installDefinitionImport();
+  const definitions: PipelineDefinition[] = [];
+  const folders = new Map<PipelineDefinition, string>();
+  for (const root of roots) {
+    if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
+      throw new PipelineGraphError(`CONVEYOR_PIPELINES_DIR ${root} is not a folder`);
+    }
+    for (const name of fs.readdirSync(root).sort()) {
+      const folder = path.join(root, name);
+      const file = path.join(folder, 'definition.ts');
+      if (!fs.existsSync(file)) continue;
+      const shown = shownFolder(folder);
+      let exported: Record<string, unknown>;
+      try {
+        exported = require(file) as Record<string, unknown>;
+      } catch (err) {
+        const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+        throw new PipelineDefinitionError(`${shown}: ${message}`);
+      }
+      const found = Object.values(exported).filter(isPipelineDefinition);
+      if (found.length === 0) throw new PipelineDefinitionError(`${shown}: definition.ts exports no definePipeline(...) result`);
+      for (const definition of found) {
+        if (folders.has(definition)) continue;
+        folders.set(definition, folder);
+        definitions.push(definition);
+      }
+    }
+  }
+  return new PipelineRegistry(definitions, folders);
+}
+
+let deployment: PipelineRegistry | undefined;
+/**
+ * The pipelines of this deployment (Conveyor's folder and `CONVEYOR_PIPELINES_DIR`), loaded on first
+ * use. Throws a one-line {@link PipelineGraphError} or {@link PipelineDefinitionError}; CLIs print it.
+ */
+export function deploymentRegistry(): PipelineRegistry {
+  return (deployment ??= discoverPipelines(pipelineRoots()));
+}
+
+/** A pipeline's sample-data generator (its folder's `generate.ts`), or a one-line error saying there is none. */
+export function generatorOf(registry: PipelineRegistry, name: string): SampleGenerator {
+  registry.get(name);
+  const folder = registry.folderOf(name);
+  const file = folder && path.join(folder, 'generate.ts');
+  const generator = file && fs.existsSync(file) ? (require(file) as { generator?: SampleGenerator }).generator : undefined;
+  if (!generator) {
+    const have = registry.names().filter((n) => registry.folderOf(n) && fs.existsSync(path.join(registry.folderOf(n)!, 'generate.ts')));
+    throw new InputError(`pipeline '${name}' has no sample-data generator (a generate.ts exporting generator; pipelines with one: ${have.join(', ') || 'none'})`);
+  }
+  return generator;
+}

@@ -1,6 +1,6 @@
 /**
  * `npm run backfill -- --pipeline orders --from 2016-01-01 --to 2025-12-31 [--concurrency 8]
- *     [--reprocess missing|failed|all] [--order oldest-first|newest-first] [--stop-after-failures N]
+ *     [--reprocess missing|failed|stale|all] [--order oldest-first|newest-first] [--stop-after-failures N]
  *     [--dry-run] [--json] [--no-wait]`
  * `npm run backfill -- status|pause|resume|cancel|resize <backfillId> [n] [--cancel-running] [--json]`
  *
@@ -52,7 +52,7 @@ async function start(argv: string[], config: ConveyorConfig): Promise<number> {
     .exitOverride();
   program.parse(argv, { from: 'user' });
   const o = program.opts<{
-    pipeline: string; from: string; to: string; concurrency: string; reprocess: 'missing' | 'failed' | 'all';
+    pipeline: string; from: string; to: string; concurrency: string; reprocess: (typeof REPROCESS_MODES)[number];
     order: 'oldest-first' | 'newest-first'; stopAfterFailures?: string; dryRun?: boolean; json?: boolean; wait: boolean;
   }>();
   const request = {

@@ -5,7 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { loadConfig } from '../common/config';
 import { startDashboard } from '../dashboard/server';
-import { defaultRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../pipelines/registry';
 import { exitOnError } from './lib/cli-errors';
 import { intInRange, parseOption } from './lib/options';
 
@@ -19,7 +19,7 @@ async function main(argv: string[]): Promise<void> {
   const opts = program.opts<{ port?: string; host: string }>();
   const config = loadConfig();
   const port = opts.port === undefined ? config.dashboardPort : parseOption('--port', intInRange(1, 65535), opts.port);
-  const dashboard = await startDashboard({ config, registry: defaultRegistry, port, host: opts.host });
+  const dashboard = await startDashboard({ config, registry: deploymentRegistry(), port, host: opts.host });
   console.error(`dashboard: ${dashboard.url} (Ctrl-C to stop)`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => void dashboard.close().then(() => process.exit(0)));

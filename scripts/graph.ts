@@ -8,24 +8,43 @@ import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { queryLake } from '../client/lake';
 import { loadConfig } from '../common/config';
-import type { PipelineDefinition } from '../pipelines/definition';
-import { defaultRegistry, type PipelineRegistry } from '../pipelines/registry';
+import { describeScheduleAt } from '../common/schedule-at';
+import { partitionSchemeOf, upstreamOf, type PipelineDefinition } from '../pipelines/definition';
+import { deploymentRegistry, type PipelineRegistry } from '../pipelines/registry';
 import { exitOnError } from './lib/cli-errors';
 
-const cadenceOf = (p: PipelineDefinition) => `${p.cadence} at ${p.schedule.at} UTC`;
+const cadenceOf = (p: PipelineDefinition) => describeScheduleAt(p.partitions.kind, p.schedule.at);
+
+/** "hourly from 2024-01-01T00, each available 1 hour(s) after it starts" / "static keys: eu, us, apac". */
+function partitionsOf(p: PipelineDefinition): string {
+  const s = p.partitions;
+  if (s.kind === 'static') return `static keys (${s.keys.length}): ${s.keys.join(', ')}`;
+  const unit = partitionSchemeOf(p).unit;
+  return `${s.kind} from ${s.first}; a partition is available ${s.lag} ${unit}(s) after it starts`;
+}
+
+/** "files (csv /^part-\d+\.csv$/, marker _SUCCESS)" / "upstream orders (same), clickstream (covering, shift -24)". */
+function sourceOf(p: PipelineDefinition): string {
+  const s = p.source;
+  if (s.kind === 'files') return `files (${s.format} ${s.filePattern}, marker ${s.marker})`;
+  return `upstream ${s.inputs
+    .map((i) => `${i.pipeline}${i.as ? ` as ${i.as}` : ''} (${i.mapping.kind}${i.mapping.kind === 'window' ? ` ${i.mapping.partitions}` : ''}${i.shift ? `, shift ${i.shift}` : ''})`)
+    .join(', ')}`;
+}
 
 export function graphText(registry: PipelineRegistry, stale: Map<string, string[]> = new Map(), staleUnknown?: string): string {
   const lines: string[] = [];
   for (const p of registry.all().sort((a, b) => a.name.localeCompare(b.name))) {
     lines.push(`${p.name}  (${p.description})`);
     lines.push(`  owner:      ${p.owner}`);
-    lines.push(`  cadence:    ${cadenceOf(p)}; a day's partition is available ${p.availabilityLagDays} day(s) after it starts; freshness objective ${p.freshnessObjectiveHours} h`);
-    lines.push(`  schedule:   catch-up ${p.schedule.catchupWindowDays} day(s), overlap ${p.schedule.overlap}`);
-    lines.push(`  upstream:   ${p.upstream.join(', ') || '-'}`);
+    lines.push(`  partitions: ${partitionsOf(p)}; freshness objective ${p.freshnessObjectiveHours} h`);
+    lines.push(`  schedule:   ${cadenceOf(p)}, catch-up ${p.schedule.catchupWindowDays} day(s), overlap ${p.schedule.overlap}`);
+    lines.push(`  source:     ${sourceOf(p)}`);
+    lines.push(`  upstream:   ${upstreamOf(p).join(', ') || '-'}`);
     lines.push(`  downstream: ${registry.downstreamOf(p.name).join(', ') || '-'}`);
     const staleKeys = stale.get(p.name) ?? [];
-    if (p.upstream.length > 0 && staleUnknown) lines.push(`  stale:      unknown (the lake could not be read: ${staleUnknown})`);
-    else if (p.upstream.length > 0) {
+    if (upstreamOf(p).length > 0 && staleUnknown) lines.push(`  stale:      unknown (the lake could not be read: ${staleUnknown})`);
+    else if (upstreamOf(p).length > 0) {
       lines.push(`  stale:      ${staleKeys.length === 0 ? 'none' : `${staleKeys.length} partition(s) read an upstream partition since republished: ${staleKeys.slice(0, 5).join(', ')}${staleKeys.length > 5 ? ', …' : ''} (rerun them; meta.stale_partitions)`}`);
     }
   }
@@ -37,14 +56,14 @@ export function graphMermaid(registry: PipelineRegistry): string {
   for (const p of registry.all().sort((a, b) => a.name.localeCompare(b.name))) {
     lines.push(`  ${p.name}["<b>${p.name}</b><br/>${p.owner}<br/>${cadenceOf(p)}<br/>catch-up ${p.schedule.catchupWindowDays}d, overlap ${p.schedule.overlap}"]`);
   }
-  for (const p of registry.all()) for (const upstream of p.upstream) lines.push(`  ${upstream} --> ${p.name}`);
+  for (const p of registry.all()) for (const upstream of upstreamOf(p)) lines.push(`  ${upstream} --> ${p.name}`);
   return lines.join('\n');
 }
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command('npm run graph --').option('--mermaid', 'print a Mermaid flowchart').exitOverride();
   program.parse(argv, { from: 'user' });
-  if (program.opts<{ mermaid?: boolean }>().mermaid) return console.log(graphMermaid(defaultRegistry));
+  if (program.opts<{ mermaid?: boolean }>().mermaid) return console.log(graphMermaid(deploymentRegistry()));
   // Stale downstream partitions, from the lake (none when there is no lake yet).
   const stale = new Map<string, string[]>();
   const config = loadConfig();
@@ -57,7 +76,7 @@ async function main(argv: string[]): Promise<void> {
       staleUnknown = (err instanceof Error ? err.message : String(err)).split('\n')[0];
     }
   }
-  console.log(graphText(defaultRegistry, stale, staleUnknown));
+  console.log(graphText(deploymentRegistry(), stale, staleUnknown));
 }
 
 if (require.main === module) {

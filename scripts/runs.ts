@@ -8,9 +8,9 @@ import { queryLake } from '../client/lake';
 import { webUiWorkflowUrl } from '../client/workflow-lookup';
 import { loadConfig } from '../common/config';
 import { sqlString } from '../common/sql';
-import { defaultRegistry, InputError } from '../pipelines/registry';
+import { assertPartitionKey, deploymentRegistry, InputError } from '../pipelines/registry';
 import { exitOnError } from './lib/cli-errors';
-import { intInRange, parseOption, partitionKeySchema } from './lib/options';
+import { intInRange, parseOption } from './lib/options';
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command('npm run runs --')
@@ -23,9 +23,10 @@ async function main(argv: string[]): Promise<void> {
   program.parse(argv, { from: 'user' });
   const [name] = program.processedArgs as [string];
   const opts = program.opts<{ partition?: string; last?: string; json?: boolean }>();
-  const pipeline = defaultRegistry.get(name);
+  const pipeline = deploymentRegistry().get(name);
   if (opts.partition !== undefined && opts.last !== undefined) throw new InputError('choose one of --partition and --last');
-  const partition = opts.partition === undefined ? undefined : parseOption('--partition', partitionKeySchema, opts.partition);
+  if (opts.partition !== undefined) assertPartitionKey(pipeline, opts.partition, '--partition');
+  const partition = opts.partition;
   const last = parseOption('--last', intInRange(1, 10_000), opts.last ?? '20');
   const config = loadConfig();
   const { rows } = await queryLake(

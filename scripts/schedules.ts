@@ -10,7 +10,7 @@ import { connectClient } from '../client/connect';
 import { applySchedules, listSchedules, pauseSchedule, triggerSchedule, unpauseSchedule } from '../client/schedules';
 import { loadConfig } from '../common/config';
 import { webUiSchedulesUrl } from '../client/workflow-lookup';
-import { defaultRegistry, InputError } from '../pipelines/registry';
+import { deploymentRegistry, InputError } from '../pipelines/registry';
 import { exitOnError } from './lib/cli-errors';
 
 async function main(argv: string[]): Promise<void> {
@@ -54,7 +54,7 @@ async function main(argv: string[]): Promise<void> {
     .requiredOption('--reason <text>', 'why (shown as the schedule\'s note, with who and when)')
     .option('--by <name>', 'who is pausing (default: CONVEYOR_OPERATOR or the OS user)')
     .action(async (pipeline: string, opts: { reason: string; by?: string }) => {
-      defaultRegistry.get(pipeline); // bad input: refused before connecting
+      deploymentRegistry().get(pipeline); // bad input: refused before connecting
       if (!opts.reason.trim()) throw new InputError('--reason is required: say why the schedule is paused');
       const note = await withClient((client) => pauseSchedule(client, pipeline, opts));
       console.error(`paused the ${pipeline} schedule. ${note}`);
@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<void> {
     .option('--reason <text>', 'why')
     .option('--by <name>', 'who is unpausing (default: CONVEYOR_OPERATOR or the OS user)')
     .action(async (pipeline: string, opts: { reason?: string; by?: string }) => {
-      defaultRegistry.get(pipeline);
+      deploymentRegistry().get(pipeline);
       await withClient((client) => unpauseSchedule(client, pipeline, opts));
       console.error(`unpaused the ${pipeline} schedule; runs missed while paused are not made up (backfill them)`);
     });
@@ -74,7 +74,7 @@ async function main(argv: string[]): Promise<void> {
     .argument('<pipeline>')
     .description('run the scheduled action now (the latest available partition)')
     .action(async (pipeline: string) => {
-      defaultRegistry.get(pipeline);
+      deploymentRegistry().get(pipeline);
       await withClient((client) => triggerSchedule(client, pipeline));
       console.error(`triggered the ${pipeline} schedule; the run shows in \`npm run schedules -- list\``);
     });

@@ -11,7 +11,7 @@ import { loadConfig } from '../common/config';
 import { withDuckDB } from '../lake/duckdb';
 import { LakeLayout } from '../lake/layout';
 import { lakeViews, refreshLakeViews } from '../lake/reader';
-import { defaultRegistry, InputError } from '../pipelines/registry';
+import { deploymentRegistry, InputError } from '../pipelines/registry';
 import { exitOnError } from './lib/cli-errors';
 
 type Format = 'table' | 'json' | 'csv';
@@ -39,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
     const run = async (sql: string) => {
       let answer;
       try {
-        await refreshLakeViews(db, lake, defaultRegistry);
+        await refreshLakeViews(db, lake, deploymentRegistry());
         answer = await db.queryJson(sql);
       } catch (err) {
         throw new QueryError((err instanceof Error ? err.message : String(err)).split('\n')[0]!);
@@ -69,7 +69,7 @@ async function prompt(lake: LakeLayout, run: (sql: string) => Promise<void>): Pr
     if (!buffer && trimmed.startsWith('.')) {
       if (trimmed === '.quit' || trimmed === '.exit') break;
       if (trimmed === '.tables') {
-        for (const v of lakeViews(defaultRegistry)) console.log(`${`${v.schema}.${v.name}`.padEnd(28)} ${v.description}`);
+        for (const v of lakeViews(deploymentRegistry())) console.log(`${`${v.schema}.${v.name}`.padEnd(28)} ${v.description}`);
       } else console.log('.tables  list the tables\n.quit    leave');
     } else if (trimmed) {
       buffer += `${line}\n`;

@@ -1,10 +1,10 @@
 /**
  * `npm start`: the whole thing on one machine. Finds or builds the Temporal CLI, starts the server
- * (unless one is already up), builds the workflow bundle, starts a worker, generates a week of
- * sample `orders` data, applies the pipelines' schedules (so the server keeps running them daily),
- * serves the dashboard, runs each day as a partition workflow, prints the outcome, the Web UI and
- * dashboard URLs, and keeps serving
- * until Ctrl-C (`--exit` to stop once the week is done).
+ * (unless one is already up), builds the workflow bundle, starts a worker, generates sample data for
+ * every pipeline with a generator (the last 14 days: the monitors' window, so nothing the demo did not
+ * load shows as missing), applies the pipelines' schedules (so the server keeps running them), serves
+ * the dashboard, backfills every pipeline's sample range (upstreams first), prints the outcome, the
+ * Web UI and dashboard URLs, and keeps serving until Ctrl-C (`--exit` to stop once the range has run).
  */
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
@@ -12,13 +12,14 @@ import { NativeConnection } from '@temporalio/worker';
 import { connectClient, isServerUp, ServerUnreachable, temporalTarget, waitForServer } from '../client/connect';
 import { applySchedules } from '../client/schedules';
 import { webUiListUrl } from '../client/workflow-lookup';
-import { startPartitionRun, waitForPartitionRun, type PartitionRunOutcome } from '../client/partition-runs';
+import { startBackfill } from '../client/backfills';
+import { startPartitionRun } from '../client/partition-runs';
 import { loadConfig, type ConveyorConfig } from '../common/config';
 import { createLogger, getLogger, setLogger } from '../common/logger';
-import { addDays } from '../common/partition-key';
-import { generateOrdersPartition } from '../pipelines/orders/generate';
-import { ordersPipeline } from '../pipelines/orders/definition';
-import { defaultRegistry, latestAvailablePartition } from '../pipelines/registry';
+import { partitionSchemeOf, upstreamOf, type PipelineDefinition } from '../pipelines/definition';
+import type { SampleGenerator } from '../pipelines/generator';
+import { deploymentRegistry, generatorOf, latestAvailablePartition, type PipelineRegistry } from '../pipelines/registry';
+import type { BackfillProgress } from '../workflows/backfill-input';
 import { LakeLayout, prepareLake } from '../lake/layout';
 import { activityDeps } from '../activities/deps';
 import { startDashboard } from '../dashboard/server';
@@ -58,14 +59,14 @@ class Started {
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command('npm start --')
-    .option('--days <n>', 'how many days of sample data to run', '7')
-    .option('--rows <n>', 'rows per day', '1000')
-    .option('--exit', 'stop the worker and server once the sample week has run')
+    .option('--days <n>', 'how many days of sample data to run (default: the monitors\' 14-day window)', '14')
+    .option('--rows <n>', 'rows per partition (default: each generator\'s own)')
+    .option('--exit', 'stop the worker and server once the sample range has run')
     .exitOverride();
   program.parse(argv, { from: 'user' });
-  const opts = program.opts<{ days: string; rows: string; exit?: boolean }>();
+  const opts = program.opts<{ days: string; rows?: string; exit?: boolean }>();
   const days = parseOption('--days', intInRange(1, 366), opts.days);
-  const rows = parseOption('--rows', intInRange(1, 10_000_000), opts.rows);
+  const rows = opts.rows === undefined ? undefined : parseOption('--rows', intInRange(1, 10_000_000), opts.rows);
   const config = loadConfig();
   const lake = new LakeLayout(config.lakeDir);
   await prepareLake(lake);
@@ -97,7 +98,7 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-async function run(config: ConveyorConfig, lake: LakeLayout, days: number, rows: number, logFile: string, started: Started): Promise<number> {
+async function run(config: ConveyorConfig, lake: LakeLayout, days: number, rows: number | undefined, logFile: string, started: Started): Promise<number> {
   if (await isServerUp(temporalTarget(config))) {
     say(`1/5 Temporal server already running at ${config.temporalAddress}`);
   } else if (config.temporalSecurity.tls || config.temporalSecurity.apiKey) {
@@ -131,12 +132,13 @@ async function run(config: ConveyorConfig, lake: LakeLayout, days: number, rows:
   say('2/5 Building the workflow bundle ...');
   await buildWorkflowBundle(config.workflowBundlePath);
 
+  const registry = deploymentRegistry();
   say(`3/5 Starting a worker on task queues ${config.taskQueue} and ${config.backfillTaskQueue} (logs: ${path.relative(process.cwd(), logFile)}) ...`);
   installRuntime({ metricsPort: config.metricsPort });
   const connection = await NativeConnection.connect(temporalTarget(config));
   started.add('the worker connection', () => connection.close());
   const workers = await createConveyorWorkers(
-    { connection, namespace: config.namespace, deps: activityDeps(config, defaultRegistry, lake), workflowBundlePath: config.workflowBundlePath },
+    { connection, namespace: config.namespace, deps: activityDeps(config, registry, lake), workflowBundlePath: config.workflowBundlePath },
     config,
   );
   // The SDK runtime also stops the workers on SIGINT/SIGTERM; run() resolves once they have drained.
@@ -147,23 +149,21 @@ async function run(config: ConveyorConfig, lake: LakeLayout, days: number, rows:
   });
   started.waitForWorkers = () => workerRunning.then(() => undefined);
 
-  const last = latestAvailablePartition(ordersPipeline, Date.now());
-  const first = addDays(last, -(days - 1));
-  say(`4/5 Generating ${days} day(s) of sample orders, ${first} → ${last}, into ${path.relative(process.cwd(), config.landingDir)}/ ...`);
-  const partitions: string[] = [];
-  for (let p = first; p <= last; p = addDays(p, 1)) partitions.push(p);
-  partitions.forEach((partition, i) => {
-    // Some realism: one day carries duplicate rows, one day's storage is flaky at first (retried).
-    const faults = i === 1 ? (['duplicates'] as const) : i === 3 ? ([{ kind: 'flaky', count: 1 }] as const) : [];
-    generateOrdersPartition({ landingDir: config.landingDir, partition, rows, files: 2, faults: [...faults] });
-  });
+  const sample = samplePlan(registry, Date.now(), days);
+  say(`4/5 Generating ${days} day(s) of sample data into ${path.relative(process.cwd(), config.landingDir)}/ ...`);
+  for (const s of sample.filter((s) => s.generator && s.keys.length > 0)) {
+    const faults = s.generator!.demoFaults?.(s.keys) ?? {};
+    for (const key of s.keys) await s.generator!.generate({ landingDir: config.landingDir, partition: key, rows, faults: faults[key] ?? [] });
+    s.late = s.keys.filter((k) => faults[k]?.some((f) => f.kind === 'no-marker'));
+    say(`    ${s.pipeline.name}: ${s.keys.length} ${s.pipeline.partitions.kind} partition(s), ${s.keys[0]} → ${s.keys[s.keys.length - 1]}${s.late.length ? ` (${s.late.join(', ')} still landing)` : ''}`);
+  }
 
   const client = await connectClient(config);
   started.add('the client connection', () => client.connection.close());
   // From now on the server runs the sample pipelines daily by itself (and makes up missed days).
   // The sample week does not depend on them: a server that will not describe its schedules is a line, not a failed start.
   try {
-    const applied = await applySchedules(client, { config });
+    const applied = await applySchedules(client, { config, registry });
     say(`    schedules: ${applied.created.length} created, ${applied.updated.length} updated, ${applied.unchanged.length} unchanged (\`npm run schedules -- list\`)`);
   } catch (err) {
     say(`    schedules not applied (${(err instanceof Error ? err.message : String(err)).split('\n')[0]}); apply them later with \`npm run schedules -- apply\``);
@@ -172,37 +172,78 @@ async function run(config: ConveyorConfig, lake: LakeLayout, days: number, rows:
   // The dashboard (partition calendar, open alerts); a busy port is worth a line, not a failed start.
   let dashboardUrl: string | undefined;
   try {
-    const dashboard = await startDashboard({ config, registry: defaultRegistry, port: config.dashboardPort });
+    const dashboard = await startDashboard({ config, registry, port: config.dashboardPort });
     started.add('the dashboard', () => dashboard.close());
     dashboardUrl = dashboard.url;
   } catch (err) {
     say(`    dashboard not started: ${(err as Error).message}`);
   }
 
-  say(`5/5 Running ${partitions.length} partition workflows ...`);
-  const outcomes = await Promise.all(
-    partitions.map(async (partition) => {
-      const run = await startPartitionRun(client, { pipeline: 'orders', partition, runKind: 'scheduled' }, { config });
-      return { run, outcome: await waitForPartitionRun(run) };
-    }),
-  );
-  printTable(outcomes.map((o) => o.outcome));
+  // The sample history as backfills (history is a backfill's job: never "late"), upstreams first; a
+  // partition still landing gets its own run, which waits for its data as a scheduled run would.
+  say(`5/5 Backfilling the sample range of ${sample.length} pipelines, upstreams first ...`);
+  const results: { pipeline: string; partitions: number; outcome: BackfillProgress }[] = [];
+  const done = new Set<string>();
+  while (done.size < sample.length) {
+    const ready = sample.filter((s) => !done.has(s.pipeline.name) && upstreamOf(s.pipeline).every((u) => done.has(u) || !sample.some((x) => x.pipeline.name === u)));
+    await Promise.all(
+      ready.map(async (s) => {
+        const keys = s.keys.filter((k) => !s.late.includes(k));
+        if (keys.length > 0) {
+          const backfill = await startBackfill(client, { pipeline: s.pipeline.name, from: keys[0]!, to: keys[keys.length - 1]!, maxConcurrency: 8 }, { config, registry });
+          results.push({ pipeline: s.pipeline.name, partitions: keys.length, outcome: await backfill.handle.result() });
+        }
+        for (const key of s.late) await startPartitionRun(client, { pipeline: s.pipeline.name, partition: key, runKind: 'scheduled' }, { config, registry });
+        done.add(s.pipeline.name);
+      }),
+    );
+  }
+  printTable(results.sort((a, b) => a.pipeline.localeCompare(b.pipeline)));
+  const waiting = sample.flatMap((s) => s.late.map((k) => `${s.pipeline.name}/${k}`));
+  if (waiting.length) say(`Waiting for data that is still landing (it is not late yet): ${waiting.join(', ')}`);
 
   say('');
-  say(`Web UI:    ${webUiListUrl(config, 'Pipeline = "orders"')}`);
-  say(`One run:   ${outcomes[0]!.run.webUiUrl}`);
-  if (dashboardUrl) say(`Dashboard: ${dashboardUrl} (partition calendar, open alerts; \`npm run status\` in a terminal)`);
-  say(`Lake:      ${path.relative(process.cwd(), lake.root)}/ (Parquet; query it, even while workers run, with \`npm run sql -- "SELECT count(*) FROM showroom.orders"\`)`);
-  return outcomes.filter((o) => o.outcome.status === 'failed').length;
+  say(`Web UI:    ${webUiListUrl(config, 'ExecutionStatus = "Running" OR ExecutionStatus = "Failed"')}`);
+  say(`Pipelines: npm run graph (${registry.names().join(', ')})`);
+  if (dashboardUrl) say(`Dashboard: ${dashboardUrl} (partition calendars, open alerts; \`npm run status\` in a terminal)`);
+  say(`Lake:      ${path.relative(process.cwd(), lake.root)}/ (Parquet; query it, even while workers run, with \`npm run sql -- "SELECT count(*) FROM showroom.clickstream"\`)`);
+  return results.reduce((n, r) => n + r.outcome.failed, 0);
 }
 
-function printTable(outcomes: PartitionRunOutcome[]): void {
-  const rows = outcomes.map((o) =>
-    o.status === 'succeeded'
-      ? [o.result.partition, 'succeeded', o.result.rows.in, o.result.rows.published, o.result.rows.rejected, o.result.rows.duplicate, Math.max(...Object.values(o.result.attempts))]
-      : [o.workflowId.split('/')[1]!, `FAILED (${o.failure.failureClass} at ${o.failure.step})`, '', '', o.failure.rejectedRows ?? '', '', o.failure.attempt ?? ''],
-  );
-  const header = ['partition', 'status', 'rows in', 'published', 'rejected', 'duplicates', 'max attempts'];
+/** What `npm start` loads: per pipeline, the partitions of the last `days` days in its scheme, and its generator if it has one. */
+interface SamplePipeline {
+  pipeline: PipelineDefinition;
+  keys: string[];
+  generator?: SampleGenerator;
+  /** Keys still landing (no marker yet): run on their own, not backfilled. */
+  late: string[];
+}
+
+function samplePlan(registry: PipelineRegistry, nowMs: number, days: number): SamplePipeline[] {
+  // One window for every time scheme: from midnight (UTC) `days` days back, so a day's downstream
+  // partition finds all the hours it covers.
+  const since = (Math.floor(nowMs / 86_400_000) - days) * 86_400_000;
+  return registry.all().map((pipeline) => {
+    const scheme = partitionSchemeOf(pipeline);
+    const last = latestAvailablePartition(pipeline, nowMs);
+    const firstIndex = scheme.indexOf(scheme.first)!;
+    const from = scheme.isTime ? Math.max(firstIndex, scheme.indexOf(scheme.keyAt(since))!) : firstIndex;
+    const keys = from <= scheme.indexOf(last)! ? [...scheme.range(scheme.keyOf(from), last)] : [];
+    let generator: SampleGenerator | undefined;
+    if (pipeline.source.kind === 'files') {
+      try {
+        generator = generatorOf(registry, pipeline.name);
+      } catch {
+        generator = undefined; // a files pipeline without a generator: nothing to land; its backfill says so
+      }
+    }
+    return { pipeline, keys, generator, late: [] };
+  });
+}
+
+function printTable(results: { pipeline: string; partitions: number; outcome: BackfillProgress }[]): void {
+  const rows = results.map((r) => [r.pipeline, r.partitions, r.outcome.succeeded, r.outcome.skipped, r.outcome.failed, r.outcome.failures.map((f) => `${f.partition} (${f.failureClass})`).join(', ') || '-']);
+  const header = ['pipeline', 'partitions', 'succeeded', 'already published', 'failed', 'failures'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells: (string | number)[]) => cells.map((c, i) => String(c).padEnd(widths[i]!)).join('  ');
   console.log(line(header));

@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import { connectClient } from '../client/connect';
 import { statusReport, statusText } from '../client/status';
 import { loadConfig } from '../common/config';
-import { defaultRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../pipelines/registry';
 import { exitOnError } from './lib/cli-errors';
 import { intInRange, parseOption } from './lib/options';
 
@@ -31,7 +31,7 @@ async function main(argv: string[]): Promise<void> {
     serverUnavailable = (err as Error).message;
   }
   try {
-    const report = await statusReport(config, defaultRegistry, { client, serverUnavailable, days });
+    const report = await statusReport(config, deploymentRegistry(), { client, serverUnavailable, days });
     console.log(opts.json ? JSON.stringify(report, null, 2) : statusText(report));
   } finally {
     await client?.connection.close();

@@ -26,7 +26,7 @@ import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs
 import { classifiedFailure } from '../common/failure-classes';
 import { addDays } from '../common/partition-key';
 import type { StepInput } from '../common/run-types';
-import { defaultRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../pipelines/registry';
 import { progressQuery } from '../workflows/backfill-api';
 import type { BackfillProgress } from '../workflows/backfill-input';
 import type { PartitionFinishedReport } from '../workflows/partition-signals';
@@ -82,7 +82,7 @@ const stubs = {
 
 before(async () => {
   h = await startHarness({ activities: stubs, backfillActivitySlots: 200 });
-  real = createActivities(activityDeps(h.config, defaultRegistry, h.lake));
+  real = createActivities(activityDeps(h.config, deploymentRegistry(), h.lake));
 }, START_HOOK_OPTIONS);
 after(() => h?.stop(), STOP_HOOK_OPTIONS);
 // Whatever a test started (backfills, their abandoned children, gated steps) ends with it.

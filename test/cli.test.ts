@@ -10,7 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
+import { deploymentRegistry } from '../pipelines/registry';
+
 const ROOT = path.resolve(__dirname, '..');
+/** The pipelines the CLIs know, as their errors list them: from the registry, never a hard-coded list. */
+const KNOWN = deploymentRegistry().names().join(', ');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-cli-'));
 
 /** Run a CLI (a file under scripts/, or a path from the project root such as workers/main.ts). */
@@ -40,12 +44,12 @@ function itRefuses(script: string, cases: [string, string[], RegExp][]): void {
 
 describe('npm run partition: bad input', () => {
   const cases: [string, string[], RegExp][] = [
-    ['unknown pipeline', ['ordres', '2024-01-01'], /^conveyor partition: unknown pipeline 'ordres' \(known: daily_revenue, orders\)$/],
-    ['invalid date', ['orders', '2024-02-30'], /^conveyor partition: partition '2024-02-30' is not a valid date \(expected YYYY-MM-DD/],
-    ['not a date', ['orders', 'yesterday'], /^conveyor partition: partition 'yesterday' is not a valid date/],
+    ['unknown pipeline', ['ordres', '2024-01-01'], new RegExp(`^conveyor partition: unknown pipeline 'ordres' \\(known: ${KNOWN}\\)$`)],
+    ['invalid date', ['orders', '2024-02-30'], /^conveyor partition: orders: partition '2024-02-30' is not a day as YYYY-MM-DD, e.g. 2024-03-01$/],
+    ['not a date', ['orders', 'yesterday'], /^conveyor partition: orders: partition 'yesterday' is not a day as YYYY-MM-DD, e.g. 2024-03-01$/],
     ['future partition', ['orders', '2999-01-01'], /^conveyor partition: partition 2999-01-01 of orders is not available yet \(latest available: \d{4}-\d{2}-\d{2}/],
-    ['no landing files', ['orders', '2020-01-01'], /^conveyor partition: no landing files for orders\/2020-01-01: nothing matches/],
-    ['a downstream partition whose upstream is not published', ['daily_revenue', '2020-01-01'], /^conveyor partition: orders\/2020-01-01 is not published yet, and daily_revenue reads it: run it first, or pass --wait-for-data$/],
+    ['no landing files', ['orders', '2020-01-01'], /^conveyor partition: orders\/2020-01-01 cannot run yet: no data files match .* in .*; pass --wait-for-data to wait for it$/],
+    ['a downstream partition whose upstream is not published', ['daily_revenue', '2020-01-01'], /^conveyor partition: daily_revenue\/2020-01-01 cannot run yet: orders 2020-01-01 is not published yet; pass --wait-for-data to wait for it$/],
   ];
   itRefuses('partition.ts', cases);
   it('writes nothing for refused input', () => {
@@ -69,20 +73,31 @@ describe('npm run generate: bad input', () => {
   it('refuses an unknown fault', () => {
     const result = cli('generate-data.ts', ['--from', '2024-01-01', '--to', '2024-01-01', '--fault', '2024-01-01=boom']);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /invalid --fault "2024-01-01=boom": expected DATE=KIND with KIND one of malformed/);
+    assert.match(result.stderr, /invalid --fault "2024-01-01=boom": expected KEY=KIND with KIND one of malformed, duplicates, no-marker, flaky$/);
   });
+});
+
+describe('npm run new-pipeline: bad input', () => {
+  itRefuses('new-pipeline.ts', [
+    ['a name that is not an identifier', ['Team-Events'], /^conveyor new-pipeline: invalid pipeline name 'Team-Events': lower-case letters, digits and _, starting with a letter$/],
+    ['a pipeline that exists', ['orders'], /^conveyor new-pipeline: pipeline 'orders' exists already \(in .*pipelines\/orders\)$/],
+    ['an unknown scheme', ['x_feed', '--partitions', 'yearly'], /argument 'yearly' is invalid\. Allowed choices are hourly, daily, weekly, monthly, static/],
+    ['a static key that is not safe', ['x_feed', '--partitions', 'static', '--keys', 'eu,EU'], /^conveyor new-pipeline: invalid --keys 'eu,EU': lower-case letters, digits, _ and -/],
+    ['an unknown mapping', ['x_feed', '--source', 'upstream', '--mapping', 'sideways'], /^conveyor new-pipeline: invalid --mapping 'sideways': same, covering or window:N$/],
+  ]);
+  it('created nothing while refusing', () => assert.equal(fs.existsSync(path.join(ROOT, 'pipelines', 'x_feed')), false));
 });
 
 describe('npm run backfill: bad input', () => {
   const base = ['--pipeline', 'orders', '--from', '2024-01-01', '--to', '2024-01-31'];
   const cases: [string, string[], RegExp][] = [
     ['from after to', ['--pipeline', 'orders', '--from', '2024-02-01', '--to', '2024-01-01'], /^conveyor backfill: from 2024-02-01 is after to 2024-01-01$/],
-    ['a date that is not a date', ['--pipeline', 'orders', '--from', '2024-02-30', '--to', '2024-03-01'], /^conveyor backfill: invalid from "2024-02-30": expected a real date as YYYY-MM-DD$/],
+    ['a date that is not a date', ['--pipeline', 'orders', '--from', '2024-02-30', '--to', '2024-03-01'], /^conveyor backfill: orders: from '2024-02-30' is not a day as YYYY-MM-DD, e.g. 2024-03-01$/],
     ['a range in the future', ['--pipeline', 'orders', '--from', '2024-01-01', '--to', '2999-01-01'], /^conveyor backfill: to 2999-01-01 is in the future for orders \(latest available partition: /],
     ['concurrency 0', [...base, '--concurrency', '0'], /^conveyor backfill: invalid concurrency "0": a whole number from 1 to 200$/],
     ['concurrency above the bound', [...base, '--concurrency', '201'], /^conveyor backfill: invalid concurrency "201": a whole number from 1 to 200$/],
-    ['an unknown pipeline', ['--pipeline', 'ordres', '--from', '2024-01-01', '--to', '2024-01-02'], /^conveyor backfill: unknown pipeline 'ordres' \(known: daily_revenue, orders\)$/],
-    ['an unknown reprocess mode', [...base, '--reprocess', 'some'], /argument 'some' is invalid\. Allowed choices are missing, failed, all/],
+    ['an unknown pipeline', ['--pipeline', 'ordres', '--from', '2024-01-01', '--to', '2024-01-02'], new RegExp(`^conveyor backfill: unknown pipeline 'ordres' \\(known: ${KNOWN}\\)$`)],
+    ['an unknown reprocess mode', [...base, '--reprocess', 'some'], /argument 'some' is invalid\. Allowed choices are missing, failed, stale, all/],
     ['resize to 0', ['resize', 'backfill/orders/x', '0'], /^conveyor backfill: invalid concurrency "0": a whole number from 1 to 200$/],
   ];
   itRefuses('backfill.ts', cases);
@@ -131,8 +146,8 @@ describe('npm run sql: bad input', () => {
 
 describe('npm run notify, override, schedules, graph: bad input', () => {
   itRefuses('notify.ts', [
-    ['an unknown pipeline', ['ordres', '2024-01-01'], /^conveyor notify: unknown pipeline 'ordres' \(known: daily_revenue, orders\)$/],
-    ['an invalid date', ['orders', '2024-13-01'], /^conveyor notify: partition '2024-13-01' is not a valid date/],
+    ['an unknown pipeline', ['ordres', '2024-01-01'], new RegExp(`^conveyor notify: unknown pipeline 'ordres' \\(known: ${KNOWN}\\)$`)],
+    ['an invalid date', ['orders', '2024-13-01'], /^conveyor notify: orders: partition '2024-13-01' is not a day as YYYY-MM-DD, e.g. 2024-03-01$/],
   ]);
   itRefuses('override.ts', [
     ['an unknown kind', ['delete', 'orders', '2024-01-01', '--reason', 'x'], /error: unknown command 'delete'/],
@@ -143,21 +158,21 @@ describe('npm run notify, override, schedules, graph: bad input', () => {
   ]);
   itRefuses('schedules.ts', [
     ['pause without a reason', ['pause', 'orders'], /error: required option '--reason <text>' not specified/],
-    ['an unknown pipeline', ['trigger', 'ordres'], /^conveyor schedules: unknown pipeline 'ordres' \(known: daily_revenue, orders\)$/],
+    ['an unknown pipeline', ['trigger', 'ordres'], new RegExp(`^conveyor schedules: unknown pipeline 'ordres' \\(known: ${KNOWN}\\)$`)],
   ]);
   it('npm run graph prints the pipelines', () => {
     const result = cli('graph.ts', []);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /^orders {2}\(.*\n {2}owner: {6}data-platform@conveyor\.example\n {2}cadence: {4}daily at 02:00 UTC/m);
-    assert.match(result.stdout, /^daily_revenue {2}\(.*\n(.*\n){3} {2}upstream: {3}orders\n {2}downstream: -\n {2}stale: {6}none$/m);
+    assert.match(result.stdout, /^orders {2}\(.*\n {2}owner: {6}data-platform@conveyor\.example\n {2}partitions: daily from 2015-01-01; a partition is available 1 day\(s\) after it starts; freshness objective 30 h\n {2}schedule: {3}daily at 02:00 UTC, catch-up 7 day\(s\), overlap allow_all\n {2}source: {5}files \(csv /m);
+    assert.match(result.stdout, /^daily_revenue {2}\(.*\n(.*\n){4} {2}upstream: {3}orders\n {2}downstream: -\n {2}stale: {6}none$/m);
     assert.match(cli('graph.ts', ['--mermaid']).stdout, /^flowchart LR\n[\s\S]* {2}orders --> daily_revenue$/);
   });
 });
 
 describe('npm run status, runs, dashboard: bad input and no server', () => {
   itRefuses('runs.ts', [
-    ['an unknown pipeline', ['ordres'], /^conveyor runs: unknown pipeline 'ordres' \(known: daily_revenue, orders\)$/],
-    ['an invalid --partition', ['orders', '--partition', '2024-02-30'], /^conveyor runs: invalid --partition "2024-02-30": expected a real date as YYYY-MM-DD$/],
+    ['an unknown pipeline', ['ordres'], new RegExp(`^conveyor runs: unknown pipeline 'ordres' \\(known: ${KNOWN}\\)$`)],
+    ['an invalid --partition', ['orders', '--partition', '2024-02-30'], /^conveyor runs: orders: --partition '2024-02-30' is not a day as YYYY-MM-DD, e.g. 2024-03-01$/],
     ['both --partition and --last', ['orders', '--partition', '2024-02-01', '--last', '3'], /^conveyor runs: choose one of --partition and --last$/],
     ['a bad --last', ['orders', '--last', '0'], /^conveyor runs: invalid --last "0": expected a whole number from 1 to 10000$/],
   ]);

@@ -1,23 +1,22 @@
 /**
  * The test harness itself: a test that fails while a step is held must end its file within seconds,
- * red and named, never hang CI. Runs test/fixtures/harness/gated-failure.ts in a child process the
- * way `npm test` runs a file, and times it.
+ * red and named, never hang CI. Runs test/fixtures/harness/gated-failure.ts in a child process with
+ * the flags `npm test` gives every file (scripts/lib/test-files.ts), and times it.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { NODE_TEST_FLAGS } from '../scripts/lib/test-files';
 
 const ROOT = path.resolve(__dirname, '..');
 const FIXTURE = path.join(__dirname, 'fixtures', 'harness', 'gated-failure.ts');
 
-/** The flags `npm test` gives node (package.json "test"), so the fixture runs as a suite file would. */
-const TEST_FLAGS = ['--import', 'tsx', '--test', '--test-force-exit', '--test-concurrency=1'];
 
 function runFixture(mode: 'gate' | 'hang'): Promise<{ code: number | null; output: string; seconds: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...TEST_FLAGS, FIXTURE], {
+    const child = spawn(process.execPath, [...NODE_TEST_FLAGS, FIXTURE], {
       cwd: ROOT,
       env: { ...process.env, HARNESS_FIXTURE_MODE: mode, NODE_TEST_CONTEXT: undefined },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
 import { addDays } from '../common/partition-key';
 import { ordersPipeline } from '../pipelines/orders/definition';
+import { filesSourceOf } from '../sources/files';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { startHarness, type Harness } from './helpers/harness';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
@@ -23,7 +24,7 @@ after(async () => {
   await h?.stop();
 }, STOP_HOOK_OPTIONS);
 
-const HEADER = ordersPipeline.landing!.columns.join(',');
+const HEADER = filesSourceOf(ordersPipeline).columns.join(',');
 /** Valid order rows of `partition`'s day. */
 const goodRows = (partition: string, n: number) => Array.from({ length: n }, (_, i) => `o-${i},c-${i},${partition} 10:00:00,${(i % 90) + 10}.50,EUR,paid`).join('\n');
 
@@ -32,7 +33,7 @@ function land(partition: string, files: Record<string, Buffer | string>): void {
   const dir = path.join(h.config.landingDir, 'orders', `date=${partition}`);
   fs.mkdirSync(dir, { recursive: true });
   for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content);
-  fs.writeFileSync(path.join(dir, ordersPipeline.readiness.marker), '');
+  fs.writeFileSync(path.join(dir, filesSourceOf(ordersPipeline).marker), '');
 }
 
 type Files = Record<string, Buffer | string>;

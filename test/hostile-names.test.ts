@@ -19,7 +19,7 @@ import { preflightPartitionRun } from '../client/partition-runs';
 import { loadConfig } from '../common/config';
 import { LakeLayout, UnsafeLakePath } from '../lake/layout';
 import { InputError } from '../pipelines/registry';
-import { startHarness, type Harness } from './helpers/harness';
+import { filesUnder, startHarness, type Harness } from './helpers/harness';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -28,7 +28,10 @@ const API_CASES = 2000;
 const CLI_CASES = 24;
 
 const HOSTILE_PIPELINES = ['../etc', 'orders/../../x', "orders'; DROP VIEW showroom.orders; --", 'orders"', 'ORDERS', '', ' orders', 'orders\u0000', '..', '/tmp', 'a'.repeat(300)];
-const HOSTILE_PARTITIONS = ['../../etc/passwd', "2024-03-01' OR '1'='1", '2024-03-01/../x', '2024-03-01\u0000', '..', '/2024-03-01', '2024-3-1', '99999-01-01', ''];
+/** Keys no scheme has, that no path, ID or SQL may hold: refused at every boundary, the workflow's input included. */
+const HOSTILE_PARTITIONS = ['../../etc/passwd', "2024-03-01' OR '1'='1", '2024-03-01/../x', '2024-03-01\u0000', '..', '/2024-03-01', ''];
+/** Safe as a path, but not keys of orders' scheme (days): refused by the client, and by a run's first step as a code failure. */
+const WRONG_SCHEME = ['2024-3-1', '99999-01-01', '2024-03-01T05', 'eu'];
 
 let h: Harness;
 let tmp: string;
@@ -57,7 +60,7 @@ describe('hostile pipeline names and partition keys', () => {
       assert.throws(() => checkOverride('skip', { pipeline, partition: '2024-03-01', reason: 'x' }, options), assertOneLineRefusal);
       await assert.rejects(partitionRuns(h.config, pipeline, '2024-03-01', h.registry), assertOneLineRefusal);
     }
-    for (const partition of HOSTILE_PARTITIONS) {
+    for (const partition of [...HOSTILE_PARTITIONS, ...WRONG_SCHEME]) {
       assert.throws(() => preflightPartitionRun({ pipeline: 'orders', partition, runKind: 'manual' }, options), assertOneLineRefusal);
       assert.throws(() => preflightBackfill({ pipeline: 'orders', from: partition, to: '2024-03-02' }, options), assertOneLineRefusal);
       await assert.rejects(partitionRuns(h.config, 'orders', partition, h.registry), assertOneLineRefusal);
@@ -81,6 +84,19 @@ describe('hostile pipeline names and partition keys', () => {
     }
     const stepsRun = h.logLines.filter((l) => typeof l.msg === 'string' && / started$/.test(l.msg) && l.step);
     assert.deepEqual(stepsRun, [], 'no step ran');
+
+    // A key of another scheme passes the workflow's input check (it knows no definition) and is
+    // refused by the first step, in one line, as a code failure: nothing is read or written.
+    for (const [i, partition] of WRONG_SCHEME.entries()) {
+      const input = { pipeline: 'orders', partition, runKind: 'manual', readiness: { pollIntervalSeconds: 1, timeoutSeconds: 5 }, steps: { timeoutSeconds: 60, maxAttempts: 1 } };
+      await assert.rejects(
+        h.env.client.workflow.execute('partitionPipeline', { taskQueue: h.config.taskQueue, workflowId: `wrong-scheme-${i}`, args: [input] }),
+        (err: Error) =>
+          err instanceof WorkflowFailedError &&
+          new RegExp(`failed at awaitLanding \\(code failure\\): orders: partition '${partition}' is not a day as YYYY-MM-DD, e.g. 2024-03-01$`).test(String(err.cause?.message)),
+      );
+    }
+    assert.deepEqual(filesUnder(path.join(h.config.lakeDir, 'showroom')), [], 'nothing published');
   });
 
   it('are refused by the CLIs in one line, and nothing lands outside the roots', () => {

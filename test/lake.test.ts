@@ -21,14 +21,14 @@ import { withDuckDB } from '../lake/duckdb';
 import { LakeLayout, prepareLake, UnsafeLakePath } from '../lake/layout';
 import { withLakeReader } from '../lake/reader';
 import { manifestRecordOf, readManifests, writeManifest } from '../lake/runs';
-import { defaultRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../pipelines/registry';
 import { filesUnder } from './helpers/harness';
 
 function tempLake() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-lake-'));
   const lake = new LakeLayout(path.join(dir, 'lake'));
   const landingDir = path.join(dir, 'landing');
-  return { dir, lake, landingDir, activities: createActivities(activityDeps(loadConfig({ CONVEYOR_DATA_DIR: dir }), defaultRegistry, lake)) };
+  return { dir, lake, landingDir, activities: createActivities(activityDeps(loadConfig({ CONVEYOR_DATA_DIR: dir }), deploymentRegistry(), lake)) };
 }
 
 /** An activity context of one attempt of run `runId`, scheduled on the server at `scheduledMs`. */
@@ -50,7 +50,7 @@ async function stage(t: ReturnType<typeof tempLake>, runId: string, scheduledMs:
 }
 
 async function publishedBy(t: ReturnType<typeof tempLake>): Promise<{ run_id: string; n: bigint }[]> {
-  return withLakeReader(t.lake, defaultRegistry, (db) => db.query(`SELECT run_id, count(*) AS n FROM showroom.orders GROUP BY run_id`));
+  return withLakeReader(t.lake, deploymentRegistry(), (db) => db.query(`SELECT run_id, count(*) AS n FROM showroom.orders GROUP BY run_id`));
 }
 
 describe('the commit rule', () => {
@@ -201,7 +201,7 @@ describe('lake records and housekeeping', () => {
     fs.writeFileSync(corrupt, 'PAR1 garbage');
     await assert.rejects(publishedBy(t), (err: Error) => err.message.includes(corrupt));
     // The damaged partition fails only the queries that read it.
-    const runs = await withLakeReader(t.lake, defaultRegistry, (db) => db.query<{ n: bigint }>('SELECT count(*) AS n FROM meta.partition_runs'));
+    const runs = await withLakeReader(t.lake, deploymentRegistry(), (db) => db.query<{ n: bigint }>('SELECT count(*) AS n FROM meta.partition_runs'));
     assert.equal(runs[0]!.n, 0n);
   });
 });

@@ -7,7 +7,7 @@ import { CONFIG_VARIABLES, loadConfig } from '../common/config';
 import { alertKey, alertText, PLAYBOOKS, reconcileAlerts, redactUrl, slackPayload, type Alert } from '../monitoring/alerts';
 import { evaluateChecks } from '../monitoring/checks';
 import { freshnessOf, describeFreshness, median, partitionCells, partitionState, type PartitionFacts } from '../monitoring/partition-states';
-import { definePipeline } from '../pipelines/definition';
+import { definePipeline, monitorWindowOf, partitionSchemeOf } from '../pipelines/definition';
 import { ordersPipeline } from '../pipelines/orders/definition';
 
 const H = 3_600_000;
@@ -18,35 +18,37 @@ const published = (partition: string, rows: number, publishedAt = `${partition}T
   lastRun: { runId: `run-${partition}`, workflowId: `orders/${partition}`, runKind, status: 'succeeded', failureClass: null, failureStep: null, failureReason: null, rowsIn: rows, rowsRejected: 0, rowsPublished: rows, finishedAt: publishedAt },
 });
 
+const days = partitionSchemeOf(ordersPipeline);
+
 describe('partition states', () => {
   const now = at('2024-03-10T12:00:00Z');
   it('running wins; then failed; late is published after the deadline by a non-backfill run; missing is past the deadline with nothing run', () => {
     const objective = 30; // deadline of 2024-03-01: 2024-03-02T00:00Z + 30 h = 2024-03-03T06:00Z
-    assert.equal(partitionState({ ...published('2024-03-01', 5), running: { workflowId: 'w', runId: 'r' } }, objective, now), 'running');
-    assert.equal(partitionState({ ...published('2024-03-01', 5), lastRun: { ...published('2024-03-01', 5).lastRun!, status: 'failed' } }, objective, now), 'failed');
-    assert.equal(partitionState(published('2024-03-01', 5, '2024-03-03T05:59:00Z'), objective, now), 'published');
-    assert.equal(partitionState(published('2024-03-01', 5, '2024-03-03T06:01:00Z'), objective, now), 'late');
-    assert.equal(partitionState(published('2024-03-01', 5, '2024-03-09T00:00:00Z', 'backfill'), objective, now), 'published', 'a backfill is never late');
-    assert.equal(partitionState(published('2024-03-01', 5, '2024-03-09T00:00:00Z', 'manual'), objective, now), 'published', "nor an operator's rerun");
-    assert.equal(partitionState(published('2024-03-01', 5, '2024-03-09T00:00:00Z', 'event'), objective, now), 'late');
+    assert.equal(partitionState(days, { ...published('2024-03-01', 5), running: { workflowId: 'w', runId: 'r' } }, objective, now), 'running');
+    assert.equal(partitionState(days, { ...published('2024-03-01', 5), lastRun: { ...published('2024-03-01', 5).lastRun!, status: 'failed' } }, objective, now), 'failed');
+    assert.equal(partitionState(days, published('2024-03-01', 5, '2024-03-03T05:59:00Z'), objective, now), 'published');
+    assert.equal(partitionState(days, published('2024-03-01', 5, '2024-03-03T06:01:00Z'), objective, now), 'late');
+    assert.equal(partitionState(days, published('2024-03-01', 5, '2024-03-09T00:00:00Z', 'backfill'), objective, now), 'published', 'a backfill is never late');
+    assert.equal(partitionState(days, published('2024-03-01', 5, '2024-03-09T00:00:00Z', 'manual'), objective, now), 'published', "nor an operator's rerun");
+    assert.equal(partitionState(days, published('2024-03-01', 5, '2024-03-09T00:00:00Z', 'event'), objective, now), 'late');
     const failedRun = { ...published('2024-03-01', 5).lastRun!, status: 'failed' as const };
-    assert.equal(partitionState({ partition: '2024-03-01', lastRun: failedRun, skipped: { by: 'alice', reason: 'store closed' } }, objective, now), 'skipped', 'a skip waives a failed day');
-    assert.equal(partitionState({ partition: '2024-03-01', skipped: { by: 'alice', reason: 'vendor holiday' } }, objective, now), 'skipped');
-    assert.equal(partitionState({ partition: '2024-03-01' }, objective, now), 'missing');
-    assert.equal(partitionState({ partition: '2024-03-09' }, objective, now), 'pending', 'deadline 2024-03-11T06:00Z not reached');
+    assert.equal(partitionState(days, { partition: '2024-03-01', lastRun: failedRun, skipped: { by: 'alice', reason: 'store closed' } }, objective, now), 'skipped', 'a skip waives a failed day');
+    assert.equal(partitionState(days, { partition: '2024-03-01', skipped: { by: 'alice', reason: 'vendor holiday' } }, objective, now), 'skipped');
+    assert.equal(partitionState(days, { partition: '2024-03-01' }, objective, now), 'missing');
+    assert.equal(partitionState(days, { partition: '2024-03-09' }, objective, now), 'pending', 'deadline 2024-03-11T06:00Z not reached');
   });
 
   it('freshness: lag from the end of the newest published day', () => {
-    const f = freshnessOf('2024-03-09', 30, now);
+    const f = freshnessOf(days, '2024-03-09', 30, now);
     assert.deepEqual([f.lagHours, f.late], [12, false]);
     assert.equal(describeFreshness(f), 'fresh (lag 12.0 h, objective 30 h)');
-    const late = freshnessOf('2024-03-07', 30, now);
+    const late = freshnessOf(days, '2024-03-07', 30, now);
     assert.deepEqual([late.lagHours, late.late], [60, true]);
     assert.equal(describeFreshness(late), 'late by 30.0 h (lag 2.5 d, objective 30 h)');
-    assert.equal(describeFreshness(freshnessOf(null, 30, now)), 'nothing published yet');
-    assert.equal(freshnessOf(null, 30, now).late, true);
-    assert.equal(freshnessOf(null, 30, now, '2024-03-09').late, false, 'nothing published is not late before the first partition is due');
-    assert.equal(freshnessOf(null, 30, now, '2024-03-08').late, true);
+    assert.equal(describeFreshness(freshnessOf(days, null, 30, now)), 'nothing published yet');
+    assert.equal(freshnessOf(days, null, 30, now).late, true);
+    assert.equal(freshnessOf(days, null, 30, now, '2024-03-09').late, false, 'nothing published is not late before the first partition is due');
+    assert.equal(freshnessOf(days, null, 30, now, '2024-03-08').late, true);
   });
 
   it('median', () => {
@@ -57,9 +59,9 @@ describe('partition states', () => {
 });
 
 describe('checks', () => {
-  const pipeline = definePipeline({ ...ordersPipeline, monitors: { windowDays: 5, rowCount: { trailingPartitions: 3, minRatio: 0.5, maxRatio: 2 } } });
+  const pipeline = definePipeline({ ...ordersPipeline, monitors: { windowPartitions: 5, rowCount: { trailingPartitions: 3, minRatio: 0.5, maxRatio: 2 } } });
   const now = at('2024-03-10T12:00:00Z');
-  const cellsOf = (facts: PartitionFacts[]) => partitionCells(new Map(facts.map((f) => [f.partition, f])), { from: '2024-03-01', to: '2024-03-09' }, 30, now);
+  const cellsOf = (facts: PartitionFacts[]) => partitionCells(days, new Map(facts.map((f) => [f.partition, f])), { from: '2024-03-01', to: '2024-03-09' }, 30, now);
 
   it('flags a drop and a spike against the trailing median, a failed and a missing partition, and a high reject ratio', () => {
     const failedRun = { ...published('2024-03-07', 0).lastRun!, status: 'failed' as const, failureClass: 'data', failureStep: 'transform', failureReason: '40 of 400 rows rejected', rowsRejected: 40, rowsIn: 400 };
@@ -74,7 +76,7 @@ describe('checks', () => {
       // 2024-03-08: missing
       { ...published('2024-03-09', 1000), lastRun: { ...published('2024-03-09', 1000).lastRun!, rowsIn: 1000, rowsRejected: 8 } },
     ];
-    const conditions = evaluateChecks(pipeline, cellsOf(facts), freshnessOf('2024-03-09', 30, now));
+    const conditions = evaluateChecks(pipeline, cellsOf(facts), freshnessOf(days, '2024-03-09', 30, now));
     assert.deepEqual(
       conditions.map((c) => [c.condition, c.partition, c.failureClass]),
       [
@@ -91,7 +93,7 @@ describe('checks', () => {
 
   it('no row-count verdict without three partitions before it; partitions before the window raise nothing', () => {
     const facts = [published('2024-03-01', 10), { partition: '2024-03-02' }, published('2024-03-05', 1000), published('2024-03-06', 10)];
-    const conditions = evaluateChecks(pipeline, cellsOf(facts), freshnessOf('2024-03-06', 30, now));
+    const conditions = evaluateChecks(pipeline, cellsOf(facts), freshnessOf(days, '2024-03-06', 30, now));
     assert.deepEqual(conditions.map((c) => [c.condition, c.partition]), [
       ['freshness', null],
       ['missing', '2024-03-07'],
@@ -153,7 +155,8 @@ describe('alerts', () => {
   });
 
   it('a definition declares its checks, with defaults for what it leaves out', () => {
-    assert.deepEqual(ordersPipeline.monitors, { everyMinutes: 5, windowDays: 14, rowCount: { trailingPartitions: 7, minRatio: 0.5, maxRatio: 2 }, alerts: {} });
+    assert.deepEqual(ordersPipeline.monitors, { everyMinutes: 5, rowCount: { trailingPartitions: 7, minRatio: 0.5, maxRatio: 2 }, alerts: {} });
+    assert.equal(monitorWindowOf(ordersPipeline), 14, 'a daily pipeline watches its newest 14 days by default');
     assert.throws(() => definePipeline({ ...ordersPipeline, monitors: { alerts: { sinks: ['pager' as 'log'] } } }), /^PipelineDefinitionError: pipeline 'orders': monitors\.alerts\.sinks\.0: /);
   });
 });

@@ -142,10 +142,10 @@ describe('partitionPipeline workflow (stubbed activities)', () => {
     const handle = await h.env.client.workflow.start('partitionPipeline', {
       workflowId: 'orders/not-a-date',
       taskQueue: h.config.taskQueue,
-      args: [{ pipeline: 'orders', partition: '2023-02-30', runKind: 'manual', readiness: { pollIntervalSeconds: 1, timeoutSeconds: 1 }, steps: { timeoutSeconds: 1, maxAttempts: 1 } }],
+      args: [{ pipeline: 'orders', partition: '2023-02-30/x', runKind: 'manual', readiness: { pollIntervalSeconds: 1, timeoutSeconds: 1 }, steps: { timeoutSeconds: 1, maxAttempts: 1 } }],
     });
     await assert.rejects(handle.result(), (err: Error & { cause?: { message: string; type?: string } }) => {
-      assert.match(err.cause?.message ?? '', /invalid partition="2023-02-30": a real date as YYYY-MM-DD/);
+      assert.match(err.cause?.message ?? '', /invalid partition="2023-02-30\/x": a partition key \(letters, digits, - and _/);
       assert.equal(err.cause?.type, 'CodeFailure');
       return true;
     });

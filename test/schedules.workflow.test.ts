@@ -15,7 +15,7 @@ import { definePipeline } from '../pipelines/definition';
 import { ordersPipeline } from '../pipelines/orders/definition';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { PipelineRegistry } from '../pipelines/registry';
-import { recordFixture, startHarness, type Harness } from './helpers/harness';
+import { recordFixture, startHarness, workflowsWhere as workflowsWhereIn, type Harness } from './helpers/harness';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 
 // Readiness polled every second, so a run waiting for data notices it quickly.
@@ -30,16 +30,7 @@ after(async () => {
   await h?.stop();
 }, STOP_HOOK_OPTIONS);
 
-/** Every workflow the visibility store finds for `query`, once it has `want` of them (or time runs out). */
-async function workflowsWhere(query: string, want: number): Promise<{ workflowId: string; type: string; status: string }[]> {
-  let found: { workflowId: string; type: string; status: string }[] = [];
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(300)) {
-    found = [];
-    for await (const wf of h.env.client.workflow.list({ query })) found.push({ workflowId: wf.workflowId, type: wf.type, status: wf.status.name });
-    if (found.length === want && found.every((f) => f.status !== 'RUNNING')) break;
-  }
-  return found.sort((a, b) => a.workflowId.localeCompare(b.workflowId));
-}
+const workflowsWhere = (query: string, want: number) => workflowsWhereIn(h.env, query, want);
 
 describe('schedules', () => {
   it('apply creates one schedule per pipeline; twice changes nothing; a changed or removed definition updates or deletes it', async () => {

@@ -10,7 +10,8 @@ import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig, workerQueuesSchema } from '../common/config';
 import { getLogger } from '../common/logger';
 import { LakeLayout, LakeUnavailable, prepareLake } from '../lake/layout';
-import { defaultRegistry, InputError } from '../pipelines/registry';
+import { PipelineDefinitionError } from '../pipelines/definition';
+import { deploymentRegistry, InputError, PipelineGraphError } from '../pipelines/registry';
 import { ServerUnreachable, temporalTarget, waitForServer } from '../client/connect';
 import { parseOption } from '../scripts/lib/options';
 import { activityDeps } from '../activities/deps';
@@ -28,6 +29,8 @@ async function main(argv: string[]): Promise<void> {
   const { queues } = program.opts<{ queues?: string }>();
   const config = loadConfig();
   if (queues !== undefined) config.workerQueues = parseOption('--queues', workerQueuesSchema, queues);
+  // The pipelines first: a broken or clashing definition stops the worker in one line, before anything starts.
+  const registry = deploymentRegistry();
   const log = getLogger().child({ component: 'worker' });
   const lake = new LakeLayout(config.lakeDir);
   await prepareLake(lake);
@@ -37,7 +40,7 @@ async function main(argv: string[]): Promise<void> {
     onRetry: (attempt, delayMs) => log.warn({ temporal: config.temporalAddress, attempt, delayMs }, 'Temporal server not reachable yet; retrying'),
   });
   const connection = await NativeConnection.connect(temporalTarget(config));
-  const deps = activityDeps(config, defaultRegistry, lake);
+  const deps = activityDeps(config, registry, lake);
   const workers = await createConveyorWorkers(
     { connection, namespace: config.namespace, deps, workflowBundlePath: config.workflowBundlePath },
     config,
@@ -48,7 +51,7 @@ async function main(argv: string[]): Promise<void> {
       slots: { daily: config.dailyActivitySlots, backfill: config.backfillActivitySlots },
       temporal: config.temporalAddress,
       lake: lake.root,
-      pipelines: defaultRegistry.names(),
+      pipelines: registry.names(),
       metrics: config.metricsPort ? `http://0.0.0.0:${config.metricsPort}/metrics` : 'off (set CONVEYOR_METRICS_PORT)',
     },
     'worker started',
@@ -63,7 +66,7 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
-  const usage = err instanceof ConfigError || err instanceof InputError;
+  const usage = err instanceof ConfigError || err instanceof InputError || err instanceof PipelineGraphError || err instanceof PipelineDefinitionError;
   const oneLine = usage || err instanceof MissingWorkflowBundle || err instanceof LakeUnavailable || err instanceof ServerUnreachable || err instanceof WorkerRuntimeUnavailable;
   if (oneLine) console.error(`conveyor worker: ${(err as Error).message}`);
   else getLogger().fatal({ err }, 'worker crashed');

@@ -3,16 +3,17 @@
  */
 import { z } from 'zod';
 import { IDENTIFIER_PATTERN } from '../common/identifiers';
-import { isPartitionKey } from '../common/partition-key';
+import { ANY_PARTITION_KEY } from '../common/partitions';
 import type { FailureClass } from '../common/failure-classes';
 
 export const MAX_BACKFILL_CONCURRENCY = 200;
-export const REPROCESS_MODES = ['missing', 'failed', 'all'] as const;
+export const REPROCESS_MODES = ['missing', 'failed', 'stale', 'all'] as const;
 export type ReprocessMode = (typeof REPROCESS_MODES)[number];
 export const BACKFILL_ORDERS = ['oldest-first', 'newest-first'] as const;
 export type BackfillOrder = (typeof BACKFILL_ORDERS)[number];
 
-const partitionKey = z.string().refine(isPartitionKey, 'a real date as YYYY-MM-DD');
+/** A key of any scheme; the planner checks it against the pipeline's. */
+const partitionKey = z.string().regex(ANY_PARTITION_KEY, 'a partition key (letters, digits, - and _)');
 export const concurrencySchema = z
   .number()
   .int(`a whole number from 1 to ${MAX_BACKFILL_CONCURRENCY}`)
@@ -40,8 +41,9 @@ export const backfillInputSchema = z
     partitionsPerRun: z.number().int().min(10).max(1000).default(250),
     /** How often to look for children of earlier runs that closed without reporting (terminated). */
     silentChildCheckSeconds: z.number().int().min(1).max(86_400).default(300),
-  })
-  .refine((i) => i.from <= i.to, { message: 'from must not be after to', path: ['from'] });
+  });
+// That `from` is not after `to` depends on the pipeline's scheme (static keys do not sort as strings):
+// the client checks it, and the planner walks the range by the scheme's indexes.
 
 export type BackfillInput = z.input<typeof backfillInputSchema>;
 export type BackfillParams = z.output<typeof backfillInputSchema>;
@@ -65,6 +67,8 @@ export interface BackfillChunk {
   waived?: WaivedPartition[];
   /** Where the next chunk starts; null when the range is exhausted. */
   nextCursor: string | null;
+  /** How many partitions the whole range holds (in the pipeline's scheme). */
+  total: number;
 }
 
 export interface PlanChunkInput {

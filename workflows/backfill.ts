@@ -29,7 +29,6 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ConveyorActivities } from '../activities';
 import { FAILURE_TYPE, workStepRetryPolicy } from '../common/failure-classes';
-import { countPartitions } from '../common/partition-key';
 import { partitionSearchAttributes } from '../common/search-attributes';
 import { partitionWorkflowId } from '../common/workflow-ids';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setConcurrencyUpdate } from './backfill-api';
@@ -82,6 +81,8 @@ export interface BackfillState {
   failuresNotListed: number;
   startedAt: string;
   runNumber: number;
+  /** Partitions in the range (the planner counts them in the pipeline's scheme); 0 until the first chunk. */
+  total: number;
 }
 
 const { planBackfillChunk, findClosedRuns } = proxyActivities<ConveyorActivities>({
@@ -114,12 +115,12 @@ export async function backfillPipeline(rawInput: BackfillInput, carried?: Backfi
         failuresNotListed: 0,
         startedAt: info.startTime.toISOString(),
         runNumber: 1,
+        total: 0,
       };
   const thisRun: ThisRun = { parentId: info.workflowId, startedHere: new Set(), watched: new Set(Object.keys(state.inFlight)) };
-  const total = countPartitions(input.from, input.to);
   const stopAfterFailuresReached = () => input.stopAfterFailures !== undefined && state.failed >= input.stopAfterFailures;
   const stopping = () => state.cancelRequested || stopAfterFailuresReached();
-  const progress = (phase?: BackfillProgress['state']): BackfillProgress => progressOf(input, state, total, phase ?? livePhase(state, stopAfterFailuresReached()));
+  const progress = (phase?: BackfillProgress['state']): BackfillProgress => progressOf(input, state, state.total, phase ?? livePhase(state, stopAfterFailuresReached()));
 
   setHandler(progressQuery, () => progress());
   setHandler(pauseSignal, () => void (state.paused = true));
@@ -150,6 +151,7 @@ export async function backfillPipeline(rawInput: BackfillInput, carried?: Backfi
         pipeline: input.pipeline, from: input.from, to: input.to, reprocess: input.reprocess,
         order: input.order, cursor: state.cursor, limit: PLAN_CHUNK,
       });
+      state.total = chunk.total;
       state.queue = chunk.partitions;
       state.skipped += chunk.skipped;
       state.cursor = chunk.nextCursor;

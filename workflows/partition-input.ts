@@ -5,12 +5,13 @@
  */
 import { z } from 'zod';
 import { IDENTIFIER_PATTERN } from '../common/identifiers';
-import { isPartitionKey } from '../common/partition-key';
+import { ANY_PARTITION_KEY } from '../common/partitions';
 import { RUN_KINDS } from '../common/search-attributes';
 
 export const partitionRunInputSchema = z.object({
   pipeline: z.string().regex(IDENTIFIER_PATTERN, 'a pipeline name (lower-case letters, digits, _)'),
-  partition: z.string().refine(isPartitionKey, 'a real date as YYYY-MM-DD'),
+  /** A key of the pipeline's scheme (the steps check it against the definition). */
+  partition: z.string().regex(ANY_PARTITION_KEY, 'a partition key (letters, digits, - and _, e.g. 2024-03-01 or 2024-03-01T05)'),
   runKind: z.enum(RUN_KINDS),
   backfillId: z.string().min(1).optional(),
   /** Readiness polling, from the pipeline definition (overridable per run, e.g. by tests). */

@@ -4,10 +4,12 @@
  * Pure: safe to import from workflow code.
  */
 import { z } from 'zod';
+import { partitionsSchema } from '../common/partitions';
 import { partitionRunInputSchema } from './partition-input';
 
 export const scheduledPartitionInputSchema = partitionRunInputSchema
   .pick({ pipeline: true, readiness: true, steps: true })
-  .extend({ availabilityLagDays: z.number().int().min(0).max(30) });
+  .extend({ partitions: partitionsSchema });
 
-export type ScheduledPartitionInput = z.infer<typeof scheduledPartitionInputSchema>;
+export type ScheduledPartitionInput = z.input<typeof scheduledPartitionInputSchema>;
+export type ScheduledPartitionParams = z.output<typeof scheduledPartitionInputSchema>;

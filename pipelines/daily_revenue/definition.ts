@@ -13,16 +13,14 @@ export const dailyRevenuePipeline = definePipeline({
   name: 'daily_revenue',
   description: 'Revenue and order counts per day and currency, from the published orders partitions.',
   owner: 'finance-analytics@conveyor.example',
-  cadence: 'daily',
-  firstPartition: ordersPipeline.firstPartition,
-  availabilityLagDays: ordersPipeline.availabilityLagDays,
+  partitions: ordersPipeline.partitions,
   freshnessObjectiveHours: 32,
   // An hour after orders' run, so its partition is usually published; if not, it waits for it.
   schedule: { at: '03:00', catchupWindowDays: 7, overlap: 'allow_all' },
-  upstream: ['orders'],
-  derived: { from: 'orders' },
+  // The same day's orders partition, as the view `orders`.
+  source: { kind: 'upstream', inputs: [{ pipeline: 'orders', mapping: { kind: 'same' } }] },
   // Waits for orders' partition to be published: checked every minute, for up to 8 hours.
-  readiness: { marker: '(orders published)', pollIntervalSeconds: 60, timeoutSeconds: 8 * 3600 },
+  readiness: { pollIntervalSeconds: 60, timeoutSeconds: 8 * 3600 },
   quality: { maxRejectedRatio: 0 },
   table: {
     columns: [

@@ -12,18 +12,19 @@ export const ordersPipeline = definePipeline({
   name: 'orders',
   description: 'Daily orders from the web shop, validated, de-duplicated and published to showroom.orders.',
   owner: 'data-platform@conveyor.example',
-  cadence: 'daily',
-  firstPartition: '2015-01-01',
-  availabilityLagDays: 1,
+  // A day's partition can exist from the next day (UTC).
+  partitions: { kind: 'daily', first: '2015-01-01', lag: 1 },
   freshnessObjectiveHours: 30,
   // Partitions are independent, so runs made up after an outage may run side by side.
   schedule: { at: '02:00', catchupWindowDays: 7, overlap: 'allow_all' },
-  upstream: [],
-  readiness: { marker: '_SUCCESS', pollIntervalSeconds: 60, timeoutSeconds: 6 * 3600 },
-  landing: {
+  source: {
+    kind: 'files',
+    format: 'csv',
     filePattern: /^part-\d+\.csv$/,
     columns: ['order_id', 'customer_id', 'ordered_at', 'amount', 'currency', 'status'],
+    marker: '_SUCCESS',
   },
+  readiness: { pollIntervalSeconds: 60, timeoutSeconds: 6 * 3600 },
   quality: { maxRejectedRatio: 0.01 },
   table: {
     columns: [

@@ -5,9 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { landingOf } from '../definition';
 import { ORDER_CURRENCIES, ORDER_STATUSES, ordersPipeline } from './definition';
-import { FLAKY_READ_FAULT_FILE, partitionLandingDir } from '../../landing/landing-zone';
+import { FLAKY_READ_FAULT_FILE } from '../../landing/landing-zone';
+import { filesSourceOf, partitionLandingDir } from '../../sources/files';
+import { pad, pick, prng, type SampleGenerator } from '../generator';
 
 export const FAULT_KINDS = ['malformed', 'duplicates', 'no-marker', 'flaky'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -37,21 +38,6 @@ export interface GeneratedPartition {
   duplicateRows: number;
 }
 
-/** mulberry32: small, fast, good enough for sample data; seeded so each date is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const pick = <T>(random: () => number, values: readonly T[]): T => values[Math.floor(random() * values.length)]!;
-const pad = (n: number, width: number) => String(n).padStart(width, '0');
-
 // Malformed rows each break one rule, so the reject bin shows a variety of reasons.
 const MALFORMATIONS: ((row: string[]) => string)[] = [
   (r) => [r[0], r[1], r[2], 'twelve', r[4], r[5]].join(','),
@@ -65,7 +51,7 @@ export function generateOrdersPartition(options: GenerateOptions): GeneratedPart
   const faults = new Map(
     (options.faults ?? []).map((f) => (typeof f === 'string' ? { kind: f } : f)).map((f) => [f.kind, f] as const),
   );
-  const dir = partitionLandingDir(options.landingDir, ordersPipeline.name, options.partition);
+  const dir = partitionLandingDir(options.landingDir, ordersPipeline, options.partition);
   fs.mkdirSync(dir, { recursive: true });
   for (const name of fs.readdirSync(dir)) fs.rmSync(path.join(dir, name), { force: true });
 
@@ -98,7 +84,7 @@ export function generateOrdersPartition(options: GenerateOptions): GeneratedPart
     }
   }
 
-  const header = landingOf(ordersPipeline).columns.join(',');
+  const header = filesSourceOf(ordersPipeline).columns.join(',');
   const perFile = Math.ceil(lines.length / options.files);
   for (let f = 0; f < options.files; f += 1) {
     const name = `part-${pad(f, 4)}.csv`;
@@ -108,7 +94,16 @@ export function generateOrdersPartition(options: GenerateOptions): GeneratedPart
   }
   const flaky = faults.get('flaky');
   if (flaky) fs.writeFileSync(path.join(dir, FLAKY_READ_FAULT_FILE), String(flaky.count ?? 2));
-  if (!faults.has('no-marker')) fs.writeFileSync(path.join(dir, ordersPipeline.readiness.marker), '');
+  if (!faults.has('no-marker')) fs.writeFileSync(path.join(dir, filesSourceOf(ordersPipeline).marker), '');
 
   return { dir, rowsWritten: lines.length, validOrders, malformedRows, duplicateRows };
 }
+
+/** `npm run generate -- orders ...` and `npm start` use this. */
+export const generator: SampleGenerator = {
+  faults: FAULT_KINDS,
+  generate: ({ landingDir, partition, rows, files, faults }) =>
+    generateOrdersPartition({ landingDir, partition, rows: rows ?? 1000, files: files ?? 2, faults: faults?.map((f) => ({ kind: f.kind as FaultKind, count: f.count })) }),
+  // One day carries duplicate rows (dropped), one day's storage is flaky at first (retried, then fine).
+  demoFaults: (keys) => ({ ...(keys.length > 1 ? { [keys[keys.length - 2]!]: [{ kind: 'duplicates' }] } : {}), ...(keys.length > 3 ? { [keys[keys.length - 4]!]: [{ kind: 'flaky', count: 1 }] } : {}) }),
+};

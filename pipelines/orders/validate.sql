@@ -2,14 +2,15 @@
 -- Yields every published column, source_file, record_no and reject_reason (NULL when the row is valid).
 -- Each text column is cast once (inner query); the reasons quote the value as landed. Values that are
 -- already clean skip trim/upper/lower: building a new string per row was the costliest part of
--- validation (npm run bench). $partition is the partition key; the names in double braces are filled by definition.ts.
+-- validation (npm run bench). $partition is the partition key, $partition_start and $partition_end
+-- (exclusive) its window in UTC; the names in double braces are filled by definition.ts.
 SELECT
   source_file, record_no, order_id, customer_id, ordered_at, amount, currency, status,
   CASE
     WHEN order_id IS NULL THEN 'order_id is empty'
     WHEN customer_id IS NULL THEN 'customer_id is empty'
     WHEN ordered_at IS NULL THEN 'ordered_at ' || coalesce('''' || landed_ordered_at || '''', 'NULL') || ' is not a timestamp'
-    WHEN ordered_at < $partition::TIMESTAMP OR ordered_at >= $partition::TIMESTAMP + INTERVAL 1 DAY
+    WHEN ordered_at < $partition_start::TIMESTAMP OR ordered_at >= $partition_end::TIMESTAMP
       THEN 'ordered_at ' || landed_ordered_at || ' is outside partition ' || $partition
     WHEN amount IS NULL THEN 'amount ' || coalesce('''' || landed_amount || '''', 'NULL') || ' is not a decimal number'
     WHEN amount < 0 THEN 'amount ' || landed_amount || ' is negative'

@@ -1,6 +1,5 @@
 /** zod-validated parsing helpers for CLI option values: one-line errors naming the value and what is allowed. */
 import { z } from 'zod';
-import { isPartitionKey } from '../../common/partition-key';
 import { InputError } from '../../pipelines/registry';
 
 export function parseOption<T>(name: string, schema: z.ZodType<T>, value: unknown): T {
@@ -11,7 +10,6 @@ export function parseOption<T>(name: string, schema: z.ZodType<T>, value: unknow
   return parsed.data;
 }
 
-export const partitionKeySchema = z.string().refine(isPartitionKey, 'expected a real date as YYYY-MM-DD');
 
 export const intInRange = (min: number, max: number) =>
   z.coerce

@@ -10,7 +10,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { loadConfig, type ConveyorConfig } from '../../common/config';
 import { CONVEYOR_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
-import { defaultRegistry, type PipelineRegistry } from '../../pipelines/registry';
+import { deploymentRegistry, type PipelineRegistry } from '../../pipelines/registry';
 import { serverTuningArgs } from '../../scripts/lib/dev-server';
 import { findTemporalCli } from '../../scripts/lib/temporal-cli';
 import type { Row } from '../../lake/duckdb';
@@ -86,7 +86,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     CONVEYOR_BACKFILL_ACTIVITY_SLOTS: String(options.backfillActivitySlots ?? 8),
     ...options.env,
   });
-  const registry = options.registry ?? defaultRegistry;
+  const registry = options.registry ?? deploymentRegistry();
   const lake = new LakeLayout(config.lakeDir);
   const workers = await createConveyorWorkers(
     {
@@ -168,4 +168,18 @@ export async function recordFixture(env: TestWorkflowEnvironment, name: string, 
 export function filesUnder(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile());
+}
+
+/**
+ * Every workflow the visibility store finds for `query`, once it has `want` of them and none runs (or
+ * `timeoutMs` has passed: then what it found, for the test's assertion to show).
+ */
+export async function workflowsWhere(env: TestWorkflowEnvironment, query: string, want: number, timeoutMs = 60_000): Promise<{ workflowId: string; type: string; status: string }[]> {
+  let found: { workflowId: string; type: string; status: string }[] = [];
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 300))) {
+    found = [];
+    for await (const wf of env.client.workflow.list({ query })) found.push({ workflowId: wf.workflowId, type: wf.type, status: wf.status.name });
+    if (found.length === want && found.every((f) => f.status !== 'RUNNING')) break;
+  }
+  return found.sort((a, b) => a.workflowId.localeCompare(b.workflowId));
 }

@@ -28,7 +28,7 @@ export function scenarioPipeline(nowMs = Date.now()): PipelineDefinition {
   const hoursSinceMidnight = (nowMs - Date.parse(`${partitionKeyOf(nowMs)}T00:00:00Z`)) / 3_600_000;
   return definePipeline({
     ...ordersPipeline,
-    firstPartition: addDays(last, -9),
+    partitions: { kind: 'daily', first: addDays(last, -9), lag: 1 },
     freshnessObjectiveHours: Math.round((hoursSinceMidnight + 12) * 100) / 100,
     readiness: { ...ordersPipeline.readiness, pollIntervalSeconds: 1, timeoutSeconds: 60 },
   });

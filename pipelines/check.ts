@@ -1,0 +1,72 @@
+/**
+ * A pipeline's own tests, without a server: write a sample partition with its generator into a
+ * temporary landing zone, read it through its source module as a run would, and run its SQL. For an
+ * upstream source, the SQL runs over empty inputs shaped like the upstreams' published tables.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { withDuckDB } from '../lake/duckdb';
+import { LakeLayout } from '../lake/layout';
+import { publishedColumns } from '../lake/tables';
+import { sourceOf } from '../sources';
+import { listDataFiles, MALFORMED_TABLE, partitionLandingDir } from '../sources/files';
+import { viewNameOf } from '../sources/schema';
+import { partitionSchemeOf, sqlParamsOf, upstreamOf, type PipelineDefinition } from './definition';
+import type { SampleGenerator } from './generator';
+import { deploymentRegistry, PipelineRegistry } from './registry';
+
+export interface SampleCheck {
+  /** Rows the SQL yielded, valid and rejected (with the first reasons). */
+  valid: number;
+  rejected: number;
+  reasons: string[];
+  /** Lines that could not be parsed at all (malformed CSV or JSON). */
+  malformed: number;
+}
+
+/** Generate `partition` (files sources) and validate it as a run would, in a temporary folder. */
+export async function checkPipelineSample(
+  pipeline: PipelineDefinition,
+  options: { generator?: SampleGenerator; partition?: string; upstream?: PipelineDefinition[] } = {},
+): Promise<SampleCheck> {
+  const scheme = partitionSchemeOf(pipeline);
+  const partition = options.partition ?? scheme.first;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `conveyor-check-${pipeline.name}-`));
+  try {
+    // An upstream source's inputs: the definitions given, or this deployment's.
+    const upstream = options.upstream ?? upstreamOf(pipeline).map((name) => deploymentRegistry().get(name));
+    const registry = new PipelineRegistry([pipeline, ...upstream.filter((u) => u.name !== pipeline.name)]);
+    const deps = { registry, landingDir: path.join(dir, 'landing'), lake: new LakeLayout(path.join(dir, 'lake')) };
+    const { source, module } = sourceOf(pipeline);
+    const params = sqlParamsOf(pipeline, partition, 'check');
+    return await withDuckDB(async (db) => {
+      let files: string[] = [];
+      if (source.kind === 'files') {
+        if (!options.generator) throw new Error(`${pipeline.name}: pass its generator to check a files source`);
+        await options.generator.generate({ landingDir: deps.landingDir, partition });
+        const landed = partitionLandingDir(deps.landingDir, pipeline, partition);
+        files = listDataFiles(landed, source).map((name) => path.join(landed, name));
+        const inputs = await module.defineInputs(db, { deps, pipeline, source, partition, step: 'transform', registry }, files);
+        await db.run(`CREATE TEMP TABLE validated AS ${pipeline.table.validateSql}`, params);
+        await inputs.afterValidation?.(db);
+      } else {
+        await db.run(MALFORMED_TABLE);
+        for (const input of source.inputs) {
+          const columns = publishedColumns(registry.get(input.pipeline)).filter(([name]) => name !== 'run_id');
+          const shape = ['source_file VARCHAR', 'record_no BIGINT', ...columns.map(([name, type]) => `"${name}" ${type}`)].join(', ');
+          await db.run(`CREATE TEMP TABLE "${viewNameOf(input)}" (${shape})`);
+        }
+        await db.run(`CREATE TEMP TABLE validated AS ${pipeline.table.validateSql}`, params);
+      }
+      const counts = await db.queryOne<{ valid: bigint; rejected: bigint }>(
+        'SELECT count(*) FILTER (WHERE reject_reason IS NULL) AS valid, count(*) FILTER (WHERE reject_reason IS NOT NULL) AS rejected FROM validated',
+      );
+      const reasons = await db.query<{ reject_reason: string }>('SELECT reject_reason FROM validated WHERE reject_reason IS NOT NULL LIMIT 5');
+      const malformed = await db.queryOne<{ n: bigint }>('SELECT count(*) AS n FROM malformed');
+      return { valid: Number(counts.valid), rejected: Number(counts.rejected), reasons: reasons.map((r) => r.reject_reason), malformed: Number(malformed.n) };
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

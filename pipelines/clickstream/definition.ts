@@ -1,0 +1,40 @@
+/**
+ * `clickstream`: the web shop's click events, one JSON-lines drop per hour in
+ * `landing/clickstream/hour=YYYY-MM-DDTHH/events-*.jsonl`, followed by a `_SUCCESS` marker. A line that
+ * is not a JSON object, or an event that breaks a rule, goes to the reject bin.
+ */
+import path from 'node:path';
+import { definePipeline, loadSql, sqlList } from '../sdk';
+
+export const EVENT_TYPES = ['view', 'search', 'add_to_cart', 'checkout'] as const;
+
+export const clickstreamPipeline = definePipeline({
+  name: 'clickstream',
+  description: 'Web shop click events per hour (JSON lines), validated, de-duplicated and published to showroom.clickstream.',
+  owner: 'web-analytics@conveyor.example',
+  // An hour's events can exist from the next hour (UTC).
+  partitions: { kind: 'hourly', first: '2015-01-01T00', lag: 1 },
+  freshnessObjectiveHours: 3,
+  schedule: { at: ':10', catchupWindowDays: 2, overlap: 'allow_all' },
+  source: {
+    kind: 'files',
+    format: 'jsonl',
+    filePattern: /^events-\d+\.jsonl$/,
+    columns: ['event_id', 'customer_id', 'event_at', 'page', 'event_type'],
+    marker: '_SUCCESS',
+  },
+  readiness: { pollIntervalSeconds: 60, timeoutSeconds: 3 * 3600 },
+  quality: { maxRejectedRatio: 0.05 },
+  table: {
+    columns: [
+      { name: 'event_id', type: 'VARCHAR' },
+      { name: 'customer_id', type: 'VARCHAR' },
+      { name: 'event_at', type: 'TIMESTAMP' },
+      { name: 'page', type: 'VARCHAR' },
+      { name: 'event_type', type: 'VARCHAR' },
+    ],
+    uniqueKey: ['event_id'],
+    validateSql: loadSql(path.join(__dirname, 'validate.sql'), { EVENT_TYPES: sqlList(EVENT_TYPES), EVENT_TYPES_TEXT: EVENT_TYPES.join(', ') }),
+  },
+  steps: { timeoutSeconds: 300, maxAttempts: 5 },
+});

@@ -1,0 +1,38 @@
+/**
+ * `customer_sessions`: per customer and day, what they did on the site and what they bought. Each day
+ * reads the 24 hourly `clickstream` partitions that day covers (`covering`) and the same day's `orders`
+ * (`same`), as the views `clickstream` and `orders`. Ready when all 25 are published; its run records
+ * each upstream run it read, so a republished hour or day marks this day stale.
+ */
+import path from 'node:path';
+import { definePipeline, loadSql } from '../sdk';
+
+export const customerSessionsPipeline = definePipeline({
+  name: 'customer_sessions',
+  description: 'Per customer and day: events, pages and orders, from 24 hourly clickstream partitions joined with that day\'s orders.',
+  owner: 'growth-analytics@conveyor.example',
+  partitions: { kind: 'daily', first: '2015-01-01', lag: 1 },
+  freshnessObjectiveHours: 32,
+  schedule: { at: '03:30', catchupWindowDays: 7, overlap: 'allow_all' },
+  source: {
+    kind: 'upstream',
+    inputs: [
+      { pipeline: 'clickstream', mapping: { kind: 'covering' } },
+      { pipeline: 'orders', mapping: { kind: 'same' } },
+    ],
+  },
+  readiness: { pollIntervalSeconds: 60, timeoutSeconds: 8 * 3600 },
+  quality: { maxRejectedRatio: 0 },
+  table: {
+    columns: [
+      { name: 'customer_id', type: 'VARCHAR' },
+      { name: 'events', type: 'BIGINT' },
+      { name: 'pages', type: 'BIGINT' },
+      { name: 'orders', type: 'BIGINT' },
+      { name: 'revenue', type: 'DECIMAL(14,2)' },
+    ],
+    uniqueKey: ['customer_id'],
+    validateSql: loadSql(path.join(__dirname, 'sessions.sql')),
+  },
+  steps: { timeoutSeconds: 600, maxAttempts: 5 },
+});

@@ -1,0 +1,146 @@
+/**
+ * The `files` source: a partition's files land in `<landingDir>/<pipeline>/<segment>=<key>/`, and a
+ * marker file written last says they are complete. CSV (with a header), JSON lines or Parquet, read by
+ * DuckDB with every declared column as text; lines that are not well-formed CSV or JSON become
+ * rejects (stage `parse`), and a Parquet file without a declared column is a data failure.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { classifiedFailure } from '../common/failure-classes';
+import { sqlIdent, sqlString } from '../common/sql';
+import { columnsArgument } from '../lake/tables';
+import { FLAKY_READ_FAULT_FILE, injectedReadFailures, snapshotFiles } from '../landing/landing-zone';
+import type { PipelineDefinition } from '../pipelines/definition';
+import type { FilesSource } from './schema';
+import type { InputsInfo, Readiness, SourceModule, SourceRunContext } from './source';
+
+/** The landing folder segment of each scheme (`date=` for days, as before). */
+const SEGMENT = { hourly: 'hour', daily: 'date', weekly: 'week', monthly: 'month', static: 'key' } as const;
+
+export function partitionLandingDir(landingDir: string, pipeline: Pick<PipelineDefinition, 'name' | 'partitions'>, partition: string): string {
+  return path.join(landingDir, pipeline.name, `${SEGMENT[pipeline.partitions.kind]}=${partition}`);
+}
+
+export function filesSourceOf(pipeline: PipelineDefinition): FilesSource {
+  if (pipeline.source.kind !== 'files') throw new Error(`pipeline '${pipeline.name}' reads ${pipeline.source.kind}, not landed files`);
+  return pipeline.source;
+}
+
+/** Names of the partition's data files, sorted; empty when the folder is missing. */
+export function listDataFiles(dir: string, source: FilesSource): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((name) => source.filePattern.test(name) && name !== FLAKY_READ_FAULT_FILE).sort();
+}
+
+export const filesSource: SourceModule<FilesSource> = {
+  readiness({ deps, pipeline, source, partition, force }): Readiness {
+    const dir = partitionLandingDir(deps.landingDir, pipeline, partition);
+    if (!force && !fs.existsSync(path.join(dir, source.marker))) {
+      return { ready: false, failureClass: 'dependency', why: `no ${source.marker} marker in ${dir}` };
+    }
+    const files = listDataFiles(dir, source);
+    if (files.length === 0) {
+      return { ready: false, failureClass: 'data', why: `${force ? '' : `${source.marker} is present but `}no data files match ${source.filePattern} in ${dir}` };
+    }
+    const bytes = files.reduce((sum, name) => sum + fs.statSync(path.join(dir, name)).size, 0);
+    return { ready: true, files: files.length, bytes };
+  },
+
+  async snapshot(run: SourceRunContext<FilesSource>) {
+    const { deps, ctx, pipeline, source, partition, force, stagingDir } = run;
+    const dir = partitionLandingDir(deps.landingDir, pipeline, partition);
+    const failingReads = injectedReadFailures(dir);
+    if (ctx.attempt <= failingReads) {
+      throw classifiedFailure('transient', {
+        step: ctx.step,
+        message: `I/O error reading ${dir}: injected flaky read (attempt ${ctx.attempt}, first ${failingReads} fail)`,
+        details: { attempt: ctx.attempt },
+      });
+    }
+    if (!force && !fs.existsSync(path.join(dir, source.marker))) {
+      throw classifiedFailure('dependency', {
+        step: ctx.step,
+        message: `${pipeline.name}/${partition}: ${source.marker} marker disappeared from ${dir}`,
+        retryAfterSeconds: pipeline.readiness.pollIntervalSeconds,
+        details: { attempt: ctx.attempt },
+      });
+    }
+    const names = listDataFiles(dir, source);
+    const snapshot = await snapshotFiles(names.map((name) => path.join(dir, name)), path.join(stagingDir, `landed.attempt-${ctx.attempt}`));
+    if (snapshot.length === 0) {
+      throw classifiedFailure('data', {
+        step: ctx.step,
+        message: `${pipeline.name}/${partition}: no data files match ${source.filePattern} in ${dir}`,
+        details: { attempt: ctx.attempt },
+      });
+    }
+    return { files: snapshot };
+  },
+
+  async defineInputs(db, { source, step }, files): Promise<InputsInfo> {
+    const textColumns = columnsArgument(source.columns.map((c) => [c, 'VARCHAR'] as const));
+    const names = source.columns.map(sqlIdent).join(', ');
+    const scan = (file: string, from: string) =>
+      `SELECT ${sqlString(path.basename(file))} AS source_file, row_number() OVER () AS record_no, ${names} FROM ${from}`;
+    await db.run(MALFORMED_TABLE);
+    const info = { rejectRecord: 'raw', rawColumns: source.columns, rowsPerFile: 'validated' } as const;
+    switch (source.format) {
+      case 'csv': {
+        // A view: rows are parsed as validation reads them (copying the text first cost as much as parsing).
+        const scans = files.map((file) =>
+          scan(file, `read_csv(${sqlString(file)}, header = true, auto_detect = false, delim = ',', quote = '"', columns = ${textColumns},
+                     store_rejects = true, rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')`),
+        );
+        await db.run(`CREATE TEMP VIEW raw AS ${scans.join(' UNION ALL ')}`);
+        return {
+          ...info,
+          // The scans record lines that are not well-formed CSV while validation reads them: one row per
+          // bad line (DuckDB reports one error per missing column).
+          afterValidation: (db) =>
+            db.run(`INSERT INTO malformed
+                    SELECT parse_filename(s.file_path), r.line, 'malformed CSV line: ' || r.error_message, r.csv_line
+                    FROM csv_rejects r JOIN csv_reject_scans s USING (scan_id, file_id)
+                    QUALIFY row_number() OVER (PARTITION BY r.scan_id, r.line ORDER BY r.column_idx) = 1`),
+        };
+      }
+      case 'jsonl': {
+        // Each line as text first, so a line that is not a JSON object is a reject, not a lost row.
+        const lines = files.map(
+          (file) =>
+            `SELECT ${sqlString(path.basename(file))} AS source_file, row_number() OVER () AS record_no, line
+             FROM read_csv(${sqlString(file)}, header = false, auto_detect = false, delim = E'\\x1f', quote = '', escape = '',
+                           columns = {'line': 'VARCHAR'}, strict_mode = false)`,
+        );
+        await db.run(
+          `CREATE TEMP TABLE jsonl_lines AS
+           SELECT *, CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END AS ok
+           FROM (${lines.join(' UNION ALL ')}) WHERE trim(line) <> ''`,
+        );
+        // Guarded per row: DuckDB may evaluate a projection before the filter that drops bad lines.
+        const fields = source.columns.map((c) => `CASE WHEN ok THEN json_extract_string(line, ${sqlString(`$.${c}`)}) END AS ${sqlIdent(c)}`).join(', ');
+        await db.run(`CREATE TEMP VIEW raw AS SELECT source_file, record_no, ${fields} FROM jsonl_lines WHERE ok`);
+        await db.run(`INSERT INTO malformed SELECT source_file, record_no, 'malformed JSON line: not a JSON object', line FROM jsonl_lines WHERE NOT ok`);
+        return info;
+      }
+      case 'parquet': {
+        for (const file of files) {
+          const have = new Set((await db.query<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlString(file)}, hive_partitioning = false)`)).map((r) => r.column_name));
+          const missing = source.columns.filter((c) => !have.has(c));
+          if (missing.length > 0) {
+            throw classifiedFailure('data', {
+              step,
+              message: `${path.basename(file)} has no column ${missing.join(', ')} (declared: ${source.columns.join(', ')}; the file has ${[...have].join(', ')})`,
+            });
+          }
+        }
+        const cast = source.columns.map((c) => `${sqlIdent(c)}::VARCHAR AS ${sqlIdent(c)}`).join(', ');
+        const scans = files.map((file) => scan(file, `(SELECT ${cast} FROM read_parquet(${sqlString(file)}, hive_partitioning = false))`));
+        await db.run(`CREATE TEMP VIEW raw AS ${scans.join(' UNION ALL ')}`);
+        return info;
+      }
+    }
+  },
+};
+
+/** One row per input line that could not be parsed: it goes to the reject bin (stage `parse`). */
+export const MALFORMED_TABLE = 'CREATE TEMP TABLE malformed (source_file VARCHAR, line BIGINT, error VARCHAR, csv_line VARCHAR)';

@@ -1,0 +1,96 @@
+/**
+ * A pipeline kept outside Conveyor's checkout (CONVEYOR_PIPELINES_DIR), as a team keeps its own:
+ * scaffolded by `npm run new-pipeline`, its generated test passing as generated, its sample data from
+ * its own generator, run end to end through `npm run partition` and a real worker process, without any
+ * edit to Conveyor's files. Definitions that do not fit (two with one name, a broken one, an unknown
+ * upstream) stop the CLIs and the worker in one line naming the folder.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { NODE_TEST_FLAGS } from '../scripts/lib/test-files';
+import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
+import { startWorkerFleet, startWorkerProcess, type WorkerFleet } from './helpers/worker-process';
+
+const ROOT = path.resolve(__dirname, '..');
+let teamDir: string;
+let fleet: WorkerFleet;
+
+function cli(script: string, args: string[], env: NodeJS.ProcessEnv) {
+  return spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', script), ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 180_000 });
+}
+
+before(async () => {
+  teamDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-team-pipelines-'));
+  fleet = await startWorkerFleet('team', { CONVEYOR_PIPELINES_DIR: teamDir });
+}, START_HOOK_OPTIONS);
+after(async () => {
+  await fleet?.stop();
+  fs.rmSync(teamDir, { recursive: true, force: true });
+}, STOP_HOOK_OPTIONS);
+
+describe('pipelines in their own folder (CONVEYOR_PIPELINES_DIR)', () => {
+  it('a scaffolded hourly JSON-lines pipeline: its test passes as generated, and it runs end to end through npm run partition and a worker', { timeout: 300_000 }, async () => {
+    const env = fleet.workerEnv;
+    const before = spawnSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).stdout;
+    const made = cli('new-pipeline.ts', ['team_events', '--partitions', 'hourly', '--source', 'jsonl'], env);
+    assert.equal(made.status, 0, made.stderr);
+    assert.deepEqual(fs.readdirSync(path.join(teamDir, 'team_events')).sort(), ['definition.ts', 'generate.ts', 'team_events.test.ts', 'validate.sql']);
+    assert.match(fs.readFileSync(path.join(teamDir, 'team_events', 'definition.ts'), 'utf8'), /from 'conveyor\/pipeline'/, 'one stable import, no path into Conveyor');
+
+    const own = spawnSync(process.execPath, [...NODE_TEST_FLAGS, path.join(teamDir, 'team_events', 'team_events.test.ts')], { cwd: ROOT, env: { ...env, NODE_TEST_CONTEXT: undefined }, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(own.status, 0, own.stdout + own.stderr);
+    assert.match(own.stdout, /^# pass 1$/m);
+
+    const generated = cli('generate-data.ts', ['team_events', '--from', '2024-03-01T05', '--to', '2024-03-01T06'], env);
+    assert.equal(generated.status, 0, generated.stderr);
+    assert.match(generated.stderr, /generated 2 partition\(s\) of team_events, 200 rows/);
+
+    await startWorkerProcess({ name: 'team-worker', queues: 'daily', env, logDir: teamDir });
+    const ran = cli('partition.ts', ['team_events', '2024-03-01T05'], env);
+    assert.equal(ran.status, 0, ran.stdout + ran.stderr);
+    assert.match(ran.stdout, /^✔ team_events\/2024-03-01T05 succeeded\n {2}rows in 100, published 100, rejected 0/m);
+    assert.ok(fs.existsSync(path.join(fleet.config.lakeDir, 'showroom', 'team_events', 'partition_key=2024-03-01T05', 'data.parquet')));
+
+    const graph = cli('graph.ts', [], env);
+    assert.match(graph.stdout, /^team_events {2}\(TODO: what team_events holds, for whom\.\)\n(.*\n) {2}partitions: hourly from 2024-01-01T00/m);
+    assert.equal(spawnSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).stdout, before, "no file of Conveyor's checkout changed");
+  });
+
+  it('two definitions with one name, a broken definition, an unknown upstream: one line naming the folder, and nothing starts', { timeout: 180_000 }, async () => {
+    const bad = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-bad-pipelines-'));
+    const env = { ...fleet.workerEnv, CONVEYOR_PIPELINES_DIR: bad };
+    const define = (folder: string, body: string) => {
+      fs.mkdirSync(path.join(bad, folder), { recursive: true });
+      fs.writeFileSync(path.join(bad, folder, 'definition.ts'), body);
+    };
+    const copyOfOrders = (name: string, extra = '') =>
+      `import { definePipeline } from 'conveyor/pipeline';\nexport const p = definePipeline({ ...require(${JSON.stringify(path.join(ROOT, 'pipelines', 'orders', 'definition.ts'))}).ordersPipeline, name: '${name}'${extra} });\n`;
+    try {
+      define('orders_again', copyOfOrders('orders'));
+      const twice = cli('graph.ts', [], env);
+      assert.equal(twice.status, 2);
+      assert.equal(twice.stderr, `conveyor graph: pipeline 'orders' is defined twice (in pipelines/orders and in ${path.join(bad, 'orders_again')})\n`);
+
+      fs.rmSync(path.join(bad, 'orders_again'), { recursive: true });
+      define('broken', `import { definePipeline } from 'conveyor/pipeline';\nexport const p = definePipeline({ name: 'broken' } as never);\n`);
+      const broken = cli('graph.ts', [], env);
+      assert.equal(broken.status, 2);
+      assert.match(broken.stderr, new RegExp(`^conveyor graph: ${path.join(bad, 'broken').replace(/[/.]/g, '\\$&')}: pipeline 'broken': description: .*\n$`));
+      const worker = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workers', 'main.ts')], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+      assert.equal(worker.status, 2, worker.stdout + worker.stderr);
+      assert.match(worker.stderr, /^conveyor worker: .*broken: pipeline 'broken': /);
+
+      fs.rmSync(path.join(bad, 'broken'), { recursive: true });
+      define('lonely', copyOfOrders('lonely', `, source: { kind: 'upstream', inputs: [{ pipeline: 'nowhere' }] }`));
+      const lonely = cli('graph.ts', [], env);
+      assert.equal(lonely.status, 2);
+      assert.match(lonely.stderr, /^conveyor graph: .*lonely: pipeline 'lonely': unknown upstream 'nowhere' \(known: .*\)\n$/);
+    } finally {
+      fs.rmSync(bad, { recursive: true, force: true });
+    }
+  });
+});
