@@ -13,7 +13,7 @@ import { webUiListUrl, webUiWorkflowUrl } from '../client/workflow-lookup';
 import { alertKey, PLAYBOOKS, reconcileAlerts, type Alert, type AlertEvent } from '../monitoring/alerts';
 import { readOpenAlerts, writeOpenAlerts } from '../monitoring/alert-store';
 import { evaluateChecks } from '../monitoring/checks';
-import { observePipeline, runningPartitions } from '../monitoring/observe';
+import { observePipeline, runningBackfillRanges, runningPartitions, type BackfillRange } from '../monitoring/observe';
 import { deliverToSink, UndeliverableAlert } from '../monitoring/sinks';
 import type { ActivityDeps } from './deps';
 import { recordFreshness } from './metrics';
@@ -50,12 +50,14 @@ export function makeCheckPipeline(deps: ActivityDeps) {
     const log = monitorLog(name);
     const now = Date.now();
     let running;
+    let backfills: BackfillRange[] = [];
     try {
       running = await runningPartitions(Context.current().client, name);
+      backfills = await runningBackfillRanges(Context.current().client, name);
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'could not list running partitions; checking without them');
+      log.warn({ err: (err as Error).message }, 'could not list running partitions and backfills; checking without them');
     }
-    const observation = await observePipeline(deps.lake, deps.registry, name, now, running);
+    const observation = await observePipeline(deps.lake, deps.registry, name, now, running, undefined, backfills);
     recordFreshness(name, observation.freshness.lagHours);
     const at = new Date(now).toISOString();
     const current: Alert[] = evaluateChecks(pipeline, observation.cells, observation.freshness).map((c) => ({

@@ -10,7 +10,7 @@ import { LakeLayout } from '../lake/layout';
 import { withLakeReader } from '../lake/reader';
 import type { Alert } from '../monitoring/alerts';
 import { readOpenAlerts } from '../monitoring/alert-store';
-import { observePipeline, runningBackfills, runningPartitions, type RunningRuns } from '../monitoring/observe';
+import { observePipeline, runningBackfillRanges, runningPartitions, type BackfillRange, type RunningRuns } from '../monitoring/observe';
 import { describeFreshness, type Freshness, type PartitionCell } from '../monitoring/partition-states';
 import type { PipelineRegistry } from '../pipelines/registry';
 import { webUiWorkflowUrl } from './workflow-lookup';
@@ -65,16 +65,18 @@ export async function statusReport(
   for (const pipeline of registry.all().sort((a, b) => a.name.localeCompare(b.name))) {
     let running: RunningRuns | undefined;
     let backfills: string[] | null = null;
+    let ranges: BackfillRange[] = [];
     if (options.client && !serverUnavailable) {
       try {
         running = await runningPartitions(options.client, pipeline.name);
-        backfills = await runningBackfills(options.client, pipeline.name);
+        ranges = await runningBackfillRanges(options.client, pipeline.name);
+        backfills = ranges.map((r) => r.backfillId);
       } catch (err) {
         serverUnavailable = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
       }
     }
     const shown = partitionsCovering(partitionSchemeOf(pipeline), options.days ?? 7);
-    const observation = await observePipeline(lake, registry, pipeline.name, nowMs, running, shown);
+    const observation = await observePipeline(lake, registry, pipeline.name, nowMs, running, shown, ranges);
     const last = await withLakeReader(lake, registry, (db) =>
       db.query(
         `SELECT partition_key, run_id, workflow_id, run_kind, status, failure_class, finished_at FROM meta.partition_runs

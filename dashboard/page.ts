@@ -26,9 +26,9 @@ const STATE_MEANING: Record<PartitionState, string> = {
   late: 'published after its freshness deadline',
   failed: 'its latest run failed',
   running: 'a run is going',
-  missing: 'past its deadline and never ran',
+  missing: 'past its deadline, never ran, and no running backfill will reach it',
   skipped: 'skipped by an operator',
-  pending: 'not due yet',
+  pending: 'not due yet, or queued in a running backfill',
 };
 
 const CSS = `

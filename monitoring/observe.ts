@@ -4,6 +4,7 @@
  * write); the server is asked which partitions and backfills are running.
  */
 import type { Client } from '@temporalio/client';
+import { progressQuery } from '../workflows/backfill-api';
 import { PARTITION_SA } from '../common/search-attributes';
 import type { DuckSession } from '../lake/duckdb';
 import type { LakeLayout } from '../lake/layout';
@@ -107,6 +108,7 @@ export async function observePipeline(
   nowMs: number,
   running: RunningRuns | undefined,
   days?: number,
+  backfills: readonly BackfillRange[] = [],
 ): Promise<PipelineObservation> {
   const pipeline = registry.get(name);
   const range = observedRange(pipeline, nowMs, days);
@@ -116,7 +118,19 @@ export async function observePipeline(
   const bounds = keys ? { from: keys[0]!, to: keys[keys.length - 1]! } : range;
   const { facts, newestPublished } = await withLakeReader(lake, registry, (db) => readPartitionFacts(db, name, bounds));
   const inRange = (p: string) => scheme.isKey(p) && scheme.indexOf(p)! >= scheme.indexOf(range.from)! && scheme.indexOf(p)! <= scheme.indexOf(range.to)!;
-  for (const [partition, run] of running ?? []) if (inRange(partition)) (facts.get(partition) ?? (facts.set(partition, { partition }).get(partition) as PartitionFacts)).running = run;
+  const factsOf = (partition: string) => facts.get(partition) ?? (facts.set(partition, { partition }).get(partition) as PartitionFacts);
+  for (const [partition, run] of running ?? []) if (inRange(partition)) factsOf(partition).running = run;
+  // Partitions a running backfill has still to reach are queued, not missing (scanned over the observed range only).
+  if (!range.empty) {
+    for (const b of backfills) {
+      const [lo, hi] = [scheme.indexOf(b.from), scheme.indexOf(b.to)];
+      if (lo === undefined || hi === undefined) continue;
+      for (const key of scheme.range(range.from, range.to)) {
+        const i = scheme.indexOf(key)!;
+        if (i >= lo && i <= hi) factsOf(key).backfill ??= b.backfillId;
+      }
+    }
+  }
   return {
     pipeline: name,
     owner: pipeline.owner,
@@ -137,6 +151,27 @@ export async function runningPartitions(client: Client, pipeline: string): Promi
     if (partition) running.set(partition, { workflowId: w.workflowId, runId: w.runId });
   }
   return running;
+}
+
+/** A running backfill's range: the partitions it has still to reach are not missing. */
+export interface BackfillRange {
+  backfillId: string;
+  from: string;
+  to: string;
+}
+
+/** Running backfills of a pipeline with their ranges (each asked by its progress query). */
+export async function runningBackfillRanges(client: Client, pipeline: string): Promise<BackfillRange[]> {
+  const ranges: BackfillRange[] = [];
+  for (const backfillId of await runningBackfills(client, pipeline)) {
+    try {
+      const { from, to } = await client.workflow.getHandle(backfillId).query(progressQuery);
+      ranges.push({ backfillId, from, to });
+    } catch {
+      // It ended meanwhile: nothing queued by it.
+    }
+  }
+  return ranges;
 }
 
 /** Running backfills of a pipeline (their IDs), from the server. */

@@ -30,6 +30,8 @@ export interface PartitionFacts {
   running?: { workflowId: string; runId: string };
   /** An operator's skip that still holds. */
   skipped?: { by: string; reason: string };
+  /** A running backfill whose range holds it (it will get to it): queued, not missing. */
+  backfill?: string;
 }
 
 export interface PartitionCell extends PartitionFacts {
@@ -57,8 +59,8 @@ export function deadlineMs(scheme: PartitionScheme, partition: string, freshness
  * - late: published after its deadline by an automatic run (scheduled or event); an operator's
  *   manual run or a backfill of an old day is not "late";
  * - published;
- * - missing: nothing published, nothing ran, and its deadline has passed;
- * - pending: not due yet.
+ * - missing: nothing published, nothing ran, no running backfill will reach it, and its deadline has passed;
+ * - pending: not due yet, or queued in a running backfill.
  */
 export function partitionState(scheme: PartitionScheme, facts: PartitionFacts, freshnessObjectiveHours: number, nowMs: number): PartitionState {
   if (facts.running) return 'running';
@@ -70,7 +72,7 @@ export function partitionState(scheme: PartitionScheme, facts: PartitionFacts, f
     const automatic = facts.published.runKind === 'scheduled' || facts.published.runKind === 'event';
     return automatic && at > deadline ? 'late' : 'published';
   }
-  return nowMs > deadline ? 'missing' : 'pending';
+  return nowMs > deadline && !facts.backfill ? 'missing' : 'pending';
 }
 
 /** Cells for every partition from `from` to `to` (oldest first); partitions without facts get none. */

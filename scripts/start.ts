@@ -160,15 +160,6 @@ async function run(config: ConveyorConfig, lake: LakeLayout, days: number, rows:
 
   const client = await connectClient(config);
   started.add('the client connection', () => client.connection.close());
-  // From now on the server runs the sample pipelines daily by itself (and makes up missed days).
-  // The sample week does not depend on them: a server that will not describe its schedules is a line, not a failed start.
-  try {
-    const applied = await applySchedules(client, { config, registry });
-    say(`    schedules: ${applied.created.length} created, ${applied.updated.length} updated, ${applied.unchanged.length} unchanged (\`npm run schedules -- list\`)`);
-  } catch (err) {
-    say(`    schedules not applied (${(err instanceof Error ? err.message : String(err)).split('\n')[0]}); apply them later with \`npm run schedules -- apply\``);
-  }
-
   // The dashboard (partition calendar, open alerts); a busy port is worth a line, not a failed start.
   let dashboardUrl: string | undefined;
   try {
@@ -198,6 +189,16 @@ async function run(config: ConveyorConfig, lake: LakeLayout, days: number, rows:
       }),
     );
   }
+  // From now on the server runs the pipelines by itself (and makes up what it missed), and their monitors
+  // check them: applied once the sample range is in, so the first check sees what the demo loaded.
+  // A server that will not describe its schedules is a line, not a failed start.
+  try {
+    const applied = await applySchedules(client, { config, registry });
+    say(`    schedules: ${applied.created.length} created, ${applied.updated.length} updated, ${applied.unchanged.length} unchanged (\`npm run schedules -- list\`)`);
+  } catch (err) {
+    say(`    schedules not applied (${(err instanceof Error ? err.message : String(err)).split('\n')[0]}); apply them later with \`npm run schedules -- apply\``);
+  }
+
   printTable(results.sort((a, b) => a.pipeline.localeCompare(b.pipeline)));
   const waiting = sample.flatMap((s) => s.late.map((k) => `${s.pipeline.name}/${k}`));
   if (waiting.length) say(`Waiting for data that is still landing (it is not late yet): ${waiting.join(', ')}`);

@@ -35,6 +35,7 @@ describe('partition states', () => {
     assert.equal(partitionState(days, { partition: '2024-03-01', lastRun: failedRun, skipped: { by: 'alice', reason: 'store closed' } }, objective, now), 'skipped', 'a skip waives a failed day');
     assert.equal(partitionState(days, { partition: '2024-03-01', skipped: { by: 'alice', reason: 'vendor holiday' } }, objective, now), 'skipped');
     assert.equal(partitionState(days, { partition: '2024-03-01' }, objective, now), 'missing');
+    assert.equal(partitionState(days, { partition: '2024-03-01', backfill: 'backfill/orders/2024-03-01..2024-03-09/missing/oldest-first' }, objective, now), 'pending', 'a running backfill will reach it');
     assert.equal(partitionState(days, { partition: '2024-03-09' }, objective, now), 'pending', 'deadline 2024-03-11T06:00Z not reached');
   });
 
