@@ -50,6 +50,21 @@ export async function checkPipelineSample(
         const inputs = await module.defineInputs(db, { deps, pipeline, source, partition, step: 'transform', registry }, files);
         await db.run(`CREATE TEMP TABLE validated AS ${pipeline.table.validateSql}`, params);
         await inputs.afterValidation?.(db);
+      } else if (source.kind === 'function') {
+        // The function's rows, as ingest writes them (JSON lines), read through its source module.
+        const file = path.join(dir, 'rows.jsonl');
+        const window = scheme.isTime ? scheme.windowOf(partition) : undefined;
+        const lines: string[] = [];
+        for await (const row of source.rows({
+          partition,
+          window: window && { start: new Date(window.startMs), end: new Date(window.endMs) },
+          heartbeat: () => undefined,
+          signal: new AbortController().signal,
+        })) lines.push(JSON.stringify(row));
+        fs.writeFileSync(file, lines.join('\n') + '\n');
+        const inputs = await module.defineInputs(db, { deps, pipeline, source, partition, step: 'transform', registry }, [file]);
+        await db.run(`CREATE TEMP TABLE validated AS ${pipeline.table.validateSql}`, params);
+        await inputs.afterValidation?.(db);
       } else {
         await db.run(MALFORMED_TABLE);
         for (const input of source.inputs) {

@@ -9,3 +9,5 @@ export { clearLanded, pad, pick, prng, seedOf, writeLanded, writeMarker, type Ge
 export { partitionLandingDir } from '../sources/files';
 export { withDuckDB } from '../lake/duckdb';
 export { checkPipelineSample, type SampleCheck } from './check';
+export { HttpError, SourceDataError } from '../sources/function';
+export type { SourceFunction, SourceFunctionContext } from '../sources/schema';

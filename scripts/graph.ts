@@ -27,6 +27,7 @@ function partitionsOf(p: PipelineDefinition): string {
 function sourceOf(p: PipelineDefinition): string {
   const s = p.source;
   if (s.kind === 'files') return `files (${s.format} ${s.filePattern}, marker ${s.marker})`;
+  if (s.kind === 'function') return `function ${s.rows.name || '(anonymous)'} (columns ${s.columns.join(', ')})`;
   return `upstream ${s.inputs
     .map((i) => `${i.pipeline}${i.as ? ` as ${i.as}` : ''} (${i.mapping.kind}${i.mapping.kind === 'window' ? ` ${i.mapping.partitions}` : ''}${i.shift ? `, shift ${i.shift}` : ''})`)
     .join(', ')}`;

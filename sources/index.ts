@@ -4,10 +4,12 @@ import { filesSource } from './files';
 import type { SourceDefinition } from './schema';
 import type { SourceModule } from './source';
 import { upstreamSource } from './upstream';
+import { functionSource } from './function';
 
 const MODULES: { [K in SourceDefinition['kind']]: SourceModule<Extract<SourceDefinition, { kind: K }>> } = {
   files: filesSource,
   upstream: upstreamSource,
+  function: functionSource,
 };
 
 /** The pipeline's source with the module that runs it. */

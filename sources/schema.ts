@@ -61,10 +61,38 @@ export const upstreamSourceSchema = z.object({
     .refine((inputs) => new Set(inputs.map(viewNameOf)).size === inputs.length, 'each input needs its own view name (as)'),
 });
 
-export const sourceSchema = z.discriminatedUnion('kind', [filesSourceSchema, upstreamSourceSchema]);
+/** What a function source's code gets: the partition, its window (time schemes), and a heartbeat with progress. */
+export interface SourceFunctionContext {
+  partition: string;
+  /** The partition's window, UTC (undefined for a static key). */
+  window?: { start: Date; end: Date };
+  /** Say it is alive (and how far it got); the step heartbeats on its own too. */
+  heartbeat(details?: unknown): void;
+  /** Aborted when the step is cancelled or times out: pass it to fetch. */
+  signal: AbortSignal;
+}
+
+/** A function source's code: yields the partition's rows (objects keyed by the declared columns). */
+export type SourceFunction = (context: SourceFunctionContext) => AsyncIterable<Record<string, unknown>>;
+
+/**
+ * Rows from code, for what is not a file (an HTTP API, a database query): an async generator of the
+ * partition, run as a heartbeating step. What it throws is classed by the same four classes: an
+ * `HttpError` with 429 or 5xx is transient (retried), another 4xx is code; a `SourceDataError` (a page
+ * that is not what it should be) is data; network errors are transient.
+ */
+export const functionSourceSchema = z.object({
+  kind: z.literal('function'),
+  rows: z.custom<SourceFunction>((v) => typeof v === 'function', 'an async generator function of the partition'),
+  /** The fields read from each row, all as text (typing happens in the SQL, as for files). */
+  columns: z.array(identifier).min(1),
+});
+
+export const sourceSchema = z.discriminatedUnion('kind', [filesSourceSchema, upstreamSourceSchema, functionSourceSchema]);
 export type SourceDefinition = z.infer<typeof sourceSchema>;
 export type FilesSource = z.infer<typeof filesSourceSchema>;
 export type UpstreamSource = z.infer<typeof upstreamSourceSchema>;
+export type FunctionSource = z.infer<typeof functionSourceSchema>;
 
 /** The name an upstream input's rows have in the pipeline's SQL. */
 export function viewNameOf(input: { pipeline: string; as?: string }): string {

@@ -1,0 +1,98 @@
+/**
+ * The `function` source: the pipeline's own code yields the partition's rows (an HTTP API, a database
+ * query). Ingest runs it as a heartbeating step and writes what it yields as JSON lines into the run's
+ * staging folder, with their checksum: from there on the run reads its snapshot, like landed files.
+ * What the code throws is classed: HTTP 429 and 5xx (and network errors) transient, retried by the
+ * step's policy from the start (idempotent: nothing is kept from a failed attempt); other 4xx code;
+ * a bad page data. It is always ready: the code is the readiness.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Context } from '@temporalio/activity';
+import { classOfError } from '../activities/classify-error';
+import { classifiedFailure, type FailureClass } from '../common/failure-classes';
+import { partitionSchemeOf } from '../pipelines/definition';
+import { filesSource } from './files';
+import type { FunctionSource } from './schema';
+import type { SourceModule } from './source';
+
+/** An HTTP answer that is not a success: thrown by a source function, classed by its status. */
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Rows that are not what they should be (a bad page): a `data` failure, not retried. */
+export class SourceDataError extends Error {
+  override name = 'SourceDataError';
+}
+
+export function classOfSourceError(err: unknown): FailureClass {
+  if (err instanceof HttpError) return err.status === 429 || err.status >= 500 ? 'transient' : 'code';
+  if (err instanceof SourceDataError || err instanceof SyntaxError) return 'data';
+  if (err instanceof Error && (err.name === 'AbortError' || /fetch failed|ECONNRE|ETIMEDOUT|socket/i.test(`${err.message} ${String((err as { cause?: unknown }).cause)}`))) return 'transient';
+  return classOfError(err);
+}
+
+const ROWS_FILE = 'rows.jsonl';
+
+export const functionSource: SourceModule<FunctionSource> = {
+  readiness() {
+    return { ready: true, files: 0, bytes: 0 };
+  },
+
+  async snapshot({ pipeline, source, partition, ctx, stagingDir }) {
+    const dir = path.join(stagingDir, `fetched.attempt-${ctx.attempt}`);
+    await fs.promises.mkdir(dir, { recursive: true });
+    const file = path.join(dir, ROWS_FILE);
+    const out = fs.createWriteStream(file);
+    // A write error fails the step at the end; after a failed fetch the stream is destroyed, and what
+    // it says then is of no interest.
+    let writeError: Error | undefined;
+    out.on('error', (err) => (writeError ??= err));
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let rows = 0;
+    const activity = Context.current();
+    const scheme = partitionSchemeOf(pipeline);
+    const window = scheme.isTime ? scheme.windowOf(partition) : undefined;
+    try {
+      for await (const row of source.rows({
+        partition,
+        window: window && { start: new Date(window.startMs), end: new Date(window.endMs) },
+        heartbeat: (details) => activity.heartbeat(details),
+        signal: activity.cancellationSignal,
+      })) {
+        const line = `${JSON.stringify(row)}\n`;
+        hash.update(line);
+        bytes += Buffer.byteLength(line);
+        rows += 1;
+        if (!out.write(line)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+        if (rows % 10_000 === 0) activity.heartbeat({ rows });
+      }
+    } catch (err) {
+      out.destroy();
+      const failureClass = classOfSourceError(err);
+      throw classifiedFailure(failureClass, {
+        step: ctx.step,
+        message: `${pipeline.name}/${partition}: its source function failed after ${rows} row(s): ${err instanceof Error ? err.message : String(err)}`,
+        details: { attempt: ctx.attempt },
+      });
+    }
+    await new Promise<void>((resolve) => out.end(() => resolve()));
+    if (writeError) throw writeError;
+    return { files: [{ name: ROWS_FILE, path: file, bytes, sha256: hash.digest('hex') }] };
+  },
+
+  // The snapshot is JSON lines: read it as the files source reads JSON lines.
+  defineInputs(db, call, files) {
+    const asFiles = { kind: 'files', format: 'jsonl', filePattern: /^rows\.jsonl$/, columns: call.source.columns, marker: '-' } as const;
+    return filesSource.defineInputs(db, { ...call, source: asFiles }, files);
+  },
+};
