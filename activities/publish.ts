@@ -13,6 +13,8 @@ import { withDuckDB, type DuckSession } from '../lake/duckdb';
 import { runClassified } from './classify-error';
 import type { ActivityDeps } from './deps';
 import { stepContext } from './step-context';
+import { Context } from '@temporalio/activity';
+import { wakeDownstream } from '../sources/upstream';
 
 export function makePublish(deps: ActivityDeps) {
   return async function publish(input: PublishInput): Promise<PublishResult> {
@@ -41,6 +43,13 @@ export function makePublish(deps: ActivityDeps) {
         });
         return rows;
       });
+      // Downstream partitions waiting for this one check readiness now (polling stays the fallback).
+      try {
+        const woken = await wakeDownstream(Context.current().client, deps.registry, input.pipeline, input.partition);
+        if (woken.length > 0) ctx.log.info({ woken }, 'told waiting downstream partitions');
+      } catch (err) {
+        ctx.log.warn({ err: (err as Error).message }, 'could not tell downstream partitions; they find it at their next poll');
+      }
       return { rowsPublished, attempt: ctx.attempt, durationMs: ctx.elapsedMs() };
     });
   };

@@ -50,3 +50,33 @@ export function upstreamRange(down: PartitionScheme, up: PartitionScheme, input:
     }
   }
 }
+
+/**
+ * The downstream keys whose mapped range holds upstream key `upKey`: whom a publish of it concerns
+ * (a day's partition for each of its hours; the months a straddling week touches; the windows it is in).
+ * Keys outside the downstream's scheme (before its first, past a static set's end) are left out.
+ */
+export function downstreamKeys(down: PartitionScheme, up: PartitionScheme, input: UpstreamInput, upKey: string): string[] {
+  const unshifted = up.next(upKey, -input.shift);
+  if (unshifted === undefined) return [];
+  const keys: string[] = [];
+  switch (input.mapping.kind) {
+    case 'same':
+      if (down.isKey(unshifted)) keys.push(unshifted);
+      break;
+    case 'window':
+      for (let i = 0; i < input.mapping.partitions; i += 1) {
+        const k = down.next(unshifted, i);
+        if (k !== undefined) keys.push(k);
+      }
+      break;
+    case 'covering': {
+      const { startMs, endMs } = up.windowOf(unshifted);
+      const [first, last] = [down.keyAt(startMs), down.keyAt(endMs - 1)];
+      keys.push(...down.range(first, last));
+      break;
+    }
+  }
+  const firstIndex = down.indexOf(down.first)!;
+  return keys.filter((k) => down.indexOf(k)! >= firstIndex);
+}

@@ -16,7 +16,10 @@ import { copyWithSha256 } from '../landing/landing-zone';
 import { partitionSchemeOf, type PipelineDefinition } from '../pipelines/definition';
 import type { PipelineRegistry } from '../pipelines/registry';
 import { MALFORMED_TABLE } from './files';
-import { upstreamRange } from './mapping';
+import { downstreamKeys, upstreamRange } from './mapping';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { partitionWorkflowId } from '../common/workflow-ids';
+import { dataLandedSignal } from '../workflows/partition-signals';
 import { viewNameOf, type UpstreamInput, type UpstreamSource } from './schema';
 import type { SnapshotEntry, SourceModule } from './source';
 
@@ -117,3 +120,28 @@ export const upstreamSource: SourceModule<UpstreamSource> = {
     };
   },
 };
+
+/**
+ * After `pipeline/partition` is published: tell the downstream partitions that read it and are
+ * running (waiting for it, most likely) to check readiness now, not at their next poll. One signal
+ * each; a partition not running is not there to tell (its run will find the data when it starts).
+ */
+export async function wakeDownstream(client: Client, registry: PipelineRegistry, pipeline: string, partition: string): Promise<string[]> {
+  const up = partitionSchemeOf(registry.get(pipeline));
+  const woken: string[] = [];
+  for (const down of registry.all()) {
+    if (down.source.kind !== 'upstream') continue;
+    for (const input of down.source.inputs.filter((i) => i.pipeline === pipeline)) {
+      for (const key of downstreamKeys(partitionSchemeOf(down), up, input, partition)) {
+        const workflowId = partitionWorkflowId(down.name, key);
+        try {
+          await client.workflow.getHandle(workflowId).signal(dataLandedSignal, { by: `publish of ${pipeline}/${partition}`, at: new Date().toISOString() });
+          woken.push(workflowId);
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        }
+      }
+    }
+  }
+  return woken;
+}

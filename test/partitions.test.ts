@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { partitionsSchema, PartitionScheme, type PartitionsDeclaration } from '../common/partitions';
-import { mappingError, upstreamRange } from '../sources/mapping';
+import { downstreamKeys, mappingError, upstreamRange } from '../sources/mapping';
 import type { UpstreamInput } from '../sources/schema';
 
 const scheme = (spec: PartitionsDeclaration) => new PartitionScheme(partitionsSchema.parse(spec));
@@ -86,5 +86,23 @@ describe('partition mappings', () => {
     assert.match(mappingError(daily, hourly, input('h', { kind: 'same' }))!, /needs the same scheme; use 'covering'/);
     assert.match(mappingError(regions, daily, input('d', { kind: 'covering' }))!, /'covering' needs time partitions/);
     assert.equal(mappingError(monthly, weekly, input('w', { kind: 'covering' })), undefined);
+  });
+});
+
+describe('partition mappings, the other way', () => {
+  const input = (pipeline: string, mapping: UpstreamInput['mapping'], shift = 0): UpstreamInput => ({ pipeline, mapping, shift });
+  it('name the downstream partitions a published upstream partition concerns', () => {
+    assert.deepEqual(downstreamKeys(daily, hourly, input('h', { kind: 'covering' }), '2024-03-01T05'), ['2024-03-01']);
+    assert.deepEqual(downstreamKeys(daily, hourly, input('h', { kind: 'covering' }, -24), '2024-02-29T05'), ['2024-03-01'], 'shifted: the next day reads it');
+    assert.deepEqual(downstreamKeys(monthly, weekly, input('w', { kind: 'covering' }), '2024-W44'), ['2024-10', '2024-11'], 'a straddling week concerns both months');
+    assert.deepEqual(downstreamKeys(daily, daily, input('d', { kind: 'window', partitions: 3 }), '2024-03-01'), ['2024-03-01', '2024-03-02', '2024-03-03']);
+    assert.deepEqual(downstreamKeys(daily, daily, input('d', { kind: 'same' }), '2014-12-31'), [], 'before the downstream\'s first partition');
+    // Every downstream key found reads the upstream key back.
+    for (const [down, up, m, key] of [[monthly, weekly, { kind: 'covering' }, '2024-W44'], [daily, daily, { kind: 'window', partitions: 7 }, '2024-03-01']] as const) {
+      for (const k of downstreamKeys(down, up, input('x', m), key)) {
+        const r = upstreamRange(down, up, input('x', m), k);
+        assert.ok(up.indexOf(r.from)! <= up.indexOf(key)! && up.indexOf(key)! <= up.indexOf(r.to)!, `${k} reads ${key}`);
+      }
+    }
   });
 });

@@ -135,6 +135,18 @@ describe('every shape of pipeline', () => {
     assert.deepEqual(await h.query(`SELECT * FROM meta.stale_partitions WHERE pipeline = 'customer_sessions'`), []);
   });
 
+  it('an upstream publish wakes the downstream partition waiting for it at once, not at its next poll', { timeout: 120_000 }, async () => {
+    // Polled every 10 minutes: only the publish's wake-up can finish it within the test.
+    const waiting = await startPartitionRun(h.env.client, { pipeline: 'daily_revenue', partition: '2024-03-05', readiness: { pollIntervalSeconds: 600, timeoutSeconds: 900 } }, opts());
+    for (let i = 0; i < 100 && !h.logLines.some((l) => l.msg === 'awaitLanding failed' && l.partition === '2024-03-05'); i += 1) await new Promise((r) => setTimeout(r, 100));
+    generateOrdersPartition({ landingDir: h.config.landingDir, partition: '2024-03-05', rows: 100, files: 1 });
+    assert.equal((await run({ pipeline: 'orders', partition: '2024-03-05' })).status, 'succeeded');
+    const started = Date.now();
+    assert.equal((await waitForPartitionRun(waiting)).status, 'succeeded');
+    assert.ok(Date.now() - started < 60_000, `woken by the publish (${Date.now() - started} ms), not by a poll`);
+    assert.ok(h.logLines.some((l) => l.msg === 'told waiting downstream partitions' && (l.woken as string[]).includes('daily_revenue/2024-03-05')));
+  });
+
   it('weekly covering days: a week that straddles two months is ready only when all 7 days are published', { timeout: 180_000 }, async () => {
     // 2024-W09 runs from Monday 26 February to Sunday 3 March.
     const days = ['2024-02-26', '2024-02-27', '2024-02-28', '2024-02-29', '2024-03-01', '2024-03-02', '2024-03-03'];
