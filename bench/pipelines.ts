@@ -8,3 +8,15 @@ export const benchNoopPipeline = definePipeline({
   description: 'No-op steps, for measuring orchestration overhead.',
   partitions: { kind: 'daily', first: '1900-01-01', lag: 1 },
 });
+
+/** The same no-op steps, keyed by the hour: hourly backfills against daily ones in the same run. */
+export const benchNoopHourlyPipeline = definePipeline({
+  ...benchNoopPipeline,
+  name: 'bench_noop_hourly',
+  description: 'No-op steps, hourly partitions.',
+  partitions: { kind: 'hourly', first: '1900-01-01T00', lag: 1 },
+  schedule: { at: ':15', catchupWindowDays: 1, overlap: 'allow_all' },
+});
+
+/** The pipelines whose steps the bench worker stubs out. */
+export const NOOP_PIPELINES: ReadonlySet<string> = new Set([benchNoopPipeline.name, benchNoopHourlyPipeline.name]);

@@ -18,14 +18,14 @@ import { PipelineRegistry } from '../pipelines/registry';
 import { LakeLayout } from '../lake/layout';
 import { createConveyorWorkers } from '../workers/create-worker';
 import { installRuntime } from '../workers/runtime';
-import { benchNoopPipeline } from './pipelines';
+import { benchNoopHourlyPipeline, benchNoopPipeline, NOOP_PIPELINES } from './pipelines';
 import { activityDeps } from '../activities/deps';
 
 const CEILING_TASK_QUEUE = 'bench-ceiling'; // must match scripts/bench.ts
 
 async function conveyorWorkers(connection: NativeConnection): Promise<{ workers: Worker[]; close: () => void }> {
   const config = loadConfig();
-  const registry = new PipelineRegistry([ordersPipeline, benchNoopPipeline]);
+  const registry = new PipelineRegistry([ordersPipeline, benchNoopPipeline, benchNoopHourlyPipeline]);
   const deps = activityDeps(config, registry, new LakeLayout(config.lakeDir));
   const real = createActivities(deps);
   const attempt = () => ({ attempt: Context.current().info.attempt, durationMs: 0 });
@@ -38,7 +38,7 @@ async function conveyorWorkers(connection: NativeConnection): Promise<{ workers:
   // bench_noop partitions get no-op steps; orders gets the real ones. Bookkeeping is always real.
   const pick = <K extends keyof typeof noopSteps>(step: K) =>
     (async (input: StepInput) =>
-      input.pipeline === benchNoopPipeline.name ? noopSteps[step]() : (real[step] as (i: StepInput) => Promise<unknown>)(input)) as (typeof real)[K];
+      NOOP_PIPELINES.has(input.pipeline) ? noopSteps[step]() : (real[step] as (i: StepInput) => Promise<unknown>)(input)) as (typeof real)[K];
   const activities = {
     ...real,
     awaitLanding: pick('awaitLanding'),

@@ -7,7 +7,6 @@
 import type { Client } from '@temporalio/client';
 import type { ConveyorConfig } from '../common/config';
 import { LakeLayout } from '../lake/layout';
-import { withLakeReader } from '../lake/reader';
 import type { Alert } from '../monitoring/alerts';
 import { readOpenAlerts } from '../monitoring/alert-store';
 import { observePipeline, runningBackfillRanges, runningPartitions, type BackfillRange, type RunningRuns } from '../monitoring/observe';
@@ -77,30 +76,21 @@ export async function statusReport(
     }
     const shown = partitionsCovering(partitionSchemeOf(pipeline), options.days ?? 7);
     const observation = await observePipeline(lake, registry, pipeline.name, nowMs, running, shown, ranges);
-    const last = await withLakeReader(lake, registry, (db) =>
-      db.query(
-        `SELECT partition_key, run_id, workflow_id, run_kind, status, failure_class, finished_at FROM meta.partition_runs
-         WHERE pipeline = $pipeline ORDER BY finished_at DESC LIMIT 1`,
-        { pipeline: pipeline.name },
-      ),
-    );
-    const l = last[0];
+    // The last run among the partitions observed (the window and its baseline): read from their records
+    // only, so status costs the same however many partitions the pipeline has.
+    const last = observation.cells
+      .map((c) => c.lastRun && { partition: c.partition, ...c.lastRun })
+      .filter((r): r is NonNullable<typeof r> => Boolean(r))
+      .sort((a, b) => a.finishedAt.localeCompare(b.finishedAt))
+      .at(-1);
     pipelines.push({
       pipeline: pipeline.name,
       owner: pipeline.owner,
       partitionKind: pipeline.partitions.kind,
       newestPublished: observation.freshness.newestPublished,
       freshness: { ...observation.freshness, text: describeFreshness(observation.freshness) },
-      lastRun: l
-        ? {
-            partition: String(l.partition_key),
-            runId: String(l.run_id),
-            workflowId: String(l.workflow_id),
-            runKind: String(l.run_kind),
-            status: String(l.status),
-            failureClass: (l.failure_class as string | null) ?? null,
-            finishedAt: l.finished_at instanceof Date ? l.finished_at.toISOString() : String(l.finished_at),
-          }
+      lastRun: last
+        ? { partition: last.partition, runId: last.runId, workflowId: last.workflowId, runKind: last.runKind, status: last.status, failureClass: last.failureClass, finishedAt: last.finishedAt }
         : null,
       partitions: observation.cells.slice(-shown).map((c) => summaryOf(config, c)),
       runningBackfills: backfills,

@@ -6,10 +6,13 @@
 import type { Client } from '@temporalio/client';
 import { progressQuery } from '../workflows/backfill-api';
 import { PARTITION_SA } from '../common/search-attributes';
-import type { DuckSession } from '../lake/duckdb';
+import fs from 'node:fs';
+import type { PartitionScheme } from '../common/partitions';
+import { sqlString } from '../common/sql';
+import { withDuckDB } from '../lake/duckdb';
+import { publishedPartitions, readManifests, type ManifestRecord } from '../lake/runs';
 import type { LakeLayout } from '../lake/layout';
-import { activeWaiver, type OverrideFileRecord } from '../lake/overrides';
-import { withLakeReader } from '../lake/reader';
+import { activeWaiver, partitionsWithOverrides, readOverrides } from '../lake/overrides';
 import { monitorWindowOf, partitionSchemeOf, type PipelineDefinition } from '../pipelines/definition';
 import { latestAvailablePartition, type PipelineRegistry } from '../pipelines/registry';
 import { freshnessOf, partitionCells, type Freshness, type PartitionCell, type PartitionFacts } from './partition-states';
@@ -43,61 +46,81 @@ export function observedRange(pipeline: PipelineDefinition, nowMs: number, parti
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const iso = (v: unknown): string | null => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : String(v));
 
-/** Read one pipeline's partition facts from the lake (through the same views as `npm run sql`). */
-export async function readPartitionFacts(db: DuckSession, pipeline: string, range: { from: string; to: string }): Promise<{ facts: Map<string, PartitionFacts>; newestPublished: string | null }> {
-  const params = { pipeline, from: range.from, to: range.to };
+/** How far back (in partitions) the newest published partition is looked for key by key, before a listing. */
+const NEWEST_LOOKBACK = 5_000;
+
+/**
+ * Read one pipeline's partition facts for `keys` from the lake: only those partitions' files (their
+ * run records, published file and overrides), never a listing or a scan of every partition, so it
+ * costs the same at 100 partitions as at 100,000. The newest published partition is found walking
+ * back from the newest key (a listing only past NEWEST_LOOKBACK partitions without one).
+ */
+export async function readPartitionFacts(
+  lake: LakeLayout,
+  pipeline: string,
+  scheme: PartitionScheme,
+  keys: readonly string[],
+): Promise<{ facts: Map<string, PartitionFacts>; newestPublished: string | null }> {
   const facts = new Map<string, PartitionFacts>();
   const at = (p: string) => facts.get(p) ?? (facts.set(p, { partition: p }).get(p) as PartitionFacts);
-  // The latest run of each partition. (arg_max, not QUALIFY row_number(): DuckDB 1.5's top-N window
-  // optimizer fails an internal assertion on that query.)
-  const runs = await db.query(
-    `SELECT unnest(latest) FROM (
-       SELECT arg_max({partition_key: partition_key, run_id: run_id, workflow_id: workflow_id, run_kind: run_kind, status: status,
-                       failure_class: failure_class, failure_step: failure_step, failure_reason: failure_reason, rows_in: rows_in,
-                       rows_rejected: rows_rejected, rows_published: rows_published, finished_at: finished_at}, finished_at) AS latest
-       FROM meta.partition_runs WHERE pipeline = $pipeline AND partition_key BETWEEN $from AND $to GROUP BY partition_key)`,
-    params,
-  );
-  for (const r of runs) {
-    at(String(r.partition_key)).lastRun = {
-      runId: String(r.run_id),
-      workflowId: String(r.workflow_id),
-      runKind: String(r.run_kind),
-      status: r.status === 'succeeded' ? 'succeeded' : 'failed',
-      failureClass: (r.failure_class as string | null) ?? null,
-      failureStep: (r.failure_step as string | null) ?? null,
-      failureReason: (r.failure_reason as string | null) ?? null,
-      rowsIn: num(r.rows_in),
-      rowsRejected: num(r.rows_rejected),
-      rowsPublished: num(r.rows_published),
-      finishedAt: iso(r.finished_at)!,
-    };
+  const withOverrides = await partitionsWithOverrides(lake, pipeline);
+  const runsByKey = new Map<string, ManifestRecord[]>();
+  const publishedFiles: { key: string; file: string }[] = [];
+  for (const key of keys) {
+    const runs = await readManifests(lake, pipeline, key);
+    runsByKey.set(key, runs);
+    const latest = runs[runs.length - 1];
+    if (latest) {
+      at(key).lastRun = {
+        runId: latest.run_id,
+        workflowId: latest.workflow_id,
+        runKind: latest.run_kind,
+        status: latest.status === 'succeeded' ? 'succeeded' : 'failed',
+        failureClass: latest.failure_class,
+        failureStep: latest.failure_step,
+        failureReason: latest.failure_reason,
+        rowsIn: num(latest.rows_in),
+        rowsRejected: num(latest.rows_rejected),
+        rowsPublished: num(latest.rows_published),
+        finishedAt: latest.finished_at,
+      };
+    }
+    const file = lake.publishedFile(pipeline, key);
+    if (fs.existsSync(file)) publishedFiles.push({ key, file });
+    if (withOverrides.has(key)) {
+      const waiver = activeWaiver((await readOverrides(lake, pipeline, key)).filter((o) => o.kind === 'skip' || o.kind === 'rerun'));
+      if (waiver) at(key).skipped = { by: waiver.requested_by, reason: waiver.reason };
+    }
   }
-  const published = await db.query(
-    `SELECT partition_key, run_id, rows, published_at, run_kind FROM meta.published_partitions
-     WHERE pipeline = $pipeline AND partition_key BETWEEN $from AND $to`,
-    params,
-  );
-  for (const r of published) {
-    at(String(r.partition_key)).published = { runId: String(r.run_id), rows: Number(r.rows), publishedAt: iso(r.published_at), runKind: (r.run_kind as string | null) ?? null };
+  if (publishedFiles.length > 0) {
+    // Rows and the publishing run of each file, in one read of just those files.
+    const rows = await withDuckDB((db) =>
+      db.query<{ filename: string; rows: bigint; run_id: string }>(
+        `SELECT filename, count(*) AS rows, any_value(run_id) AS run_id
+         FROM read_parquet([${publishedFiles.map((f) => sqlString(f.file)).join(', ')}], filename = true, hive_partitioning = false) GROUP BY filename`,
+      ),
+    );
+    const byFile = new Map(rows.map((r) => [r.filename, r]));
+    for (const { key, file } of publishedFiles) {
+      const r = byFile.get(file);
+      const run = runsByKey.get(key)?.find((m) => m.run_id === r?.run_id);
+      at(key).published = { runId: String(r?.run_id ?? ''), rows: Number(r?.rows ?? 0), publishedAt: run?.finished_at ?? null, runKind: run?.run_kind ?? null };
+    }
   }
-  const overrides = await db.query<Record<string, string>>(
-    `SELECT partition_key, kind, reason, requested_by, requested_at::VARCHAR AS requested_at FROM meta.overrides
-     WHERE pipeline = $pipeline AND partition_key BETWEEN $from AND $to AND kind IN ('skip', 'rerun')`,
-    params,
-  );
-  const byPartition = new Map<string, OverrideFileRecord[]>();
-  for (const o of overrides) {
-    const list = byPartition.get(o.partition_key!) ?? [];
-    list.push({ pipeline, partition_key: o.partition_key!, kind: o.kind as OverrideFileRecord['kind'], reason: o.reason!, requested_by: o.requested_by!, requested_at: o.requested_at!, run_id: null });
-    byPartition.set(o.partition_key!, list);
+  return { facts, newestPublished: await newestPublishedPartition(lake, pipeline, scheme, keys[keys.length - 1]) };
+}
+
+/** The newest published partition at or before `from`, walking back key by key; a listing only when that finds none nearby. */
+async function newestPublishedPartition(lake: LakeLayout, pipeline: string, scheme: PartitionScheme, from: string | undefined): Promise<string | null> {
+  if (from !== undefined) {
+    const firstIndex = scheme.indexOf(scheme.first)!;
+    for (let i = scheme.indexOf(from)!, n = 0; i >= firstIndex && n < NEWEST_LOOKBACK; i -= 1, n += 1) {
+      const key = scheme.keyOf(i);
+      if (fs.existsSync(lake.publishedFile(pipeline, key))) return key;
+    }
   }
-  for (const [p, list] of byPartition) {
-    const waiver = activeWaiver(list.sort((a, b) => a.requested_at.localeCompare(b.requested_at)));
-    if (waiver) at(p).skipped = { by: waiver.requested_by, reason: waiver.reason };
-  }
-  const newest = await db.query(`SELECT max(partition_key) AS p FROM meta.published_partitions WHERE pipeline = $pipeline`, { pipeline });
-  return { facts, newestPublished: (newest[0]?.p as string | null) ?? null };
+  const all = [...(await publishedPartitions(lake, pipeline))].filter((k) => scheme.isKey(k));
+  return all.sort((a, b) => scheme.indexOf(a)! - scheme.indexOf(b)!).at(-1) ?? null;
 }
 
 /** Observe a pipeline: its cells over the observed range, its freshness, with `running` from the server (or unknown). */
@@ -113,10 +136,8 @@ export async function observePipeline(
   const pipeline = registry.get(name);
   const range = observedRange(pipeline, nowMs, days);
   const scheme = partitionSchemeOf(pipeline);
-  // Time keys sort as strings, so the range is a BETWEEN; a static set's keys do not: read them all.
-  const keys = pipeline.partitions.kind === 'static' ? [...pipeline.partitions.keys].sort() : undefined;
-  const bounds = keys ? { from: keys[0]!, to: keys[keys.length - 1]! } : range;
-  const { facts, newestPublished } = await withLakeReader(lake, registry, (db) => readPartitionFacts(db, name, bounds));
+  const keys = range.empty ? [] : [...scheme.range(range.from, range.to)];
+  const { facts, newestPublished } = await readPartitionFacts(lake, name, scheme, keys);
   const inRange = (p: string) => scheme.isKey(p) && scheme.indexOf(p)! >= scheme.indexOf(range.from)! && scheme.indexOf(p)! <= scheme.indexOf(range.to)!;
   const factsOf = (partition: string) => facts.get(partition) ?? (facts.set(partition, { partition }).get(partition) as PartitionFacts);
   for (const [partition, run] of running ?? []) if (inRange(partition)) factsOf(partition).running = run;

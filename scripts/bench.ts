@@ -27,7 +27,8 @@ import { partitionWorkflowId } from '../common/workflow-ids';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { ordersPipeline } from '../pipelines/orders/definition';
 import { PipelineRegistry } from '../pipelines/registry';
-import { benchNoopPipeline } from '../bench/pipelines';
+import { benchNoopHourlyPipeline, benchNoopPipeline } from '../bench/pipelines';
+import { measureManyPartitions } from '../bench/many';
 import { cpuMeter, median, PeakRss, percentile, round, rssMb, treeCpuSeconds } from '../bench/measure';
 import { WORKER_ENV, WORKER_NODE_FLAGS } from '../workers/node-flags';
 import { exitOnError } from './lib/cli-errors';
@@ -38,7 +39,7 @@ import { ensureClusterTools, TEMPORAL_SERVER_VERSION } from './lib/cluster/tools
 import { freePort } from './lib/ports';
 import { intInRange, parseOption } from './lib/options';
 
-const SECTIONS = ['ceiling', 'backfill', 'real', 'workers', 'isolation'] as const;
+const SECTIONS = ['ceiling', 'backfill', 'hourly', 'real', 'workers', 'isolation', 'many'] as const;
 const CEILING_TASK_QUEUE = 'bench-ceiling'; // must match bench/worker.ts
 /** Activity slots of the backfill pool and of the ceiling worker: the same, so the comparison is fair. */
 const ACTIVITY_SLOTS = 64;
@@ -118,6 +119,8 @@ async function main(argv: string[]): Promise<void> {
     .option('--real-concurrency <n>', 'concurrency of the real orders backfill', '8')
     .option('--workers-days <n>', 'days of the orders backfill run with one, then two worker processes')
     .option('--isolation-size <n>', 'partitions of the backfill running during the isolation measurement')
+    .option('--hourly-size <n>', 'partitions of the hourly and the daily no-op backfill compared (default 8760: a year of hours)')
+    .option('--many-size <n>', 'published partitions the many section writes and reads (default 100000)')
     .option('--sections <list>', `sections to run, comma-separated (${SECTIONS.join(',')}; default all, or ceiling,backfill,real with --server cluster)`)
     .option('--profile <dir>', 'write V8 CPU profiles of the worker processes to this folder (open in Chrome DevTools)')
     .option('--server <kind>', 'dev: the dev server; cluster: the sections on the dev server, then on npm run cluster\'s stack (PostgreSQL), side by side', 'dev')
@@ -126,7 +129,7 @@ async function main(argv: string[]): Promise<void> {
   program.parse(argv, { from: 'user' });
   const o = program.opts<{
     quick?: boolean; runs: string; sizes?: string; concurrency?: string; realDays?: string; realRows?: string; realConcurrency: string; workersDays?: string;
-    isolationSize?: string; sections?: string; profile?: string; out?: string; server: string;
+    isolationSize?: string; sections?: string; profile?: string; out?: string; server: string; hourlySize?: string; manySize?: string;
   }>();
   const serverKind = parseOption('--server', z.enum(['dev', 'cluster']), o.server);
   // The cluster is measured beside the dev server, on the sections that show what the server costs.
@@ -146,9 +149,11 @@ async function main(argv: string[]): Promise<void> {
   const isolationSize = parseOption('--isolation-size', intInRange(10, 20_000), o.isolationSize ?? (quick ? '200' : '3650'));
   const sections = new Set(o.sections.split(',').map((v) => parseOption('--sections', z.enum(SECTIONS), v)));
   const ceilingN = quick ? 100 : 1000;
+  const hourlySize = parseOption('--hourly-size', intInRange(10, 100_000), o.hourlySize ?? (quick ? '240' : '8760'));
+  const manySize = parseOption('--many-size', intInRange(10, 1_000_000), o.manySize ?? (quick ? '10000' : '100000'));
 
   const params: BenchParams = {
-    quick, runs, sizes, concurrencies, realDays, realRows, realConcurrency, workersDays, isolationSize, sections, ceilingN,
+    quick, runs, sizes, concurrencies, realDays, realRows, realConcurrency, workersDays, isolationSize, sections, ceilingN, hourlySize, manySize,
     profile: o.profile && path.resolve(o.profile),
   };
   const figures: Figure[] = [];
@@ -167,6 +172,10 @@ async function main(argv: string[]): Promise<void> {
       ['real pipeline ≥ 1,000,000 rows/s through ingest → transform → publish', find('orders backfill: rows through ingest → transform → publish'), (v: number) => v >= 1_000_000],
       ['two worker processes: no lock errors, each publishes a share', find('orders backfill with 2 worker processes: share of publishes, process 2'), (v: number) => v > 0 && (find('orders backfill with 2 worker processes: lock errors in the worker logs')?.median ?? 1) === 0],
       ['daily run during a backfill within 1.5× idle', find('ratio busy / idle'), (v: number) => v <= 1.5],
+      ['hourly no-op backfill at ≥ the daily one\'s partitions/s (same size, same run)', find('hourly / daily throughput'), (v: number) => v >= 100],
+      ...(['npm run status (7 days)', 'the dashboard page (28 days)', 'the backfill planner\'s first chunk (500)', 'a readiness check of a day covering 24 of them'] as const).map(
+        (what) => [`${what} within 1 s over ${params.manySize} partitions`, find(`${params.manySize} partitions: ${what}`), (v: number) => v <= 1000] as const,
+      ),
     ] as const;
     return targets.map(([name, figure, ok]) => ({ server: kind, target: name, value: figure?.median ?? null, met: figure ? ok(figure.median) : null }));
   };
@@ -275,6 +284,8 @@ interface BenchParams {
   isolationSize: number;
   sections: Set<(typeof SECTIONS)[number]>;
   ceilingN: number;
+  hourlySize: number;
+  manySize: number;
   profile?: string;
 }
 
@@ -316,7 +327,7 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
   const serverPid = server.pid;
   const database: Record<string, () => number> = server.databaseCpu ? { database: server.databaseCpu } : {};
 
-  const registry = new PipelineRegistry([ordersPipeline, benchNoopPipeline]);
+  const registry = new PipelineRegistry([ordersPipeline, benchNoopPipeline, benchNoopHourlyPipeline]);
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
   const bfOptions = { config, registry, now: () => Date.parse('2026-11-24T00:00:00Z') };
   const workerPeakRss = new PeakRss(workerPid);
@@ -343,12 +354,20 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
     return { rate: n / ((performance.now() - started) / 1000), cpuMs: cpu.stop(n) };
   };
 
-  const noopBackfill = async (size: number, concurrency: number) => {
-    const range = freshRange(size);
+  let nextHour = 0; // bench_noop_hourly ranges never overlap either
+  const freshHours = (size: number) => {
+    const from = `${addDays('1900-01-01', Math.floor(nextHour / 24))}T${String(nextHour % 24).padStart(2, '0')}`;
+    nextHour += size;
+    const last = nextHour - 1;
+    return { from, to: `${addDays('1900-01-01', Math.floor(last / 24))}T${String(last % 24).padStart(2, '0')}` };
+  };
+
+  const noopBackfill = async (size: number, concurrency: number, pipeline = benchNoopPipeline.name) => {
+    const range = pipeline === benchNoopPipeline.name ? freshRange(size) : freshHours(size);
     workerPeakRss.reset();
     const cpu = cpuMeter({ server: serverPid, ...database, worker: workerPid, client: process.pid });
     const started = performance.now();
-    const run = await startBackfill(client, { pipeline: benchNoopPipeline.name, ...range, maxConcurrency: concurrency }, bfOptions);
+    const run = await startBackfill(client, { pipeline, ...range, maxConcurrency: concurrency }, bfOptions);
     const result = await run.handle.result();
     const seconds = (performance.now() - started) / 1000;
     const cpuMs = cpu.stop(size);
@@ -420,6 +439,30 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
         }
       }
     }
+  }
+
+  if (sections.has('hourly')) {
+    // The same no-op steps keyed by the hour, beside a daily backfill of the same size, in this run.
+    say('2b. hourly no-op backfill against a daily one of the same size');
+    const size = p.hourlySize;
+    const daily: number[] = [];
+    const hourly: number[] = [];
+    for (let r = 0; r < runs; r += 1) {
+      daily.push((await noopBackfill(size, 32)).rate);
+      hourly.push((await noopBackfill(size, 32, benchNoopHourlyPipeline.name)).rate);
+    }
+    record('hourly', `${size} daily partitions at concurrency 32: throughput`, 'partitions/s', daily);
+    record('hourly', `${size} hourly partitions at concurrency 32: throughput`, 'partitions/s', hourly);
+    record('hourly', 'hourly / daily throughput', '%', hourly.map((h, i) => (100 * h) / daily[i]!));
+  }
+
+  if (sections.has('many')) {
+    say(`2c. ${p.manySize} published partitions: what reading them costs (the lake only, no runs)`);
+    const samples = new Map<string, number[]>();
+    for (let r = 0; r < runs; r += 1) {
+      for (const f of await measureManyPartitions(p.manySize, Date.parse('2026-11-24T00:00:00Z'), say)) samples.set(f.name, [...(samples.get(f.name) ?? []), f.ms]);
+    }
+    for (const [name, ms] of samples) record('many', name, 'ms', ms);
   }
 
   if (sections.has('real')) {

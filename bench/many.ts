@@ -1,0 +1,92 @@
+/**
+ * The bench's "many" section: N published partitions of one hourly pipeline (11 years of hours at
+ * 100,000), written straight into a temporary lake (one Parquet file and one run record each, no runs
+ * needed), and how long what an operator or a run asks of them takes: `npm run status`'s report, the
+ * dashboard's page, the backfill planner's first chunk, a readiness check of a day covering 24 of them.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makePlanBackfillChunk } from '../activities/plan-backfill';
+import { statusReport } from '../client/status';
+import { loadConfig } from '../common/config';
+import { PartitionScheme } from '../common/partitions';
+import { dashboardPage } from '../dashboard/page';
+import { withDuckDB } from '../lake/duckdb';
+import { LakeLayout } from '../lake/layout';
+import { manifestRecordOf, writeManifest } from '../lake/runs';
+import { clickstreamPipeline } from '../pipelines/clickstream/definition';
+import { definePipeline } from '../pipelines/definition';
+import { PipelineRegistry } from '../pipelines/registry';
+import { upstreamSource } from '../sources/upstream';
+
+export interface ManyFigure {
+  name: string;
+  ms: number;
+}
+
+/** Write `n` hourly partitions ending at `nowMs`'s newest available hour, then time the four reads. */
+export async function measureManyPartitions(n: number, nowMs: number, say: (line: string) => void): Promise<ManyFigure[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-bench-many-'));
+  try {
+    const hours = new PartitionScheme(clickstreamPipeline.partitions);
+    const last = hours.latestAt(nowMs);
+    const first = hours.next(last, -(n - 1))!;
+    const events = definePipeline({ ...clickstreamPipeline, name: 'many_events', partitions: { kind: 'hourly', first, lag: 1 } });
+    const days = definePipeline({
+      ...clickstreamPipeline,
+      name: 'many_days',
+      partitions: { kind: 'daily', first: first.slice(0, 10), lag: 1 },
+      schedule: { at: '03:00', catchupWindowDays: 7, overlap: 'allow_all' },
+      source: { kind: 'upstream', inputs: [{ pipeline: 'many_events', mapping: { kind: 'covering' } }] },
+    });
+    const registry = new PipelineRegistry([events, days]);
+    const config = loadConfig({ ...process.env, CONVEYOR_DATA_DIR: dir });
+    const lake = new LakeLayout(config.lakeDir);
+
+    say(`  writing ${n} published partitions of an hourly pipeline, ${first} → ${last} ...`);
+    const template = path.join(dir, 'template.parquet');
+    await withDuckDB((db) =>
+      db.run(`COPY (SELECT 'e1' AS event_id, 'C1' AS customer_id, TIMESTAMP '2024-01-01 00:00:00' AS event_at, '/' AS page, 'view' AS event_type, 'run-bench' AS run_id) TO '${template}' (FORMAT parquet)`),
+    );
+    let i = 0;
+    for (const key of hours.range(first, last)) {
+      const file = lake.publishedFile('many_events', key);
+      await fs.promises.mkdir(path.dirname(file), { recursive: true });
+      await fs.promises.copyFile(template, file);
+      const at = new Date(hours.windowOf(key).endMs + 600_000);
+      await writeManifest(
+        lake,
+        manifestRecordOf(
+          {
+            pipeline: 'many_events', partition: key, workflowId: `many_events/${key}`, runId: `run-${i}`, runKind: 'scheduled', status: 'succeeded',
+            rows: { in: 1, rejected: 0, duplicate: 0, published: 1 }, files: [], attempts: {}, durationsMs: {}, startedAt: at.toISOString(),
+          },
+          at,
+        ),
+      );
+      i += 1;
+    }
+
+    const timed = async (name: string, fn: () => Promise<unknown> | unknown): Promise<ManyFigure> => {
+      const started = performance.now();
+      await fn();
+      const ms = Math.round(performance.now() - started);
+      say(`  ${name}: ${ms} ms`);
+      return { name, ms };
+    };
+    const plan = makePlanBackfillChunk({ registry, landingDir: config.landingDir, lake, monitoring: { alerts: config.alerts, webUiUrl: config.webUiUrl, namespace: config.namespace } });
+    return [
+      await timed(`${n} partitions: npm run status (7 days)`, () => statusReport(config, registry, { serverUnavailable: 'the bench asks the lake only', days: 7, nowMs })),
+      await timed(`${n} partitions: the dashboard page (28 days)`, async () => String(dashboardPage(await statusReport(config, registry, { serverUnavailable: 'the bench asks the lake only', days: 28, nowMs })))),
+      await timed(`${n} partitions: the backfill planner's first chunk (500)`, () =>
+        plan({ pipeline: 'many_events', from: first, to: last, reprocess: 'missing', order: 'oldest-first', cursor: first, limit: 500 }),
+      ),
+      await timed(`${n} partitions: a readiness check of a day covering 24 of them`, () =>
+        upstreamSource.readiness({ deps: { registry, landingDir: config.landingDir, lake }, pipeline: days, source: days.source as never, partition: last.slice(0, 10) }),
+      ),
+    ];
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
