@@ -20,3 +20,14 @@ export const benchNoopHourlyPipeline = definePipeline({
 
 /** The pipelines whose steps the bench worker stubs out. */
 export const NOOP_PIPELINES: ReadonlySet<string> = new Set([benchNoopPipeline.name, benchNoopHourlyPipeline.name]);
+
+/** The orders pipeline reading the same rows landed as JSON lines, and as Parquet: the formats compared. */
+const ordersAs = (format: 'jsonl' | 'parquet') =>
+  definePipeline({
+    ...ordersPipeline,
+    name: `orders_${format}`,
+    description: `orders, landed as ${format}.`,
+    source: { ...(ordersPipeline.source as Extract<typeof ordersPipeline.source, { kind: 'files' }>), format, filePattern: new RegExp(`^part-\\d+\\.${format}$`) },
+  });
+export const ordersJsonlPipeline = ordersAs('jsonl');
+export const ordersParquetPipeline = ordersAs('parquet');

@@ -18,14 +18,14 @@ import { PipelineRegistry } from '../pipelines/registry';
 import { LakeLayout } from '../lake/layout';
 import { createConveyorWorkers } from '../workers/create-worker';
 import { installRuntime } from '../workers/runtime';
-import { benchNoopHourlyPipeline, benchNoopPipeline, NOOP_PIPELINES } from './pipelines';
+import { benchNoopHourlyPipeline, benchNoopPipeline, NOOP_PIPELINES, ordersJsonlPipeline, ordersParquetPipeline } from './pipelines';
 import { activityDeps } from '../activities/deps';
 
 const CEILING_TASK_QUEUE = 'bench-ceiling'; // must match scripts/bench.ts
 
 async function conveyorWorkers(connection: NativeConnection): Promise<{ workers: Worker[]; close: () => void }> {
   const config = loadConfig();
-  const registry = new PipelineRegistry([ordersPipeline, benchNoopPipeline, benchNoopHourlyPipeline]);
+  const registry = new PipelineRegistry([ordersPipeline, benchNoopPipeline, benchNoopHourlyPipeline, ordersJsonlPipeline, ordersParquetPipeline]);
   const deps = activityDeps(config, registry, new LakeLayout(config.lakeDir));
   const real = createActivities(deps);
   const attempt = () => ({ attempt: Context.current().info.attempt, durationMs: 0 });

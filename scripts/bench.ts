@@ -27,7 +27,9 @@ import { partitionWorkflowId } from '../common/workflow-ids';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { ordersPipeline } from '../pipelines/orders/definition';
 import { PipelineRegistry } from '../pipelines/registry';
-import { benchNoopHourlyPipeline, benchNoopPipeline } from '../bench/pipelines';
+import { benchNoopHourlyPipeline, benchNoopPipeline, ordersJsonlPipeline, ordersParquetPipeline } from '../bench/pipelines';
+import { withDuckDB } from '../lake/duckdb';
+import { partitionLandingDir } from '../sources/files';
 import { measureManyPartitions } from '../bench/many';
 import { cpuMeter, median, PeakRss, percentile, round, rssMb, treeCpuSeconds } from '../bench/measure';
 import { WORKER_ENV, WORKER_NODE_FLAGS } from '../workers/node-flags';
@@ -39,7 +41,7 @@ import { ensureClusterTools, TEMPORAL_SERVER_VERSION } from './lib/cluster/tools
 import { freePort } from './lib/ports';
 import { intInRange, parseOption } from './lib/options';
 
-const SECTIONS = ['ceiling', 'backfill', 'hourly', 'real', 'workers', 'isolation', 'many'] as const;
+const SECTIONS = ['ceiling', 'backfill', 'hourly', 'real', 'formats', 'workers', 'isolation', 'many'] as const;
 const CEILING_TASK_QUEUE = 'bench-ceiling'; // must match bench/worker.ts
 /** Activity slots of the backfill pool and of the ceiling worker: the same, so the comparison is fair. */
 const ACTIVITY_SLOTS = 64;
@@ -173,6 +175,8 @@ async function main(argv: string[]): Promise<void> {
       ['two worker processes: no lock errors, each publishes a share', find('orders backfill with 2 worker processes: share of publishes, process 2'), (v: number) => v > 0 && (find('orders backfill with 2 worker processes: lock errors in the worker logs')?.median ?? 1) === 0],
       ['daily run during a backfill within 1.5× idle', find('ratio busy / idle'), (v: number) => v <= 1.5],
       ['hourly no-op backfill at ≥ the daily one\'s partitions/s (same size, same run)', find('hourly / daily throughput'), (v: number) => v >= 100],
+      ['JSON lines at ≥ CSV\'s rows/s (same rows, same SQL)', find('JSON lines / CSV rows/s'), (v: number) => v >= 100],
+      ['Parquet at ≥ CSV\'s rows/s (same rows, same SQL)', find('Parquet / CSV rows/s'), (v: number) => v >= 100],
       ...(['npm run status (7 days)', 'the dashboard page (28 days)', 'the backfill planner\'s first chunk (500)', 'a readiness check of a day covering 24 of them'] as const).map(
         (what) => [`${what} within 1 s over ${params.manySize} partitions`, find(`${params.manySize} partitions: ${what}`), (v: number) => v <= 1000] as const,
       ),
@@ -327,7 +331,7 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
   const serverPid = server.pid;
   const database: Record<string, () => number> = server.databaseCpu ? { database: server.databaseCpu } : {};
 
-  const registry = new PipelineRegistry([ordersPipeline, benchNoopPipeline, benchNoopHourlyPipeline]);
+  const registry = new PipelineRegistry([ordersPipeline, benchNoopPipeline, benchNoopHourlyPipeline, ordersJsonlPipeline, ordersParquetPipeline]);
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
   const bfOptions = { config, registry, now: () => Date.parse('2026-11-24T00:00:00Z') };
   const workerPeakRss = new PeakRss(workerPid);
@@ -507,6 +511,43 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
     record('real', 'concurrency', 'partitions', [realConcurrency]);
     for (const who of CPU_OF.filter((w) => w !== 'client')) if (cpuPerPartition[0]?.[who] !== undefined) record('real', `${who} CPU per partition`, 'ms', cpuPerPartition.map((c) => c[who]!));
     for (const [k, v] of Object.entries(shares)) record('real', `share of step time: ${k}`, '%', v);
+  }
+
+  if (sections.has('formats')) {
+    // The same orders rows landed as CSV, JSON lines and Parquet, through the same SQL: rows/s of each.
+    say(`3b. the same ${realDays} days × ${realRows} rows as CSV, JSON lines and Parquet`);
+    const rowRates: Record<string, number[]> = { csv: [], jsonl: [], parquet: [] };
+    for (let r = 0; r < runs; r += 1) {
+      const from = addDays('2019-01-01', r * realDays);
+      const to = addDays(from, realDays - 1);
+      const days: string[] = [];
+      for (let d = from; d <= to; d = addDays(d, 1)) days.push(d);
+      for (const d of days) {
+        const csv = generateOrdersPartition({ landingDir: config.landingDir, partition: d, rows: realRows, files: 4 });
+        for (const [format, pipeline] of [['jsonl', ordersJsonlPipeline], ['parquet', ordersParquetPipeline]] as const) {
+          const dir = partitionLandingDir(config.landingDir, pipeline, d);
+          fs.mkdirSync(dir, { recursive: true });
+          await withDuckDB(async (db) => {
+            for (const name of fs.readdirSync(csv.dir).filter((n) => n.endsWith('.csv'))) {
+              const target = path.join(dir, name.replace(/\.csv$/, `.${format}`));
+              await db.run(`COPY (SELECT * FROM read_csv('${path.join(csv.dir, name)}', header = true, all_varchar = true)) TO '${target}' (FORMAT ${format === 'jsonl' ? 'json' : 'parquet'})`);
+            }
+          });
+          fs.writeFileSync(path.join(dir, '_SUCCESS'), '');
+        }
+      }
+      for (const [format, pipeline] of [['csv', ordersPipeline], ['jsonl', ordersJsonlPipeline], ['parquet', ordersParquetPipeline]] as const) {
+        const started = performance.now();
+        const run = await startBackfill(client, { pipeline: pipeline.name, from, to, maxConcurrency: realConcurrency, reprocess: 'all' }, bfOptions);
+        const result = await run.handle.result();
+        const seconds = (performance.now() - started) / 1000;
+        if (result.failed > 0) throw new Error(`${format} backfill failed: ${JSON.stringify(result.failures[0])}`);
+        rowRates[format]!.push((realDays * realRows) / seconds);
+      }
+    }
+    for (const [format, rates] of Object.entries(rowRates)) record('formats', `orders as ${format}: rows through ingest → transform → publish`, 'rows/s', rates);
+    record('formats', 'JSON lines / CSV rows/s', '%', rowRates.jsonl!.map((v, i) => (100 * v) / rowRates.csv![i]!));
+    record('formats', 'Parquet / CSV rows/s', '%', rowRates.parquet!.map((v, i) => (100 * v) / rowRates.csv![i]!));
   }
 
   if (sections.has('workers')) {
