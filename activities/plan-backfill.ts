@@ -22,13 +22,17 @@ export function makePlanBackfillChunk(deps: ActivityDeps) {
   return async function planBackfillChunk(input: PlanChunkInput): Promise<BackfillChunk> {
     const scheme = partitionSchemeOf(deps.registry.get(input.pipeline));
     const step = input.order === 'oldest-first' ? 1 : -1;
-    const [first, last] = [scheme.parse(input.from), scheme.parse(input.to)];
+    // A range walks the scheme's indexes; a key list walks its own positions.
+    const list = input.keys;
+    const [first, last] = list ? [0, list.length - 1] : [scheme.parse(input.from), scheme.parse(input.to)];
+    const positionOf = (key: string) => (list ? list.indexOf(key) : scheme.parse(key));
+    const keyAt = (i: number) => (list ? list[i]! : scheme.keyOf(i));
     const inRange = (i: number) => i >= first && i <= last;
     const indexes: number[] = [];
-    for (let i = scheme.parse(input.cursor); indexes.length < input.limit && inRange(i); i += step) indexes.push(i);
-    const keys = indexes.map((i) => scheme.keyOf(i));
-    const next = (indexes[indexes.length - 1] ?? scheme.parse(input.cursor)) + step;
-    const nextCursor = inRange(next) ? scheme.keyOf(next) : null;
+    for (let i = positionOf(input.cursor); indexes.length < input.limit && inRange(i); i += step) indexes.push(i);
+    const keys = indexes.map(keyAt);
+    const next = (indexes[indexes.length - 1] ?? positionOf(input.cursor)) + step;
+    const nextCursor = inRange(next) ? keyAt(next) : null;
     const chunk = new Set(keys);
 
     const published = await publishedPartitions(deps.lake, input.pipeline, (key) => chunk.has(key));

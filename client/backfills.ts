@@ -2,6 +2,7 @@
  * Typed client API for backfills: start (or attach to) one, plan it (dry run), watch it, and
  * pause / resume / resize / cancel it. Bad input throws a one-line {@link InputError}; nothing starts.
  */
+import { createHash } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { describeWorkflow, webUiWorkflowUrl } from './workflow-lookup';
 import { z } from 'zod';
@@ -13,6 +14,7 @@ import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setConcurrencyU
 import {
   BACKFILL_ORDERS,
   MAX_BACKFILL_CONCURRENCY,
+  MAX_BACKFILL_KEYS,
   concurrencySchema,
   REPROCESS_MODES,
   type BackfillInput,
@@ -36,8 +38,10 @@ export function parseConcurrency(value: unknown): number {
 export const backfillRequestSchema = z.object({
   pipeline: z.string().min(1),
   /** The range, both ends included, in the pipeline's scheme (checked against it once the pipeline is known). */
-  from: z.string().min(1),
-  to: z.string().min(1),
+  from: z.string().min(1).optional(),
+  to: z.string().min(1).optional(),
+  /** Instead of a range: these keys (e.g. some tenants of a static set), in this order. */
+  keys: z.array(z.string().min(1)).min(1).max(MAX_BACKFILL_KEYS).optional(),
   maxConcurrency: concurrency.default(4),
   reprocess: z.enum(REPROCESS_MODES).default('missing'),
   order: z.enum(BACKFILL_ORDERS).default('oldest-first'),
@@ -83,23 +87,29 @@ export function preflightBackfill(request: BackfillRequest, options: BackfillCli
   }
   const req = parsed.data;
   const pipeline = (options.registry ?? deploymentRegistry()).get(req.pipeline);
-  assertPartitionKey(pipeline, req.from, 'from');
-  assertPartitionKey(pipeline, req.to, 'to');
+  if ((req.keys === undefined) === (req.from === undefined || req.to === undefined) || (req.keys && (req.from || req.to))) {
+    throw new InputError('give a range (from and to) or a list of keys, not both, not neither');
+  }
+  for (const key of req.keys ?? []) assertPartitionKey(pipeline, key, 'key');
+  if (req.keys && new Set(req.keys).size !== req.keys.length) throw new InputError(`keys ${req.keys.join(',')}: each key once`);
+  const from = req.from ?? req.keys![0]!;
+  const to = req.to ?? req.keys![req.keys!.length - 1]!;
+  assertPartitionKey(pipeline, from, 'from');
+  assertPartitionKey(pipeline, to, 'to');
   const scheme = partitionSchemeOf(pipeline);
-  if (scheme.indexOf(req.from)! > scheme.indexOf(req.to)!) throw new InputError(`from ${req.from} is after to ${req.to}`);
-  if (scheme.indexOf(req.from)! < scheme.indexOf(scheme.first)!) {
-    throw new InputError(`from ${req.from} is before ${pipeline.name}'s first partition ${scheme.first}`);
-  }
+  if (!req.keys && scheme.indexOf(from)! > scheme.indexOf(to)!) throw new InputError(`from ${from} is after to ${to}`);
   const latest = latestAvailablePartition(pipeline, (options.now ?? Date.now)());
-  if (scheme.indexOf(req.to)! > scheme.indexOf(latest)!) {
-    throw new InputError(`to ${req.to} is in the future for ${pipeline.name} (latest available partition: ${latest})`);
+  for (const [what, key] of req.keys ? req.keys.map((k) => ['key', k] as const) : ([['from', from], ['to', to]] as const)) {
+    if (scheme.indexOf(key)! < scheme.indexOf(scheme.first)!) throw new InputError(`${what} ${key} is before ${pipeline.name}'s first partition ${scheme.first}`);
+    if (scheme.indexOf(key)! > scheme.indexOf(latest)!) throw new InputError(`${what} ${key} is in the future for ${pipeline.name} (latest available partition: ${latest})`);
   }
-  const backfillId = backfillIdOf(req);
+  const backfillId = backfillIdOf({ ...req, from, to });
   const input: BackfillInput = {
     backfillId,
     pipeline: pipeline.name,
-    from: req.from,
-    to: req.to,
+    from,
+    to,
+    ...(req.keys ? { keys: req.keys } : {}),
     maxConcurrency: req.maxConcurrency,
     reprocess: req.reprocess,
     order: req.order,
@@ -119,8 +129,10 @@ export function preflightBackfill(request: BackfillRequest, options: BackfillCli
 }
 
 /** Derived from the arguments that define the work, so starting the same backfill twice attaches. */
-export function backfillIdOf(req: { pipeline: string; from: string; to: string; reprocess: string; order: string }): string {
-  return `backfill/${req.pipeline}/${req.from}..${req.to}/${req.reprocess}/${req.order}`;
+export function backfillIdOf(req: { pipeline: string; from: string; to: string; keys?: string[]; reprocess: string; order: string }): string {
+  const joined = req.keys?.join('+');
+  const what = joined === undefined ? `${req.from}..${req.to}` : joined.length <= 200 ? `keys-${joined}` : `keys-${createHash('sha256').update(joined).digest('hex').slice(0, 16)}`;
+  return `backfill/${req.pipeline}/${what}/${req.reprocess}/${req.order}`;
 }
 
 export async function startBackfill(client: Client, request: BackfillRequest, options: BackfillClientOptions): Promise<BackfillRun> {
@@ -154,7 +166,7 @@ export async function planBackfill(client: Client, request: BackfillRequest, opt
   return client.workflow.execute<typeof backfillPlan>('backfillPlan', {
     workflowId: `${input.backfillId}/plan`,
     taskQueue: options.config.backfillTaskQueue,
-    args: [{ pipeline: input.pipeline, from: input.from, to: input.to, reprocess: input.reprocess ?? 'missing', order: input.order ?? 'oldest-first' }],
+    args: [{ pipeline: input.pipeline, from: input.from, to: input.to, ...(input.keys ? { keys: input.keys } : {}), reprocess: input.reprocess ?? 'missing', order: input.order ?? 'oldest-first' }],
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
   });

@@ -40,8 +40,9 @@ async function start(argv: string[], config: ConveyorConfig): Promise<number> {
   const program = new Command('npm run backfill --')
     .description('Backfill a range of partitions with bounded concurrency on the backfill pool.')
     .requiredOption('--pipeline <name>', 'pipeline name')
-    .requiredOption('--from <date>', 'first partition (YYYY-MM-DD, inclusive)')
-    .requiredOption('--to <date>', 'last partition (YYYY-MM-DD, inclusive)')
+    .option('--from <key>', 'first partition, inclusive, in the pipeline\'s scheme (2024-03-01, 2024-03-01T05, 2024-W10, 2024-03, or a static key)')
+    .option('--to <key>', 'last partition, inclusive')
+    .option('--keys <list>', 'instead of --from/--to: these keys, comma-separated (e.g. some tenants of a static set)')
     .option('--concurrency <n>', `partitions in flight at most (1-${MAX_BACKFILL_CONCURRENCY})`, '4')
     .addOption(new Option('--reprocess <mode>', 'which partitions to run').choices(REPROCESS_MODES).default('missing'))
     .addOption(new Option('--order <order>', 'which end first').choices(BACKFILL_ORDERS).default('oldest-first'))
@@ -52,11 +53,11 @@ async function start(argv: string[], config: ConveyorConfig): Promise<number> {
     .exitOverride();
   program.parse(argv, { from: 'user' });
   const o = program.opts<{
-    pipeline: string; from: string; to: string; concurrency: string; reprocess: (typeof REPROCESS_MODES)[number];
+    pipeline: string; from?: string; to?: string; keys?: string; concurrency: string; reprocess: (typeof REPROCESS_MODES)[number];
     order: 'oldest-first' | 'newest-first'; stopAfterFailures?: string; dryRun?: boolean; json?: boolean; wait: boolean;
   }>();
   const request = {
-    pipeline: o.pipeline, from: o.from, to: o.to, maxConcurrency: o.concurrency as unknown as number,
+    pipeline: o.pipeline, from: o.from, to: o.to, ...(o.keys !== undefined ? { keys: o.keys.split(',').map((k) => k.trim()) } : {}), maxConcurrency: o.concurrency as unknown as number,
     reprocess: o.reprocess, order: o.order, stopAfterFailures: o.stopAfterFailures as unknown as number | undefined,
   };
   const options = { config };

@@ -62,9 +62,32 @@ const weeklyOrdersPipeline = definePipeline({
   },
 });
 
+/** A finance ledger closed by month, CSV; its SQL checks each entry is booked inside its month's window. */
+const ledgerPipeline = definePipeline({
+  ...ordersPipeline,
+  name: 'ledger',
+  description: 'Ledger entries per month.',
+  partitions: { kind: 'monthly', first: '2015-01', lag: 1 },
+  schedule: { at: '1 04:00', catchupWindowDays: 31, overlap: 'allow_all' },
+  source: { kind: 'files', format: 'csv', filePattern: /^ledger\.csv$/, columns: ['entry_id', 'amount', 'booked_at'], marker: '_SUCCESS' },
+  quality: { maxRejectedRatio: 0.5 },
+  table: {
+    columns: [
+      { name: 'entry_id', type: 'VARCHAR' },
+      { name: 'amount', type: 'DECIMAL(12,2)' },
+      { name: 'booked_at', type: 'TIMESTAMP' },
+    ],
+    uniqueKey: ['entry_id'],
+    validateSql: `SELECT source_file, record_no, entry_id, amount::DECIMAL(12,2) AS amount, booked_at::TIMESTAMP AS booked_at,
+                         CASE WHEN booked_at::TIMESTAMP < $partition_start::TIMESTAMP OR booked_at::TIMESTAMP >= $partition_end::TIMESTAMP
+                              THEN 'booked_at ' || booked_at || ' is outside ' || $partition END AS reject_reason
+                  FROM raw`,
+  },
+});
+
 let h: Harness;
 before(async () => {
-  h = await startHarness({ registry: new PipelineRegistry([...deploymentRegistry().all(), regionsPipeline, weeklyOrdersPipeline]) });
+  h = await startHarness({ registry: new PipelineRegistry([...deploymentRegistry().all(), regionsPipeline, weeklyOrdersPipeline, ledgerPipeline]) });
 }, START_HOOK_OPTIONS);
 after(() => h?.stop(), STOP_HOOK_OPTIONS);
 afterEach(() => h?.reset(), STOP_HOOK_OPTIONS);
@@ -163,6 +186,23 @@ describe('every shape of pipeline', () => {
     assert.equal(week!.orders, week!.daily);
   });
 
+  it('monthly files: three months backfilled, an entry booked outside its month rejected with the window in its reason', { timeout: 120_000 }, async () => {
+    for (const month of ['2024-01', '2024-02', '2024-03']) {
+      const dir = partitionLandingDir(h.config.landingDir, ledgerPipeline, month);
+      fs.mkdirSync(dir, { recursive: true });
+      const last = month === '2024-02' ? '29' : '31';
+      fs.writeFileSync(path.join(dir, 'ledger.csv'), `entry_id,amount,booked_at\n${month}-a,10.00,${month}-01 00:00:00\n${month}-b,20.00,${month}-${last} 23:59:59\n${month}-c,5.00,2023-12-31 23:59:59\n`);
+      fs.writeFileSync(path.join(dir, '_SUCCESS'), '');
+    }
+    const result = await (await startBackfill(h.env.client, { pipeline: 'ledger', from: '2024-01', to: '2024-03' }, opts())).handle.result();
+    assert.deepEqual([result.total, result.succeeded], [3, 3]);
+    const rows = await h.query<{ partition_key: string; n: bigint }>(`SELECT partition_key, count(*) AS n FROM showroom.ledger GROUP BY ALL ORDER BY 1`);
+    assert.deepEqual(rows, [{ partition_key: '2024-01', n: 2n }, { partition_key: '2024-02', n: 2n }, { partition_key: '2024-03', n: 2n }]);
+    const [reject] = await h.query<{ reason: string }>(`SELECT reason FROM quality.rejects WHERE pipeline = 'ledger' AND partition_key = '2024-02'`);
+    assert.equal(reject!.reason, 'booked_at 2023-12-31 23:59:59 is outside 2024-02');
+    await assert.rejects(startPartitionRun(h.env.client, { pipeline: 'ledger', partition: '2024-02-01' }, opts()), /^InputError: ledger: partition '2024-02-01' is not a month as YYYY-MM, e.g. 2024-03$/);
+  });
+
   it('a month covering weeks waits for the week of its last days, even though that week ends in the next month', () => {
     const monthly = definePipeline({ ...weeklyOrdersPipeline, name: 'monthly_orders', partitions: { kind: 'monthly', first: '2015-01', lag: 1 }, schedule: { at: '1 06:00', catchupWindowDays: 31, overlap: 'allow_all' }, source: { kind: 'upstream', inputs: [{ pipeline: 'weekly_orders', mapping: { kind: 'covering' } }] } });
     const registry = new PipelineRegistry([ordersPipeline, weeklyOrdersPipeline, monthly]);
@@ -180,7 +220,7 @@ describe('every shape of pipeline', () => {
     assert.equal(readiness().ready, true);
   });
 
-  it('static keys with Parquet files: a backfill over every key, and a file without a declared column failed as data', { timeout: 180_000 }, async () => {
+  it('static keys with Parquet files: a backfill over every key, one over a list of keys, and a file without a declared column failed as data', { timeout: 180_000 }, async () => {
     for (const [i, key] of ['eu', 'us', 'apac'].entries()) {
       const dir = partitionLandingDir(h.config.landingDir, regionsPipeline, key);
       await writeParquet(path.join(dir, 'export-0.parquet'), `SELECT '${key}-' || range AS sale_id, (range * ${i + 1})::VARCHAR AS amount FROM range(10)`);
@@ -190,6 +230,15 @@ describe('every shape of pipeline', () => {
     assert.deepEqual([result.total, result.succeeded], [3, 3]);
     const rows = await h.query<{ partition_key: string; n: bigint }>(`SELECT partition_key, count(*) AS n FROM showroom.region_sales GROUP BY ALL ORDER BY 1`);
     assert.deepEqual(rows, [{ partition_key: 'apac', n: 10n }, { partition_key: 'eu', n: 10n }, { partition_key: 'us', n: 10n }]);
+
+    // A list of keys: exactly those, in that order.
+    const listed = await startBackfill(h.env.client, { pipeline: 'region_sales', keys: ['apac', 'eu'], reprocess: 'all' }, opts());
+    assert.equal(listed.backfillId, 'backfill/region_sales/keys-apac+eu/all/oldest-first');
+    const relisted = await listed.handle.result();
+    assert.deepEqual([relisted.total, relisted.succeeded], [2, 2]);
+    const runsPerKey = await h.query<{ partition_key: string; n: bigint }>(`SELECT partition_key, count(*) AS n FROM meta.partition_runs WHERE pipeline = 'region_sales' GROUP BY ALL ORDER BY 1`);
+    assert.deepEqual(runsPerKey, [{ partition_key: 'apac', n: 2n }, { partition_key: 'eu', n: 2n }, { partition_key: 'us', n: 1n }]);
+    await assert.rejects(startBackfill(h.env.client, { pipeline: 'region_sales', keys: ['eu', 'mars'] }, opts()), /^InputError: region_sales: key 'mars' is not one of eu, us, apac$/);
 
     const dir = partitionLandingDir(h.config.landingDir, regionsPipeline, 'us');
     await writeParquet(path.join(dir, 'export-0.parquet'), `SELECT 'x' AS sale_id, 1 AS price`);

@@ -7,6 +7,8 @@ import { ANY_PARTITION_KEY } from '../common/partitions';
 import type { FailureClass } from '../common/failure-classes';
 
 export const MAX_BACKFILL_CONCURRENCY = 200;
+/** A backfill's key list travels in its input and each planning call: kept short (a static set's keys, not years of hours). */
+export const MAX_BACKFILL_KEYS = 1000;
 export const REPROCESS_MODES = ['missing', 'failed', 'stale', 'all'] as const;
 export type ReprocessMode = (typeof REPROCESS_MODES)[number];
 export const BACKFILL_ORDERS = ['oldest-first', 'newest-first'] as const;
@@ -26,6 +28,8 @@ export const backfillInputSchema = z
     pipeline: z.string().regex(IDENTIFIER_PATTERN, 'a pipeline name'),
     from: partitionKey,
     to: partitionKey,
+    /** A list of keys instead of every key from `from` to `to` (e.g. some tenants of a static set); `from`/`to` are its ends. */
+    keys: z.array(partitionKey).min(1).max(MAX_BACKFILL_KEYS).optional(),
     maxConcurrency: concurrencySchema.default(4),
     reprocess: z.enum(REPROCESS_MODES).default('missing'),
     order: z.enum(BACKFILL_ORDERS).default('oldest-first'),
@@ -75,6 +79,8 @@ export interface PlanChunkInput {
   pipeline: string;
   from: string;
   to: string;
+  /** Plan these keys, in this order, instead of the range. */
+  keys?: string[];
   reprocess: ReprocessMode;
   order: BackfillOrder;
   cursor: string;

@@ -16,6 +16,7 @@ export interface BackfillPlanInput {
   pipeline: string;
   from: string;
   to: string;
+  keys?: string[];
   reprocess: ReprocessMode;
   order: BackfillOrder;
 }

@@ -148,7 +148,7 @@ export async function backfillPipeline(rawInput: BackfillInput, carried?: Backfi
     if (startError !== undefined) throw startError;
     if (state.queue.length === 0 && state.cursor !== null && !stopping()) {
       const chunk = await planBackfillChunk({
-        pipeline: input.pipeline, from: input.from, to: input.to, reprocess: input.reprocess,
+        pipeline: input.pipeline, from: input.from, to: input.to, ...(input.keys ? { keys: input.keys } : {}), reprocess: input.reprocess,
         order: input.order, cursor: state.cursor, limit: PLAN_CHUNK,
       });
       state.total = chunk.total;
