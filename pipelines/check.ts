@@ -11,7 +11,8 @@ import { LakeLayout } from '../lake/layout';
 import { publishedColumns } from '../lake/tables';
 import { sourceOf } from '../sources';
 import { listDataFiles, MALFORMED_TABLE, partitionLandingDir } from '../sources/files';
-import { viewNameOf } from '../sources/schema';
+import { viewNameOf, type FilesSource } from '../sources/schema';
+import { writeSourceRows } from '../sources/function';
 import { partitionSchemeOf, sqlParamsOf, upstreamOf, type PipelineDefinition } from './definition';
 import type { SampleGenerator } from './generator';
 import { deploymentRegistry, PipelineRegistry } from './registry';
@@ -41,31 +42,8 @@ export async function checkPipelineSample(
     const { source, module } = sourceOf(pipeline);
     const params = sqlParamsOf(pipeline, partition, 'check');
     return await withDuckDB(async (db) => {
-      let files: string[] = [];
-      if (source.kind === 'files') {
-        if (!options.generator) throw new Error(`${pipeline.name}: pass its generator to check a files source`);
-        await options.generator.generate({ landingDir: deps.landingDir, partition });
-        const landed = partitionLandingDir(deps.landingDir, pipeline, partition);
-        files = listDataFiles(landed, source).map((name) => path.join(landed, name));
-        const inputs = await module.defineInputs(db, { deps, pipeline, source, partition, step: 'transform', registry }, files);
-        await db.run(`CREATE TEMP TABLE validated AS ${pipeline.table.validateSql}`, params);
-        await inputs.afterValidation?.(db);
-      } else if (source.kind === 'function') {
-        // The function's rows, as ingest writes them (JSON lines), read through its source module.
-        const file = path.join(dir, 'rows.jsonl');
-        const window = scheme.isTime ? scheme.windowOf(partition) : undefined;
-        const lines: string[] = [];
-        for await (const row of source.rows({
-          partition,
-          window: window && { start: new Date(window.startMs), end: new Date(window.endMs) },
-          heartbeat: () => undefined,
-          signal: new AbortController().signal,
-        })) lines.push(JSON.stringify(row));
-        fs.writeFileSync(file, lines.join('\n') + '\n');
-        const inputs = await module.defineInputs(db, { deps, pipeline, source, partition, step: 'transform', registry }, [file]);
-        await db.run(`CREATE TEMP TABLE validated AS ${pipeline.table.validateSql}`, params);
-        await inputs.afterValidation?.(db);
-      } else {
+      if (source.kind === 'upstream') {
+        // Empty inputs shaped like the upstreams' published tables.
         await db.run(MALFORMED_TABLE);
         for (const input of source.inputs) {
           const columns = publishedColumns(registry.get(input.pipeline)).filter(([name]) => name !== 'run_id');
@@ -73,6 +51,14 @@ export async function checkPipelineSample(
           await db.run(`CREATE TEMP TABLE "${viewNameOf(input)}" (${shape})`);
         }
         await db.run(`CREATE TEMP TABLE validated AS ${pipeline.table.validateSql}`, params);
+      } else {
+        // The input as a run snapshots it (the generator's landed files, or the function's rows as
+        // JSON lines), read through the source module, then the SQL.
+        const files = source.kind === 'files' ? await landSample(pipeline, source, deps.landingDir, partition, options.generator) : [path.join(dir, 'rows.jsonl')];
+        if (source.kind === 'function') await writeSourceRows(pipeline, source, partition, files[0]!, { heartbeat: () => undefined, signal: new AbortController().signal });
+        const inputs = await module.defineInputs(db, { deps, pipeline, source, partition, step: 'transform', registry }, files);
+        await db.run(`CREATE TEMP TABLE validated AS ${pipeline.table.validateSql}`, params);
+        await inputs.afterValidation?.(db);
       }
       const counts = await db.queryOne<{ valid: bigint; rejected: bigint }>(
         'SELECT count(*) FILTER (WHERE reject_reason IS NULL) AS valid, count(*) FILTER (WHERE reject_reason IS NOT NULL) AS rejected FROM validated',
@@ -84,4 +70,12 @@ export async function checkPipelineSample(
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The generator's sample partition, landed; its data files. */
+async function landSample(pipeline: PipelineDefinition, source: FilesSource, landingDir: string, partition: string, generator: SampleGenerator | undefined): Promise<string[]> {
+  if (!generator) throw new Error(`${pipeline.name}: pass its generator to check a files source`);
+  await generator.generate({ landingDir, partition });
+  const landed = partitionLandingDir(landingDir, pipeline, partition);
+  return listDataFiles(landed, source).map((name) => path.join(landed, name));
 }

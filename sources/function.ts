@@ -12,9 +12,9 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { classOfError } from '../activities/classify-error';
 import { classifiedFailure, type FailureClass } from '../common/failure-classes';
-import { partitionSchemeOf } from '../pipelines/definition';
+import { partitionSchemeOf, type PipelineDefinition } from '../pipelines/definition';
 import { filesSource } from './files';
-import type { FunctionSource } from './schema';
+import type { FunctionSource, SourceFunctionContext } from './schema';
 import type { SourceModule } from './source';
 
 /** An HTTP answer that is not a success: thrown by a source function, classed by its status. */
@@ -48,46 +48,20 @@ export const functionSource: SourceModule<FunctionSource> = {
   },
 
   async snapshot({ pipeline, source, partition, ctx, stagingDir }) {
-    const dir = path.join(stagingDir, `fetched.attempt-${ctx.attempt}`);
-    await fs.promises.mkdir(dir, { recursive: true });
-    const file = path.join(dir, ROWS_FILE);
-    const out = fs.createWriteStream(file);
-    // A write error fails the step at the end; after a failed fetch the stream is destroyed, and what
-    // it says then is of no interest.
-    let writeError: Error | undefined;
-    out.on('error', (err) => (writeError ??= err));
-    const hash = createHash('sha256');
-    let bytes = 0;
-    let rows = 0;
+    const file = path.join(stagingDir, `fetched.attempt-${ctx.attempt}`, ROWS_FILE);
     const activity = Context.current();
-    const scheme = partitionSchemeOf(pipeline);
-    const window = scheme.isTime ? scheme.windowOf(partition) : undefined;
+    let written: Awaited<ReturnType<typeof writeSourceRows>>;
     try {
-      for await (const row of source.rows({
-        partition,
-        window: window && { start: new Date(window.startMs), end: new Date(window.endMs) },
-        heartbeat: (details) => activity.heartbeat(details),
-        signal: activity.cancellationSignal,
-      })) {
-        const line = `${JSON.stringify(row)}\n`;
-        hash.update(line);
-        bytes += Buffer.byteLength(line);
-        rows += 1;
-        if (!out.write(line)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-        if (rows % 10_000 === 0) activity.heartbeat({ rows });
-      }
+      written = await writeSourceRows(pipeline, source, partition, file, { heartbeat: (details) => activity.heartbeat(details), signal: activity.cancellationSignal });
     } catch (err) {
-      out.destroy();
-      const failureClass = classOfSourceError(err);
-      throw classifiedFailure(failureClass, {
+      const rows = (err as { rowsWritten?: number }).rowsWritten ?? 0;
+      throw classifiedFailure(classOfSourceError(err), {
         step: ctx.step,
         message: `${pipeline.name}/${partition}: its source function failed after ${rows} row(s): ${err instanceof Error ? err.message : String(err)}`,
         details: { attempt: ctx.attempt },
       });
     }
-    await new Promise<void>((resolve) => out.end(() => resolve()));
-    if (writeError) throw writeError;
-    return { files: [{ name: ROWS_FILE, path: file, bytes, sha256: hash.digest('hex') }] };
+    return { files: [{ name: ROWS_FILE, path: file, ...written }] };
   },
 
   // The snapshot is JSON lines: read it as the files source reads JSON lines.
@@ -96,3 +70,44 @@ export const functionSource: SourceModule<FunctionSource> = {
     return filesSource.defineInputs(db, { ...call, source: asFiles }, files);
   },
 };
+
+/**
+ * Run a function source for `partition` and write what it yields to `file` as JSON lines, with their
+ * size and SHA-256: what ingest snapshots, and what a pipeline's own test reads (pipelines/check.ts).
+ * An error of the function is rethrown with `rowsWritten` on it.
+ */
+export async function writeSourceRows(
+  pipeline: PipelineDefinition,
+  source: FunctionSource,
+  partition: string,
+  file: string,
+  run: Pick<SourceFunctionContext, 'heartbeat' | 'signal'>,
+): Promise<{ rows: number; bytes: number; sha256: string }> {
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  const out = fs.createWriteStream(file);
+  // A write error fails the call at the end; after a failed fetch the stream is destroyed, and what
+  // it says then is of no interest.
+  let writeError: Error | undefined;
+  out.on('error', (err) => (writeError ??= err));
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let rows = 0;
+  const scheme = partitionSchemeOf(pipeline);
+  const window = scheme.isTime ? scheme.windowOf(partition) : undefined;
+  try {
+    for await (const row of source.rows({ partition, window: window && { start: new Date(window.startMs), end: new Date(window.endMs) }, ...run })) {
+      const line = `${JSON.stringify(row)}\n`;
+      hash.update(line);
+      bytes += Buffer.byteLength(line);
+      rows += 1;
+      if (!out.write(line)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+      if (rows % 10_000 === 0) run.heartbeat({ rows });
+    }
+  } catch (err) {
+    out.destroy();
+    throw Object.assign(err instanceof Error ? err : new Error(String(err)), { rowsWritten: rows });
+  }
+  await new Promise<void>((resolve) => out.end(() => resolve()));
+  if (writeError) throw writeError;
+  return { rows, bytes, sha256: hash.digest('hex') };
+}
