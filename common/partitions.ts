@@ -262,6 +262,3 @@ export class PartitionScheme {
     return this.codec;
   }
 }
-
-/** The scheme of a spec (cheap; build one per use). */
-export const schemeOf = (spec: PartitionsSpec): PartitionScheme => new PartitionScheme(spec);

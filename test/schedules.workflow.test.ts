@@ -107,8 +107,8 @@ describe('schedules', () => {
     generateOrdersPartition({ landingDir: h.config.landingDir, partition, rows: 40, files: 1 });
     const outcome = await waitForPartitionRun(manual);
     assert.equal(outcome.status, 'succeeded');
-    const report = (await h.env.client.workflow.getHandle(scheduledId).result()) as { status: string; runId: string; rowsPublished: number };
-    assert.deepEqual([report.status, report.runId], ['succeeded', manual.runId], 'the scheduled run ended as the partition run it attached to');
+    const [report] = (await h.env.client.workflow.getHandle(scheduledId).result()) as { status: string; runId: string; rowsPublished: number }[];
+    assert.deepEqual([report!.status, report!.runId], ['succeeded', manual.runId], 'the scheduled run ended as the partition run it attached to');
     await recordFixture(h.env, 'scheduled-run-attached', scheduledId);
     const runs = await workflowsWhere(`WorkflowId = "orders/${partition}"`, 1);
     assert.equal(runs.length, 1, 'the partition ran once');

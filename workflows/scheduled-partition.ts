@@ -37,7 +37,7 @@ const ATTACHED_STATUS_CHECK = '5 minutes';
 
 const { latestRunStatus } = proxyActivities<ConveyorActivities>({ startToCloseTimeout: '1 minute', retry: workStepRetryPolicy(10) });
 
-export async function scheduledPartition(rawInput: ScheduledPartitionInput): Promise<PartitionFinishedReport | PartitionFinishedReport[]> {
+export async function scheduledPartition(rawInput: ScheduledPartitionInput): Promise<PartitionFinishedReport[]> {
   const parsed = scheduledPartitionInputSchema.safeParse(rawInput);
   if (!parsed.success) {
     throw ApplicationFailure.create({ type: FAILURE_TYPE.code, message: describeInputError(parsed.error, rawInput), nonRetryable: true });
@@ -50,14 +50,14 @@ export async function scheduledPartition(rawInput: ScheduledPartitionInput): Pro
   setHandler(partitionFinishedSignal, (r) => void reports.set(r.partition, r));
 
   // A time scheme: the newest partition available at the scheduled time. A static set: every key.
-  const scheme = new PartitionScheme(input.partitions);
-  const partitions = scheme.isTime ? [scheme.latestAt(scheduledAt.getTime())] : [...scheme.range(scheme.first, scheme.latestAt(0))];
+  const spec = input.partitions;
+  const partitions = spec.kind === 'static' ? spec.keys : [new PartitionScheme(spec).latestAt(scheduledAt.getTime())];
   if (partitions.length === 1) upsertSearchAttributes([{ key: PARTITION_SA, value: partitions[0]! }]);
   log.info('scheduled run', { pipeline: input.pipeline, partitions, scheduledAt: scheduledAt.toISOString() });
 
   const outcomes = await Promise.all(partitions.map((partition) => runOnce(input, partition, scheduledAt, reports)));
   const failed = outcomes.filter((r) => r.status !== 'succeeded');
-  if (failed.length === 0) return outcomes.length === 1 ? outcomes[0]! : outcomes;
+  if (failed.length === 0) return outcomes;
   const first = failed[0]!;
   throw ApplicationFailure.create({
     type: first.failure ? FAILURE_TYPE[first.failure.failureClass] : FAILURE_TYPE.code,
@@ -65,7 +65,7 @@ export async function scheduledPartition(rawInput: ScheduledPartitionInput): Pro
       .map((r) => `${r.workflowId} ${r.status}${r.failure ? ` at ${r.failure.step} (${r.failure.failureClass}): ${r.failure.reason}` : ''}`)
       .join('; '),
     nonRetryable: true,
-    details: outcomes.length === 1 ? [first] : [first, failed],
+    details: failed,
   });
 }
 
