@@ -199,14 +199,19 @@ export function deploymentRegistry(): PipelineRegistry {
   return (deployment ??= discoverPipelines(pipelineRoots()));
 }
 
-/** A pipeline's sample-data generator (its folder's `generate.ts`), or a one-line error saying there is none. */
-export function generatorOf(registry: PipelineRegistry, name: string): SampleGenerator {
+/** A pipeline's sample-data generator (its folder's `generate.ts` exporting `generator`), if it has one. */
+export function findGeneratorOf(registry: PipelineRegistry, name: string): SampleGenerator | undefined {
   registry.get(name);
   const folder = registry.folderOf(name);
   const file = folder && path.join(folder, 'generate.ts');
-  const generator = file && fs.existsSync(file) ? (require(file) as { generator?: SampleGenerator }).generator : undefined;
+  return file && fs.existsSync(file) ? (require(file) as { generator?: SampleGenerator }).generator : undefined;
+}
+
+/** A pipeline's sample-data generator, or a one-line error naming the pipelines that have one. */
+export function generatorOf(registry: PipelineRegistry, name: string): SampleGenerator {
+  const generator = findGeneratorOf(registry, name);
   if (!generator) {
-    const have = registry.names().filter((n) => registry.folderOf(n) && fs.existsSync(path.join(registry.folderOf(n)!, 'generate.ts')));
+    const have = registry.names().filter((n) => findGeneratorOf(registry, n));
     throw new InputError(`pipeline '${name}' has no sample-data generator (a generate.ts exporting generator; pipelines with one: ${have.join(', ') || 'none'})`);
   }
   return generator;

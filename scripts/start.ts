@@ -1,10 +1,11 @@
 /**
  * `npm start`: the whole thing on one machine. Finds or builds the Temporal CLI, starts the server
- * (unless one is already up), builds the workflow bundle, starts a worker, generates sample data for
- * every pipeline with a generator (the last 14 days: the monitors' window, so nothing the demo did not
- * load shows as missing), applies the pipelines' schedules (so the server keeps running them), serves
- * the dashboard, backfills every pipeline's sample range (upstreams first), prints the outcome, the
- * Web UI and dashboard URLs, and keeps serving until Ctrl-C (`--exit` to stop once the range has run).
+ * (unless one is already up), builds the workflow bundle, starts a worker, serves the dashboard,
+ * generates sample data for every pipeline with a generator (the last 14 days: the monitors' window,
+ * so nothing the demo did not load shows as missing), backfills every pipeline it can load (upstreams
+ * first), then applies the pipelines' schedules (so the server keeps running them and their monitors
+ * check them), prints the outcome, the Web UI and dashboard URLs, and keeps serving until Ctrl-C
+ * (`--exit` to stop once the range has run).
  */
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
@@ -18,7 +19,7 @@ import { loadConfig, type ConveyorConfig } from '../common/config';
 import { createLogger, getLogger, setLogger } from '../common/logger';
 import { partitionSchemeOf, upstreamOf, type PipelineDefinition } from '../pipelines/definition';
 import type { SampleGenerator } from '../pipelines/generator';
-import { deploymentRegistry, generatorOf, latestAvailablePartition, type PipelineRegistry } from '../pipelines/registry';
+import { deploymentRegistry, findGeneratorOf, latestAvailablePartition, type PipelineRegistry } from '../pipelines/registry';
 import type { BackfillProgress } from '../workflows/backfill-input';
 import { LakeLayout, prepareLake } from '../lake/layout';
 import { activityDeps } from '../activities/deps';
@@ -176,7 +177,8 @@ async function run(config: ConveyorConfig, lake: LakeLayout, days: number, rows:
   const results: { pipeline: string; partitions: number; outcome: BackfillProgress }[] = [];
   const done = new Set<string>();
   while (done.size < sample.length) {
-    const ready = sample.filter((s) => !done.has(s.pipeline.name) && upstreamOf(s.pipeline).every((u) => done.has(u) || !sample.some((x) => x.pipeline.name === u)));
+    // Every upstream of a sampled pipeline is sampled too (samplePlan): run each once its upstreams are in.
+    const ready = sample.filter((s) => !done.has(s.pipeline.name) && upstreamOf(s.pipeline).every((u) => done.has(u)));
     await Promise.all(
       ready.map(async (s) => {
         const keys = s.keys.filter((k) => !s.late.includes(k));
@@ -220,25 +222,27 @@ interface SamplePipeline {
   late: string[];
 }
 
+/**
+ * What npm start can load: pipelines whose files it can generate (their folder has a generator), and
+ * upstream pipelines whose every upstream it loads. The others (a team's pipeline without a generator,
+ * a function source) are left to their schedules: npm start cannot make their data.
+ */
 function samplePlan(registry: PipelineRegistry, nowMs: number, days: number): SamplePipeline[] {
   // One window for every time scheme: from midnight (UTC) `days` days back, so a day's downstream
   // partition finds all the hours it covers.
   const since = (Math.floor(nowMs / 86_400_000) - days) * 86_400_000;
-  return registry.all().map((pipeline) => {
+  const loadable = (pipeline: PipelineDefinition): boolean => {
+    if (pipeline.source.kind === 'files') return findGeneratorOf(registry, pipeline.name) !== undefined;
+    if (pipeline.source.kind === 'upstream') return upstreamOf(pipeline).every((u) => loadable(registry.get(u)));
+    return false;
+  };
+  return registry.all().filter(loadable).map((pipeline) => {
     const scheme = partitionSchemeOf(pipeline);
     const last = latestAvailablePartition(pipeline, nowMs);
     const firstIndex = scheme.indexOf(scheme.first)!;
     const from = scheme.isTime ? Math.max(firstIndex, scheme.indexOf(scheme.keyAt(since))!) : firstIndex;
     const keys = from <= scheme.indexOf(last)! ? [...scheme.range(scheme.keyOf(from), last)] : [];
-    let generator: SampleGenerator | undefined;
-    if (pipeline.source.kind === 'files') {
-      try {
-        generator = generatorOf(registry, pipeline.name);
-      } catch {
-        generator = undefined; // a files pipeline without a generator: nothing to land; its backfill says so
-      }
-    }
-    return { pipeline, keys, generator, late: [] };
+    return { pipeline, keys, generator: findGeneratorOf(registry, pipeline.name), late: [] };
   });
 }
 
