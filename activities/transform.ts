@@ -17,7 +17,7 @@ import { sqlIdent, sqlString } from '../common/sql';
 import { withDuckDB, type DuckSession } from '../lake/duckdb';
 import { castList, publishedColumns, REJECT_COLUMNS } from '../lake/tables';
 import { sqlParamsOf } from '../pipelines/definition';
-import { sourceOf } from '../sources';
+import { sourceOf, validateInputs } from '../sources';
 import type { InputsInfo } from '../sources/source';
 import { runClassified } from './classify-error';
 import type { ActivityDeps } from './deps';
@@ -38,12 +38,10 @@ export function makeTransform(deps: ActivityDeps) {
       const columns = publishedColumns(pipeline);
       const uniqueKey = pipeline.table.uniqueKey.map(sqlIdent).join(', ');
       const stamp = versionMetadataOption(ctx.version);
-      const { source, module } = sourceOf(pipeline);
+      const { source } = sourceOf(pipeline);
 
       const result = await withDuckDB(async (db) => {
-        const inputs = await module.defineInputs(db, { deps, pipeline, source, partition: input.partition, step: 'transform', registry: deps.registry }, landed);
-        await db.run(`CREATE TEMP TABLE validated AS ${pipeline.table.validateSql}`, params);
-        await inputs.afterValidation?.(db);
+        const inputs = await validateInputs(db, { deps, pipeline, source, partition: input.partition, step: 'transform', registry: deps.registry }, landed, params);
         const files = await rowsPerFile(db, landed, inputs);
         // A rejected row's raw record: as it landed (joined from `raw`), or the validated row itself.
         const rawRecord =

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { withDuckDB } from '../lake/duckdb';
 import { LakeLayout } from '../lake/layout';
 import { publishedColumns } from '../lake/tables';
-import { sourceOf } from '../sources';
+import { sourceOf, validateInputs } from '../sources';
 import { listDataFiles, MALFORMED_TABLE, partitionLandingDir } from '../sources/files';
 import { viewNameOf, type FilesSource } from '../sources/schema';
 import { writeSourceRows } from '../sources/function';
@@ -39,7 +39,7 @@ export async function checkPipelineSample(
     const upstream = options.upstream ?? upstreamOf(pipeline).map((name) => deploymentRegistry().get(name));
     const registry = new PipelineRegistry([pipeline, ...upstream.filter((u) => u.name !== pipeline.name)]);
     const deps = { registry, landingDir: path.join(dir, 'landing'), lake: new LakeLayout(path.join(dir, 'lake')) };
-    const { source, module } = sourceOf(pipeline);
+    const { source } = sourceOf(pipeline);
     const params = sqlParamsOf(pipeline, partition, 'check');
     return await withDuckDB(async (db) => {
       if (source.kind === 'upstream') {
@@ -56,9 +56,7 @@ export async function checkPipelineSample(
         // JSON lines), read through the source module, then the SQL.
         const files = source.kind === 'files' ? await landSample(pipeline, source, deps.landingDir, partition, options.generator) : [path.join(dir, 'rows.jsonl')];
         if (source.kind === 'function') await writeSourceRows(pipeline, source, partition, files[0]!, { heartbeat: () => undefined, signal: new AbortController().signal });
-        const inputs = await module.defineInputs(db, { deps, pipeline, source, partition, step: 'transform', registry }, files);
-        await db.run(`CREATE TEMP TABLE validated AS ${pipeline.table.validateSql}`, params);
-        await inputs.afterValidation?.(db);
+        await validateInputs(db, { deps, pipeline, source, partition, step: 'transform', registry }, files, params);
       }
       const counts = await db.queryOne<{ valid: bigint; rejected: bigint }>(
         'SELECT count(*) FILTER (WHERE reject_reason IS NULL) AS valid, count(*) FILTER (WHERE reject_reason IS NOT NULL) AS rejected FROM validated',

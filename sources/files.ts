@@ -104,32 +104,35 @@ export const filesSource: SourceModule<FilesSource> = {
         };
       }
       case 'jsonl': {
-        // Fast path: DuckDB's JSON reader, every declared field as text, read once into a table. A line
-        // that is not a JSON object fails that read; then each line is read as text, so the bad lines
-        // become rejects instead of failing the partition or being lost.
+        // Fast path: a view over DuckDB's JSON reader, every declared field as text, parsed as
+        // validation reads it (as CSV is; reading it into a table first cost a third more). A line that
+        // is not a JSON object fails validation's read; then the source reads each line as text, so the
+        // bad lines become rejects instead of failing the partition or being lost.
         const reads = files.map((file) => scan(file, `read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${textColumns}, maximum_object_size = 16777216)`));
-        try {
-          await db.run(`CREATE TEMP TABLE raw AS ${reads.join(' UNION ALL ')}`);
-          return info;
-        } catch (err) {
-          if (!/Invalid Input Error|Malformed JSON|Conversion Error/.test(String(err))) throw err;
-        }
-        const lines = files.map(
-          (file) =>
-            `SELECT ${sqlString(path.basename(file))} AS source_file, row_number() OVER () AS record_no, line
-             FROM read_csv(${sqlString(file)}, header = false, auto_detect = false, delim = E'\\x1f', quote = '', escape = '',
-                           columns = {'line': 'VARCHAR'}, strict_mode = false)`,
-        );
-        await db.run(
-          `CREATE TEMP TABLE jsonl_lines AS
-           SELECT *, CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END AS ok
-           FROM (${lines.join(' UNION ALL ')}) WHERE trim(line) <> ''`,
-        );
-        // Guarded per row: DuckDB may evaluate a projection before the filter that drops bad lines.
-        const fields = source.columns.map((c) => `CASE WHEN ok THEN json_extract_string(line, ${sqlString(`$.${c}`)}) END AS ${sqlIdent(c)}`).join(', ');
-        await db.run(`CREATE TEMP VIEW raw AS SELECT source_file, record_no, ${fields} FROM jsonl_lines WHERE ok`);
-        await db.run(`INSERT INTO malformed SELECT source_file, record_no, 'malformed JSON line: not a JSON object', line FROM jsonl_lines WHERE NOT ok`);
-        return info;
+        await db.run(`CREATE TEMP VIEW raw AS ${reads.join(' UNION ALL ')}`);
+        return {
+          ...info,
+          fallback: async (db, err) => {
+            if (!/Invalid Input Error|Malformed JSON|Conversion Error/.test(String(err))) return undefined;
+            await db.run('DROP VIEW raw');
+            const lines = files.map(
+              (file) =>
+                `SELECT ${sqlString(path.basename(file))} AS source_file, row_number() OVER () AS record_no, line
+                 FROM read_csv(${sqlString(file)}, header = false, auto_detect = false, delim = E'\\x1f', quote = '', escape = '',
+                               columns = {'line': 'VARCHAR'}, strict_mode = false)`,
+            );
+            await db.run(
+              `CREATE TEMP TABLE jsonl_lines AS
+               SELECT *, CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END AS ok
+               FROM (${lines.join(' UNION ALL ')}) WHERE trim(line) <> ''`,
+            );
+            // Guarded per row: DuckDB may evaluate a projection before the filter that drops bad lines.
+            const fields = source.columns.map((c) => `CASE WHEN ok THEN json_extract_string(line, ${sqlString(`$.${c}`)}) END AS ${sqlIdent(c)}`).join(', ');
+            await db.run(`CREATE TEMP VIEW raw AS SELECT source_file, record_no, ${fields} FROM jsonl_lines WHERE ok`);
+            await db.run(`INSERT INTO malformed SELECT source_file, record_no, 'malformed JSON line: not a JSON object', line FROM jsonl_lines WHERE NOT ok`);
+            return info;
+          },
+        };
       }
       case 'parquet': {
         for (const file of files) {

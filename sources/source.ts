@@ -52,6 +52,11 @@ export interface InputsInfo {
   rowsPerFile: 'validated' | { sql: string };
   /** Run after validation (the scans that find malformed lines run then). */
   afterValidation?: (db: DuckSession) => Promise<unknown>;
+  /**
+   * Validation failed reading the inputs (a fast reader met a line it cannot parse): redefine them
+   * the slow way that turns such lines into rejects, or undefined when the error is not of that kind.
+   */
+  fallback?: (db: DuckSession, err: unknown) => Promise<InputsInfo | undefined>;
 }
 
 export interface SourceModule<S extends SourceDefinition> {
