@@ -117,7 +117,7 @@ export function freshnessOf(scheme: PartitionScheme, newestPublished: string | n
 
 /** "fresh (lag 3.2 h, objective 30 h)" / "late by 5.1 h" / "nothing published yet". */
 export function describeFreshness(f: Freshness): string {
-  if (f.lagHours === null) return 'nothing published yet';
+  if (f.lagHours === null) return f.newestPublished === null ? 'nothing published yet' : 'a key set has no lag: each key is watched for failed or missing runs';
   const lag = Math.max(0, f.lagHours);
   return f.late ? `late by ${formatHours(lag - f.objectiveHours)} (lag ${formatHours(lag)}, objective ${f.objectiveHours} h)` : `fresh (lag ${formatHours(lag)}, objective ${f.objectiveHours} h)`;
 }

@@ -47,6 +47,8 @@ describe('partition states', () => {
     assert.deepEqual([late.lagHours, late.late], [60, true]);
     assert.equal(describeFreshness(late), 'late by 30.0 h (lag 2.5 d, objective 30 h)');
     assert.equal(describeFreshness(freshnessOf(days, null, 30, now)), 'nothing published yet');
+    const keys = partitionSchemeOf(definePipeline({ ...ordersPipeline, name: 'by_region', partitions: { kind: 'static', keys: ['eu', 'us'] } }));
+    assert.equal(describeFreshness(freshnessOf(keys, 'us', 30, now)), 'a key set has no lag: each key is watched for failed or missing runs', 'published keys are not "nothing published"');
     assert.equal(freshnessOf(days, null, 30, now).late, true);
     assert.equal(freshnessOf(days, null, 30, now, '2024-03-09').late, false, 'nothing published is not late before the first partition is due');
     assert.equal(freshnessOf(days, null, 30, now, '2024-03-08').late, true);
