@@ -6,7 +6,8 @@ import { partitionSchemeOf } from '../pipelines/definition';
 import { getLogger } from '../common/logger';
 import { activeWaiver, partitionsWithOverrides, readOverrides } from '../lake/overrides';
 import { publishedPartitions, readManifests } from '../lake/runs';
-import { withLakeReader } from '../lake/reader';
+import { withDuckDB } from '../lake/duckdb';
+import { staleAmong } from '../lake/staleness';
 import type { BackfillChunk, PlanChunkInput, PlannedPartition, WaivedPartition } from '../workflows/backfill-input';
 import type { ActivityDeps } from './deps';
 
@@ -37,7 +38,7 @@ export function makePlanBackfillChunk(deps: ActivityDeps) {
 
     const published = await publishedPartitions(deps.lake, input.pipeline, (key) => chunk.has(key));
     const overridden = await partitionsWithOverrides(deps.lake, input.pipeline);
-    const stale = input.reprocess === 'stale' ? await stalePartitions(deps, input.pipeline, chunk) : new Map<string, string>();
+    const stale = input.reprocess === 'stale' ? await withDuckDB((db) => staleAmong(db, deps.lake, input.pipeline, chunk)) : new Map<string, string>();
     const partitions: PlannedPartition[] = [];
     const waived: WaivedPartition[] = [];
     for (const partition of keys) {
@@ -77,16 +78,4 @@ function reasonToRun(mode: PlanChunkInput['reprocess'], record: PartitionRecord)
     case 'stale':
       return record.staleBecause ? `stale: ${record.staleBecause}` : undefined;
   }
-}
-
-/** The chunk's partitions that read an upstream partition republished since (meta.stale_partitions), with why. */
-async function stalePartitions(deps: ActivityDeps, pipeline: string, chunk: ReadonlySet<string>): Promise<Map<string, string>> {
-  const rows = await withLakeReader(deps.lake, deps.registry, (db) =>
-    db.query<{ partition_key: string; why: string }>(
-      `SELECT partition_key, string_agg(upstream_pipeline || ' run ' || consumed_run_id || ' since republished by ' || published_run_id, '; ') AS why
-       FROM meta.stale_partitions WHERE pipeline = $pipeline GROUP BY partition_key`,
-      { pipeline },
-    ),
-  );
-  return new Map(rows.filter((r) => chunk.has(r.partition_key)).map((r) => [r.partition_key, r.why]));
 }

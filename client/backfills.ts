@@ -7,6 +7,9 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { describeWorkflow, webUiWorkflowUrl } from './workflow-lookup';
 import { z } from 'zod';
 import type { ConveyorConfig } from '../common/config';
+import { withDuckDB } from '../lake/duckdb';
+import { LakeLayout } from '../lake/layout';
+import { stalePartitionsOf } from '../lake/staleness';
 import { partitionSchemeOf } from '../pipelines/definition';
 import { BACKFILL_ID_SA, PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
 import { assertPartitionKey, deploymentRegistry, InputError, latestAvailablePartition, type PipelineRegistry } from '../pipelines/registry';
@@ -126,6 +129,25 @@ export function preflightBackfill(request: BackfillRequest, options: BackfillCli
     silentChildCheckSeconds: req.silentChildCheckSeconds,
   };
   return { input };
+}
+
+/**
+ * The backfill that reruns the stale partitions of `pipeline` (staleness: lake/staleness.ts), or
+ * undefined when none is: over the range from its oldest to its newest stale partition (the planner
+ * reruns only the stale ones in it), or, for a key set, over the stale keys.
+ */
+export async function staleBackfillRequest(
+  config: Pick<ConveyorConfig, 'lakeDir'>,
+  pipeline: string,
+  base: Pick<BackfillRequest, 'maxConcurrency' | 'order' | 'stopAfterFailures'>,
+  registry: PipelineRegistry,
+): Promise<{ request: BackfillRequest; stale: string[] } | undefined> {
+  const scheme = partitionSchemeOf(registry.get(pipeline));
+  const found = await withDuckDB((db) => stalePartitionsOf(db, new LakeLayout(config.lakeDir), pipeline));
+  const stale = [...found.keys()].filter((k) => scheme.isKey(k)).sort((a, b) => scheme.indexOf(a)! - scheme.indexOf(b)!);
+  if (stale.length === 0) return undefined;
+  const where = scheme.isTime ? { from: stale[0]!, to: stale[stale.length - 1]! } : { keys: stale };
+  return { request: { ...base, pipeline, ...where, reprocess: 'stale' }, stale };
 }
 
 /** Derived from the arguments that define the work, so starting the same backfill twice attaches. */

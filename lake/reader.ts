@@ -8,6 +8,7 @@ import type { PipelineRegistry } from '../pipelines/registry';
 import { sqlIdent, sqlString } from '../common/sql';
 import { withDuckDB, type DuckSession } from './duckdb';
 import type { LakeLayout } from './layout';
+import { staleSql } from './staleness';
 import { columnsArgument, emptyTable, MANIFEST_COLUMNS, OVERRIDE_COLUMNS, publishedColumns, REJECT_COLUMNS, type Columns } from './tables';
 
 export interface LakeView {
@@ -101,18 +102,7 @@ export async function refreshLakeViews(db: DuckSession, layout: LakeLayout, regi
      FROM (${published.length > 0 ? published.join(' UNION ALL ') : "SELECT NULL AS pipeline, NULL AS partition_key, NULL AS run_id, 0 AS rows WHERE false"}) p
      LEFT JOIN meta.partition_runs r USING (run_id)`,
   );
-  // A downstream partition is stale when the upstream partition it read (its latest successful run's
-  // record) has since been published by another run: a rerun or a backfill of the upstream.
-  await db.run(
-    `CREATE OR REPLACE VIEW meta.stale_partitions AS
-     SELECT r.pipeline, r.partition_key, r.run_id, u.pipeline AS upstream_pipeline, u.run_id AS consumed_run_id,
-            p.run_id AS published_run_id, p.published_at AS republished_at
-     FROM (SELECT * FROM meta.partition_runs WHERE status = 'succeeded' AND len(upstream) > 0
-           QUALIFY row_number() OVER (PARTITION BY pipeline, partition_key ORDER BY finished_at DESC) = 1) r,
-          unnest(r.upstream) AS t(u)
-     JOIN meta.published_partitions p ON p.pipeline = u.pipeline AND p.partition_key = u.partition_key
-     WHERE p.run_id IS DISTINCT FROM u.run_id`,
-  );
+  await db.run(`CREATE OR REPLACE VIEW meta.stale_partitions AS ${staleSql('meta.partition_runs', 'meta.published_partitions')}`);
 }
 
 /** Run `fn` against a fresh reader of the lake. */

@@ -55,6 +55,20 @@ export class PipelineRegistry {
     return [...this.byName.keys()].sort();
   }
 
+  /** Every pipeline after the pipelines it reads (by name among equals): the order a change flows down. */
+  upstreamFirst(): PipelineDefinition[] {
+    const placed = new Set<string>();
+    const order: PipelineDefinition[] = [];
+    const visit = (p: PipelineDefinition) => {
+      if (placed.has(p.name)) return;
+      placed.add(p.name);
+      for (const name of upstreamOf(p)) visit(this.get(name));
+      order.push(p);
+    };
+    for (const name of this.names()) visit(this.get(name));
+    return order;
+  }
+
   all(): PipelineDefinition[] {
     return [...this.byName.values()];
   }

@@ -2,6 +2,8 @@
  * `npm run backfill -- --pipeline orders --from 2016-01-01 --to 2025-12-31 [--concurrency 8]
  *     [--reprocess missing|failed|stale|all] [--order oldest-first|newest-first] [--stop-after-failures N]
  *     [--dry-run] [--json] [--no-wait]`
+ * `npm run backfill -- --reprocess stale [--pipeline daily_revenue]`: every stale partition (of one
+ *     pipeline, or of all, upstream first), no range needed
  * `npm run backfill -- status|pause|resume|cancel|resize <backfillId> [n] [--cancel-running] [--json]`
  *
  * Exit codes: 0 all partitions succeeded, 1 some failed (or the backfill was cancelled), 2 bad input.
@@ -18,14 +20,18 @@ import {
   preflightBackfill,
   resizeBackfill,
   resumeBackfill,
+  staleBackfillRequest,
   startBackfill,
   withRate,
+  type BackfillClientOptions,
+  type BackfillRequest,
   type BackfillStatus,
 } from '../client/backfills';
 import { connectClient } from '../client/connect';
 import { loadConfig, type ConveyorConfig } from '../common/config';
 import { progressQuery } from '../workflows/backfill-api';
 import { BACKFILL_ORDERS, MAX_BACKFILL_CONCURRENCY, REPROCESS_MODES, type BackfillProgress } from '../workflows/backfill-input';
+import { deploymentRegistry, InputError, type PipelineRegistry } from '../pipelines/registry';
 import { exitOnError } from './lib/cli-errors';
 
 const CONTROL_COMMANDS = ['status', 'pause', 'resume', 'cancel', 'resize'] as const;
@@ -39,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
 async function start(argv: string[], config: ConveyorConfig): Promise<number> {
   const program = new Command('npm run backfill --')
     .description('Backfill a range of partitions with bounded concurrency on the backfill pool.')
-    .requiredOption('--pipeline <name>', 'pipeline name')
+    .option('--pipeline <name>', 'pipeline name (with --reprocess stale and no range: every pipeline, upstream first, when left out)')
     .option('--from <key>', 'first partition, inclusive, in the pipeline\'s scheme (2024-03-01, 2024-03-01T05, 2024-W10, 2024-03, or a static key)')
     .option('--to <key>', 'last partition, inclusive')
     .option('--keys <list>', 'instead of --from/--to: these keys, comma-separated (e.g. some tenants of a static set)')
@@ -53,24 +59,37 @@ async function start(argv: string[], config: ConveyorConfig): Promise<number> {
     .exitOverride();
   program.parse(argv, { from: 'user' });
   const o = program.opts<{
-    pipeline: string; from?: string; to?: string; keys?: string; concurrency: string; reprocess: (typeof REPROCESS_MODES)[number];
+    pipeline?: string; from?: string; to?: string; keys?: string; concurrency: string; reprocess: (typeof REPROCESS_MODES)[number];
     order: 'oldest-first' | 'newest-first'; stopAfterFailures?: string; dryRun?: boolean; json?: boolean; wait: boolean;
   }>();
+  const base = { maxConcurrency: o.concurrency as unknown as number, order: o.order, stopAfterFailures: o.stopAfterFailures as unknown as number | undefined };
+  const options = { config, registry: deploymentRegistry() };
+  const noRange = o.from === undefined && o.to === undefined && o.keys === undefined;
+  if (o.reprocess === 'stale' && noRange) return reprocessStale(o.pipeline, base, options, { dryRun: o.dryRun === true, json: o.json === true, wait: o.wait });
+  if (o.pipeline === undefined) throw new InputError('--pipeline is required (only --reprocess stale without a range goes without it: every stale partition, upstream first)');
   const request = {
-    pipeline: o.pipeline, from: o.from, to: o.to, ...(o.keys !== undefined ? { keys: o.keys.split(',').map((k) => k.trim()) } : {}), maxConcurrency: o.concurrency as unknown as number,
-    reprocess: o.reprocess, order: o.order, stopAfterFailures: o.stopAfterFailures as unknown as number | undefined,
+    ...base, pipeline: o.pipeline, from: o.from, to: o.to, ...(o.keys !== undefined ? { keys: o.keys.split(',').map((k) => k.trim()) } : {}), reprocess: o.reprocess,
   };
-  const options = { config };
   preflightBackfill(request, options); // bad input fails here, before any connection
   const client = await connectClient(config);
+  return runBackfill(client, request, options, { dryRun: o.dryRun === true, json: o.json === true, wait: o.wait });
+}
 
-  if (o.dryRun) {
+interface Output {
+  dryRun: boolean;
+  json: boolean;
+  wait: boolean;
+}
+
+/** Plan (dry run) or start one backfill, watch it unless told not to wait; the exit code. */
+async function runBackfill(client: Client, request: BackfillRequest, options: BackfillClientOptions, out: Output): Promise<number> {
+  if (out.dryRun) {
     const plan = await planBackfill(client, request, options);
-    if (o.json) console.log(JSON.stringify(plan, null, 2));
+    if (out.json) console.log(JSON.stringify(plan, null, 2));
     else {
       for (const p of plan.partitions) console.log(`${p.partition}  ${p.reason}`);
       for (const w of plan.waived) console.log(`${w.partition}  skipped: ${w.reason}`);
-      console.log(`would run ${plan.partitions.length} partition(s); ${plan.skipped} need nothing (reprocess: ${o.reprocess}), ${plan.waived.length} of them skipped by an operator`);
+      console.log(`would run ${plan.partitions.length} partition(s); ${plan.skipped} need nothing (reprocess: ${request.reprocess}), ${plan.waived.length} of them skipped by an operator`);
     }
     return 0;
   }
@@ -78,13 +97,43 @@ async function start(argv: string[], config: ConveyorConfig): Promise<number> {
   const run = await startBackfill(client, request, options);
   console.error(`${run.attached ? 'attached to running backfill' : 'started backfill'} ${run.backfillId}`);
   console.error(`Web UI: ${run.webUiUrl}  (children: BackfillId = "${run.backfillId}")`);
-  if (!o.wait) return 0;
+  if (!out.wait) return 0;
 
-  const result = await watch(run.backfillId, run.handle, !o.json && process.stderr.isTTY === true);
+  const result = await watch(run.backfillId, run.handle, !out.json && process.stderr.isTTY === true);
   const status = withRate(result, Date.now());
-  if (o.json) console.log(JSON.stringify(status, null, 2));
+  if (out.json) console.log(JSON.stringify(status, null, 2));
   else printSummary(status);
   return result.failed === 0 && result.state === 'completed' ? 0 : 1;
+}
+
+/**
+ * `--reprocess stale` without a range: the stale partitions of one pipeline, or of every pipeline
+ * built from upstreams, upstream first, each backfill finished before the next pipeline is looked at
+ * (rerunning a pipeline makes its own downstream partitions stale). A failure stops the walk there.
+ */
+async function reprocessStale(only: string | undefined, base: Pick<BackfillRequest, 'maxConcurrency' | 'order' | 'stopAfterFailures'>, options: BackfillClientOptions & { config: ConveyorConfig; registry: PipelineRegistry }, out: Output): Promise<number> {
+  const registry = options.registry;
+  const pipelines = only !== undefined ? [registry.get(only).name] : registry.upstreamFirst().filter((p) => p.source.kind === 'upstream').map((p) => p.name);
+  if (only === undefined && !out.wait && !out.dryRun) throw new InputError('--no-wait cannot walk every pipeline upstream first (each backfill must finish before its downstream is looked at); give --pipeline');
+  let client: Client | undefined;
+  for (const pipeline of pipelines) {
+    const found = await staleBackfillRequest(options.config, pipeline, base, registry);
+    if (!found) {
+      console.error(`${pipeline}: nothing stale`);
+      continue;
+    }
+    console.error(`${pipeline}: ${found.stale.length} stale partition(s), ${found.stale.slice(0, 3).join(', ')}${found.stale.length > 3 ? ', …' : ''}`);
+    preflightBackfill(found.request, options);
+    client ??= await connectClient(options.config);
+    const code = await runBackfill(client, found.request, options, out);
+    if (code !== 0) {
+      const rest = pipelines.slice(pipelines.indexOf(pipeline) + 1);
+      if (rest.length > 0) console.error(`stopped: ${pipeline}'s stale backfill did not succeed; not looked at: ${rest.join(', ')}`);
+      return code;
+    }
+  }
+  if (out.dryRun && only === undefined) console.error('(a dry run lists what is stale now; rerunning a pipeline makes the partitions downstream of it stale in turn)');
+  return 0;
 }
 
 /** Poll progress until the backfill ends: a live bar on a terminal, a line every 10 s otherwise. */
