@@ -1,11 +1,13 @@
 /**
- * `npm run new-pipeline -- <name> --partitions hourly|daily|weekly|monthly|static --source csv|jsonl|parquet|upstream
+ * `npm run new-pipeline -- <name> --partitions hourly|daily|weekly|monthly|static --source csv|jsonl|parquet|upstream|function
  *                          [--keys eu,us] [--upstream <pipeline>] [--mapping same|covering|window:N]`
  *
  * Scaffolds a pipeline folder: its definition, its SQL, a sample-data generator (files sources) and a
- * test that passes as generated, so the next step is editing the SQL. The folder goes under
- * CONVEYOR_PIPELINES_DIR when it is set (the first one), leaving Conveyor's checkout untouched, and
- * under `pipelines/` otherwise. Conveyor finds it there: no registry line to add.
+ * test that passes as generated, so the next step is editing the SQL. A function source's definition
+ * holds its source function: made-up rows per partition (no network, so its test runs offline) where
+ * the call to the API goes. The folder goes under CONVEYOR_PIPELINES_DIR when it is set (the first
+ * one), leaving Conveyor's checkout untouched, and under `pipelines/` otherwise. Conveyor finds it
+ * there: no registry line to add.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,7 +19,7 @@ import { BUILT_IN_PIPELINES_DIR, deploymentRegistry, InputError, pipelineRoots }
 import { FILE_FORMATS } from '../sources/schema';
 import { exitOnError } from './lib/cli-errors';
 
-const SOURCES = [...FILE_FORMATS, 'upstream'] as const;
+const SOURCES = [...FILE_FORMATS, 'upstream', 'function'] as const;
 type SourceChoice = (typeof SOURCES)[number];
 
 const PARTITIONS: Record<Exclude<PartitionKind, 'static'>, { first: string; at: string; sample: string }> = {
@@ -33,7 +35,7 @@ function main(argv: string[]): void {
   const program = new Command('npm run new-pipeline --')
     .argument('<name>', 'the pipeline name: lower-case letters, digits and _, starting with a letter')
     .addOption(new Option('--partitions <kind>', 'how partitions are keyed').choices(PARTITION_KINDS).default('daily'))
-    .addOption(new Option('--source <kind>', 'what it reads: landed files of a format, or upstream pipelines').choices(SOURCES).default('csv'))
+    .addOption(new Option('--source <kind>', 'what it reads: landed files of a format, upstream pipelines, or rows from a function (an API)').choices(SOURCES).default('csv'))
     .option('--keys <list>', 'the keys of a static set, comma-separated (with --partitions static)', 'eu,us,apac')
     .option('--upstream <pipeline>', 'the pipeline it reads (with --source upstream)', 'orders')
     .option('--mapping <mapping>', 'same | covering | window:N (with --source upstream)', 'same')
@@ -59,27 +61,65 @@ function main(argv: string[]): void {
   const sdk = external ? DEFINITION_IMPORT : '../sdk';
   const exported = `${camel(name)}Pipeline`;
 
+  const common: Common = { name, exported, sdk, partitions, at, sample };
   const files: Record<string, string> =
-    o.source === 'upstream' ? upstreamFiles({ name, exported, sdk, partitions, at, o, registry, sample }) : filesFiles({ name, exported, sdk, partitions, at, format: o.source, sample, isTime: scheme.isTime });
+    o.source === 'upstream'
+      ? upstreamFiles({ ...common, o, registry })
+      : o.source === 'function'
+        ? functionFiles({ ...common, isTime: scheme.isTime })
+        : filesFiles({ ...common, format: o.source, isTime: scheme.isTime });
   fs.mkdirSync(folder, { recursive: true });
   for (const [file, body] of Object.entries(files)) fs.writeFileSync(path.join(folder, file), body);
   console.log(`created ${folder}/ (${Object.keys(files).join(', ')})`);
-  console.log(`next: edit ${path.join(folder, o.source === 'upstream' ? 'transform.sql' : 'validate.sql')}; run its test with \`npm test\`${o.source === 'upstream' ? '' : `; land sample data with \`npm run generate -- ${name} --from ${sample} --to ${sample}\``}`);
+  const next =
+    o.source === 'upstream'
+      ? `edit ${path.join(folder, 'transform.sql')}; run its test with \`npm test\``
+      : o.source === 'function'
+        ? `edit its source function in ${path.join(folder, 'definition.ts')} (the call to your API), then ${path.join(folder, 'validate.sql')}; run its test with \`npm test\``
+        : `edit ${path.join(folder, 'validate.sql')}; run its test with \`npm test\`; land sample data with \`npm run generate -- ${name} --from ${sample} --to ${sample}\``;
+  console.log(`next: ${next}`);
 }
 
-/** What every scaffolded definition starts with: its imports, name, owner, partitions and schedule. */
-function head(c: Common, freshnessObjectiveHours: number): string {
+/**
+ * What every scaffolded definition starts with: its imports (and `extra.imports`), what comes before
+ * the definition (`extra.before`), then its name, owner, partitions and schedule.
+ */
+function head(c: Common, freshnessObjectiveHours: number, extra: { imports?: string[]; before?: string } = {}): string {
   const partitions = JSON.stringify(c.partitions).replace(/"(\w+)":/g, '$1: ').replace(/"/g, "'").replace(/,/g, ', ').replace(/^\{(.*)\}$/, '{ $1 }');
   return `import path from 'node:path';
-import { definePipeline, loadSql } from '${c.sdk}';
+import { ${['definePipeline', 'loadSql', ...(extra.imports ?? [])].join(', ')} } from '${c.sdk}';
 
-export const ${c.exported} = definePipeline({
+${extra.before ?? ''}export const ${c.exported} = definePipeline({
   name: '${c.name}',
   description: 'TODO: what ${c.name} holds, for whom.',
   owner: 'TODO-team@example.com',
   partitions: ${partitions},
   freshnessObjectiveHours: ${freshnessObjectiveHours},
   schedule: { at: '${c.at}', catchupWindowDays: 7, overlap: 'allow_all' },
+`;
+}
+
+/** The SQL of a files or function source: types `raw`'s id, amount and event_at, rejecting what does not fit. */
+function validateSql(c: Common & { isTime: boolean }, record: string): string {
+  const windowCheck = c.isTime
+    ? `    WHEN event_at < $partition_start::TIMESTAMP OR event_at >= $partition_end::TIMESTAMP THEN 'event_at ' || landed_event_at || ' is outside partition ' || $partition\n`
+    : '';
+  return `-- ${c.name}: validate one partition's rows (the view \`raw\`: every column as text, one row per ${record}).
+-- Yield every published column, source_file, record_no and reject_reason (NULL when the row is valid).
+-- $partition is the key${c.isTime ? '; $partition_start and $partition_end (exclusive) its window, UTC' : ''}.
+SELECT
+  source_file, record_no, id, amount, event_at,
+  CASE
+    WHEN id IS NULL THEN 'id is empty'
+    WHEN amount IS NULL THEN 'amount ' || coalesce('''' || landed_amount || '''', 'NULL') || ' is not a decimal number'
+    WHEN event_at IS NULL THEN 'event_at ' || coalesce('''' || landed_event_at || '''', 'NULL') || ' is not a timestamp'
+${windowCheck}  END AS reject_reason
+FROM (
+  SELECT source_file, record_no, nullif(trim(id), '') AS id,
+         amount AS landed_amount, try_cast(amount AS DECIMAL(12,2)) AS amount,
+         event_at AS landed_event_at, try_cast(event_at AS TIMESTAMP) AS event_at
+  FROM raw
+)
 `;
 }
 
@@ -94,9 +134,6 @@ interface Common {
 
 function filesFiles(c: Common & { format: (typeof FILE_FORMATS)[number]; isTime: boolean }): Record<string, string> {
   const ext = c.format === 'jsonl' ? 'jsonl' : c.format;
-  const windowCheck = c.isTime
-    ? `    WHEN event_at < $partition_start::TIMESTAMP OR event_at >= $partition_end::TIMESTAMP THEN 'event_at ' || landed_event_at || ' is outside partition ' || $partition\n`
-    : '';
   return {
     'definition.ts': `/**
  * \`${c.name}\`: ${c.format} files landed per partition in \`landing/${c.name}/<segment>=<key>/\`, then a \`_SUCCESS\` marker.
@@ -117,23 +154,7 @@ ${head(c, 30)}  source: { kind: 'files', format: '${c.format}', filePattern: /^p
   steps: { timeoutSeconds: 600, maxAttempts: 5 },
 });
 `,
-    'validate.sql': `-- ${c.name}: validate one partition's rows (the view \`raw\`: every column as text, one row per landed record).
--- Yield every published column, source_file, record_no and reject_reason (NULL when the row is valid).
--- $partition is the key${c.isTime ? '; $partition_start and $partition_end (exclusive) its window, UTC' : ''}.
-SELECT
-  source_file, record_no, id, amount, event_at,
-  CASE
-    WHEN id IS NULL THEN 'id is empty'
-    WHEN amount IS NULL THEN 'amount ' || coalesce('''' || landed_amount || '''', 'NULL') || ' is not a decimal number'
-    WHEN event_at IS NULL THEN 'event_at ' || coalesce('''' || landed_event_at || '''', 'NULL') || ' is not a timestamp'
-${windowCheck}  END AS reject_reason
-FROM (
-  SELECT source_file, record_no, nullif(trim(id), '') AS id,
-         amount AS landed_amount, try_cast(amount AS DECIMAL(12,2)) AS amount,
-         event_at AS landed_event_at, try_cast(event_at AS TIMESTAMP) AS event_at
-  FROM raw
-)
-`,
+    'validate.sql': validateSql(c, 'landed record'),
     'generate.ts': `/** Sample ${c.format} files for \`${c.name}\`, deterministic per partition (\`npm run generate -- ${c.name} ...\`). */
 ${c.format === 'parquet' ? "import path from 'node:path';\n" : ''}import { ${c.format === 'parquet' ? 'clearLanded, ' : ''}pad, partitionLandingDir, ${c.isTime ? 'partitionSchemeOf, ' : ''}prng, seedOf, ${c.format === 'parquet' ? 'withDuckDB, writeMarker' : 'writeLanded'}, type SampleGenerator } from '${c.sdk}';
 import { ${c.exported} } from './definition';
@@ -172,6 +193,66 @@ import { generator } from './generate';
 
 it('${c.name}: a sample partition validates with no rejects', async () => {
   const check = await checkPipelineSample(${c.exported}, { generator, partition: '${c.sample}' });
+  assert.deepEqual(check, { valid: 100, rejected: 0, reasons: [], malformed: 0 });
+});
+`,
+  };
+}
+
+function functionFiles(c: Common & { isTime: boolean }): Record<string, string> {
+  const fn = `fetch${c.exported.replace(/^./, (ch) => ch.toUpperCase()).replace(/Pipeline$/, '')}`;
+  const before = `/**
+ * The partition's rows, objects keyed by the declared columns. TODO: call the API instead of making
+ * rows up, e.g. \`const res = await fetch(url, { signal })\`; \`throw new HttpError(res.status, ...)\` when
+ * it is not ok (429 and 5xx are retried, another 4xx fails the partition as code) and a
+ * \`SourceDataError\` for a page that is not what it should be (both from '${c.sdk}').
+ * Made-up rows here, the same for a partition every time, so its test runs offline.
+ */
+export const ${fn}: SourceFunction = async function* ${fn}({ partition, window, heartbeat }) {
+  // Inside the partition's window (a static key has none).
+  const windowStart = window?.start.getTime() ?? Date.parse('2024-03-01T00:00:00Z');
+  for (let i = 0; i < 100; i += 1) {
+    yield {
+      id: \`\${partition}-\${String(i).padStart(6, '0')}\`,
+      amount: ((i * 37) % 10_000) / 100,
+      event_at: new Date(windowStart + i * 1000).toISOString().replace('Z', ''),
+    };
+  }
+  heartbeat({ rows: 100 });
+};
+
+`;
+  return {
+    'definition.ts': `/**
+ * \`${c.name}\`: rows from code (an HTTP API, a database query), per partition: its source function, below.
+ * Ingest runs it as a heartbeating step and snapshots what it yields as JSON lines; validate.sql reads them as \`raw\`.
+ * Scaffolded by \`npm run new-pipeline\`: describe what it holds, write the call to the API, then edit validate.sql.
+ */
+${head(c, 30, { imports: ['type SourceFunction'], before })}  source: { kind: 'function', rows: ${fn}, columns: ['id', 'amount', 'event_at'] },
+  // A function source is always ready: its code is the readiness.
+  readiness: { pollIntervalSeconds: 60, timeoutSeconds: 600 },
+  quality: { maxRejectedRatio: 0.01 },
+  table: {
+    columns: [
+      { name: 'id', type: 'VARCHAR' },
+      { name: 'amount', type: 'DECIMAL(12,2)' },
+      { name: 'event_at', type: 'TIMESTAMP' },
+    ],
+    uniqueKey: ['id'],
+    validateSql: loadSql(path.join(__dirname, 'validate.sql')),
+  },
+  steps: { timeoutSeconds: 600, maxAttempts: 5 },
+});
+`,
+    'validate.sql': validateSql(c, 'object its source function yielded'),
+    [`${c.name}.test.ts`]: `/** \`${c.name}\`'s own tests: a sample partition's rows from its source function validate through its SQL. */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { checkPipelineSample } from '${c.sdk}';
+import { ${c.exported} } from './definition';
+
+it('${c.name}: a sample partition from its source function validates with no rejects', async () => {
+  const check = await checkPipelineSample(${c.exported}, { partition: '${c.sample}' });
   assert.deepEqual(check, { valid: 100, rejected: 0, reasons: [], malformed: 0 });
 });
 `,

@@ -82,6 +82,7 @@ describe('npm run new-pipeline: bad input', () => {
     ['a name that is not an identifier', ['Team-Events'], /^conveyor new-pipeline: invalid pipeline name 'Team-Events': lower-case letters, digits and _, starting with a letter$/],
     ['a pipeline that exists', ['orders'], /^conveyor new-pipeline: pipeline 'orders' exists already \(in .*pipelines\/orders\)$/],
     ['an unknown scheme', ['x_feed', '--partitions', 'yearly'], /argument 'yearly' is invalid\. Allowed choices are hourly, daily, weekly, monthly, static/],
+    ['an unknown source kind', ['x_feed', '--source', 'http'], /argument 'http' is invalid\. Allowed choices are csv, jsonl, parquet, upstream, function\.$/],
     ['a static key that is not safe', ['x_feed', '--partitions', 'static', '--keys', 'eu,EU'], /^conveyor new-pipeline: invalid --keys 'eu,EU': lower-case letters, digits, _ and -/],
     ['an unknown mapping', ['x_feed', '--source', 'upstream', '--mapping', 'sideways'], /^conveyor new-pipeline: invalid --mapping 'sideways': same, covering or window:N$/],
   ]);

@@ -1,12 +1,14 @@
 /**
  * A pipeline kept outside Conveyor's checkout (CONVEYOR_PIPELINES_DIR), as a team keeps its own:
  * scaffolded by `npm run new-pipeline`, its generated test passing as generated, its sample data from
- * its own generator, run end to end through `npm run partition` and a real worker process, without any
- * edit to Conveyor's files. Definitions that do not fit (two with one name, a broken one, an unknown
- * upstream) stop the CLIs and the worker in one line naming the folder.
+ * its own generator (or its rows from its own source function, offline), run end to end through
+ * `npm run partition` and a real worker process, without any edit to Conveyor's files. Definitions
+ * that do not fit (two with one name, a broken one, an unknown upstream) stop the CLIs and the worker
+ * in one line naming the folder.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,6 +59,43 @@ describe('pipelines in their own folder (CONVEYOR_PIPELINES_DIR)', () => {
 
     const graph = cli('graph.ts', [], env);
     assert.match(graph.stdout, /^team_events {2}\(TODO: what team_events holds, for whom\.\)\n(.*\n) {2}partitions: hourly from 2024-01-01T00/m);
+    assert.equal(spawnSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).stdout, before, "no file of Conveyor's checkout changed");
+  });
+
+  it('scaffolded function-source pipelines (daily, and a static set): their tests pass as generated, offline, and the daily one runs end to end through npm run partition and a worker', { timeout: 300_000 }, async () => {
+    // Task queues of its own: the worker of the test above loaded its definitions before these existed.
+    const env = { ...fleet.workerEnv, CONVEYOR_TASK_QUEUE: `test-daily-${randomUUID()}`, CONVEYOR_BACKFILL_TASK_QUEUE: `test-backfill-${randomUUID()}` };
+    const before = spawnSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).stdout;
+    const offline = path.join(fleet.dataDir, 'no-fetch.cjs');
+    fs.writeFileSync(offline, "globalThis.fetch = () => Promise.reject(new Error('no network in a scaffold\\'s own test'));\n");
+    const scaffolds: [string, string, string[]][] = [
+      ['team_sales', 'fetchTeamSales', ['--partitions', 'daily']],
+      ['team_regions', 'fetchTeamRegions', ['--partitions', 'static', '--keys', 'eu,us']],
+    ];
+    for (const [name, fn, args] of scaffolds) {
+      const made = cli('new-pipeline.ts', [name, ...args, '--source', 'function'], env);
+      assert.equal(made.status, 0, made.stderr);
+      assert.deepEqual(fs.readdirSync(path.join(teamDir, name)).sort(), ['definition.ts', `${name}.test.ts`, 'validate.sql'], 'no generator: the source function makes the rows');
+      const definition = fs.readFileSync(path.join(teamDir, name, 'definition.ts'), 'utf8');
+      assert.match(definition, /from 'conveyor\/pipeline'/, 'one stable import, no path into Conveyor');
+      assert.match(definition, new RegExp(`export const ${fn}: SourceFunction = async function\\* ${fn}\\(`));
+      assert.match(definition, new RegExp(`source: \\{ kind: 'function', rows: ${fn}, columns: \\['id', 'amount', 'event_at'\\] \\}`));
+
+      // Offline: its test runs with a fetch that throws.
+      const own = spawnSync(process.execPath, [...NODE_TEST_FLAGS, '--require', offline, path.join(teamDir, name, `${name}.test.ts`)], { cwd: ROOT, env: { ...env, NODE_TEST_CONTEXT: undefined }, encoding: 'utf8', timeout: 120_000 });
+      assert.equal(own.status, 0, own.stdout + own.stderr);
+      assert.match(own.stdout, /^# pass 1$/m);
+    }
+
+    await startWorkerProcess({ name: 'team-function-worker', queues: 'daily', env, logDir: teamDir });
+    const ran = cli('partition.ts', ['team_sales', '2024-03-01'], env);
+    assert.equal(ran.status, 0, ran.stdout + ran.stderr);
+    assert.match(ran.stdout, /^✔ team_sales\/2024-03-01 succeeded\n {2}rows in 100, published 100, rejected 0/m);
+    assert.ok(fs.existsSync(path.join(fleet.config.lakeDir, 'showroom', 'team_sales', 'partition_key=2024-03-01', 'data.parquet')));
+
+    const graph = cli('graph.ts', [], env);
+    assert.match(graph.stdout, /^team_sales {2}\(TODO: what team_sales holds, for whom\.\)\n(.*\n){3} {2}source: {5}function fetchTeamSales \(columns id, amount, event_at\)$/m);
+    assert.match(graph.stdout, /^team_regions {2}\(.*\)\n.*\n {2}partitions: static keys \(2\): eu, us;/m);
     assert.equal(spawnSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).stdout, before, "no file of Conveyor's checkout changed");
   });
 
