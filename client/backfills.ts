@@ -12,7 +12,7 @@ import { LakeLayout } from '../lake/layout';
 import { stalePartitionsOf } from '../lake/staleness';
 import { partitionSchemeOf } from '../pipelines/definition';
 import { BACKFILL_ID_SA, PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
-import { assertPartitionKey, deploymentRegistry, InputError, latestAvailablePartition, type PipelineRegistry } from '../pipelines/registry';
+import { assertPartitionKey, InputError, latestAvailablePartition, type PipelineRegistry } from '../pipelines/registry';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setConcurrencyUpdate } from '../workflows/backfill-api';
 import {
   BACKFILL_ORDERS,
@@ -58,7 +58,8 @@ export type BackfillRequest = z.input<typeof backfillRequestSchema>;
 
 export interface BackfillClientOptions {
   config: Pick<ConveyorConfig, 'backfillTaskQueue' | 'webUiUrl' | 'namespace'>;
-  registry?: PipelineRegistry;
+  /** The deployment's pipelines (pipelines/registry.ts: deploymentRegistry(), or a registry of your own). */
+  registry: PipelineRegistry;
   now?: () => number;
 }
 
@@ -89,7 +90,7 @@ export function preflightBackfill(request: BackfillRequest, options: BackfillCli
     throw new InputError(`invalid ${FIELD_NAMES[field] ?? field} ${JSON.stringify(value)}: ${allowed}`);
   }
   const req = parsed.data;
-  const pipeline = (options.registry ?? deploymentRegistry()).get(req.pipeline);
+  const pipeline = options.registry.get(req.pipeline);
   if ((req.keys === undefined) === (req.from === undefined || req.to === undefined) || (req.keys && (req.from || req.to))) {
     throw new InputError('give a range (from and to) or a list of keys, not both, not neither');
   }

@@ -17,7 +17,7 @@ import { partitionSearchAttributes, RUN_KINDS } from '../common/search-attribute
 import { partitionWorkflowId } from '../common/workflow-ids';
 import { LakeLayout } from '../lake/layout';
 import { sourceOf } from '../sources';
-import { assertPartitionAvailable, deploymentRegistry, InputError, type PipelineRegistry } from '../pipelines/registry';
+import { assertPartitionAvailable, InputError, type PipelineRegistry } from '../pipelines/registry';
 import type { PartitionRunInput } from '../workflows/partition-input';
 import type { partitionPipeline } from '../workflows/partition-pipeline';
 
@@ -37,7 +37,8 @@ export type PartitionRunRequest = z.input<typeof partitionRunRequestSchema>;
 
 export interface PartitionRunClientOptions {
   config: Pick<ConveyorConfig, 'taskQueue' | 'landingDir' | 'lakeDir' | 'webUiUrl' | 'namespace'>;
-  registry?: PipelineRegistry;
+  /** The deployment's pipelines (deploymentRegistry(), or a registry of your own). */
+  registry: PipelineRegistry;
   /** Task queue override (backfills use their own). */
   taskQueue?: string;
   now?: () => number;
@@ -72,7 +73,7 @@ export function preflightPartitionRun(request: PartitionRunRequest, options: Par
     throw new InputError(`invalid ${issue.path.join('.')}: ${issue.message}`);
   }
   const req = parsed.data;
-  const registry = options.registry ?? deploymentRegistry();
+  const registry = options.registry;
   const pipeline = registry.get(req.pipeline);
   assertPartitionAvailable(pipeline, req.partition, (options.now ?? Date.now)());
   if (req.requireLandedData) {

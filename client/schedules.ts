@@ -14,7 +14,7 @@ import { MONITOR_SCHEDULE_SUFFIX, monitorScheduleIdOf, monitorWorkflowIdOf, SCHE
 import type { PipelineMonitorInput } from '../workflows/pipeline-monitor';
 import { monitorWindowOf, partitionSchemeOf, type PipelineDefinition } from '../pipelines/definition';
 import { calendarOf, describeScheduleAt } from '../common/schedule-at';
-import { deploymentRegistry, InputError, type PipelineRegistry } from '../pipelines/registry';
+import { InputError, type PipelineRegistry } from '../pipelines/registry';
 import type { ScheduledPartitionInput } from '../workflows/scheduled-input';
 import { operatorName } from './overrides';
 
@@ -28,7 +28,8 @@ const FINGERPRINT_MEMO = 'conveyorScheduleFingerprint';
 
 export interface ScheduleClientOptions {
   config: Pick<ConveyorConfig, 'taskQueue'>;
-  registry?: PipelineRegistry;
+  /** The deployment's pipelines (deploymentRegistry(), or a registry of your own). */
+  registry: PipelineRegistry;
 }
 
 /** What the Web UI's Schedules page says the schedule does. */
@@ -47,7 +48,7 @@ export function scheduleNote(pipeline: PipelineDefinition): string {
 }
 
 /** The schedule a pipeline's definition asks for, and a fingerprint of it. */
-export function desiredSchedule(pipeline: PipelineDefinition, options: ScheduleClientOptions): { options: ScheduleOptions; fingerprint: string } {
+export function desiredSchedule(pipeline: PipelineDefinition, options: Pick<ScheduleClientOptions, 'config'>): { options: ScheduleOptions; fingerprint: string } {
   const { kind } = pipeline.partitions;
   const input: ScheduledPartitionInput = {
     pipeline: pipeline.name,
@@ -90,7 +91,7 @@ export function monitorScheduleNote(pipeline: PipelineDefinition): string {
 }
 
 /** The monitor schedule a pipeline's definition asks for (`monitors`), and a fingerprint of it. */
-export function desiredMonitorSchedule(pipeline: PipelineDefinition, options: ScheduleClientOptions): { options: ScheduleOptions; fingerprint: string } {
+export function desiredMonitorSchedule(pipeline: PipelineDefinition, options: Pick<ScheduleClientOptions, 'config'>): { options: ScheduleOptions; fingerprint: string } {
   const input: PipelineMonitorInput = { pipeline: pipeline.name };
   const options_: ScheduleOptions = {
     scheduleId: monitorScheduleIdOf(pipeline.name),
@@ -154,7 +155,7 @@ function isOurs(d: ScheduleDescription, taskQueue: string): boolean {
 }
 
 export async function applySchedules(client: Client, options: ScheduleClientOptions): Promise<ApplyResult> {
-  const registry = options.registry ?? deploymentRegistry();
+  const registry = options.registry;
   const result: ApplyResult = { created: [], updated: [], unchanged: [], deleted: [] };
   const existing = await existingSchedules(client);
   // Two per pipeline: its daily partition runs and its monitor.
@@ -244,7 +245,7 @@ async function pipelineSchedule(client: Client, pipeline: string, registry: Pipe
 }
 
 /** Pause a pipeline's schedule; the reason and who paused it become its note. */
-export async function pauseSchedule(client: Client, pipeline: string, change: { reason: string; by?: string }, registry = deploymentRegistry()): Promise<string> {
+export async function pauseSchedule(client: Client, pipeline: string, change: { reason: string; by?: string }, registry: PipelineRegistry): Promise<string> {
   if (!change.reason.trim()) throw new InputError('--reason is required: say why the schedule is paused');
   const { handle } = await pipelineSchedule(client, pipeline, registry);
   const note = `Paused by ${operatorName(change.by)} at ${new Date().toISOString()}: ${change.reason}`;
@@ -253,14 +254,14 @@ export async function pauseSchedule(client: Client, pipeline: string, change: { 
 }
 
 /** Unpause it; the note says again what it runs. */
-export async function unpauseSchedule(client: Client, pipeline: string, change: { reason?: string; by?: string } = {}, registry = deploymentRegistry()): Promise<void> {
+export async function unpauseSchedule(client: Client, pipeline: string, change: { reason?: string; by?: string } = {}, registry: PipelineRegistry): Promise<void> {
   const { handle } = await pipelineSchedule(client, pipeline, registry);
   const unpaused = `Unpaused by ${operatorName(change.by)} at ${new Date().toISOString()}${change.reason ? `: ${change.reason}` : ''}.`;
   await handle.unpause(`${scheduleNote(registry.get(pipeline))} ${unpaused}`);
 }
 
 /** Run the schedule's action now (its partition: the latest available one). */
-export async function triggerSchedule(client: Client, pipeline: string, registry = deploymentRegistry()): Promise<void> {
+export async function triggerSchedule(client: Client, pipeline: string, registry: PipelineRegistry): Promise<void> {
   const { handle } = await pipelineSchedule(client, pipeline, registry);
   await handle.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
 }

@@ -64,20 +64,21 @@ export function graphMermaid(registry: PipelineRegistry): string {
 async function main(argv: string[]): Promise<void> {
   const program = new Command('npm run graph --').option('--mermaid', 'print a Mermaid flowchart').exitOverride();
   program.parse(argv, { from: 'user' });
-  if (program.opts<{ mermaid?: boolean }>().mermaid) return console.log(graphMermaid(deploymentRegistry()));
+  const registry = deploymentRegistry();
+  if (program.opts<{ mermaid?: boolean }>().mermaid) return console.log(graphMermaid(registry));
   // Stale downstream partitions, from the lake (none when there is no lake yet).
   const stale = new Map<string, string[]>();
   const config = loadConfig();
   let staleUnknown: string | undefined;
   if (fs.existsSync(config.lakeDir)) {
     try {
-      const { rows } = await queryLake(config, 'SELECT pipeline, partition_key FROM meta.stale_partitions ORDER BY 1, 2');
+      const { rows } = await queryLake(config, 'SELECT pipeline, partition_key FROM meta.stale_partitions ORDER BY 1, 2', registry);
       for (const row of rows) stale.set(String(row.pipeline), [...(stale.get(String(row.pipeline)) ?? []), String(row.partition_key)]);
     } catch (err) {
       staleUnknown = (err instanceof Error ? err.message : String(err)).split('\n')[0];
     }
   }
-  console.log(graphText(deploymentRegistry(), stale, staleUnknown));
+  console.log(graphText(registry, stale, staleUnknown));
 }
 
 if (require.main === module) {

@@ -9,6 +9,7 @@ import { notifyLanded } from '../client/overrides';
 import { preflightPartitionRun } from '../client/partition-runs';
 import { loadConfig } from '../common/config';
 import { exitOnError } from './lib/cli-errors';
+import { deploymentRegistry } from '../pipelines/registry';
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command('npm run notify --')
@@ -20,10 +21,11 @@ async function main(argv: string[]): Promise<void> {
   program.parse(argv, { from: 'user' });
   const [pipeline, partition] = program.processedArgs as [string, string];
   const config = loadConfig();
-  preflightPartitionRun({ pipeline, partition }, { config }); // bad input: refused before connecting
+  const registry = deploymentRegistry();
+  preflightPartitionRun({ pipeline, partition }, { config, registry }); // bad input: refused before connecting
   const client = await connectClient(config);
   try {
-    const r = await notifyLanded(client, { pipeline, partition, by: program.opts<{ by?: string }>().by }, { config });
+    const r = await notifyLanded(client, { pipeline, partition, by: program.opts<{ by?: string }>().by }, { config, registry });
     console.error(`${r.started ? 'started' : 'woke'} ${r.workflowId} (run ${r.runId}); Web UI: ${r.webUiUrl}`);
   } finally {
     await client.connection.close();

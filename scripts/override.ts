@@ -12,21 +12,23 @@ import { connectClient } from '../client/connect';
 import { checkOverride, forcePartition, rerunPartition, skipPartition } from '../client/overrides';
 import { loadConfig } from '../common/config';
 import { exitOnError } from './lib/cli-errors';
+import { deploymentRegistry } from '../pipelines/registry';
 
 async function main(argv: string[]): Promise<void> {
   const config = loadConfig();
+  const registry = deploymentRegistry();
   const program = new Command('npm run override --').description("An operator's override of one partition, recorded with its reason.").exitOverride();
   const actions = {
     force: async (client: Awaited<ReturnType<typeof connectClient>>, request: Parameters<typeof forcePartition>[1]) => {
-      const r = await forcePartition(client, request, { config });
+      const r = await forcePartition(client, request, { config, registry });
       return `forced ${request.pipeline}/${request.partition} (run ${r.runId}) past its readiness wait`;
     },
     skip: async (client: Awaited<ReturnType<typeof connectClient>>, request: Parameters<typeof skipPartition>[1]) => {
-      await skipPartition(client, request, { config });
+      await skipPartition(client, request, { config, registry });
       return `skipped ${request.pipeline}/${request.partition}: backfills will not plan it until it is rerun`;
     },
     rerun: async (client: Awaited<ReturnType<typeof connectClient>>, request: Parameters<typeof rerunPartition>[1]) => {
-      const r = await rerunPartition(client, request, { config });
+      const r = await rerunPartition(client, request, { config, registry });
       return `rerunning ${r.workflowId} (run ${r.runId}); Web UI: ${r.webUiUrl}`;
     },
   };
@@ -38,7 +40,7 @@ async function main(argv: string[]): Promise<void> {
       .requiredOption('--reason <text>', 'why (recorded with who and when)')
       .option('--by <name>', 'who (default: CONVEYOR_OPERATOR or the OS user)')
       .action(async (pipeline: string, partition: string, opts: { reason: string; by?: string }) => {
-        checkOverride(kind as 'force' | 'skip' | 'rerun', { pipeline, partition, reason: opts.reason, by: opts.by }, { config }); // bad input: refused before connecting
+        checkOverride(kind as 'force' | 'skip' | 'rerun', { pipeline, partition, reason: opts.reason, by: opts.by }, { config, registry }); // bad input: refused before connecting
         const client = await connectClient(config);
         try {
           console.error(await act(client, { pipeline, partition, reason: opts.reason, by: opts.by }));

@@ -9,6 +9,7 @@ import { connectClient } from '../client/connect';
 import { preflightPartitionRun, startPartitionRun, waitForPartitionRun, type PartitionRunOutcome } from '../client/partition-runs';
 import { loadConfig } from '../common/config';
 import { exitOnError } from './lib/cli-errors';
+import { deploymentRegistry } from '../pipelines/registry';
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command('npm run partition --')
@@ -25,10 +26,11 @@ async function main(argv: string[]): Promise<number> {
   const opts = program.opts<{ waitForData?: boolean; wait: boolean; json?: boolean }>();
 
   const config = loadConfig();
+  const registry = deploymentRegistry();
   const request = { pipeline, partition, runKind: 'manual' as const, requireLandedData: !opts.waitForData };
-  preflightPartitionRun(request, { config }); // bad input fails here, before any connection
+  preflightPartitionRun(request, { config, registry }); // bad input fails here, before any connection
   const client = await connectClient(config);
-  const run = await startPartitionRun(client, request, { config });
+  const run = await startPartitionRun(client, request, { config, registry });
   console.error(`${run.attached ? 'attached to running' : 'started'} ${run.workflowId} (run ${run.runId})`);
   console.error(`Web UI: ${run.webUiUrl}`);
   if (!opts.wait) return 0;

@@ -23,7 +23,8 @@ async function main(argv: string[]): Promise<void> {
   program.parse(argv, { from: 'user' });
   const [name] = program.processedArgs as [string];
   const opts = program.opts<{ partition?: string; last?: string; json?: boolean }>();
-  const pipeline = deploymentRegistry().get(name);
+  const registry = deploymentRegistry();
+  const pipeline = registry.get(name);
   if (opts.partition !== undefined && opts.last !== undefined) throw new InputError('choose one of --partition and --last');
   if (opts.partition !== undefined) assertPartitionKey(pipeline, opts.partition, '--partition');
   const partition = opts.partition;
@@ -36,6 +37,7 @@ async function main(argv: string[]): Promise<void> {
      FROM meta.partition_runs WHERE pipeline = ${sqlString(pipeline.name)}
      ${partition ? `AND partition_key = ${sqlString(partition)}` : ''}
      ORDER BY finished_at DESC ${partition ? '' : `LIMIT ${last}`}`,
+    registry,
   );
   const records = rows.map((r): Record<string, unknown> => ({ ...(r as Record<string, unknown>), web_ui_url: webUiWorkflowUrl(config, String(r.workflow_id), String(r.run_id)) }));
   if (opts.json) return console.log(JSON.stringify(records, null, 2));

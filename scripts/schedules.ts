@@ -15,6 +15,7 @@ import { exitOnError } from './lib/cli-errors';
 
 async function main(argv: string[]): Promise<void> {
   const config = loadConfig();
+  const registry = deploymentRegistry();
   const withClient = async <T>(fn: (client: Awaited<ReturnType<typeof connectClient>>) => Promise<T>): Promise<T> => {
     const client = await connectClient(config);
     try {
@@ -28,7 +29,7 @@ async function main(argv: string[]): Promise<void> {
     .command('apply')
     .description('create, update or delete schedules so they match the pipeline definitions (twice changes nothing)')
     .action(async () => {
-      const r = await withClient((client) => applySchedules(client, { config }));
+      const r = await withClient((client) => applySchedules(client, { config, registry }));
       for (const [what, ids] of Object.entries(r)) for (const id of ids as string[]) console.log(`${what.padEnd(9)} ${id}`);
       console.error(`schedules: ${r.created.length} created, ${r.updated.length} updated, ${r.unchanged.length} unchanged, ${r.deleted.length} deleted`);
       console.error(`Web UI: ${webUiSchedulesUrl(config)}`);
@@ -54,9 +55,9 @@ async function main(argv: string[]): Promise<void> {
     .requiredOption('--reason <text>', 'why (shown as the schedule\'s note, with who and when)')
     .option('--by <name>', 'who is pausing (default: CONVEYOR_OPERATOR or the OS user)')
     .action(async (pipeline: string, opts: { reason: string; by?: string }) => {
-      deploymentRegistry().get(pipeline); // bad input: refused before connecting
+      registry.get(pipeline); // bad input: refused before connecting
       if (!opts.reason.trim()) throw new InputError('--reason is required: say why the schedule is paused');
-      const note = await withClient((client) => pauseSchedule(client, pipeline, opts));
+      const note = await withClient((client) => pauseSchedule(client, pipeline, opts, registry));
       console.error(`paused the ${pipeline} schedule. ${note}`);
     });
   program
@@ -65,8 +66,8 @@ async function main(argv: string[]): Promise<void> {
     .option('--reason <text>', 'why')
     .option('--by <name>', 'who is unpausing (default: CONVEYOR_OPERATOR or the OS user)')
     .action(async (pipeline: string, opts: { reason?: string; by?: string }) => {
-      deploymentRegistry().get(pipeline);
-      await withClient((client) => unpauseSchedule(client, pipeline, opts));
+      registry.get(pipeline);
+      await withClient((client) => unpauseSchedule(client, pipeline, opts, registry));
       console.error(`unpaused the ${pipeline} schedule; runs missed while paused are not made up (backfill them)`);
     });
   program
@@ -74,8 +75,8 @@ async function main(argv: string[]): Promise<void> {
     .argument('<pipeline>')
     .description('run the scheduled action now (the latest available partition)')
     .action(async (pipeline: string) => {
-      deploymentRegistry().get(pipeline);
-      await withClient((client) => triggerSchedule(client, pipeline));
+      registry.get(pipeline);
+      await withClient((client) => triggerSchedule(client, pipeline, registry));
       console.error(`triggered the ${pipeline} schedule; the run shows in \`npm run schedules -- list\``);
     });
   await program.parseAsync(argv, { from: 'user' });

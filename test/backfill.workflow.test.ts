@@ -95,7 +95,7 @@ beforeEach(() => {
   failing.clear();
 });
 
-const opts = () => ({ config: h.config });
+const opts = () => ({ config: h.config, registry: h.registry });
 const start = (req: Partial<BackfillRequest> & { from: string; to: string }) =>
   startBackfill(h.env.client, { pipeline: 'orders', ...req }, opts());
 const progressOf = (run: Awaited<ReturnType<typeof start>>) => run.handle.query(progressQuery);

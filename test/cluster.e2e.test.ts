@@ -31,6 +31,7 @@ import { findClusterTools } from '../scripts/lib/cluster/tools';
 import { readLakeThroughout } from './helpers/lake-reader';
 import { publishedBy, startedWorkers, startWorkerProcess, stopWorkerProcess, type WorkerProcess } from './helpers/worker-process';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
+import { deploymentRegistry } from '../pipelines/registry';
 
 const ROOT = path.resolve(__dirname, '..');
 const run = promisify(execFile);
@@ -156,7 +157,7 @@ describe('Conveyor on the full Temporal server and PostgreSQL', { skip: !require
     assert.deepEqual(errors, [], 'every read saw whole partitions');
     assert.ok(reads > 3, `the reader read throughout (${reads} reads)`);
     const wantRows = [...expected.values()].reduce((a, b) => a + b, 0) + dailyExpected;
-    const [totals] = (await queryLake(config, 'SELECT count(*) AS n, count(DISTINCT (partition_key, order_id)) AS d, count(DISTINCT partition_key) AS p FROM showroom.orders')).rows;
+    const [totals] = (await queryLake(config, 'SELECT count(*) AS n, count(DISTINCT (partition_key, order_id)) AS d, count(DISTINCT partition_key) AS p FROM showroom.orders', deploymentRegistry())).rows;
     assert.deepEqual(totals, { n: String(wantRows), d: String(wantRows), p: '201' });
     assert.ok(publishedBy(workers.backfillA) > 0 && publishedBy(workers.backfillB) > 0, 'both backfill workers published');
     assert.equal(publishedBy(workers.backfillA) + publishedBy(workers.backfillB), 200);
@@ -174,7 +175,7 @@ describe('Conveyor on the full Temporal server and PostgreSQL', { skip: !require
     const days = 200;
     const expected = land(from, days, 100);
     const before = publishedBy(workers.backfillA) + publishedBy(workers.backfillB);
-    const started = await startBackfill(client, { pipeline: 'orders', from, to: addDays(from, days - 1), maxConcurrency: 8 }, { config });
+    const started = await startBackfill(client, { pipeline: 'orders', from, to: addDays(from, days - 1), maxConcurrency: 8 }, { config, registry: deploymentRegistry() });
 
     // Kill the server once a fifth of the partitions are published, and start it again after 3 s.
     while (publishedBy(workers.backfillA) + publishedBy(workers.backfillB) - before < days / 5) await sleep(100);
@@ -199,10 +200,10 @@ describe('Conveyor on the full Temporal server and PostgreSQL', { skip: !require
 
     const partitions = `partition_key BETWEEN '${from}' AND '${addDays(from, days - 1)}'`;
     const wantRows = [...expected.values()].reduce((a, b) => a + b, 0);
-    const [rows] = (await queryLake(config, `SELECT count(*) AS n, count(DISTINCT (partition_key, order_id)) AS d, count(DISTINCT partition_key) AS p FROM showroom.orders WHERE ${partitions}`)).rows;
+    const [rows] = (await queryLake(config, `SELECT count(*) AS n, count(DISTINCT (partition_key, order_id)) AS d, count(DISTINCT partition_key) AS p FROM showroom.orders WHERE ${partitions}`, deploymentRegistry())).rows;
     assert.deepEqual(rows, { n: String(wantRows), d: String(wantRows), p: String(days) }, 'exact data: no gap, no duplicate');
     // One run record per partition: each partition ran (and published) once, across the restart.
-    const [runs] = (await queryLake(config, `SELECT count(*) AS n, count(DISTINCT partition_key) AS p FROM meta.partition_runs WHERE pipeline = 'orders' AND ${partitions}`)).rows;
+    const [runs] = (await queryLake(config, `SELECT count(*) AS n, count(DISTINCT partition_key) AS p FROM meta.partition_runs WHERE pipeline = 'orders' AND ${partitions}`, deploymentRegistry())).rows;
     assert.deepEqual(runs, { n: String(days), p: String(days) });
     assert.equal(await eventuallyCount(`WorkflowType = "partitionPipeline" AND BackfillId = "${started.backfillId}" AND ExecutionStatus = "Completed"`, days), days);
     for (const w of Object.values(workers)) await stopWorkerProcess(w);

@@ -21,6 +21,7 @@ import { addDays } from '../common/partition-key';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { publishedBy, startedWorkers, startWorkerFleet, type WorkerFleet, startWorkerProcess, stopWorkerProcess } from './helpers/worker-process';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
+import { deploymentRegistry } from '../pipelines/registry';
 
 let fleet: WorkerFleet;
 let env: WorkerFleet['env'];
@@ -54,6 +55,7 @@ async function published(from: string, to: string) {
   const { rows } = await queryLake(
     config,
     `SELECT partition_key, count(*) AS n, count(DISTINCT order_id) AS d FROM showroom.orders WHERE partition_key BETWEEN '${from}' AND '${to}' GROUP BY 1 ORDER BY 1`,
+    deploymentRegistry(),
   );
   return new Map(rows.map((r) => [String(r.partition_key), { n: Number(r.n), d: Number(r.d) }]));
 }
@@ -73,7 +75,7 @@ describe('faults', () => {
     const from = '2022-01-01';
     const expected = land(from, 60);
     const [a, b] = [await startWorker('same-a'), await startWorker('same-b')];
-    const run = await startBackfill(env.client, { pipeline: 'orders', from, to: addDays(from, 59), maxConcurrency: 8 }, { config });
+    const run = await startBackfill(env.client, { pipeline: 'orders', from, to: addDays(from, 59), maxConcurrency: 8 }, { config, registry: deploymentRegistry() });
     // Kill `a` while it holds work: after it has published a few and started another step.
     await a.waitForLine(() => publishedBy(a) >= 5);
     const inFlight = new Set(a.lines().filter((l) => / started$/.test(String(l.msg))).map((l) => String(l.partition)));
@@ -85,7 +87,7 @@ describe('faults', () => {
     assert.equal(result.succeeded, 60, JSON.stringify(result.failures.slice(0, 3)));
     assertExact(await published(from, addDays(from, 59)), expected);
     assert.ok(publishedBy(a) > 0 && publishedBy(b) > 0, `both worked (${publishedBy(a)} and ${publishedBy(b)})`);
-    const { rows } = await queryLake(config, `SELECT partition_key, count(*) AS runs FROM meta.partition_runs WHERE partition_key BETWEEN '${from}' AND '${addDays(from, 59)}' AND status = 'succeeded' GROUP BY 1 HAVING count(*) > 1`);
+    const { rows } = await queryLake(config, `SELECT partition_key, count(*) AS runs FROM meta.partition_runs WHERE partition_key BETWEEN '${from}' AND '${addDays(from, 59)}' AND status = 'succeeded' GROUP BY 1 HAVING count(*) > 1`, deploymentRegistry());
     assert.deepEqual(rows, [], 'every partition published by one run');
     t.diagnostic(`killed with ${inFlight.size} partition(s) in flight; the backfill finished ${recoveredMs} ms later`);
     assert.ok(recoveredMs < 90_000, `finished within 90 s of the kill (${recoveredMs} ms)`);
@@ -96,7 +98,7 @@ describe('faults', () => {
     const partition = '2022-06-01';
     const [expectedRows] = land(partition, 1, 20_000).values();
     const frozen = await startWorker('frozen', 'daily');
-    const run = await startPartitionRun(env.client, { pipeline: 'orders', partition, runKind: 'manual' }, { config });
+    const run = await startPartitionRun(env.client, { pipeline: 'orders', partition, runKind: 'manual' }, { config, registry: deploymentRegistry() });
     await frozen.waitForLine((l) => l.msg === 'transform started' && l.partition === partition);
     frozen.child.kill('SIGSTOP'); // hung: alive, holding the step, never answering
     const hungAt = Date.now();
@@ -122,7 +124,7 @@ describe('faults', () => {
     const partition = '2022-07-01';
     const [expectedRows] = land(partition, 1, 200_000).values();
     const worker = await startWorker('draining', 'daily');
-    const run = await startPartitionRun(env.client, { pipeline: 'orders', partition, runKind: 'manual' }, { config });
+    const run = await startPartitionRun(env.client, { pipeline: 'orders', partition, runKind: 'manual' }, { config, registry: deploymentRegistry() });
     await worker.waitForLine((l) => l.msg === 'transform started' && l.partition === partition);
     const exited = new Promise<number | null>((resolve) => worker.child.once('exit', (code) => resolve(code)));
     worker.child.kill('SIGTERM');
@@ -142,9 +144,9 @@ describe('faults', () => {
     const expected = land(from, 30);
     const worker = await startWorker('operators');
     const [first, second, rerun] = await Promise.all([
-      startBackfill(env.client, { pipeline: 'orders', from, to: addDays(from, 19), maxConcurrency: 6 }, { config }),
-      startBackfill(env.client, { pipeline: 'orders', from: addDays(from, 10), to: addDays(from, 29), maxConcurrency: 6 }, { config }),
-      startPartitionRun(env.client, { pipeline: 'orders', partition: addDays(from, 15), runKind: 'manual' }, { config }),
+      startBackfill(env.client, { pipeline: 'orders', from, to: addDays(from, 19), maxConcurrency: 6 }, { config, registry: deploymentRegistry() }),
+      startBackfill(env.client, { pipeline: 'orders', from: addDays(from, 10), to: addDays(from, 29), maxConcurrency: 6 }, { config, registry: deploymentRegistry() }),
+      startPartitionRun(env.client, { pipeline: 'orders', partition: addDays(from, 15), runKind: 'manual' }, { config, registry: deploymentRegistry() }),
     ]);
     const [r1, r2, r3] = await Promise.all([first.handle.result(), second.handle.result(), waitForPartitionRun(rerun)]);
     // Each backfill accounts for all its partitions: run by it (or attached to the run going), or
@@ -157,6 +159,7 @@ describe('faults', () => {
       `SELECT a.partition_key, a.run_id AS a, b.run_id AS b FROM meta.partition_runs a JOIN meta.partition_runs b
          ON a.partition_key = b.partition_key AND a.run_id < b.run_id AND a.started_at < b.finished_at AND b.started_at < a.finished_at
        WHERE a.partition_key BETWEEN '${from}' AND '${addDays(from, 29)}'`,
+      deploymentRegistry(),
     );
     assert.deepEqual(rows, [], 'no two runs of one partition overlapped in time');
     await stopWorkerProcess(worker);

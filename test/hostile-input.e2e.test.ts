@@ -15,6 +15,7 @@ import { filesSourceOf } from '../sources/files';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { startHarness, type Harness } from './helpers/harness';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
+import { deploymentRegistry } from '../pipelines/registry';
 
 let h: Harness;
 before(async () => {
@@ -53,7 +54,7 @@ describe('hostile landing files', () => {
       const partition = addDays('2024-04-01', i);
       land(partition, files(partition));
       const started = Date.now();
-      const outcome = await waitForPartitionRun(await startPartitionRun(h.env.client, { pipeline: 'orders', partition, runKind: 'manual' }, { config: h.config }));
+      const outcome = await waitForPartitionRun(await startPartitionRun(h.env.client, { pipeline: 'orders', partition, runKind: 'manual' }, { config: h.config, registry: h.registry }));
       assert.ok(Date.now() - started < 60_000, `ended within a minute (${Date.now() - started} ms)`);
       if (expected === 'data') {
         assert.equal(outcome.status, 'failed', JSON.stringify(outcome));
@@ -73,7 +74,7 @@ describe('hostile landing files', () => {
 
   it('the worker still serves a good partition afterwards', async () => {
     generateOrdersPartition({ landingDir: h.config.landingDir, partition: '2024-05-01', rows: 100, files: 1 });
-    const outcome = await waitForPartitionRun(await startPartitionRun(h.env.client, { pipeline: 'orders', partition: '2024-05-01', runKind: 'manual' }, { config: h.config }));
+    const outcome = await waitForPartitionRun(await startPartitionRun(h.env.client, { pipeline: 'orders', partition: '2024-05-01', runKind: 'manual' }, { config: h.config, registry: h.registry }));
     assert.equal(outcome.status, 'succeeded');
   });
 });

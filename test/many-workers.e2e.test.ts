@@ -19,6 +19,7 @@ import { filesUnder } from './helpers/harness';
 import { readLakeThroughout } from './helpers/lake-reader';
 import { publishedBy, startedWorkers, startWorkerFleet, type WorkerFleet, startWorkerProcess, stopWorkerProcess } from './helpers/worker-process';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
+import { deploymentRegistry } from '../pipelines/registry';
 
 const ROOT = path.resolve(__dirname, '..');
 let fleet: WorkerFleet;
@@ -54,7 +55,7 @@ describe('the lake with several worker processes', () => {
     // A reader queries the published table throughout: every partition it sees is whole.
     const reader = readLakeThroughout(config, expectedByPartition);
 
-    const run = await startBackfill(env.client, { pipeline: 'orders', from, to, maxConcurrency: 8 }, { config });
+    const run = await startBackfill(env.client, { pipeline: 'orders', from, to, maxConcurrency: 8 }, { config, registry: deploymentRegistry() });
     // `npm run sql` answers while the workers run.
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'sql.ts'), 'SELECT count(*) AS n FROM meta.partition_runs', '--json'], {
       cwd: ROOT,
@@ -67,7 +68,7 @@ describe('the lake with several worker processes', () => {
     assert.equal(result.succeeded, 200, JSON.stringify(result.failures.slice(0, 3)));
     assert.deepEqual(readErrors, []);
     assert.ok(reads > 3, `the reader read throughout (${reads} reads)`);
-    const [totals] = (await queryLake(config, `SELECT count(*) AS n, count(DISTINCT (partition_key, order_id)) AS d, count(DISTINCT partition_key) AS p FROM showroom.orders`)).rows;
+    const [totals] = (await queryLake(config, `SELECT count(*) AS n, count(DISTINCT (partition_key, order_id)) AS d, count(DISTINCT partition_key) AS p FROM showroom.orders`, deploymentRegistry())).rows;
     assert.deepEqual(totals, { n: String(expectedRows), d: String(expectedRows), p: '200' });
     assert.ok(publishedBy(a) > 0 && publishedBy(b) > 0, `both workers published (${publishedBy(a)} and ${publishedBy(b)})`);
     assert.equal(publishedBy(a) + publishedBy(b), 200);
@@ -85,11 +86,11 @@ describe('the lake with several worker processes', () => {
     const lake = new LakeLayout(config.lakeDir);
     const first = await startWorker('daily-1', 'daily');
     const oldLanded = generateOrdersPartition({ landingDir: config.landingDir, partition, rows: 1000, files: 1 });
-    const oldRun = await waitForPartitionRun(await startPartitionRun(env.client, { pipeline: 'orders', partition }, { config }));
+    const oldRun = await waitForPartitionRun(await startPartitionRun(env.client, { pipeline: 'orders', partition }, { config, registry: deploymentRegistry() }));
     assert.equal(oldRun.status, 'succeeded');
 
     const newLanded = generateOrdersPartition({ landingDir: config.landingDir, partition, rows: 5000, files: 2 });
-    const rerun = await startPartitionRun(env.client, { pipeline: 'orders', partition }, { config });
+    const rerun = await startPartitionRun(env.client, { pipeline: 'orders', partition }, { config, registry: deploymentRegistry() });
     // Freeze the worker the moment publish starts, then kill it: it dies inside the step.
     await first.waitForLine((l) => l.msg === 'publish started' && l.runId === rerun.runId);
     first.child.kill('SIGSTOP');
@@ -97,7 +98,7 @@ describe('the lake with several worker processes', () => {
 
     // Frozen inside publish: the rename has not happened yet if the clean file is still staged.
     const stagedAtKill = filesUnder(lake.partitionStagingDir('orders', partition)).filter((f) => f.includes('clean'));
-    const countNow = async () => Number((await queryLake(config, `SELECT count(*) AS n FROM showroom.orders WHERE partition_key = '${partition}'`)).rows[0]!.n);
+    const countNow = async () => Number((await queryLake(config, `SELECT count(*) AS n FROM showroom.orders WHERE partition_key = '${partition}'`, deploymentRegistry())).rows[0]!.n);
     const countAtKill = await countNow();
     assert.ok([oldLanded.validOrders, newLanded.validOrders].includes(countAtKill), 'the old partition or the new one, never a part');
     if (stagedAtKill.length > 0) assert.equal(countAtKill, oldLanded.validOrders, 'killed before its commit: the old partition stands whole');
@@ -109,7 +110,7 @@ describe('the lake with several worker processes', () => {
     assert.ok(Date.now() - startedAgain < 60_000, `resumed within a minute (${Date.now() - startedAgain} ms)`);
     const retried = second.lines().find((l) => l.msg === 'publish succeeded' && l.partition === partition);
     t.diagnostic(`killed ${stagedAtKill.length > 0 ? 'before' : 'after'} the commit; resumed in ${Date.now() - startedAgain} ms; publish succeeded at attempt ${String(retried?.attempt)}`);
-    const [row] = (await queryLake(config, `SELECT count(*) AS n, count(DISTINCT order_id) AS d, any_value(run_id) AS r FROM showroom.orders WHERE partition_key = '${partition}'`)).rows;
+    const [row] = (await queryLake(config, `SELECT count(*) AS n, count(DISTINCT order_id) AS d, any_value(run_id) AS r FROM showroom.orders WHERE partition_key = '${partition}'`, deploymentRegistry())).rows;
     assert.deepEqual(row, { n: String(newLanded.validOrders), d: String(newLanded.validOrders), r: rerun.runId });
     assert.deepEqual(filesUnder(lake.partitionStagingDir('orders', partition)), [], 'the killed attempt left no staging behind');
     await stopWorkerProcess(second);

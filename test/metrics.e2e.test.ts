@@ -11,6 +11,7 @@ import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { freePort } from '../scripts/lib/ports';
 import { startWorkerFleet, startWorkerProcess, stopWorkerProcess, type WorkerFleet, type WorkerProcess } from './helpers/worker-process';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
+import { deploymentRegistry } from '../pipelines/registry';
 
 let fleet: WorkerFleet;
 let env: WorkerFleet['env'];
@@ -42,7 +43,7 @@ function samples(text: string, name: string, labels: Record<string, string> = {}
 describe('metrics endpoint', () => {
   it("serves the SDK's metrics and Conveyor's counters, durations and freshness lag", async () => {
     const run = async (partition: string) =>
-      waitForPartitionRun(await startPartitionRun(env.client, { pipeline: 'orders', partition, runKind: 'manual' }, { config }));
+      waitForPartitionRun(await startPartitionRun(env.client, { pipeline: 'orders', partition, runKind: 'manual' }, { config, registry: deploymentRegistry() }));
     generateOrdersPartition({ landingDir: config.landingDir, partition: '2024-03-01', rows: 300, files: 1 });
     generateOrdersPartition({ landingDir: config.landingDir, partition: '2024-03-02', rows: 300, files: 1, faults: ['malformed'] });
     assert.equal((await run('2024-03-01')).status, 'succeeded');

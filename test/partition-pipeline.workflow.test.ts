@@ -10,6 +10,7 @@ import { classifiedFailure, type FailureClass } from '../common/failure-classes'
 import type { PublishInput, RunManifest, StepInput, TransformInput } from '../common/run-types';
 import { recordFixture, startHarness, type Harness } from './helpers/harness';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
+import { deploymentRegistry } from '../pipelines/registry';
 
 
 /** Per-partition behaviour of the stubbed ingest step: fail N times with a class (a held gate blocks it: h.gates). */
@@ -62,7 +63,7 @@ after(async () => {
 afterEach(() => h?.reset(), STOP_HOOK_OPTIONS);
 
 async function runPartition(partition: string) {
-  const run = await startPartitionRun(h.env.client, { pipeline: 'orders', partition, runKind: 'scheduled' }, { config: h.config });
+  const run = await startPartitionRun(h.env.client, { pipeline: 'orders', partition, runKind: 'scheduled' }, { config: h.config, registry: h.registry });
   return { run, outcome: await waitForPartitionRun(run) };
 }
 
@@ -127,7 +128,7 @@ describe('partitionPipeline workflow (stubbed activities)', () => {
 
   it('starting a partition that is already running attaches to that run', async () => {
     const release = h.gates.hold('2023-05-05');
-    const opts = { config: h.config };
+    const opts = { config: h.config, registry: h.registry };
     const first = await startPartitionRun(h.env.client, { pipeline: 'orders', partition: '2023-05-05', runKind: 'scheduled' }, opts);
     const second = await startPartitionRun(h.env.client, { pipeline: 'orders', partition: '2023-05-05', runKind: 'manual' }, opts);
     assert.equal(first.attached, false);

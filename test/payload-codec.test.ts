@@ -15,6 +15,7 @@ import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { createCodecApp } from '../scripts/lib/codec-server';
 import { startHarness, type Harness } from './helpers/harness';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
+import { deploymentRegistry } from '../pipelines/registry';
 
 const key = () => randomBytes(32).toString('base64');
 const K1 = `k1:${key()}`;
@@ -62,7 +63,7 @@ describe('a partition run with the codec on', () => {
 
   it('leaves no payload in clear in the history; the codec endpoint decodes them for the Web UI', async () => {
     generateOrdersPartition({ landingDir: h.config.landingDir, partition: '2024-03-01', rows: 100, files: 1 });
-    const run = await startPartitionRun(client, { pipeline: 'orders', partition: '2024-03-01', runKind: 'manual' }, { config: h.config });
+    const run = await startPartitionRun(client, { pipeline: 'orders', partition: '2024-03-01', runKind: 'manual' }, { config: h.config, registry: h.registry });
     const outcome = await waitForPartitionRun(run);
     assert.equal(outcome.status === 'succeeded' && outcome.result.rows.published, 100, 'workers and client share the codec');
 

@@ -23,6 +23,7 @@ import { startTestServer } from './helpers/harness';
 import { makeCertificates, startTlsProxy, type TestCertificates } from './helpers/tls';
 import { startedWorkers, startWorkerProcess, stopWorkerProcess } from './helpers/worker-process';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
+import { deploymentRegistry } from '../pipelines/registry';
 
 const ROOT = path.resolve(__dirname, '..');
 let env: TestWorkflowEnvironment;
@@ -63,7 +64,7 @@ describe('a remote Temporal behind TLS', () => {
     const client = await connectClient(config);
     try {
       generateOrdersPartition({ landingDir: config.landingDir, partition: '2024-03-01', rows: 200, files: 1 });
-      const outcome = await waitForPartitionRun(await startPartitionRun(client, { pipeline: 'orders', partition: '2024-03-01', runKind: 'manual' }, { config }));
+      const outcome = await waitForPartitionRun(await startPartitionRun(client, { pipeline: 'orders', partition: '2024-03-01', runKind: 'manual' }, { config, registry: deploymentRegistry() }));
       assert.equal(outcome.status, 'succeeded');
       assert.equal(outcome.status === 'succeeded' && outcome.result.rows.published, 200);
     } finally {

@@ -17,6 +17,7 @@ import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { PipelineRegistry } from '../pipelines/registry';
 import { recordFixture, startHarness, workflowsWhere as workflowsWhereIn, type Harness } from './helpers/harness';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
+import { deploymentRegistry } from '../pipelines/registry';
 
 // Readiness polled every second, so a run waiting for data notices it quickly.
 const orders = definePipeline({ ...ordersPipeline, readiness: { ...ordersPipeline.readiness, pollIntervalSeconds: 1 } });
@@ -35,7 +36,7 @@ const workflowsWhere = (query: string, want: number) => workflowsWhereIn(h.env, 
 describe('schedules', () => {
   it('apply creates one schedule per pipeline; twice changes nothing; a changed or removed definition updates or deletes it', async () => {
     const client = h.env.client;
-    const options = { config: h.config };
+    const options = { config: h.config, registry: h.registry };
     const both = new PipelineRegistry([orders, other]);
     assert.deepEqual(await applySchedules(client, { ...options, registry: both }), { created: ['conveyor-orders', 'conveyor-orders-monitor', 'conveyor-other_feed', 'conveyor-other_feed-monitor'], updated: [], unchanged: [], deleted: [] });
     const first = await listSchedules(client);

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { queryLake } from '../../client/lake';
 import type { ConveyorConfig } from '../../common/config';
+import { deploymentRegistry } from '../../pipelines/registry';
 
 export interface LakeReader {
   /** Stop reading; resolves with how many reads were made and every inconsistency seen. */
@@ -18,7 +19,7 @@ export function readLakeThroughout(config: ConveyorConfig, expectedByPartition: 
   const loop = (async () => {
     while (reading) {
       try {
-        const { rows } = await queryLake(config, 'SELECT partition_key, count(*) AS n, count(DISTINCT order_id) AS d FROM showroom.orders GROUP BY ALL');
+        const { rows } = await queryLake(config, 'SELECT partition_key, count(*) AS n, count(DISTINCT order_id) AS d FROM showroom.orders GROUP BY ALL', deploymentRegistry());
         for (const row of rows) {
           const want = expectedByPartition.get(String(row.partition_key));
           if (want === undefined) continue;
