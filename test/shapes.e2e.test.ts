@@ -3,7 +3,8 @@
  * lake: hourly JSON lines (clickstream), a daily table from 24 hourly partitions and the same day of
  * orders (customer_sessions), a weekly table covering days that straddle a month, static keys with
  * Parquet files; backfills over hour ranges and key lists, staleness after an upstream republish with
- * `reprocess: stale`, and bad input of each kind refused in one line or failed as its class.
+ * `reprocess: stale`, each failure class on the hourly, weekly, monthly and static schemes, and bad input of
+ * each kind refused in one line or failed as its class.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -18,6 +19,7 @@ import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { ordersPipeline } from '../pipelines/orders/definition';
 import { deploymentRegistry, PipelineGraphError, PipelineRegistry } from '../pipelines/registry';
 import { partitionLandingDir } from '../sources/files';
+import { HttpError, SourceDataError } from '../sources/function';
 import { upstreamSource } from '../sources/upstream';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 import { startHarness, type Harness } from './helpers/harness';
@@ -85,9 +87,58 @@ const ledgerPipeline = definePipeline({
   },
 });
 
+/** The ledger with SQL naming a column its input does not have: a bug, failed as code, never retried. */
+const brokenLedgerPipeline = definePipeline({
+  ...ledgerPipeline,
+  name: 'ledger_broken',
+  source: { ...(ledgerPipeline.source as Extract<PipelineDefinition['source'], { kind: 'files' }>) },
+  table: { ...ledgerPipeline.table, validateSql: 'SELECT source_file, record_no, entry_id, amount, booked_at, posted_by AS reject_reason FROM raw' },
+});
+
+/** Calls of the API sources below, per partition. */
+const apiCalls = new Map<string, number>();
+const called = (key: string) => {
+  const n = (apiCalls.get(key) ?? 0) + 1;
+  apiCalls.set(key, n);
+  return n;
+};
+
+/** A static key set from an API that answers 503 to the first call for each key: transient, retried. */
+const regionApiPipeline = definePipeline({
+  ...regionsPipeline,
+  name: 'region_api',
+  source: {
+    kind: 'function',
+    columns: ['sale_id', 'amount'],
+    rows: async function* regionSales({ partition }) {
+      if (called(`region_api/${partition}`) === 1) throw new HttpError(503, `GET /regions/${partition}/sales: HTTP 503`);
+      yield* [{ sale_id: `${partition}-1`, amount: '1.50' }, { sale_id: `${partition}-2`, amount: '2.50' }];
+    },
+  },
+});
+
+/** Weekly rows from an API whose answer for 2024-W10 is not what it should be: data, never retried. */
+const weeklyApiPipeline = definePipeline({
+  ...regionsPipeline,
+  name: 'weekly_api',
+  partitions: { kind: 'weekly', first: '2024-W01', lag: 1 },
+  schedule: { at: 'mon 05:00', catchupWindowDays: 14, overlap: 'allow_all' },
+  source: {
+    kind: 'function',
+    columns: ['sale_id', 'amount'],
+    rows: async function* weeklySales({ partition }) {
+      called(`weekly_api/${partition}`);
+      if (partition === '2024-W10') throw new SourceDataError(`week ${partition}: the page has no rows array`);
+      yield { sale_id: `${partition}-1`, amount: '1.00' };
+    },
+  },
+});
+
 let h: Harness;
 before(async () => {
-  h = await startHarness({ registry: new PipelineRegistry([...deploymentRegistry().all(), regionsPipeline, weeklyOrdersPipeline, ledgerPipeline]) });
+  h = await startHarness({
+    registry: new PipelineRegistry([...deploymentRegistry().all(), regionsPipeline, weeklyOrdersPipeline, ledgerPipeline, brokenLedgerPipeline, regionApiPipeline, weeklyApiPipeline]),
+  });
 }, START_HOOK_OPTIONS);
 after(() => h?.stop(), STOP_HOOK_OPTIONS);
 afterEach(() => h?.reset(), STOP_HOOK_OPTIONS);
@@ -247,6 +298,37 @@ describe('every shape of pipeline', () => {
     assert.match(bad.status === 'failed' ? bad.failure.reason : '', /^export-0\.parquet has no column amount \(declared: sale_id, amount; the file has sale_id, price\)$/);
     const [still] = await h.query<{ n: bigint }>(`SELECT count(*) AS n FROM showroom.region_sales WHERE partition_key = 'us'`);
     assert.equal(still!.n, 10n, 'the published partition is untouched');
+  });
+
+  it('each failure class on a scheme other than daily: an hour waits out its readiness (dependency), a month with broken SQL (code), a week with a bad API page (data), a key whose API answers 503 once (transient, retried)', { timeout: 180_000 }, async () => {
+    const failure = (outcome: Awaited<ReturnType<typeof run>>) => (outcome.status === 'failed' ? outcome.failure : undefined);
+    const attemptsOf = async (pipeline: string, partition: string) =>
+      (await h.query<{ attempts: Record<string, bigint> }>(`SELECT attempts FROM meta.partition_runs WHERE pipeline = '${pipeline}' AND partition_key = '${partition}'`)).map((r) => r.attempts);
+
+    const hour = failure(await run({ pipeline: 'clickstream', partition: '2024-05-01T09', readiness: { pollIntervalSeconds: 1, timeoutSeconds: 2 } }));
+    assert.deepEqual([hour?.failureClass, hour?.step], ['dependency', 'awaitLanding']);
+    assert.match(hour!.reason, /2024-05-01T09/);
+
+    const dir = partitionLandingDir(h.config.landingDir, brokenLedgerPipeline, '2024-04');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'ledger.csv'), 'entry_id,amount,booked_at\n2024-04-a,10.00,2024-04-01 00:00:00\n');
+    fs.writeFileSync(path.join(dir, '_SUCCESS'), '');
+    const month = failure(await run({ pipeline: 'ledger_broken', partition: '2024-04' }));
+    assert.deepEqual([month?.failureClass, month?.step], ['code', 'transform']);
+    assert.match(month!.reason, /posted_by/);
+    assert.equal((await attemptsOf('ledger_broken', '2024-04'))[0]!.transform, 1n, 'a bug is not retried');
+    assert.deepEqual(await h.query(`SELECT * FROM showroom.ledger_broken`), [], 'nothing published');
+
+    const week = failure(await run({ pipeline: 'weekly_api', partition: '2024-W10' }));
+    assert.deepEqual([week?.failureClass, week?.step], ['data', 'ingest']);
+    assert.match(week!.reason, /week 2024-W10: the page has no rows array/);
+    assert.equal(apiCalls.get('weekly_api/2024-W10'), 1, 'bad data is not retried');
+
+    const key = await run({ pipeline: 'region_api', partition: 'apac' });
+    assert.equal(key.status, 'succeeded', JSON.stringify(failure(key)));
+    assert.equal(apiCalls.get('region_api/apac'), 2, 'the 503 was retried once');
+    assert.equal((await attemptsOf('region_api', 'apac'))[0]!.ingest, 2n);
+    assert.deepEqual(await h.query(`SELECT sale_id FROM showroom.region_api ORDER BY 1`), [{ sale_id: 'apac-1' }, { sale_id: 'apac-2' }]);
   });
 
   it('refuses bad input in one line: a key of another scheme, a static key not in the set, a mapping that does not fit; a CSV where JSON lines are expected fails as data', { timeout: 120_000 }, async () => {
