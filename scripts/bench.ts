@@ -517,6 +517,8 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
     // The same orders rows landed as CSV, JSON lines and Parquet, through the same SQL: rows/s of each.
     say(`3b. the same ${realDays} days × ${realRows} rows as CSV, JSON lines and Parquet`);
     const rowRates: Record<string, number[]> = { csv: [], jsonl: [], parquet: [] };
+    const stepMs: Record<string, { ingest: number[]; transform: number[] }> = { csv: { ingest: [], transform: [] }, jsonl: { ingest: [], transform: [] }, parquet: { ingest: [], transform: [] } };
+    const landedMb: Record<string, number[]> = { csv: [], jsonl: [], parquet: [] };
     for (let r = 0; r < runs; r += 1) {
       const from = addDays('2019-01-01', r * realDays);
       const to = addDays(from, realDays - 1);
@@ -545,9 +547,21 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
         const seconds = (performance.now() - started) / 1000;
         if (result.failed > 0) throw new Error(`${format} backfill failed: ${JSON.stringify(result.failures[0])}`);
         rowRates[format]!.push((realDays * realRows) / seconds);
+        // Where the time goes: the steps' mean duration per partition, and the bytes landed.
+        const results = await Promise.all(days.map((d) => client.workflow.getHandle(partitionWorkflowId(pipeline.name, d)).result() as Promise<PartitionRunResult>));
+        const mean = (f: (p: PartitionRunResult) => number) => results.reduce((sum, p) => sum + f(p), 0) / results.length;
+        stepMs[format]!.ingest.push(mean((p) => p.durationsMs.ingest ?? 0));
+        stepMs[format]!.transform.push(mean((p) => p.durationsMs.transform ?? 0));
+        const dir = partitionLandingDir(config.landingDir, pipeline, days[0]!);
+        landedMb[format]!.push(fs.readdirSync(dir).reduce((sum, name) => sum + fs.statSync(path.join(dir, name)).size, 0) / 1e6);
       }
     }
     for (const [format, rates] of Object.entries(rowRates)) record('formats', `orders as ${format}: rows through ingest → transform → publish`, 'rows/s', rates);
+    for (const [format, steps] of Object.entries(stepMs)) {
+      record('formats', `orders as ${format}: landed bytes per partition`, 'MB', landedMb[format]!);
+      record('formats', `orders as ${format}: ingest (copy and SHA-256 of every landed byte) per partition`, 'ms', steps.ingest);
+      record('formats', `orders as ${format}: transform (parse and validate) per partition`, 'ms', steps.transform);
+    }
     record('formats', 'JSON lines / CSV rows/s', '%', rowRates.jsonl!.map((v, i) => (100 * v) / rowRates.csv![i]!));
     record('formats', 'Parquet / CSV rows/s', '%', rowRates.parquet!.map((v, i) => (100 * v) / rowRates.csv![i]!));
   }
