@@ -2,7 +2,6 @@
  * Typed client API for backfills: start (or attach to) one, plan it (dry run), watch it, and
  * pause / resume / resize / cancel it. Bad input throws a one-line {@link InputError}; nothing starts.
  */
-import { createHash } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { describeWorkflow, webUiWorkflowUrl } from './workflow-lookup';
 import { z } from 'zod';
@@ -12,6 +11,7 @@ import { LakeLayout } from '../lake/layout';
 import { stalePartitionsOf } from '../lake/staleness';
 import { partitionSchemeOf } from '../pipelines/definition';
 import { BACKFILL_ID_SA, PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
+import { backfillIdOf, backfillPlanIdOf } from '../common/workflow-ids';
 import { assertPartitionKey, InputError, latestAvailablePartition, type PipelineRegistry } from '../pipelines/registry';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setConcurrencyUpdate } from '../workflows/backfill-api';
 import {
@@ -151,13 +151,6 @@ export async function staleBackfillRequest(
   return { request: { ...base, pipeline, ...where, reprocess: 'stale' }, stale };
 }
 
-/** Derived from the arguments that define the work, so starting the same backfill twice attaches. */
-export function backfillIdOf(req: { pipeline: string; from: string; to: string; keys?: string[]; reprocess: string; order: string }): string {
-  const joined = req.keys?.join('+');
-  const what = joined === undefined ? `${req.from}..${req.to}` : joined.length <= 200 ? `keys-${joined}` : `keys-${createHash('sha256').update(joined).digest('hex').slice(0, 16)}`;
-  return `backfill/${req.pipeline}/${what}/${req.reprocess}/${req.order}`;
-}
-
 export async function startBackfill(client: Client, request: BackfillRequest, options: BackfillClientOptions): Promise<BackfillRun> {
   const { input } = preflightBackfill(request, options);
   const existing = await describeWorkflow(client, input.backfillId);
@@ -187,7 +180,7 @@ export async function startBackfill(client: Client, request: BackfillRequest, op
 export async function planBackfill(client: Client, request: BackfillRequest, options: BackfillClientOptions): Promise<BackfillPlan> {
   const { input } = preflightBackfill(request, options);
   return client.workflow.execute<typeof backfillPlan>('backfillPlan', {
-    workflowId: `${input.backfillId}/plan`,
+    workflowId: backfillPlanIdOf(input.backfillId),
     taskQueue: options.config.backfillTaskQueue,
     args: [{ pipeline: input.pipeline, from: input.from, to: input.to, ...(input.keys ? { keys: input.keys } : {}), reprocess: input.reprocess ?? 'missing', order: input.order ?? 'oldest-first' }],
     workflowIdConflictPolicy: 'USE_EXISTING',
@@ -199,7 +192,7 @@ export async function planBackfill(client: Client, request: BackfillRequest, opt
 export async function getBackfill(client: Client, backfillId: string): Promise<WorkflowHandle<typeof backfillPipeline>> {
   const description = await describeWorkflow(client, backfillId);
   if (!description || description.type !== 'backfillPipeline') {
-    throw new InputError(`unknown backfill id '${backfillId}' (backfill ids look like backfill/orders/2024-01-01..2024-01-31/missing/oldest-first)`);
+    throw new InputError(`unknown backfill id '${backfillId}' (backfill ids look like backfill.orders.2024-01-01..2024-01-31.missing.oldest-first)`);
   }
   return client.workflow.getHandle<typeof backfillPipeline>(backfillId);
 }

@@ -20,7 +20,7 @@ export const ANY_PARTITION_KEY = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 /** A static key: lower-case letters, digits, `_` and `-`, starting with a letter or digit. */
 const STATIC_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
-/** Keys that would collide with the IDs of a pipeline's monitor and scheduled runs (`<pipeline>/monitor`). */
+/** Keys that would collide with the IDs of a pipeline's monitor and scheduled runs (`<pipeline>.monitor`). */
 const RESERVED_KEYS = ['monitor', 'scheduled'];
 
 const MS = { hour: 3_600_000, day: 86_400_000 } as const;

@@ -10,6 +10,7 @@ import { preflightPartitionRun, startPartitionRun, waitForPartitionRun, type Par
 import { loadConfig } from '../common/config';
 import { exitOnError } from './lib/cli-errors';
 import { deploymentRegistry } from '../pipelines/registry';
+import { parsePartitionWorkflowId } from '../common/workflow-ids';
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command('npm run partition --')
@@ -60,7 +61,7 @@ function printOutcome(outcome: PartitionRunOutcome): void {
   console.log(`  ${failure.reason}`);
   for (const reason of failure.sampleReasons ?? []) console.log(`    - ${reason}`);
   if (failure.failureClass === 'data') {
-    const [pipeline, partition] = outcome.workflowId.split('/') as [string, string];
+    const { pipeline, partition } = parsePartitionWorkflowId(outcome.workflowId)!;
     console.log(`  rejected rows: npm run sql -- "SELECT * FROM quality.rejects WHERE pipeline = '${pipeline}' AND partition_key = '${partition}'"`);
   }
 }

@@ -279,11 +279,11 @@ describe('backfillPipeline', () => {
       ),
     );
     await waitFor(() => calls.has('2025-12-22') && calls.has('2025-12-23'), 'the gated runs to reach their step');
-    await h.env.client.workflow.getHandle('orders/2025-12-22').cancel();
-    await h.env.client.workflow.getHandle('orders/2025-12-23').terminate('operator gave up on it');
+    await h.env.client.workflow.getHandle('orders.2025-12-22').cancel();
+    await h.env.client.workflow.getHandle('orders.2025-12-23').terminate('operator gave up on it');
     await Promise.all(runs.map((r) => waitForPartitionRun(r).catch(() => undefined)));
     const watched = runs.map((r) => ({ partition: r.workflowId.split('/')[1]!, workflowId: r.workflowId, runId: r.runId }));
-    const still = { partition: '2025-12-24', workflowId: 'orders/2025-12-24', runId: '' };
+    const still = { partition: '2025-12-24', workflowId: 'orders.2025-12-24', runId: '' };
     h.gates.hold('2025-12-24');
     await startPartitionRun(h.env.client, { pipeline: 'orders', partition: '2025-12-24', runKind: 'manual' }, opts());
     const reports: PartitionFinishedReport[] = await new MockActivityEnvironment(undefined, { client: h.env.client }).run(real.findClosedRuns, [...watched, still]);
@@ -302,9 +302,9 @@ describe('backfillPipeline', () => {
   });
 
   it('refuses unknown backfill ids and controls of a finished backfill in one line', async () => {
-    await assert.rejects(getBackfillStatus(h.env.client, 'backfill/nope'), /^InputError: unknown backfill id 'backfill\/nope'/);
-    await assert.rejects(pauseBackfill(h.env.client, 'orders/2025-09-02'), /unknown backfill id 'orders\/2025-09-02'/);
-    await assert.rejects(resizeBackfill(h.env.client, 'backfill/nope', 0), /invalid concurrency 0: a whole number from 1 to 200/);
+    await assert.rejects(getBackfillStatus(h.env.client, 'backfill.nope'), /^InputError: unknown backfill id 'backfill.nope'/);
+    await assert.rejects(pauseBackfill(h.env.client, 'orders.2025-09-02'), /unknown backfill id 'orders.2025-09-02'/);
+    await assert.rejects(resizeBackfill(h.env.client, 'backfill.nope', 0), /invalid concurrency 0: a whole number from 1 to 200/);
   });
 
   it('a daily run started during a large backfill finishes without waiting behind it', { timeout: 120_000 }, async () => {

@@ -99,7 +99,7 @@ describe('npm run backfill: bad input', () => {
     ['concurrency above the bound', [...base, '--concurrency', '201'], /^conveyor backfill: invalid concurrency "201": a whole number from 1 to 200$/],
     ['an unknown pipeline', ['--pipeline', 'ordres', '--from', '2024-01-01', '--to', '2024-01-02'], new RegExp(`^conveyor backfill: unknown pipeline 'ordres' \\(known: ${KNOWN}\\)$`)],
     ['an unknown reprocess mode', [...base, '--reprocess', 'some'], /argument 'some' is invalid\. Allowed choices are missing, failed, stale, all/],
-    ['resize to 0', ['resize', 'backfill/orders/x', '0'], /^conveyor backfill: invalid concurrency "0": a whole number from 1 to 200$/],
+    ['resize to 0', ['resize', 'backfill.orders.x', '0'], /^conveyor backfill: invalid concurrency "0": a whole number from 1 to 200$/],
   ];
   itRefuses('backfill.ts', cases);
 });

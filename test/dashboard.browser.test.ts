@@ -235,7 +235,7 @@ after(async () => {
 
 describe('dashboard', () => {
   it('colours a week with one failed and one missing day; hover shows rows, rejects and run; a click opens the run in the Web UI', { timeout: 120_000 }, async () => {
-    await h.env.client.workflow.execute('pipelineMonitor', { taskQueue: h.config.taskQueue, workflowId: 'orders/monitor-dashboard-test', args: [{ pipeline: 'orders' }] });
+    await h.env.client.workflow.execute('pipelineMonitor', { taskQueue: h.config.taskQueue, workflowId: 'orders.monitor-dashboard-test', args: [{ pipeline: 'orders' }] });
     const page = await browser.newPage();
     page.setDefaultTimeout(30_000);
     await page.goto(`${dashboard.url}?days=7`);
@@ -274,7 +274,7 @@ describe('dashboard', () => {
     // Click: the run in the Temporal Web UI.
     await failedCell.click();
     await page.waitForURL(/\/namespaces\/default\/workflows\//);
-    assert.equal(page.url(), `${h.config.webUiUrl}/namespaces/default/workflows/${encodeURIComponent(`orders/${scenario.failed}`)}/${run!.run_id}/history`);
+    assert.equal(page.url(), `${h.config.webUiUrl}/namespaces/default/workflows/${encodeURIComponent(`orders.${scenario.failed}`)}/${run!.run_id}/history`);
     await page.getByText(`orders/${scenario.failed}`).first().waitFor({ timeout: 30_000 });
     await page.close();
   });
@@ -300,7 +300,7 @@ describe('dashboard', () => {
       // A partition that ran links to its run in the Web UI; one that never ran links nowhere.
       cells.forEach((c, i) => {
         const ran = s.states[i] === 'published' || s.states[i] === 'failed';
-        if (ran) assert.ok(c.href?.startsWith(`${h.config.webUiUrl}/namespaces/default/workflows/${encodeURIComponent(`${name}/${c.partition}`)}/`), `${name}/${c.partition}: ${c.href}`);
+        if (ran) assert.ok(c.href?.startsWith(`${h.config.webUiUrl}/namespaces/default/workflows/${encodeURIComponent(`${name}.${c.partition}`)}/`), `${name}/${c.partition}: ${c.href}`);
         else assert.equal(c.href, null, `${name}/${c.partition} never ran`);
       });
       if (kind === 'hourly') await assertDayByHourGrid(page, name, cells);

@@ -37,7 +37,7 @@ function attemptOf(runId: string, scheduledMs: number, attempt = 1) {
     attempt,
     currentAttemptScheduledTimestampMs: scheduledMs,
     heartbeatTimeoutMs: 20_000,
-    workflowExecution: { workflowId: 'orders/2024-03-01', runId },
+    workflowExecution: { workflowId: 'orders.2024-03-01', runId },
   });
 }
 
@@ -62,7 +62,7 @@ describe('the commit rule', () => {
     assert.equal(published.rowsPublished, landed.validOrders);
     assert.deepEqual(await publishedBy(t), [{ run_id: 'run-a', n: BigInt(landed.validOrders) }]);
     const version = await withDuckDB((db) => readVersion(db, t.lake.publishedFile('orders', input.partition)));
-    assert.deepEqual(version, { scheduledMs: 1_000, runId: 'run-a', workflowId: 'orders/2024-03-01', attempt: 1 });
+    assert.deepEqual(version, { scheduledMs: 1_000, runId: 'run-a', workflowId: 'orders.2024-03-01', attempt: 1 });
   });
 
   it('refuses a zombie publish of an older run after a newer run published', async () => {
@@ -150,7 +150,7 @@ describe('lake records and housekeeping', () => {
   it('writes a run manifest once, and the janitor removes what crashed runs left', async () => {
     const t = tempLake();
     const manifest: RunManifest = {
-      pipeline: 'orders', partition: '2024-03-01', workflowId: 'orders/2024-03-01', runId: 'run-a', runKind: 'manual',
+      pipeline: 'orders', partition: '2024-03-01', workflowId: 'orders.2024-03-01', runId: 'run-a', runKind: 'manual',
       status: 'succeeded', rows: { in: 1 }, files: [], attempts: {}, durationsMs: {}, startedAt: new Date(0).toISOString(),
     };
     assert.equal(await writeManifest(t.lake, manifestRecordOf(manifest, new Date(1000))), true);

@@ -49,7 +49,7 @@ describe('metrics endpoint', () => {
     assert.equal((await run('2024-03-01')).status, 'succeeded');
     const failed = await run('2024-03-02');
     assert.equal(failed.status === 'failed' && failed.failure.failureClass, 'data');
-    await env.client.workflow.execute('pipelineMonitor', { taskQueue: config.taskQueue, workflowId: 'orders/monitor-metrics-test', args: [{ pipeline: 'orders' }] });
+    await env.client.workflow.execute('pipelineMonitor', { taskQueue: config.taskQueue, workflowId: 'orders.monitor-metrics-test', args: [{ pipeline: 'orders' }] });
 
     const response = await fetch(metricsUrl);
     assert.equal(response.status, 200);

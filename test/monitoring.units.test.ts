@@ -15,7 +15,7 @@ const at = (iso: string) => Date.parse(iso);
 const published = (partition: string, rows: number, publishedAt = `${partition}T23:00:00Z`, runKind = 'scheduled'): PartitionFacts => ({
   partition,
   published: { runId: `run-${partition}`, rows, publishedAt, runKind },
-  lastRun: { runId: `run-${partition}`, workflowId: `orders/${partition}`, runKind, status: 'succeeded', failureClass: null, failureStep: null, failureReason: null, rowsIn: rows, rowsRejected: 0, rowsPublished: rows, finishedAt: publishedAt },
+  lastRun: { runId: `run-${partition}`, workflowId: `orders.${partition}`, runKind, status: 'succeeded', failureClass: null, failureStep: null, failureReason: null, rowsIn: rows, rowsRejected: 0, rowsPublished: rows, finishedAt: publishedAt },
 });
 
 const days = partitionSchemeOf(ordersPipeline);
@@ -35,7 +35,7 @@ describe('partition states', () => {
     assert.equal(partitionState(days, { partition: '2024-03-01', lastRun: failedRun, skipped: { by: 'alice', reason: 'store closed' } }, objective, now), 'skipped', 'a skip waives a failed day');
     assert.equal(partitionState(days, { partition: '2024-03-01', skipped: { by: 'alice', reason: 'vendor holiday' } }, objective, now), 'skipped');
     assert.equal(partitionState(days, { partition: '2024-03-01' }, objective, now), 'missing');
-    assert.equal(partitionState(days, { partition: '2024-03-01', backfill: 'backfill/orders/2024-03-01..2024-03-09/missing/oldest-first' }, objective, now), 'pending', 'a running backfill will reach it');
+    assert.equal(partitionState(days, { partition: '2024-03-01', backfill: 'backfill.orders.2024-03-01..2024-03-09.missing.oldest-first' }, objective, now), 'pending', 'a running backfill will reach it');
     assert.equal(partitionState(days, { partition: '2024-03-09' }, objective, now), 'pending', 'deadline 2024-03-11T06:00Z not reached');
   });
 
@@ -112,7 +112,7 @@ describe('alerts', () => {
     severity: 'critical',
     summary: 'something',
     runId: 'r1',
-    workflowId: 'orders/2024-03-01',
+    workflowId: 'orders.2024-03-01',
     failureClass: condition === 'failed' ? 'data' : null,
     key: alertKey('orders', { condition, partition }),
     pipeline: 'orders',

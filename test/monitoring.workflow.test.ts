@@ -32,7 +32,7 @@ let webhookFails = false;
 let monitorRuns = 0;
 
 const monitor = (): Promise<PipelineMonitorResult> =>
-  h.env.client.workflow.execute('pipelineMonitor', { taskQueue: h.config.taskQueue, workflowId: `orders/monitor-test-${++monitorRuns}`, args: [{ pipeline: 'orders' }] });
+  h.env.client.workflow.execute('pipelineMonitor', { taskQueue: h.config.taskQueue, workflowId: `orders.monitor-test-${++monitorRuns}`, args: [{ pipeline: 'orders' }] });
 const jsonl = (): AlertEvent[] =>
   fs.existsSync(h.config.alerts.file) ? fs.readFileSync(h.config.alerts.file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AlertEvent) : [];
 
@@ -66,7 +66,7 @@ describe('monitor', () => {
     assert.deepEqual(result.raised.sort(), ['orders:failed:' + failed, 'orders:freshness', 'orders:missing:' + missing, 'orders:row_count_drop:' + drop].sort());
     assert.deepEqual(result.undelivered, []);
     assert.equal(result.freshness, 'late');
-    await recordFixture(h.env, 'monitor-raised', `orders/monitor-test-${monitorRuns}`);
+    await recordFixture(h.env, 'monitor-raised', `orders.monitor-test-${monitorRuns}`);
 
     const events = jsonl();
     assert.equal(events.length, 4);
@@ -76,7 +76,7 @@ describe('monitor', () => {
     assert.equal(failedAlert.partition, failed);
     assert.equal(failedAlert.owner, 'data-platform@conveyor.example');
     assert.equal(failedAlert.runId, scenario.runs.get(failed)!.runId);
-    assert.equal(failedAlert.webUiUrl, `${h.config.webUiUrl}/namespaces/default/workflows/${encodeURIComponent(`orders/${failed}`)}/${failedAlert.runId}/history`);
+    assert.equal(failedAlert.webUiUrl, `${h.config.webUiUrl}/namespaces/default/workflows/${encodeURIComponent(`orders.${failed}`)}/${failedAlert.runId}/history`);
     assert.equal(failedAlert.playbook, 'docs/runbook.md#a-partition-failed-what-now');
     assert.match(failedAlert.summary, /failed at transform \(data\)/);
     const freshness = byCondition.get('freshness')!;
@@ -135,13 +135,13 @@ describe('monitor', () => {
     webhookFails = false;
     assert.deepEqual([result.raised, result.resolved, result.freshness, result.openAlerts], [[], ['orders:freshness'], 'fresh', 3]);
     assert.equal(result.undelivered.length, 1);
-    await recordFixture(h.env, 'monitor-webhook-failing', `orders/monitor-test-${monitorRuns}`);
+    await recordFixture(h.env, 'monitor-webhook-failing', `orders.monitor-test-${monitorRuns}`);
     assert.match(result.undelivered[0]!, /^webhook: resolved orders:freshness \(webhook http:\/\/127\.0\.0\.1:\d+\/… answered 503\)$/);
     const resolved = jsonl().filter((e) => e.kind === 'resolved');
     assert.deepEqual(resolved.map((e) => e.alert.key), ['orders:freshness']);
     const leaked = h.logLines.filter((l) => JSON.stringify(l).includes(WEBHOOK_SECRET));
     assert.deepEqual(leaked, [], 'the webhook URL is never logged in full');
-    const history = JSON.stringify(await h.env.client.workflow.getHandle(`orders/monitor-test-${monitorRuns}`).fetchHistory());
+    const history = JSON.stringify(await h.env.client.workflow.getHandle(`orders.monitor-test-${monitorRuns}`).fetchHistory());
     assert.ok(!history.includes(WEBHOOK_SECRET), 'nor recorded in workflow history');
   });
 
@@ -160,7 +160,7 @@ describe('monitor', () => {
       }
       if (!completed) await new Promise((r) => setTimeout(r, 250));
     }
-    assert.match(completed ?? '', /^orders\/monitor-/);
+    assert.match(completed ?? '', /^orders\.monitor-/);
     const result = (await h.env.client.workflow.getHandle(completed!).result()) as PipelineMonitorResult;
     assert.deepEqual([result.raised, result.resolved, result.openAlerts], [[], [], 3]);
     await schedule.delete();

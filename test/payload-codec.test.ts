@@ -88,7 +88,7 @@ describe('a partition run with the codec on', () => {
     // Search attributes stay readable: runs are still found by pipeline and partition.
     const found = [];
     for await (const w of client.workflow.list({ query: `Pipeline = "orders" AND \`Partition\` = "2024-03-01"` })) found.push(w.workflowId);
-    assert.deepEqual(found, ['orders/2024-03-01']);
+    assert.deepEqual(found, ['orders.2024-03-01']);
 
     const app = createCodecApp(new AesGcmCodec(h.config.codecKeys!), 'http://localhost:8233');
     const toJson = (p: Payload) => ({

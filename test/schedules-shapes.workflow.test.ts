@@ -71,9 +71,9 @@ describe('schedules of every cadence', () => {
     });
     const scheduled = await workflowsWhere('WorkflowType = "scheduledPartition" AND Pipeline = "clickstream"', 3);
     assert.deepEqual(scheduled.map((w) => [w.workflowId, w.status]), [
-      ['clickstream/scheduled-2024-03-01T05:10:00Z', 'COMPLETED'],
-      ['clickstream/scheduled-2024-03-01T06:10:00Z', 'COMPLETED'],
-      ['clickstream/scheduled-2024-03-01T07:10:00Z', 'COMPLETED'],
+      ['clickstream.scheduled-2024-03-01T05:10:00Z', 'COMPLETED'],
+      ['clickstream.scheduled-2024-03-01T06:10:00Z', 'COMPLETED'],
+      ['clickstream.scheduled-2024-03-01T07:10:00Z', 'COMPLETED'],
     ]);
     const runs = await workflowsWhere('WorkflowType = "partitionPipeline" AND Pipeline = "clickstream"', 3);
     assert.deepEqual(runs.map((w) => [w.workflowId, w.status]), hours.map((hour) => [`clickstream/${hour}`, 'COMPLETED']));

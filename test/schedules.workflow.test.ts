@@ -82,13 +82,13 @@ describe('schedules', () => {
     });
     const scheduled = await workflowsWhere('WorkflowType = "scheduledPartition" AND Pipeline = "orders"', 3);
     assert.deepEqual(scheduled.map((w) => [w.workflowId, w.status]), [
-      ['orders/scheduled-2024-03-02T02:00:00Z', 'COMPLETED'],
-      ['orders/scheduled-2024-03-03T02:00:00Z', 'COMPLETED'],
-      ['orders/scheduled-2024-03-04T02:00:00Z', 'COMPLETED'],
+      ['orders.scheduled-2024-03-02T02:00:00Z', 'COMPLETED'],
+      ['orders.scheduled-2024-03-03T02:00:00Z', 'COMPLETED'],
+      ['orders.scheduled-2024-03-04T02:00:00Z', 'COMPLETED'],
     ]);
     const partitions = await workflowsWhere('WorkflowType = "partitionPipeline" AND RunKind = "scheduled"', 3);
-    assert.deepEqual(partitions.map((w) => [w.workflowId, w.status]), days.map((d) => [`orders/${d}`, 'COMPLETED']));
-    await recordFixture(h.env, 'scheduled-run', 'orders/scheduled-2024-03-02T02:00:00Z');
+    assert.deepEqual(partitions.map((w) => [w.workflowId, w.status]), days.map((d) => [`orders.${d}`, 'COMPLETED']));
+    await recordFixture(h.env, 'scheduled-run', 'orders.scheduled-2024-03-02T02:00:00Z');
     const published = await h.query<{ p: string; n: bigint }>('SELECT partition_key AS p, count(*) AS n FROM showroom.orders GROUP BY ALL ORDER BY 1');
     assert.deepEqual(published.map((r) => r.p), days);
   });
@@ -102,7 +102,7 @@ describe('schedules', () => {
       end: new Date('2024-04-02T03:00:00Z'),
       overlap: ScheduleOverlapPolicy.ALLOW_ALL,
     });
-    const scheduledId = 'orders/scheduled-2024-04-02T02:00:00Z';
+    const scheduledId = 'orders.scheduled-2024-04-02T02:00:00Z';
     for (let i = 0; i < 100 && !h.logLines.some((l) => l.msg === 'partition already running; attaching to that run'); i += 1) await sleep(100);
     assert.ok(h.logLines.some((l) => l.msg === 'partition already running; attaching to that run' && l.partition === partition), 'the scheduled run attached');
     generateOrdersPartition({ landingDir: h.config.landingDir, partition, rows: 40, files: 1 });
@@ -111,7 +111,7 @@ describe('schedules', () => {
     const [report] = (await h.env.client.workflow.getHandle(scheduledId).result()) as { status: string; runId: string; rowsPublished: number }[];
     assert.deepEqual([report!.status, report!.runId], ['succeeded', manual.runId], 'the scheduled run ended as the partition run it attached to');
     await recordFixture(h.env, 'scheduled-run-attached', scheduledId);
-    const runs = await workflowsWhere(`WorkflowId = "orders/${partition}"`, 1);
+    const runs = await workflowsWhere(`WorkflowId = "orders.${partition}"`, 1);
     assert.equal(runs.length, 1, 'the partition ran once');
   });
 
@@ -122,8 +122,8 @@ describe('schedules', () => {
       end: new Date('2024-08-02T03:00:00Z'),
       overlap: ScheduleOverlapPolicy.ALLOW_ALL,
     });
-    await workflowsWhere('WorkflowId = "orders/scheduled-2024-08-02T02:00:00Z"', 1);
-    await assert.rejects(h.env.client.workflow.getHandle('orders/scheduled-2024-08-02T02:00:00Z').result(), (err: Error) => {
+    await workflowsWhere('WorkflowId = "orders.scheduled-2024-08-02T02:00:00Z"', 1);
+    await assert.rejects(h.env.client.workflow.getHandle('orders.scheduled-2024-08-02T02:00:00Z').result(), (err: Error) => {
       assert.match(String((err.cause as Error | undefined)?.message), /^orders\/2024-08-01 failed at transform \(data\): /);
       return true;
     });

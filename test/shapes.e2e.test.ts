@@ -218,7 +218,7 @@ describe('every shape of pipeline', () => {
     const started = Date.now();
     assert.equal((await waitForPartitionRun(waiting)).status, 'succeeded');
     assert.ok(Date.now() - started < 60_000, `woken by the publish (${Date.now() - started} ms), not by a poll`);
-    assert.ok(h.logLines.some((l) => l.msg === 'told waiting downstream partitions' && (l.woken as string[]).includes('daily_revenue/2024-03-05')));
+    assert.ok(h.logLines.some((l) => l.msg === 'told waiting downstream partitions' && (l.woken as string[]).includes('daily_revenue.2024-03-05')));
   });
 
   it('weekly covering days: a week that straddles two months is ready only when all 7 days are published', { timeout: 180_000 }, async () => {
@@ -284,7 +284,7 @@ describe('every shape of pipeline', () => {
 
     // A list of keys: exactly those, in that order.
     const listed = await startBackfill(h.env.client, { pipeline: 'region_sales', keys: ['apac', 'eu'], reprocess: 'all' }, opts());
-    assert.equal(listed.backfillId, 'backfill/region_sales/keys-apac+eu/all/oldest-first');
+    assert.equal(listed.backfillId, 'backfill.region_sales.keys-apac+eu.all.oldest-first');
     const relisted = await listed.handle.result();
     assert.deepEqual([relisted.total, relisted.succeeded], [2, 2]);
     const runsPerKey = await h.query<{ partition_key: string; n: bigint }>(`SELECT partition_key, count(*) AS n FROM meta.partition_runs WHERE pipeline = 'region_sales' GROUP BY ALL ORDER BY 1`);

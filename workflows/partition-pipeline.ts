@@ -3,7 +3,7 @@
  * transform → publish — then a manifest of what happened. Orchestration only: every piece of work
  * is an activity; this code decides order, timeouts, retries and what to record.
  *
- * Workflow ID: `<pipeline>/<partition>` (one run of a partition at a time).
+ * Workflow ID: `<pipeline>.<partition>` (common/workflow-ids.ts) (one run of a partition at a time).
  */
 import {
   ActivityFailure,

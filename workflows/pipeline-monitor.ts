@@ -7,7 +7,7 @@
  * rest of that run's events for it are not tried (so a dead webhook cannot hold up the next check);
  * the other sinks still get them. A run that dies before saving raises its events again next time.
  *
- * Workflow ID: `<pipeline>/monitor-<scheduled time>` (the Schedule appends the timestamp).
+ * Workflow ID: `<pipeline>.monitor-<scheduled time>` (the Schedule appends the timestamp).
  */
 import { ActivityFailure, ApplicationFailure, isCancellation, log, proxyActivities } from '@temporalio/workflow';
 import { z } from 'zod';

@@ -5,7 +5,7 @@
  * it, or, when the partition is already running (a backfill, a manual run), attaches to that run and
  * waits for its outcome. Either way the partition runs once, and this run ends as the partition did.
  *
- * Workflow ID: `<pipeline>/scheduled-<scheduled time>` (the Schedule appends the timestamp).
+ * Workflow ID: `<pipeline>.scheduled-<scheduled time>` (the Schedule appends the timestamp).
  */
 import {
   ApplicationFailure,
