@@ -16,6 +16,7 @@ import { assertPartitionAvailable, deploymentRegistry, PipelineGraphError, Pipel
 import { WORKER_ENV, WORKER_NODE_FLAGS } from '../workers/node-flags';
 import { missingSearchAttribute } from '../scripts/lib/cli-errors';
 import { watchedChildren } from '../workflows/backfill';
+import { backfillIdOf, monitorWorkflowIdOf, parsePartitionWorkflowId, partitionWorkflowId, scheduledWorkflowIdOf } from '../common/workflow-ids';
 
 describe('partition keys', () => {
   it('accepts real dates only', () => {
@@ -127,5 +128,40 @@ describe('the backfill watcher', () => {
       { partition: 'B', workflowId: 'orders/B', runId: 'run-b' },
       { partition: 'C', workflowId: 'orders/C', runId: '' },
     ]);
+  });
+});
+
+describe('workflow IDs', () => {
+  // What a URL path carries as it is and percent-encoded alike (Temporal's HTTP API splits on '/').
+  const addressable = /^[A-Za-z0-9._~+:-]+$/;
+
+  it('every ID Conveyor makes is addressable over HTTP: no / and nothing that needs encoding but + and :', () => {
+    const ids = [
+      partitionWorkflowId('clickstream', '2024-03-01T05'),
+      partitionWorkflowId('orders', '2024-W10'),
+      partitionWorkflowId('region_sales', 'apac'),
+      backfillIdOf({ pipeline: 'orders', from: '2016-01-01', to: '2025-12-31', reprocess: 'missing', order: 'oldest-first' }),
+      backfillIdOf({ pipeline: 'region_sales', from: 'eu', to: 'us', keys: ['eu', 'us'], reprocess: 'all', order: 'newest-first' }),
+      `${scheduledWorkflowIdOf('orders')}-2024-03-02T02:00:00Z`,
+      `${monitorWorkflowIdOf('orders')}-2024-03-02T02:05:00Z`,
+    ];
+    for (const id of ids) assert.match(id, addressable);
+    assert.deepEqual(ids.slice(0, 4), ['clickstream.2024-03-01T05', 'orders.2024-W10', 'region_sales.apac', 'backfill.orders.2016-01-01..2025-12-31.missing.oldest-first']);
+  });
+
+  it('a partition run ID parses back into its pipeline and partition; other IDs do not', () => {
+    assert.deepEqual(parsePartitionWorkflowId(partitionWorkflowId('customer_sessions', '2024-03-01')), { pipeline: 'customer_sessions', partition: '2024-03-01' });
+    assert.equal(parsePartitionWorkflowId('orders'), undefined);
+    assert.equal(parsePartitionWorkflowId('.2024-03-01'), undefined);
+  });
+
+  it('a long key list gets a short ID that differs when any key differs', () => {
+    const keys = Array.from({ length: 300 }, (_, i) => `tenant_${i}`);
+    const req = { pipeline: 'tenants', from: keys[0]!, to: keys[299]!, reprocess: 'all', order: 'oldest-first' };
+    const id = backfillIdOf({ ...req, keys });
+    assert.match(id, /^backfill\.tenants\.keys-tenant_0\+298-more\+tenant_299-[0-9a-z]+\.all\.oldest-first$/);
+    assert.match(id, addressable);
+    assert.notEqual(backfillIdOf({ ...req, keys: keys.map((k) => (k === 'tenant_150' ? 'tenant_x' : k)) }), id);
+    assert.equal(backfillIdOf({ ...req, keys: [...keys] }), id, 'the same list, the same ID: starting it again attaches');
   });
 });
