@@ -10,12 +10,14 @@ import { makeCheckPipeline, makeCommitAlerts, makeDeliverAlert } from './monitor
 import { makePlanBackfillChunk } from './plan-backfill';
 import { makePublish } from './publish';
 import { makeRecordRun } from './record-run';
+import { makeResolvePartitionRun } from './resolve';
 import { makeTransform } from './transform';
 
 export type { ActivityDeps } from './deps';
 
 export function createActivities(deps: ActivityDeps) {
   return {
+    resolvePartitionRun: makeResolvePartitionRun(deps),
     awaitLanding: makeAwaitLanding(deps),
     ingest: makeIngest(deps),
     transform: makeTransform(deps),

@@ -12,7 +12,7 @@ import { sqlString } from '../common/sql';
 import { withDuckDB, type DuckSession } from '../lake/duckdb';
 import { runClassified } from './classify-error';
 import type { ActivityDeps } from './deps';
-import { stepContext } from './step-context';
+import { pipelineOfStep, stepContext } from './step-context';
 import { Context } from '@temporalio/activity';
 import { wakeDownstream } from '../sources/upstream';
 
@@ -20,7 +20,7 @@ export function makePublish(deps: ActivityDeps) {
   return async function publish(input: PublishInput): Promise<PublishResult> {
     const ctx = stepContext('publish', input);
     return runClassified(ctx, async () => {
-      deps.registry.get(input.pipeline);
+      pipelineOfStep(deps.registry, input, ctx);
       const staged = deps.lake.resolveWithin(deps.lake.runStagingDir(input.pipeline, input.partition, ctx.runId), input.clean);
       const target = deps.lake.publishedFile(input.pipeline, input.partition);
       const rowsPublished = await withDuckDB(async (db) => {

@@ -11,6 +11,7 @@ import { classifiedFailure } from '../common/failure-classes';
 import { PartitionKeyError } from '../common/partitions';
 import { partitionSchemeOf, type PipelineDefinition } from '../pipelines/definition';
 import type { PipelineRegistry } from '../pipelines/registry';
+import { definitionOfSnapshot, SnapshotError } from '../pipelines/snapshot';
 
 export interface StepContext {
   step: StepName;
@@ -59,17 +60,27 @@ export function stepContext(step: StepName, input: StepInput): StepContext {
 }
 
 /**
- * The step's pipeline, with its partition checked against the pipeline's scheme: a key of another
- * scheme (a workflow started by hand with `2024-03-01` for an hourly pipeline) is a `code` failure of
- * that run, named in one line, never retried.
+ * The step's pipeline as its run resolved it when it started (its snapshot), with the partition
+ * checked against the pipeline's scheme. A key of another scheme (a workflow started by hand with
+ * `2024-03-01` for an hourly pipeline), or a snapshot the deployed code can no longer run, is a `code`
+ * failure of that run, named in one line, never retried.
  */
 export function pipelineOfStep(registry: PipelineRegistry, input: StepInput, ctx: Pick<StepContext, 'step' | 'attempt'>): PipelineDefinition {
-  const pipeline = registry.get(input.pipeline);
   try {
-    partitionSchemeOf(pipeline).parse(input.partition);
+    return checkedPartition(definitionOfSnapshot(input.snapshot, registry), input.partition);
   } catch (err) {
-    if (!(err instanceof PartitionKeyError)) throw err;
-    throw classifiedFailure('code', { step: ctx.step, message: `${input.pipeline}: ${err.message}`, details: { attempt: ctx.attempt } });
+    if (!(err instanceof PartitionKeyError || err instanceof SnapshotError)) throw err;
+    throw classifiedFailure('code', { step: ctx.step, message: err.message, details: { attempt: ctx.attempt } });
+  }
+}
+
+/** `pipeline`, with `partition` checked against its scheme (a PartitionKeyError naming the pipeline). */
+export function checkedPartition(pipeline: PipelineDefinition, partition: string): PipelineDefinition {
+  try {
+    partitionSchemeOf(pipeline).parse(partition);
+  } catch (err) {
+    if (err instanceof PartitionKeyError) throw new PartitionKeyError(`${pipeline.name}: ${err.message}`);
+    throw err;
   }
   return pipeline;
 }

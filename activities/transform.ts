@@ -21,7 +21,7 @@ import { sourceOf, validateInputs } from '../sources';
 import type { InputsInfo } from '../sources/source';
 import { runClassified } from './classify-error';
 import type { ActivityDeps } from './deps';
-import { stepContext } from './step-context';
+import { pipelineOfStep, stepContext } from './step-context';
 
 const SAMPLE_REASONS = 5;
 
@@ -29,7 +29,7 @@ export function makeTransform(deps: ActivityDeps) {
   return async function transform(input: TransformInput): Promise<TransformResult> {
     const ctx = stepContext('transform', input);
     return runClassified(ctx, async () => {
-      const pipeline = deps.registry.get(input.pipeline);
+      const pipeline = pipelineOfStep(deps.registry, input, ctx);
       const stagingDir = deps.lake.runStagingDir(input.pipeline, input.partition, ctx.runId);
       const landed = await checkedSnapshot(deps, stagingDir, input, ctx.step);
       const cleanFile = path.join(stagingDir, `clean.attempt-${ctx.attempt}.parquet`);

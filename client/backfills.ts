@@ -49,8 +49,6 @@ export const backfillRequestSchema = z.object({
   reprocess: z.enum(REPROCESS_MODES).default('missing'),
   order: z.enum(BACKFILL_ORDERS).default('oldest-first'),
   stopAfterFailures: z.coerce.number().int().positive().optional(),
-  /** Readiness for historical partitions: fail fast (dependency) rather than wait hours per partition. */
-  readinessTimeoutSeconds: z.number().int().positive().default(120),
   partitionsPerRun: z.number().int().min(10).max(1000).optional(),
   silentChildCheckSeconds: z.number().int().min(1).max(86_400).optional(),
 });
@@ -119,13 +117,6 @@ export function preflightBackfill(request: BackfillRequest, options: BackfillCli
     order: req.order,
     stopAfterFailures: req.stopAfterFailures,
     childTaskQueue: options.config.backfillTaskQueue,
-    partitionSettings: {
-      readiness: {
-        pollIntervalSeconds: Math.min(pipeline.readiness.pollIntervalSeconds, 15),
-        timeoutSeconds: req.readinessTimeoutSeconds,
-      },
-      steps: pipeline.steps,
-    },
     partitionsPerRun: req.partitionsPerRun,
     silentChildCheckSeconds: req.silentChildCheckSeconds,
   };

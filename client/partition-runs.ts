@@ -28,10 +28,6 @@ export const partitionRunRequestSchema = z.object({
   backfillId: z.string().min(1).optional(),
   /** Refuse to start when the partition has no landed files yet (the CLI's default for manual runs). */
   requireLandedData: z.boolean().default(false),
-  /** Override the pipeline's readiness polling (e.g. a short deadline in tests). */
-  readiness: z
-    .object({ pollIntervalSeconds: z.number().int().positive(), timeoutSeconds: z.number().int().positive() })
-    .optional(),
 });
 export type PartitionRunRequest = z.input<typeof partitionRunRequestSchema>;
 
@@ -115,7 +111,7 @@ export async function startPartitionRun(
 
 /**
  * How a partition's run is started, whoever starts it (a run, a notify's signal-with-start): its
- * workflow ID, input from the definition, task queue, search attributes and Web UI texts. Validates
+ * workflow ID, input (the pipeline and the partition: the run resolves the rest), task queue, search attributes and Web UI texts. Validates
  * the request first (a one-line {@link InputError}).
  */
 export function partitionStartOptions(request: PartitionRunRequest, options: PartitionRunClientOptions, override?: OverrideRecord) {
@@ -125,12 +121,7 @@ export function partitionStartOptions(request: PartitionRunRequest, options: Par
     pipeline: pipeline.name,
     partition: req.partition,
     runKind: req.runKind,
-    backfillId: req.backfillId,
-    readiness: req.readiness ?? {
-      pollIntervalSeconds: pipeline.readiness.pollIntervalSeconds,
-      timeoutSeconds: pipeline.readiness.timeoutSeconds,
-    },
-    steps: pipeline.steps,
+    ...(req.backfillId ? { backfillId: req.backfillId } : {}),
     ...(override ? { override } : {}),
   };
   return {

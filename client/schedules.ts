@@ -53,8 +53,6 @@ export function desiredSchedule(pipeline: PipelineDefinition, options: Pick<Sche
   const input: ScheduledPartitionInput = {
     pipeline: pipeline.name,
     partitions: pipeline.partitions,
-    readiness: { pollIntervalSeconds: pipeline.readiness.pollIntervalSeconds, timeoutSeconds: pipeline.readiness.timeoutSeconds },
-    steps: pipeline.steps,
   };
   const shape = {
     spec: { calendars: [{ ...calendarOf(kind, pipeline.schedule.at), comment: describeScheduleAt(kind, pipeline.schedule.at) }] },

@@ -1,16 +1,36 @@
 /**
  * Shapes exchanged between the partition workflow, its activities and clients. Types only: safe for workflow code.
  */
-import type { FailureClass } from './failure-classes';
+import type { z } from 'zod';
+import type { partitionFailureSchema, partitionRunResultSchema, rowCountsSchema } from './run-contract';
 import type { RunKind } from './search-attributes';
 
 export const STEP_NAMES = ['awaitLanding', 'ingest', 'transform', 'publish'] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
+/**
+ * A pipeline's definition as one run uses it from its start to its end, resolved once when the run
+ * starts (a local activity, so it is recorded in the run's history and replays as it was): JSON, with
+ * a file pattern as `{ regex, flags }` and a source function by its name (the deployed code runs it).
+ */
+export interface PipelineSnapshot {
+  name: string;
+  definition: Record<string, unknown>;
+}
+
+/** What the run takes from its snapshot to drive its steps: readiness polling and step limits. */
+export interface ResolvedPartitionRun {
+  snapshot: PipelineSnapshot;
+  readiness: { pollIntervalSeconds: number; timeoutSeconds: number };
+  steps: { timeoutSeconds: number; maxAttempts: number };
+}
+
 /** What every step activity is called with. Workflow and run ids come from the activity's own context. */
 export interface StepInput {
   pipeline: string;
   partition: string;
+  /** The run's pipeline definition, resolved when it started. */
+  snapshot: PipelineSnapshot;
   /** Readiness only: an operator forced the run past its wait (the marker is not required, data files are). */
   force?: boolean;
 }
@@ -100,23 +120,10 @@ export interface PublishResult extends StepMetrics {
   rowsPublished: number;
 }
 
-export interface RowCounts {
-  in: number;
-  rejected: number;
-  duplicate: number;
-  published: number;
-}
+export type RowCounts = z.infer<typeof rowCountsSchema>;
 
 /** Why a partition run failed: class, step and reason, plus evidence for data failures. */
-export interface PartitionFailure {
-  failureClass: FailureClass;
-  step: StepName | 'workflow';
-  reason: string;
-  attempt?: number;
-  rejectedRows?: number;
-  totalRows?: number;
-  sampleReasons?: string[];
-}
+export type PartitionFailure = z.infer<typeof partitionFailureSchema>;
 
 /** A run's manifest (`meta/partition_runs/…/<run>.json` in the lake, `meta.partition_runs` to readers). */
 export interface RunManifest {
@@ -139,15 +146,4 @@ export interface RunManifest {
   upstream?: UpstreamRef[];
 }
 
-export interface PartitionRunResult {
-  pipeline: string;
-  partition: string;
-  workflowId: string;
-  runId: string;
-  runKind: RunKind;
-  status: 'succeeded';
-  rows: RowCounts;
-  files: number;
-  attempts: Record<StepName, number>;
-  durationsMs: Record<StepName, number>;
-}
+export type PartitionRunResult = z.infer<typeof partitionRunResultSchema>;

@@ -59,6 +59,11 @@ export const pipelineDefinitionSchema = z.object({
   readiness: z.object({
     pollIntervalSeconds: z.number().int().positive(),
     timeoutSeconds: z.number().int().positive(),
+    /**
+     * A backfill's runs are of history, whose data is there or is not: they poll at most every 15 s
+     * and fail (dependency) after this long instead of waiting out the scheduled runs' deadline.
+     */
+    backfillTimeoutSeconds: z.number().int().positive().default(120),
   }),
   quality: z.object({
     /** Fail the partition (data failure) when more than this share of rows is rejected. */

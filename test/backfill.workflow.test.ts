@@ -27,6 +27,7 @@ import { classifiedFailure } from '../common/failure-classes';
 import { addDays } from '../common/partition-key';
 import type { StepInput } from '../common/run-types';
 import { deploymentRegistry } from '../pipelines/registry';
+import { parsePartitionWorkflowId, partitionWorkflowId } from '../common/workflow-ids';
 import { progressQuery } from '../workflows/backfill-api';
 import type { BackfillProgress } from '../workflows/backfill-input';
 import type { PartitionFinishedReport } from '../workflows/partition-signals';
@@ -262,7 +263,7 @@ describe('backfillPipeline', () => {
     h.gates.hold(stuck); // its step hangs until the test ends (the harness releases it then)
     const run = await start({ from: '2025-11-01', to: '2025-12-10', maxConcurrency: 4, partitionsPerRun: 10, silentChildCheckSeconds: 1 });
     await waitFor(async () => (await progressOf(run)).runNumber >= 2, 'a second run');
-    await h.env.client.workflow.getHandle(`orders/${stuck}`).terminate('operator gave up on it');
+    await h.env.client.workflow.getHandle(partitionWorkflowId('orders', stuck)).terminate('operator gave up on it');
     const result = await run.handle.result();
     assert.deepEqual(result.failures.map((f) => [f.partition, f.reason]), [[stuck, 'the partition run was terminated before it could report']]);
     assert.equal(result.succeeded, 39);
@@ -282,7 +283,7 @@ describe('backfillPipeline', () => {
     await h.env.client.workflow.getHandle('orders.2025-12-22').cancel();
     await h.env.client.workflow.getHandle('orders.2025-12-23').terminate('operator gave up on it');
     await Promise.all(runs.map((r) => waitForPartitionRun(r).catch(() => undefined)));
-    const watched = runs.map((r) => ({ partition: r.workflowId.split('/')[1]!, workflowId: r.workflowId, runId: r.runId }));
+    const watched = runs.map((r) => ({ partition: parsePartitionWorkflowId(r.workflowId)!.partition, workflowId: r.workflowId, runId: r.runId }));
     const still = { partition: '2025-12-24', workflowId: 'orders.2025-12-24', runId: '' };
     h.gates.hold('2025-12-24');
     await startPartitionRun(h.env.client, { pipeline: 'orders', partition: '2025-12-24', runKind: 'manual' }, opts());

@@ -8,12 +8,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
-import { startHarness, type Harness } from './helpers/harness';
+import { deploymentRegistry } from '../pipelines/registry';
+import { startHarness, withReadiness, type Harness } from './helpers/harness';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 
 let h: Harness;
 before(async () => {
-  h = await startHarness();
+  h = await startHarness({ registry: withReadiness(deploymentRegistry(), { orders: { pollIntervalSeconds: 1, timeoutSeconds: 120 }, daily_revenue: { pollIntervalSeconds: 1, timeoutSeconds: 120 } }) });
 }, START_HOOK_OPTIONS);
 after(async () => {
   await h?.stop();
@@ -21,7 +22,7 @@ after(async () => {
 
 const partition = '2024-09-01';
 const run = (pipeline: string) =>
-  startPartitionRun(h.env.client, { pipeline, partition, readiness: { pollIntervalSeconds: 1, timeoutSeconds: 120 } }, { config: h.config, registry: h.registry });
+  startPartitionRun(h.env.client, { pipeline, partition }, { config: h.config, registry: h.registry });
 const expectedRevenue = () =>
   h.query<{ currency: string; orders: bigint; revenue: string }>(
     `SELECT currency, count(*) AS orders, sum(amount)::DECIMAL(14,2)::VARCHAR AS revenue FROM showroom.orders

@@ -76,7 +76,7 @@ describe('hostile pipeline names and partition keys', () => {
       ...HOSTILE_PARTITIONS.map((partition) => ({ pipeline: 'orders', partition })),
     ];
     for (const [i, c] of cases.entries()) {
-      const input = { ...c, runKind: 'manual', readiness: { pollIntervalSeconds: 1, timeoutSeconds: 5 }, steps: { timeoutSeconds: 60, maxAttempts: 1 } };
+      const input = { ...c, runKind: 'manual' };
       await assert.rejects(
         h.env.client.workflow.execute('partitionPipeline', { taskQueue: h.config.taskQueue, workflowId: `hostile-${i}`, args: [input] }),
         (err: Error) => err instanceof WorkflowFailedError && /invalid (pipeline|partition)=/.test(String(err.cause?.message)),
@@ -86,9 +86,9 @@ describe('hostile pipeline names and partition keys', () => {
     assert.deepEqual(stepsRun, [], 'no step ran');
 
     // A key of another scheme passes the workflow's input check (it knows no definition) and is
-    // refused by the first step, in one line, as a code failure: nothing is read or written.
+    // refused when the run resolves its pipeline, in one line, as a code failure: nothing is read or written.
     for (const [i, partition] of WRONG_SCHEME.entries()) {
-      const input = { pipeline: 'orders', partition, runKind: 'manual', readiness: { pollIntervalSeconds: 1, timeoutSeconds: 5 }, steps: { timeoutSeconds: 60, maxAttempts: 1 } };
+      const input = { pipeline: 'orders', partition, runKind: 'manual' };
       await assert.rejects(
         h.env.client.workflow.execute('partitionPipeline', { taskQueue: h.config.taskQueue, workflowId: `wrong-scheme-${i}`, args: [input] }),
         (err: Error) =>

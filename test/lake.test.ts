@@ -22,6 +22,8 @@ import { LakeLayout, prepareLake, UnsafeLakePath } from '../lake/layout';
 import { withLakeReader } from '../lake/reader';
 import { manifestRecordOf, readManifests, writeManifest } from '../lake/runs';
 import { deploymentRegistry } from '../pipelines/registry';
+import { ordersPipeline } from '../pipelines/orders/definition';
+import { snapshotOf } from '../pipelines/snapshot';
 import { filesUnder } from './helpers/harness';
 
 function tempLake() {
@@ -41,7 +43,7 @@ function attemptOf(runId: string, scheduledMs: number, attempt = 1) {
   });
 }
 
-const input = { pipeline: 'orders', partition: '2024-03-01' };
+const input = { pipeline: 'orders', partition: '2024-03-01', snapshot: snapshotOf(ordersPipeline) };
 
 async function stage(t: ReturnType<typeof tempLake>, runId: string, scheduledMs: number): Promise<TransformResult> {
   const env = attemptOf(runId, scheduledMs);

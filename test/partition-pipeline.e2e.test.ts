@@ -11,7 +11,7 @@ import { generateOrdersPartition, type Fault, type FaultKind } from '../pipeline
 import { definePipeline } from '../pipelines/definition';
 import { ordersPipeline } from '../pipelines/orders/definition';
 import { PipelineRegistry } from '../pipelines/registry';
-import { filesUnder, startHarness, type Harness } from './helpers/harness';
+import { filesUnder, startHarness, withReadiness, type Harness } from './helpers/harness';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 
 // A second pipeline whose SQL has a bug: its failures must be classified `code` and never retried.
@@ -24,7 +24,7 @@ const brokenPipeline = definePipeline({
 let h: Harness;
 
 before(async () => {
-  h = await startHarness({ registry: new PipelineRegistry([ordersPipeline, brokenPipeline]) });
+  h = await startHarness({ registry: withReadiness(new PipelineRegistry([ordersPipeline, brokenPipeline]), { orders: { pollIntervalSeconds: 1, timeoutSeconds: 3 } }) });
 }, START_HOOK_OPTIONS);
 after(async () => {
   await h?.stop();
@@ -158,7 +158,7 @@ describe('partitionPipeline end to end', () => {
 
   it('fails as a dependency failure when data never lands before the readiness deadline', async () => {
     land('2024-01-06', ['no-marker']);
-    const { outcome } = await run('2024-01-06', { readiness: { pollIntervalSeconds: 1, timeoutSeconds: 3 } });
+    const { outcome } = await run('2024-01-06'); // orders' readiness here: polled every second, for 3 s
     assert.equal(outcome.status, 'failed');
     if (outcome.status !== 'failed') return;
     assert.equal(outcome.failure.failureClass, 'dependency', outcome.failure.reason);

@@ -141,14 +141,33 @@ describe('partitionPipeline workflow (stubbed activities)', () => {
 
   it('rejects invalid workflow input started outside the client, as a code failure', async () => {
     const handle = await h.env.client.workflow.start('partitionPipeline', {
-      workflowId: 'orders/not-a-date',
+      workflowId: 'orders.not-a-date',
       taskQueue: h.config.taskQueue,
-      args: [{ pipeline: 'orders', partition: '2023-02-30/x', runKind: 'manual', readiness: { pollIntervalSeconds: 1, timeoutSeconds: 1 }, steps: { timeoutSeconds: 1, maxAttempts: 1 } }],
+      args: [{ pipeline: 'orders', partition: '2023-02-30/x', runKind: 'manual' }],
     });
     await assert.rejects(handle.result(), (err: Error & { cause?: { message: string; type?: string } }) => {
       assert.match(err.cause?.message ?? '', /invalid partition="2023-02-30\/x": a partition key \(letters, digits, - and _/);
       assert.equal(err.cause?.type, 'CodeFailure');
       return true;
     });
+  });
+
+  it("refuses an input carrying the pipeline's settings in one line: a run takes them from the definition", async () => {
+    const handle = await h.env.client.workflow.start('partitionPipeline', {
+      workflowId: 'orders.2023-05-09',
+      taskQueue: h.config.taskQueue,
+      args: [{ pipeline: 'orders', partition: '2023-05-09', runKind: 'manual', readiness: { pollIntervalSeconds: 1, timeoutSeconds: 1 }, steps: { timeoutSeconds: 1, maxAttempts: 1 } }],
+    });
+    await assert.rejects(handle.result(), (err: Error & { cause?: { message: string; type?: string } }) => {
+      assert.equal(err.cause?.message, "invalid input: unknown field 'readiness', 'steps' (allowed: pipeline, partition, runKind, backfillId, override)");
+      assert.equal(err.cause?.type, 'CodeFailure');
+      return true;
+    });
+    assert.equal(count('awaitLanding', '2023-05-09'), 0, 'no step ran');
+  });
+
+  it('a run started with only a pipeline and a partition takes everything else from the definition', async () => {
+    const result = await h.env.client.workflow.execute('partitionPipeline', { workflowId: 'orders.2023-05-10', taskQueue: h.config.taskQueue, args: [{ pipeline: 'orders', partition: '2023-05-10' }] });
+    assert.deepEqual([result.status, result.runKind], ['succeeded', 'manual']);
   });
 });

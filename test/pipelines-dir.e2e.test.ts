@@ -54,7 +54,7 @@ describe('pipelines in their own folder (CONVEYOR_PIPELINES_DIR)', () => {
     await startWorkerProcess({ name: 'team-worker', queues: 'daily', env, logDir: teamDir });
     const ran = cli('partition.ts', ['team_events', '2024-03-01T05'], env);
     assert.equal(ran.status, 0, ran.stdout + ran.stderr);
-    assert.match(ran.stdout, /^✔ team_events\/2024-03-01T05 succeeded\n {2}rows in 100, published 100, rejected 0/m);
+    assert.match(ran.stdout, /^✔ team_events\.2024-03-01T05 succeeded\n {2}rows in 100, published 100, rejected 0/m);
     assert.ok(fs.existsSync(path.join(fleet.config.lakeDir, 'showroom', 'team_events', 'partition_key=2024-03-01T05', 'data.parquet')));
 
     const graph = cli('graph.ts', [], env);
@@ -90,7 +90,7 @@ describe('pipelines in their own folder (CONVEYOR_PIPELINES_DIR)', () => {
     await startWorkerProcess({ name: 'team-function-worker', queues: 'daily', env, logDir: teamDir });
     const ran = cli('partition.ts', ['team_sales', '2024-03-01'], env);
     assert.equal(ran.status, 0, ran.stdout + ran.stderr);
-    assert.match(ran.stdout, /^✔ team_sales\/2024-03-01 succeeded\n {2}rows in 100, published 100, rejected 0/m);
+    assert.match(ran.stdout, /^✔ team_sales\.2024-03-01 succeeded\n {2}rows in 100, published 100, rejected 0/m);
     assert.ok(fs.existsSync(path.join(fleet.config.lakeDir, 'showroom', 'team_sales', 'partition_key=2024-03-01', 'data.parquet')));
 
     const graph = cli('graph.ts', [], env);

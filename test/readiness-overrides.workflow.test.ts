@@ -11,12 +11,18 @@ import { planBackfill, startBackfill } from '../client/backfills';
 import { forcePartition, notifyLanded, rerunPartition, skipPartition } from '../client/overrides';
 import { startPartitionRun, waitForPartitionRun, type PartitionRun } from '../client/partition-runs';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
-import { recordFixture, startHarness, type Harness } from './helpers/harness';
+import { definePipeline } from '../pipelines/definition';
+import { deploymentRegistry, PipelineRegistry } from '../pipelines/registry';
+import { recordFixture, startHarness, withReadiness, type Harness } from './helpers/harness';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 
 let h: Harness;
 before(async () => {
-  h = await startHarness();
+  // orders polls for its data once an hour: only a notify or a force can end its wait soon.
+  const base = withReadiness(deploymentRegistry(), { orders: { pollIntervalSeconds: 3600, timeoutSeconds: 7200 } });
+  // The same pipeline with a 3 s readiness deadline.
+  const quick = definePipeline({ ...base.get('orders'), name: 'orders_quick', readiness: { pollIntervalSeconds: 1, timeoutSeconds: 3 } });
+  h = await startHarness({ registry: new PipelineRegistry([...base.all(), quick]) });
 }, START_HOOK_OPTIONS);
 after(async () => {
   await h?.stop();
@@ -25,7 +31,7 @@ after(async () => {
 const options = () => ({ config: h.config, registry: h.registry });
 /** A run that polls for its data only once an hour: only a notify or a force can end its wait soon. */
 const slowPollingRun = (partition: string) =>
-  startPartitionRun(h.env.client, { pipeline: 'orders', partition, readiness: { pollIntervalSeconds: 3600, timeoutSeconds: 7200 } }, options());
+  startPartitionRun(h.env.client, { pipeline: 'orders', partition }, options());
 
 /** Wait until the run's sensor is between polls: its readiness activity scheduled, not running on a worker. */
 async function waitingBetweenPolls(run: PartitionRun): Promise<{ state: string; attempt: number }> {
@@ -64,12 +70,12 @@ describe('readiness: events first, polling as the fallback', () => {
   });
 
   it('without data, the readiness deadline still ends as a dependency failure naming what it waited for', async () => {
-    const run = await startPartitionRun(h.env.client, { pipeline: 'orders', partition: '2024-05-03', readiness: { pollIntervalSeconds: 1, timeoutSeconds: 3 } }, options());
+    const run = await startPartitionRun(h.env.client, { pipeline: 'orders_quick', partition: '2024-05-03' }, options());
     const outcome = await waitForPartitionRun(run);
     assert.equal(outcome.status, 'failed');
     if (outcome.status !== 'failed') return;
     assert.equal(outcome.failure.failureClass, 'dependency');
-    assert.match(outcome.failure.reason, /^data did not land within the readiness deadline \(3 s\): orders\/2024-05-03 not ready: no _SUCCESS marker in .*orders\/date=2024-05-03$/);
+    assert.match(outcome.failure.reason, /^data did not land within the readiness deadline \(3 s\): orders_quick\/2024-05-03 not ready: no _SUCCESS marker in .*orders_quick\/date=2024-05-03$/);
   });
 });
 

@@ -76,7 +76,7 @@ describe('schedules of every cadence', () => {
       ['clickstream.scheduled-2024-03-01T07:10:00Z', 'COMPLETED'],
     ]);
     const runs = await workflowsWhere('WorkflowType = "partitionPipeline" AND Pipeline = "clickstream"', 3);
-    assert.deepEqual(runs.map((w) => [w.workflowId, w.status]), hours.map((hour) => [`clickstream/${hour}`, 'COMPLETED']));
+    assert.deepEqual(runs.map((w) => [w.workflowId, w.status]), hours.map((hour) => [`clickstream.${hour}`, 'COMPLETED']));
     const published = await h.query<{ p: string }>(`SELECT DISTINCT partition_key AS p FROM showroom.clickstream ORDER BY 1`);
     assert.deepEqual(published.map((r) => r.p), hours);
   });
@@ -90,7 +90,7 @@ describe('schedules of every cadence', () => {
     }
     await h.env.client.schedule.getHandle(scheduleIdOf('regions')).trigger(ScheduleOverlapPolicy.ALLOW_ALL);
     const runs = await workflowsWhere('WorkflowType = "partitionPipeline" AND Pipeline = "regions"', 2);
-    assert.deepEqual(runs.map((w) => [w.workflowId, w.status]), [['regions/eu', 'COMPLETED'], ['regions/us', 'COMPLETED']]);
+    assert.deepEqual(runs.map((w) => [w.workflowId, w.status]), [['regions.eu', 'COMPLETED'], ['regions.us', 'COMPLETED']]);
     const [scheduled] = await workflowsWhere('WorkflowType = "scheduledPartition" AND Pipeline = "regions"', 1);
     assert.equal(scheduled!.status, 'COMPLETED');
   });

@@ -124,7 +124,7 @@ describe('schedules', () => {
     });
     await workflowsWhere('WorkflowId = "orders.scheduled-2024-08-02T02:00:00Z"', 1);
     await assert.rejects(h.env.client.workflow.getHandle('orders.scheduled-2024-08-02T02:00:00Z').result(), (err: Error) => {
-      assert.match(String((err.cause as Error | undefined)?.message), /^orders\/2024-08-01 failed at transform \(data\): /);
+      assert.match(String((err.cause as Error | undefined)?.message), /^orders\.2024-08-01 failed at transform \(data\): /);
       return true;
     });
   });

@@ -22,7 +22,7 @@ import { partitionLandingDir } from '../sources/files';
 import { HttpError, SourceDataError } from '../sources/function';
 import { upstreamSource } from '../sources/upstream';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
-import { startHarness, type Harness } from './helpers/harness';
+import { startHarness, withReadiness, type Harness } from './helpers/harness';
 
 /** Static keys, Parquet files: one export per region. */
 const regionsPipeline = definePipeline({
@@ -134,18 +134,26 @@ const weeklyApiPipeline = definePipeline({
   },
 });
 
+const fast = { pollIntervalSeconds: 1, timeoutSeconds: 60 };
 let h: Harness;
 before(async () => {
   h = await startHarness({
-    registry: new PipelineRegistry([...deploymentRegistry().all(), regionsPipeline, weeklyOrdersPipeline, ledgerPipeline, brokenLedgerPipeline, regionApiPipeline, weeklyApiPipeline]),
+    registry: withReadiness(new PipelineRegistry([...deploymentRegistry().all(), regionsPipeline, weeklyOrdersPipeline, ledgerPipeline, brokenLedgerPipeline, regionApiPipeline, weeklyApiPipeline]), {
+      // Polled every second; the runs that show a dependency failure give up after 2 s.
+      orders: fast,
+      clickstream: { pollIntervalSeconds: 1, timeoutSeconds: 2 },
+      customer_sessions: { pollIntervalSeconds: 1, timeoutSeconds: 2 },
+      weekly_orders: { pollIntervalSeconds: 1, timeoutSeconds: 2 },
+      // Polled every 10 minutes: only an upstream publish's wake-up can end its wait within a test.
+      daily_revenue: { pollIntervalSeconds: 600, timeoutSeconds: 900 },
+    }),
   });
 }, START_HOOK_OPTIONS);
 after(() => h?.stop(), STOP_HOOK_OPTIONS);
 afterEach(() => h?.reset(), STOP_HOOK_OPTIONS);
 
 const opts = () => ({ config: h.config, registry: h.registry });
-const fast = { pollIntervalSeconds: 1, timeoutSeconds: 60 };
-const run = async (request: PartitionRunRequest) => waitForPartitionRun(await startPartitionRun(h.env.client, { readiness: fast, ...request }, opts()));
+const run = async (request: PartitionRunRequest) => waitForPartitionRun(await startPartitionRun(h.env.client, request, opts()));
 const hoursOf = (day: string) => [...partitionSchemeOf(h.registry.get('clickstream')).range(`${day}T00`, `${day}T23`)];
 
 async function writeParquet(file: string, rows: string): Promise<void> {
@@ -174,7 +182,7 @@ describe('every shape of pipeline', () => {
   it('a daily table from 24 hourly partitions and the same day of orders: waits for all 25, reads them as two views, records each run it read', { timeout: 180_000 }, async () => {
     generateOrdersPartition({ landingDir: h.config.landingDir, partition: '2024-03-01', rows: 300, files: 1 });
     // Before orders/2024-03-01 is published, the day is not ready: a dependency failure naming it.
-    const early = await run({ pipeline: 'customer_sessions', partition: '2024-03-01', readiness: { pollIntervalSeconds: 1, timeoutSeconds: 2 } });
+    const early = await run({ pipeline: 'customer_sessions', partition: '2024-03-01' });
     assert.equal(early.status, 'failed');
     assert.equal(early.status === 'failed' && early.failure.failureClass, 'dependency');
     assert.match(early.status === 'failed' ? early.failure.reason : '', /orders 2024-03-01 is not published yet/);
@@ -211,7 +219,7 @@ describe('every shape of pipeline', () => {
 
   it('an upstream publish wakes the downstream partition waiting for it at once, not at its next poll', { timeout: 120_000 }, async () => {
     // Polled every 10 minutes: only the publish's wake-up can finish it within the test.
-    const waiting = await startPartitionRun(h.env.client, { pipeline: 'daily_revenue', partition: '2024-03-05', readiness: { pollIntervalSeconds: 600, timeoutSeconds: 900 } }, opts());
+    const waiting = await startPartitionRun(h.env.client, { pipeline: 'daily_revenue', partition: '2024-03-05' }, opts());
     for (let i = 0; i < 100 && !h.logLines.some((l) => l.msg === 'awaitLanding failed' && l.partition === '2024-03-05'); i += 1) await new Promise((r) => setTimeout(r, 100));
     generateOrdersPartition({ landingDir: h.config.landingDir, partition: '2024-03-05', rows: 100, files: 1 });
     assert.equal((await run({ pipeline: 'orders', partition: '2024-03-05' })).status, 'succeeded');
@@ -226,7 +234,7 @@ describe('every shape of pipeline', () => {
     const days = ['2024-02-26', '2024-02-27', '2024-02-28', '2024-02-29', '2024-03-01', '2024-03-02', '2024-03-03'];
     for (const day of days) generateOrdersPartition({ landingDir: h.config.landingDir, partition: day, rows: 100, files: 1 });
     await startBackfill(h.env.client, { pipeline: 'orders', from: '2024-02-26', to: '2024-03-02', maxConcurrency: 6 }, opts()).then((b) => b.handle.result());
-    const notYet = await run({ pipeline: 'weekly_orders', partition: '2024-W09', readiness: { pollIntervalSeconds: 1, timeoutSeconds: 2 } });
+    const notYet = await run({ pipeline: 'weekly_orders', partition: '2024-W09' });
     assert.match(notYet.status === 'failed' ? notYet.failure.reason : 'succeeded', /weekly_orders\/2024-W09 not ready: orders 2024-03-03 is not published yet$/);
     assert.equal((await run({ pipeline: 'orders', partition: '2024-03-03' })).status, 'succeeded');
     assert.equal((await run({ pipeline: 'weekly_orders', partition: '2024-W09' })).status, 'succeeded');
@@ -305,7 +313,7 @@ describe('every shape of pipeline', () => {
     const attemptsOf = async (pipeline: string, partition: string) =>
       (await h.query<{ attempts: Record<string, bigint> }>(`SELECT attempts FROM meta.partition_runs WHERE pipeline = '${pipeline}' AND partition_key = '${partition}'`)).map((r) => r.attempts);
 
-    const hour = failure(await run({ pipeline: 'clickstream', partition: '2024-05-01T09', readiness: { pollIntervalSeconds: 1, timeoutSeconds: 2 } }));
+    const hour = failure(await run({ pipeline: 'clickstream', partition: '2024-05-01T09' }));
     assert.deepEqual([hour?.failureClass, hour?.step], ['dependency', 'awaitLanding']);
     assert.match(hour!.reason, /2024-05-01T09/);
 

@@ -16,6 +16,7 @@ import { assertPartitionAvailable, deploymentRegistry, PipelineGraphError, Pipel
 import { WORKER_ENV, WORKER_NODE_FLAGS } from '../workers/node-flags';
 import { missingSearchAttribute } from '../scripts/lib/cli-errors';
 import { watchedChildren } from '../workflows/backfill';
+import { contractSchemas } from '../scripts/contract';
 import { backfillIdOf, monitorWorkflowIdOf, parsePartitionWorkflowId, partitionWorkflowId, scheduledWorkflowIdOf } from '../common/workflow-ids';
 
 describe('partition keys', () => {
@@ -125,8 +126,8 @@ describe('the backfill watcher', () => {
     const state = { inFlight: { A: '', B: 'run-b', C: '', D: 'run-d' } };
     const thisRun = { watched: new Set(['B', 'C', 'E']) };
     assert.deepEqual(watchedChildren('orders', state, thisRun), [
-      { partition: 'B', workflowId: 'orders/B', runId: 'run-b' },
-      { partition: 'C', workflowId: 'orders/C', runId: '' },
+      { partition: 'B', workflowId: 'orders.B', runId: 'run-b' },
+      { partition: 'C', workflowId: 'orders.C', runId: '' },
     ]);
   });
 });
@@ -163,5 +164,13 @@ describe('workflow IDs', () => {
     assert.match(id, addressable);
     assert.notEqual(backfillIdOf({ ...req, keys: keys.map((k) => (k === 'tenant_150' ? 'tenant_x' : k)) }), id);
     assert.equal(backfillIdOf({ ...req, keys: [...keys] }), id, 'the same list, the same ID: starting it again attaches');
+  });
+});
+
+describe('the contract services read', () => {
+  it('docs/contract/*.schema.json say what the code validates (npm run contract regenerates them)', () => {
+    for (const [name, text] of Object.entries(contractSchemas())) {
+      assert.equal(fs.readFileSync(path.join(__dirname, '..', 'docs', 'contract', name), 'utf8'), text, `docs/contract/${name} is stale: run npm run contract`);
+    }
   });
 });

@@ -36,11 +36,6 @@ export const backfillInputSchema = z
     stopAfterFailures: z.number().int().positive().optional(),
     /** Task queue of the children (the backfill pool). */
     childTaskQueue: z.string().min(1),
-    /** Partition-run settings passed to every child (from the pipeline definition). */
-    partitionSettings: z.object({
-      readiness: z.object({ pollIntervalSeconds: z.number().int().positive(), timeoutSeconds: z.number().int().positive() }),
-      steps: z.object({ timeoutSeconds: z.number().int().positive(), maxAttempts: z.number().int().min(1).max(20) }),
-    }),
     /** Partitions started per run before continuing as new (keeps each run's history small). */
     partitionsPerRun: z.number().int().min(10).max(1000).default(250),
     /** How often to look for children of earlier runs that closed without reporting (terminated). */

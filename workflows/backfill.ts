@@ -217,7 +217,6 @@ async function startPartition(input: BackfillParams, state: BackfillState, plann
     partition,
     runKind: 'backfill',
     backfillId: input.backfillId,
-    ...input.partitionSettings,
   };
   state.inFlight[partition] = '';
   try {

@@ -38,13 +38,14 @@ import type {
   PartitionRunResult,
   PublishResult,
   ReadinessResult,
+  ResolvedPartitionRun,
   RunManifest,
   StepInput,
   StepName,
   TransformResult,
 } from '../common/run-types';
 import { partitionSearchAttributes, PIPELINE_SA } from '../common/search-attributes';
-import { describeInputError, partitionRunInputSchema, type PartitionRunInput } from './partition-input';
+import { describeInputError, PARTITION_RUN_INPUT_FIELDS, partitionRunInputSchema, type PartitionRunInput, type PartitionRunRequestInput } from './partition-input';
 import {
   addCompletionListenerSignal,
   dataLandedSignal,
@@ -55,12 +56,12 @@ import {
   type PartitionFinishedReport,
 } from './partition-signals';
 
-export async function partitionPipeline(rawInput: PartitionRunInput): Promise<PartitionRunResult> {
+export async function partitionPipeline(rawInput: PartitionRunRequestInput): Promise<PartitionRunResult> {
   const parsed = partitionRunInputSchema.safeParse(rawInput);
   if (!parsed.success) {
     throw ApplicationFailure.create({
       type: FAILURE_TYPE.code,
-      message: describeInputError(parsed.error, rawInput),
+      message: describeInputError(parsed.error, rawInput, PARTITION_RUN_INPUT_FIELDS),
       nonRetryable: true,
     });
   }
@@ -111,8 +112,16 @@ async function runPartition(input: PartitionRunInput, wake: ReadinessWake): Prom
   const info = workflowInfo();
   ensureSearchAttributes(input);
 
-  const steps = stepActivities(input);
-  const stepInput = { pipeline: input.pipeline, partition: input.partition };
+  // The pipeline as deployed now, once: every step gets this snapshot (recorded in the history). An
+  // unknown pipeline or a key of another scheme fails here, with no run record (there is no such partition).
+  let run: ResolvedPartitionRun;
+  try {
+    run = await resolve.resolvePartitionRun({ pipeline: input.pipeline, partition: input.partition, runKind: input.runKind });
+  } catch (err) {
+    throw failedRun(input, describeFailure(err, 'awaitLanding'));
+  }
+  const steps = stepActivities(input, run);
+  const stepInput: StepInput = { pipeline: input.pipeline, partition: input.partition, snapshot: run.snapshot };
   const manifest: RunManifest = {
     pipeline: input.pipeline,
     partition: input.partition,
@@ -177,12 +186,7 @@ async function runPartition(input: PartitionRunInput, wake: ReadinessWake): Prom
     await steps.recordRun(manifest);
     setCurrentDetails(`FAILED at ${failure.step} (${failure.failureClass}): ${failure.reason}`);
     log.warn('partition failed', { pipeline: input.pipeline, partition: input.partition, ...failure });
-    throw ApplicationFailure.create({
-      type: FAILURE_TYPE[failure.failureClass],
-      message: `${input.pipeline}/${input.partition} failed at ${failure.step} (${failure.failureClass} failure): ${failure.reason}`,
-      nonRetryable: true,
-      details: [failure],
-    });
+    throw failedRun(input, failure);
   }
 
   await steps.recordRun(manifest);
@@ -202,18 +206,31 @@ async function runPartition(input: PartitionRunInput, wake: ReadinessWake): Prom
   };
 }
 
+/** The run's failure, as callers see it: its class as the type, one line naming step and reason, the record as details. */
+function failedRun(input: PartitionRunInput, failure: PartitionFailure): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FAILURE_TYPE[failure.failureClass],
+    message: `${input.pipeline}/${input.partition} failed at ${failure.step} (${failure.failureClass} failure): ${failure.reason}`,
+    nonRetryable: true,
+    details: [failure],
+  });
+}
+
 /**
  * A lost worker's step is noticed by its missed heartbeats, so the partition resumes elsewhere within
  * about this long, not after the step's whole start-to-close timeout.
  */
 export const STEP_HEARTBEAT_TIMEOUT = '20 seconds';
 
+/** Resolving the run's pipeline reads a definition in memory: a local activity, never retried (a bad name stays bad). */
+const resolve = proxyLocalActivities<ConveyorActivities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 1 } });
+
 /** Activity stubs with each step's timeout and retry policy. */
-function stepActivities(input: PartitionRunInput) {
+function stepActivities(input: PartitionRunInput, run: ResolvedPartitionRun) {
   const work = proxyActivities<ConveyorActivities>({
-    startToCloseTimeout: `${input.steps.timeoutSeconds} seconds`,
+    startToCloseTimeout: `${run.steps.timeoutSeconds} seconds`,
     heartbeatTimeout: STEP_HEARTBEAT_TIMEOUT,
-    retry: workStepRetryPolicy(input.steps.maxAttempts),
+    retry: workStepRetryPolicy(run.steps.maxAttempts),
   });
   // The manifest write is a few milliseconds of file I/O: as a local activity it costs no task-queue
   // round trip and fewer history events.
@@ -230,7 +247,7 @@ function stepActivities(input: PartitionRunInput) {
     retry: { maximumAttempts: 1 },
   });
   const awaitLanding = async (stepInput: StepInput, wake: ReadinessWake): Promise<ReadinessResult> => {
-    const deadline = Date.now() + input.readiness.timeoutSeconds * 1000;
+    const deadline = Date.now() + run.readiness.timeoutSeconds * 1000;
     let checks = 0;
     let notReady = `${input.pipeline}/${input.partition} not ready`;
     for (;;) {
@@ -245,12 +262,12 @@ function stepActivities(input: PartitionRunInput) {
         notReady = stepFailureOf(err)?.message ?? notReady;
       }
       const remainingMs = deadline - Date.now();
-      if (remainingMs <= 0) throw readinessDeadlinePassed(input, notReady);
+      if (remainingMs <= 0) throw readinessDeadlinePassed(input, run, notReady);
       const seen = wake.landed;
       const poll = proxyActivities<ConveyorActivities>({
         startToCloseTimeout: '1 minute',
         scheduleToCloseTimeout: remainingMs,
-        retry: readinessRetryPolicy(input.readiness.pollIntervalSeconds),
+        retry: readinessRetryPolicy(run.readiness.pollIntervalSeconds),
         summary: `await landing of ${input.pipeline}/${input.partition}`,
       });
       const scope = new CancellationScope();
@@ -269,7 +286,7 @@ function stepActivities(input: PartitionRunInput) {
       // The deadline ends the polls with a timeout, or with the last "not ready" when no poll fits before it.
       const timedOut = outcome.error instanceof ActivityFailure && outcome.error.cause instanceof TimeoutFailure;
       const stillNotReady = failureClassOfType(stepFailureOf(outcome.error)?.type) === 'dependency';
-      if (timedOut || stillNotReady) throw readinessDeadlinePassed(input, stepFailureOf(outcome.error)?.message ?? notReady);
+      if (timedOut || stillNotReady) throw readinessDeadlinePassed(input, run, stepFailureOf(outcome.error)?.message ?? notReady);
       throw outcome.error;
     }
   };
@@ -294,10 +311,10 @@ interface ReadinessWake {
 const MAX_WAKEUPS = 50;
 
 /** The readiness deadline passed: a dependency failure that names what the run waited for. */
-function readinessDeadlinePassed(input: PartitionRunInput, notReady: string): ApplicationFailure {
+function readinessDeadlinePassed(input: PartitionRunInput, run: ResolvedPartitionRun, notReady: string): ApplicationFailure {
   return ApplicationFailure.create({
     type: FAILURE_TYPE.dependency,
-    message: `data did not land within the readiness deadline (${input.readiness.timeoutSeconds} s): ${notReady}`,
+    message: `data did not land within the readiness deadline (${run.readiness.timeoutSeconds} s): ${notReady}`,
     nonRetryable: true,
   });
 }

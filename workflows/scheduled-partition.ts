@@ -77,7 +77,7 @@ async function runOnce(
   reports: Map<string, PartitionFinishedReport>,
 ): Promise<PartitionFinishedReport> {
   const info = workflowInfo();
-  const childInput: PartitionRunInput = { pipeline: input.pipeline, partition, runKind: 'scheduled', readiness: input.readiness, steps: input.steps };
+  const childInput: PartitionRunInput = { pipeline: input.pipeline, partition, runKind: 'scheduled' };
   const workflowId = partitionWorkflowId(input.pipeline, partition);
   try {
     const child = await startChild<typeof partitionPipeline>('partitionPipeline', {

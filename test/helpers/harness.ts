@@ -10,19 +10,21 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { loadConfig, type ConveyorConfig } from '../../common/config';
 import { CONVEYOR_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
-import { deploymentRegistry, type PipelineRegistry } from '../../pipelines/registry';
+import { definePipeline, type PipelineDefinition } from '../../pipelines/definition';
+import { deploymentRegistry, PipelineRegistry } from '../../pipelines/registry';
 import { serverTuningArgs } from '../../scripts/lib/dev-server';
 import { findTemporalCli } from '../../scripts/lib/temporal-cli';
 import type { Row } from '../../lake/duckdb';
 import { LakeLayout } from '../../lake/layout';
 import { withLakeReader } from '../../lake/reader';
+import { createActivities } from '../../activities';
 import { activityDeps } from '../../activities/deps';
 import { createConveyorWorkers } from '../../workers/create-worker';
 import { installRuntime } from '../../workers/runtime';
 import { createLogger, setLogger } from '../../common/logger';
 import { Gates, waitFor, within } from './bounds';
 
-export async function startTestServer(options: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
+export async function startTestServer(options: { uiPort?: number; httpPort?: number } = {}): Promise<TestWorkflowEnvironment> {
   const cli = findTemporalCli();
   if (!cli || cli.kind !== 'path') {
     throw new Error('no Temporal CLI: run `npm run temporal-cli` (npm test does it for you)');
@@ -31,7 +33,7 @@ export async function startTestServer(options: { uiPort?: number } = {}): Promis
     server: {
       executable: { type: 'existing-path', path: cli.path },
       searchAttributes: CONVEYOR_SEARCH_ATTRIBUTES,
-      extraArgs: serverTuningArgs({ persistent: false }),
+      extraArgs: [...serverTuningArgs({ persistent: false }), ...(options.httpPort ? ['--http-port', String(options.httpPort)] : [])],
       ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
     },
   });
@@ -67,6 +69,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Serve the Temporal Web UI on this port too (for tests that follow links into it). */
   uiPort?: number;
+  /** Serve Temporal's HTTP API on this port too (for tests of services that use it). */
+  httpPort?: number;
   /** Gates the test's stubs wait on (a fresh set by default). */
   gates?: Gates;
 }
@@ -76,7 +80,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logLines: Record<string, unknown>[] = [];
   setLogger(createLogger('info', { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) }));
   installRuntime();
-  const env = await startTestServer({ uiPort: options.uiPort });
+  const env = await startTestServer({ uiPort: options.uiPort, httpPort: options.httpPort });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-test-'));
   const config = loadConfig({
     ...process.env,
@@ -94,7 +98,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       namespace: env.namespace ?? 'default',
       deps: activityDeps(config, registry, lake),
       workflowBundlePath: config.workflowBundlePath,
-      activities: options.activities,
+      // Stubs replace the activities they name; the others are the real ones.
+      activities: options.activities ? { ...createActivities(activityDeps(config, registry, lake)), ...options.activities } : undefined,
       shutdown: { graceTime: '1 second', forceTime: '10 seconds' },
     },
     config,
@@ -182,4 +187,13 @@ export async function workflowsWhere(env: TestWorkflowEnvironment, query: string
     if (found.length === want && found.every((f) => f.status !== 'RUNNING')) break;
   }
   return found.sort((a, b) => a.workflowId.localeCompare(b.workflowId));
+}
+
+/** Readiness settings of a test's pipelines (a run takes them from its definition, never from its input). */
+export type ReadinessOf = Record<string, Partial<PipelineDefinition['readiness']>>;
+
+/** `registry`'s pipelines, with the readiness of some of them changed: the definitions a test deploys. */
+export function withReadiness(registry: PipelineRegistry, readiness: ReadinessOf): PipelineRegistry {
+  for (const name of Object.keys(readiness)) registry.get(name);
+  return new PipelineRegistry(registry.all().map((p) => (readiness[p.name] ? definePipeline({ ...p, readiness: { ...p.readiness, ...readiness[p.name] } }) : p)));
 }

@@ -10,7 +10,7 @@ import type { PartitionRunInput } from '../../workflows/partition-input';
 const { transform, ingest } = proxyActivities<ConveyorActivities>({ startToCloseTimeout: '1 minute' });
 
 export async function partitionPipeline(input: PartitionRunInput): Promise<void> {
-  const step = { pipeline: input.pipeline, partition: input.partition };
+  const step = { pipeline: input.pipeline, partition: input.partition, snapshot: { name: input.pipeline, definition: {} } };
   await transform({ ...step, ingested: { files: [] } });
   await ingest(step);
 }

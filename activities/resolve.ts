@@ -1,0 +1,36 @@
+/**
+ * resolvePartitionRun: the first thing a partition run does. It takes the pipeline's definition as
+ * deployed now (its snapshot) and the readiness polling and step limits of this kind of run; as a
+ * local activity, its result is recorded in the run's history, so the run uses that one version of its
+ * pipeline from start to end (a deploy in between does not change it) and replays deterministically.
+ * An unknown pipeline or a key of another scheme is a `code` failure, named in one line, never retried.
+ */
+import { classifiedFailure } from '../common/failure-classes';
+import { PartitionKeyError } from '../common/partitions';
+import type { ResolvedPartitionRun } from '../common/run-types';
+import type { RunKind } from '../common/search-attributes';
+import { InputError } from '../pipelines/registry';
+import { snapshotOf } from '../pipelines/snapshot';
+import type { ActivityDeps } from './deps';
+import { checkedPartition } from './step-context';
+
+/** A backfill's runs poll at most this often: their data is history, there or not. */
+export const BACKFILL_MAX_POLL_SECONDS = 15;
+
+export function makeResolvePartitionRun(deps: ActivityDeps) {
+  return async function resolvePartitionRun(input: { pipeline: string; partition: string; runKind: RunKind }): Promise<ResolvedPartitionRun> {
+    let pipeline;
+    try {
+      pipeline = checkedPartition(deps.registry.get(input.pipeline), input.partition);
+    } catch (err) {
+      if (!(err instanceof InputError || err instanceof PartitionKeyError)) throw err;
+      throw classifiedFailure('code', { step: 'awaitLanding', message: err.message, details: { attempt: 1 } });
+    }
+    const { pollIntervalSeconds, timeoutSeconds, backfillTimeoutSeconds } = pipeline.readiness;
+    const readiness =
+      input.runKind === 'backfill'
+        ? { pollIntervalSeconds: Math.min(pollIntervalSeconds, BACKFILL_MAX_POLL_SECONDS), timeoutSeconds: backfillTimeoutSeconds }
+        : { pollIntervalSeconds, timeoutSeconds };
+    return { snapshot: snapshotOf(pipeline), readiness, steps: pipeline.steps };
+  };
+}

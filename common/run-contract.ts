@@ -1,0 +1,47 @@
+/**
+ * What a partition run answers, as zod schemas: the result of a run that succeeded and the failure
+ * record a failed run carries (its `ApplicationFailure` details). The TypeScript types in
+ * common/run-types.ts are inferred from these, and docs/contract/*.schema.json is generated from them
+ * (`npm run contract`), so the contract services read is never written twice. Pure: workflow code
+ * may import it.
+ */
+import { z } from 'zod';
+import { FAILURE_CLASSES } from './failure-classes';
+import { RUN_KINDS } from './search-attributes';
+
+const STEPS = ['awaitLanding', 'ingest', 'transform', 'publish'] as const;
+const perStep = z.object(Object.fromEntries(STEPS.map((s) => [s, z.number().int().nonnegative()])) as Record<(typeof STEPS)[number], z.ZodNumber>);
+
+export const rowCountsSchema = z.object({
+  in: z.number().int().nonnegative().describe('rows read: landed records, or upstream rows'),
+  rejected: z.number().int().nonnegative().describe('rows that failed validation (in the reject bin, quality.rejects)'),
+  duplicate: z.number().int().nonnegative().describe('rows dropped as duplicates of an earlier row with the same unique key'),
+  published: z.number().int().nonnegative().describe('rows in the published partition'),
+});
+
+export const partitionRunResultSchema = z
+  .object({
+    pipeline: z.string(),
+    partition: z.string(),
+    workflowId: z.string().describe('<pipeline>.<partition>'),
+    runId: z.string(),
+    runKind: z.enum(RUN_KINDS),
+    status: z.literal('succeeded'),
+    rows: rowCountsSchema,
+    files: z.number().int().nonnegative().describe('input files (or upstream partitions) the run read'),
+    attempts: perStep.describe('attempts per step (readiness: checks)'),
+    durationsMs: perStep.describe('milliseconds per step'),
+  })
+  .describe('The result of a partition run that succeeded (partitionPipeline)');
+
+export const partitionFailureSchema = z
+  .object({
+    failureClass: z.enum(FAILURE_CLASSES).describe('transient and dependency were retried until the limits; data and code never are'),
+    step: z.enum([...STEPS, 'workflow']),
+    reason: z.string(),
+    attempt: z.number().int().positive().optional(),
+    rejectedRows: z.number().int().nonnegative().optional().describe('a data failure: rows rejected'),
+    totalRows: z.number().int().nonnegative().optional().describe('a data failure: rows read'),
+    sampleReasons: z.array(z.string()).optional().describe('a data failure: a few rejected rows, with their reasons'),
+  })
+  .describe("A failed partition run's record: the details of its ApplicationFailure, whose type is the class's (DataFailure, ...)");
