@@ -1,0 +1,41 @@
+/**
+ * `npm run python-env`: a Python virtual environment of the project's own (`.tools/python`) with the
+ * packages of docs/examples/python/requirements.txt (the Temporal Python SDK), for the example a
+ * service in Python follows and the test that runs it. Installed once; again only when the
+ * requirements change. Prints the interpreter's path (nothing with `--quiet`).
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..');
+export const PYTHON_ENV_DIR = path.join(ROOT, '.tools', 'python');
+export const PYTHON = path.join(PYTHON_ENV_DIR, 'bin', 'python');
+const REQUIREMENTS = path.join(ROOT, 'docs', 'examples', 'python', 'requirements.txt');
+const STAMP = path.join(PYTHON_ENV_DIR, '.requirements.sha256');
+
+function run(command: string, args: string[]): void {
+  const done = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (done.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${done.error?.message ?? `exit ${done.status}`})`);
+}
+
+export function ensurePythonEnv(): string {
+  const wanted = createHash('sha256').update(fs.readFileSync(REQUIREMENTS)).digest('hex');
+  if (fs.existsSync(PYTHON) && fs.existsSync(STAMP) && fs.readFileSync(STAMP, 'utf8') === wanted) return PYTHON;
+  console.error(`installing ${path.relative(ROOT, REQUIREMENTS)} into ${path.relative(ROOT, PYTHON_ENV_DIR)} ...`);
+  if (!fs.existsSync(PYTHON)) run('python3', ['-m', 'venv', PYTHON_ENV_DIR]);
+  run(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS]);
+  fs.writeFileSync(STAMP, wanted);
+  return PYTHON;
+}
+
+if (require.main === module) {
+  try {
+    const python = ensurePythonEnv();
+    if (!process.argv.includes('--quiet')) console.log(python);
+  } catch (err) {
+    console.error(`conveyor: the Python environment: ${err instanceof Error ? err.message : String(err)} (needs python3 with venv: Debian's python3-venv)`);
+    process.exit(1);
+  }
+}
