@@ -6,15 +6,13 @@
  * const outcome = await waitForPartitionRun(run);
  * ```
  */
-import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { describeWorkflow, webUiWorkflowUrl } from './workflow-lookup';
-import { ApplicationFailure } from '@temporalio/common';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { webUiWorkflowUrl } from './workflow-lookup';
+import { partitionStart, startPartition, waitForPartition, type PartitionOutcome } from './service';
 import { z } from 'zod';
 import type { ConveyorConfig } from '../common/config';
-import { failureClassOfType } from '../common/failure-classes';
-import type { OverrideRecord, PartitionFailure, PartitionRunResult } from '../common/run-types';
-import { partitionSearchAttributes, RUN_KINDS } from '../common/search-attributes';
-import { partitionWorkflowId } from '../common/workflow-ids';
+import type { OverrideRecord } from '../common/run-types';
+import { RUN_KINDS } from '../common/search-attributes';
 import { LakeLayout } from '../lake/layout';
 import { sourceOf } from '../sources';
 import { assertPartitionAvailable, InputError, type PipelineRegistry } from '../pipelines/registry';
@@ -49,9 +47,7 @@ export interface PartitionRun {
   handle: WorkflowHandle<typeof partitionPipeline>;
 }
 
-export type PartitionRunOutcome =
-  | { status: 'succeeded'; result: PartitionRunResult }
-  | { status: 'failed'; workflowId: string; runId: string; failure: PartitionFailure; message: string };
+export type PartitionRunOutcome = PartitionOutcome;
 
 /**
  * Start the partition's workflow, or attach to it if it is already running (same workflow ID,
@@ -93,20 +89,8 @@ export async function startPartitionRun(
   options: PartitionRunClientOptions,
 ): Promise<PartitionRun> {
   const start = partitionStartOptions(request, options);
-  const alreadyRunning = (await describeWorkflow(client, start.workflowId))?.status.name === 'RUNNING';
-  const handle = await client.workflow.start<typeof partitionPipeline>('partitionPipeline', {
-    ...start,
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-  });
-  const runId = handle.firstExecutionRunId;
-  return {
-    workflowId: start.workflowId,
-    runId,
-    attached: alreadyRunning,
-    webUiUrl: webUiWorkflowUrl(options.config, start.workflowId, runId),
-    handle,
-  };
+  const run = await startPartition(client, start.args[0], { taskQueue: start.taskQueue, staticSummary: start.staticSummary, staticDetails: start.staticDetails });
+  return { ...run, webUiUrl: webUiWorkflowUrl(options.config, run.workflowId, run.runId), handle: run.handle as WorkflowHandle<typeof partitionPipeline> };
 }
 
 /**
@@ -116,7 +100,6 @@ export async function startPartitionRun(
  */
 export function partitionStartOptions(request: PartitionRunRequest, options: PartitionRunClientOptions, override?: OverrideRecord) {
   const { req, pipeline } = preflightPartitionRun(request, options);
-  const workflowId = partitionWorkflowId(pipeline.name, req.partition);
   const input: PartitionRunInput = {
     pipeline: pipeline.name,
     partition: req.partition,
@@ -125,10 +108,7 @@ export function partitionStartOptions(request: PartitionRunRequest, options: Par
     ...(override ? { override } : {}),
   };
   return {
-    workflowId,
-    taskQueue: options.taskQueue ?? options.config.taskQueue,
-    args: [input] as [PartitionRunInput],
-    typedSearchAttributes: partitionSearchAttributes(input),
+    ...partitionStart(input, options.taskQueue ?? options.config.taskQueue),
     staticSummary: `${pipeline.name} ${req.partition} (${req.runKind} run)`,
     staticDetails:
       `Pipeline **${pipeline.name}**, partition **${req.partition}**, ${req.runKind} run` +
@@ -139,26 +119,4 @@ export function partitionStartOptions(request: PartitionRunRequest, options: Par
 }
 
 /** Wait for a run to finish; a failed partition is an outcome (with class, step and reason), not an exception. */
-export async function waitForPartitionRun(run: Pick<PartitionRun, 'handle' | 'workflowId' | 'runId'>): Promise<PartitionRunOutcome> {
-  try {
-    return { status: 'succeeded', result: await run.handle.result() };
-  } catch (err) {
-    if (err instanceof WorkflowFailedError) {
-      return { status: 'failed', workflowId: run.workflowId, runId: run.runId, ...failureOf(err) };
-    }
-    throw err;
-  }
-}
-
-function failureOf(err: WorkflowFailedError): { failure: PartitionFailure; message: string } {
-  const cause = err.cause;
-  if (cause instanceof ApplicationFailure) {
-    const details = cause.details?.[0] as PartitionFailure | undefined;
-    return {
-      message: cause.message,
-      failure: details ?? { failureClass: failureClassOfType(cause.type) ?? 'code', step: 'workflow', reason: cause.message },
-    };
-  }
-  const reason = cause?.message ?? err.message;
-  return { message: reason, failure: { failureClass: 'code', step: 'workflow', reason } };
-}
+export const waitForPartitionRun: (run: Pick<PartitionRun, 'handle' | 'workflowId' | 'runId'>) => Promise<PartitionRunOutcome> = waitForPartition;

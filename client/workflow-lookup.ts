@@ -1,16 +1,7 @@
 /** Small lookups shared by the client modules: does a workflow exist, and where is it in the Web UI. */
-import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import type { ConveyorConfig } from '../common/config';
 
-/** The workflow's description, or undefined when no workflow has that ID. */
-export async function describeWorkflow(client: Client, workflowId: string): Promise<WorkflowExecutionDescription | undefined> {
-  try {
-    return await client.workflow.getHandle(workflowId).describe();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return undefined;
-    throw err;
-  }
-}
+export { describeWorkflow } from './service';
 
 type UiConfig = Pick<ConveyorConfig, 'webUiUrl' | 'namespace'>;
 
