@@ -100,6 +100,21 @@ ${extra.before ?? ''}export const ${c.exported} = definePipeline({
 }
 
 /** The SQL of a files or function source: types `raw`'s id, amount and event_at, rejecting what does not fit. */
+/** The end of a files or function scaffold's definition: records of id, amount and event_at, and its SQL. */
+const RECORDS_TABLE = `  quality: { maxRejectedRatio: 0.01 },
+  table: {
+    columns: [
+      { name: 'id', type: 'VARCHAR' },
+      { name: 'amount', type: 'DECIMAL(12,2)' },
+      { name: 'event_at', type: 'TIMESTAMP' },
+    ],
+    uniqueKey: ['id'],
+    validateSql: loadSql(path.join(__dirname, 'validate.sql')),
+  },
+  steps: { timeoutSeconds: 600, maxAttempts: 5 },
+});
+`;
+
 function validateSql(c: Common & { isTime: boolean }, record: string): string {
   const windowCheck = c.isTime
     ? `    WHEN event_at < $partition_start::TIMESTAMP OR event_at >= $partition_end::TIMESTAMP THEN 'event_at ' || landed_event_at || ' is outside partition ' || $partition\n`
@@ -141,19 +156,7 @@ function filesFiles(c: Common & { format: (typeof FILE_FORMATS)[number]; isTime:
  */
 ${head(c, 30)}  source: { kind: 'files', format: '${c.format}', filePattern: /^part-\\d+\\.${ext}$/, columns: ['id', 'amount', 'event_at'], marker: '_SUCCESS' },
   readiness: { pollIntervalSeconds: 60, timeoutSeconds: 6 * 3600 },
-  quality: { maxRejectedRatio: 0.01 },
-  table: {
-    columns: [
-      { name: 'id', type: 'VARCHAR' },
-      { name: 'amount', type: 'DECIMAL(12,2)' },
-      { name: 'event_at', type: 'TIMESTAMP' },
-    ],
-    uniqueKey: ['id'],
-    validateSql: loadSql(path.join(__dirname, 'validate.sql')),
-  },
-  steps: { timeoutSeconds: 600, maxAttempts: 5 },
-});
-`,
+${RECORDS_TABLE}`,
     'validate.sql': validateSql(c, 'landed record'),
     'generate.ts': `/** Sample ${c.format} files for \`${c.name}\`, deterministic per partition (\`npm run generate -- ${c.name} ...\`). */
 ${c.format === 'parquet' ? "import path from 'node:path';\n" : ''}import { ${c.format === 'parquet' ? 'clearLanded, ' : ''}pad, partitionLandingDir, ${c.isTime ? 'partitionSchemeOf, ' : ''}prng, seedOf, ${c.format === 'parquet' ? 'withDuckDB, writeMarker' : 'writeLanded'}, type SampleGenerator } from '${c.sdk}';
@@ -231,19 +234,7 @@ export const ${fn}: SourceFunction = async function* ${fn}({ partition, window, 
 ${head(c, 30, { imports: ['type SourceFunction'], before })}  source: { kind: 'function', rows: ${fn}, columns: ['id', 'amount', 'event_at'] },
   // A function source is always ready: its code is the readiness.
   readiness: { pollIntervalSeconds: 60, timeoutSeconds: 600 },
-  quality: { maxRejectedRatio: 0.01 },
-  table: {
-    columns: [
-      { name: 'id', type: 'VARCHAR' },
-      { name: 'amount', type: 'DECIMAL(12,2)' },
-      { name: 'event_at', type: 'TIMESTAMP' },
-    ],
-    uniqueKey: ['id'],
-    validateSql: loadSql(path.join(__dirname, 'validate.sql')),
-  },
-  steps: { timeoutSeconds: 600, maxAttempts: 5 },
-});
-`,
+${RECORDS_TABLE}`,
     'validate.sql': validateSql(c, 'object its source function yielded'),
     [`${c.name}.test.ts`]: `/** \`${c.name}\`'s own tests: a sample partition's rows from its source function validate through its SQL. */
 import assert from 'node:assert/strict';

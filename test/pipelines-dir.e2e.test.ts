@@ -15,15 +15,14 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NODE_TEST_FLAGS } from '../scripts/lib/test-files';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
+import { runCli } from './helpers/cli';
 import { startWorkerFleet, startWorkerProcess, type WorkerFleet } from './helpers/worker-process';
 
 const ROOT = path.resolve(__dirname, '..');
 let teamDir: string;
 let fleet: WorkerFleet;
 
-function cli(script: string, args: string[], env: NodeJS.ProcessEnv) {
-  return spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', script), ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 180_000 });
-}
+const cli = (script: string, args: string[], env: NodeJS.ProcessEnv) => runCli(script, args, env);
 
 before(async () => {
   teamDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-team-pipelines-'));

@@ -6,7 +6,6 @@
  * nothing is stale after. Real CLI processes, a real worker process, a real server.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,17 +13,14 @@ import { after, before, describe, it } from 'node:test';
 import { queryLake } from '../client/lake';
 import { discoverPipelines, pipelineRoots } from '../pipelines/registry';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
+import { runCli } from './helpers/cli';
 import { startWorkerFleet, startWorkerProcess, type WorkerFleet } from './helpers/worker-process';
 
-const ROOT = path.resolve(__dirname, '..');
 const WEEK_DAYS = ['2024-03-04', '2024-03-05', '2024-03-06', '2024-03-07', '2024-03-08', '2024-03-09', '2024-03-10']; // 2024-W10
 let teamDir: string;
 let fleet: WorkerFleet;
 
-function cli(script: string, args: string[]) {
-  const ran = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', script), ...args], { cwd: ROOT, env: fleet.workerEnv, encoding: 'utf8', timeout: 240_000 });
-  return { ...ran, all: `${ran.stdout}${ran.stderr}` };
-}
+const cli = (script: string, args: string[]) => runCli(script, args, fleet.workerEnv, 240_000);
 
 before(async () => {
   teamDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-stale-chain-'));

@@ -6,7 +6,6 @@
  * worker processes, a real server.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,9 +13,9 @@ import { after, before, describe, it } from 'node:test';
 import { queryLake } from '../client/lake';
 import { discoverPipelines, pipelineRoots } from '../pipelines/registry';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS, waitFor } from './helpers/bounds';
+import { runCli } from './helpers/cli';
 import { startWorkerFleet, startWorkerProcess, stopWorkerProcess, type WorkerFleet } from './helpers/worker-process';
 
-const ROOT = path.resolve(__dirname, '..');
 let teamDir: string;
 let fleet: WorkerFleet;
 
@@ -42,10 +41,7 @@ export const snapFeed = definePipeline({
 });
 `;
 
-function cli(script: string, args: string[]) {
-  const ran = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', script), ...args], { cwd: ROOT, env: fleet.workerEnv, encoding: 'utf8', timeout: 180_000 });
-  return { ...ran, all: `${ran.stdout}${ran.stderr}` };
-}
+const cli = (script: string, args: string[]) => runCli(script, args, fleet.workerEnv);
 
 function land(partition: string): void {
   const dir = path.join(fleet.config.landingDir, 'snap_feed', `date=${partition}`);
