@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
 import type { ConveyorConfig } from '../common/config';
 import { PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
-import { MONITOR_SCHEDULE_SUFFIX, monitorScheduleIdOf, monitorWorkflowIdOf, SCHEDULE_ID_PREFIX, scheduledWorkflowIdOf, scheduleIdOf } from '../common/workflow-ids';
+import { MONITOR_SCHEDULE_SUFFIX, monitorScheduleIdOf, monitorWorkflowIdOf, partitionWorkflowId, SCHEDULE_ID_PREFIX, scheduledWorkflowIdOf, scheduleIdOf } from '../common/workflow-ids';
 import type { PipelineMonitorInput } from '../workflows/pipeline-monitor';
 import { monitorWindowOf, partitionSchemeOf, type PipelineDefinition } from '../pipelines/definition';
 import { calendarOf, describeScheduleAt } from '../common/schedule-at';
@@ -42,7 +42,7 @@ export function scheduleNote(pipeline: PipelineDefinition): string {
       ? `each run processes every key (${p.keys.join(', ')})`
       : `each run processes the partition its scheduled time implies (the scheduled ${scheme.unit}${p.lag ? ` minus ${p.lag}` : ''})`;
   return (
-    `Runs ${pipeline.name} ${describeScheduleAt(p.kind, at)}: ${what} as ${pipeline.name}/<partition>, attaching to that partition's run if one is going. ` +
+    `Runs ${pipeline.name} ${describeScheduleAt(p.kind, at)}: ${what} as ${partitionWorkflowId(pipeline.name, '<partition>')}, attaching to that partition's run if one is going. ` +
     `Catch-up ${catchupWindowDays} day(s), overlap ${overlap}. Owner ${pipeline.owner}. Managed by \`npm run schedules -- apply\`.`
   );
 }

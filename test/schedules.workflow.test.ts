@@ -16,7 +16,7 @@ import { ordersPipeline } from '../pipelines/orders/definition';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { PipelineRegistry } from '../pipelines/registry';
 import { recordFixture, startHarness, workflowsWhere as workflowsWhereIn, type Harness } from './helpers/harness';
-import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
+import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS, waitFor } from './helpers/bounds';
 import { deploymentRegistry } from '../pipelines/registry';
 
 // Readiness polled every second, so a run waiting for data notices it quickly.
@@ -39,6 +39,8 @@ describe('schedules', () => {
     const options = { config: h.config, registry: h.registry };
     const both = new PipelineRegistry([orders, other]);
     assert.deepEqual(await applySchedules(client, { ...options, registry: both }), { created: ['conveyor-orders', 'conveyor-orders-monitor', 'conveyor-other_feed', 'conveyor-other_feed-monitor'], updated: [], unchanged: [], deleted: [] });
+    // Listing schedules reads visibility, which may lag a moment behind the creates.
+    await waitFor(async () => (await listSchedules(client)).length === 4, 'the four schedules to be listed');
     const first = await listSchedules(client);
     assert.deepEqual(await applySchedules(client, { ...options, registry: both }), { created: [], updated: [], unchanged: ['conveyor-orders', 'conveyor-orders-monitor', 'conveyor-other_feed', 'conveyor-other_feed-monitor'], deleted: [] });
     assert.deepEqual(await listSchedules(client), first, 'the second apply left the schedules as they were');

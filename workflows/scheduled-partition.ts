@@ -1,7 +1,7 @@
 /**
  * scheduledPartition: what a pipeline's Temporal Schedule starts at each tick. It works out the
  * partition its **scheduled** time implies in the pipeline's scheme (not the wall clock, so runs made
- * up after an outage process the hours, days or months that were missed; a static key set: every key) and runs that partition's own workflow, `<pipeline>/<partition>`: it starts
+ * up after an outage process the hours, days or months that were missed; a static key set: every key) and runs that partition's own workflow, `<pipeline>.<partition>`: it starts
  * it, or, when the partition is already running (a backfill, a manual run), attaches to that run and
  * waits for its outcome. Either way the partition runs once, and this run ends as the partition did.
  *
