@@ -7,7 +7,9 @@ Prints the run's result as JSON on success (exit 0), or its failure (class, step
 """
 import asyncio
 import json
+import os
 import sys
+import traceback
 
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import WorkflowIDConflictPolicy
@@ -36,4 +38,13 @@ async def main(address: str, task_queue: str, pipeline: str, partition: str) -> 
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main(*sys.argv[1:5])))
+    try:
+        code = asyncio.run(main(*sys.argv[1:5]))
+    except Exception:
+        traceback.print_exc()
+        code = 2
+    # Leave without the interpreter's finalization: with temporalio 1.35.0 it aborts now and then
+    # (SIGABRT, "Python runtime state: finalizing") after the work is done, turning a success into exit 134.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
