@@ -532,7 +532,7 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
           await withDuckDB(async (db) => {
             for (const name of fs.readdirSync(csv.dir).filter((n) => n.endsWith('.csv'))) {
               const target = path.join(dir, name.replace(/\.csv$/, `.${format}`));
-              await db.run(`COPY (SELECT * FROM read_csv('${path.join(csv.dir, name)}', header = true, all_varchar = true)) TO '${target}' (FORMAT ${format === 'jsonl' ? 'json' : 'parquet'})`);
+              await db.run(`COPY (SELECT * FROM read_csv('${path.join(csv.dir, name)}', header = true, all_varchar = true, hive_partitioning = false)) TO '${target}' (FORMAT ${format === 'jsonl' ? 'json' : 'parquet'})`);
             }
           });
           fs.writeFileSync(path.join(dir, '_SUCCESS'), '');
