@@ -315,16 +315,19 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
   };
   const config = loadConfig(env);
   say('bundling workflows ...');
-  const bundling = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'build-workflow-bundle.ts'), '--workflows', path.join(PROJECT_ROOT, 'bench', 'workflows.ts')],
-    { env, stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  if (bundling.status !== 0) throw new Error('could not bundle the benchmark workflows');
+  // Conveyor's bundle as `npm run worker` runs it; the ceiling's alone (bench/workflows.ts).
+  const ceilingBundle = path.join(tmp, 'ceiling-bundle.js');
+  for (const extra of [[], ['--workflows', path.join(PROJECT_ROOT, 'bench', 'workflows.ts')]]) {
+    const bundling = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'build-workflow-bundle.ts'), ...extra], {
+      env: extra.length > 0 ? { ...env, CONVEYOR_WORKFLOW_BUNDLE: ceilingBundle } : env,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    if (bundling.status !== 0) throw new Error('could not bundle the benchmark workflows');
+  }
   say('starting the worker processes ...');
   let [conveyorWorker, ceilingWorker] = await Promise.all([
     startWorkerProcess('conveyor', env, logFile, p.profile),
-    startWorkerProcess('ceiling', env, logFile, p.profile),
+    startWorkerProcess('ceiling', { ...env, CONVEYOR_WORKFLOW_BUNDLE: ceilingBundle }, logFile, p.profile),
   ]);
   const workerPid = conveyorWorker.pid!;
   const ceilingPid = ceilingWorker.pid!;

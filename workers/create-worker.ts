@@ -12,6 +12,11 @@ import type { ConveyorConfig } from '../common/config';
 import { dataConverterOf } from '../common/payload-codec';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../workflows/index.ts');
+/**
+ * Modules loaded once per workflow thread and shared by every workflow it runs (workflows/preload.ts:
+ * zod), instead of evaluated again by each workflow as it starts.
+ */
+export const WORKFLOW_PRELOAD_MODULES = [path.resolve(__dirname, '../workflows/preload.ts')];
 
 export interface ConveyorWorkerOptions {
   connection: NativeConnection;
@@ -60,9 +65,9 @@ export class MissingWorkflowBundle extends Error {
 }
 
 export async function createConveyorWorker(options: ConveyorWorkerOptions): Promise<Worker> {
-  const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = options.workflowBundlePath
+  const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions'> = options.workflowBundlePath
     ? { workflowBundle: { codePath: requireBundle(options.workflowBundlePath) } }
-    : { workflowsPath: WORKFLOWS_PATH };
+    : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: WORKFLOW_PRELOAD_MODULES } };
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
