@@ -12,11 +12,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { classifiedFailure } from '../common/failure-classes';
 import type { FileRowCounts, StepName, TransformInput, TransformResult } from '../common/run-types';
-import { commitFile, versionMetadataOption } from '../lake/commit';
+import { commitFile, versionMetadataOption, type FileVersion } from '../lake/commit';
 import { sqlIdent, sqlString } from '../common/sql';
 import { withDuckDB, type DuckSession } from '../lake/duckdb';
 import { castList, publishedColumns, REJECT_COLUMNS } from '../lake/tables';
-import { sqlParamsOf } from '../pipelines/definition';
+import { sqlParamsOf, type PipelineDefinition } from '../pipelines/definition';
 import { sourceOf, validateInputs } from '../sources';
 import type { InputsInfo } from '../sources/source';
 import { runClassified } from './classify-error';
@@ -34,67 +34,13 @@ export function makeTransform(deps: ActivityDeps) {
       const landed = await checkedSnapshot(deps, stagingDir, input, ctx.step);
       const cleanFile = path.join(stagingDir, `clean.attempt-${ctx.attempt}.parquet`);
       const rejectsFile = path.join(stagingDir, `rejects.attempt-${ctx.attempt}.parquet`);
-      const params = sqlParamsOf(pipeline, input.partition, ctx.runId);
-      const columns = publishedColumns(pipeline);
-      const uniqueKey = pipeline.table.uniqueKey.map(sqlIdent).join(', ');
-      const stamp = versionMetadataOption(ctx.version);
-      const { source } = sourceOf(pipeline);
-
-      const result = await withDuckDB(async (db) => {
-        const inputs = await validateInputs(db, { deps, pipeline, source, partition: input.partition, step: 'transform', registry: deps.registry }, landed, params);
-        const files = await rowsPerFile(db, landed, inputs);
-        // A rejected row's raw record: as it landed (joined from `raw`), or the validated row itself.
-        const rawRecord =
-          inputs.rejectRecord === 'raw'
-            ? `to_json(struct_pack(${inputs.rawColumns.map((c) => `${sqlIdent(c)} := r.${sqlIdent(c)}`).join(', ')}))::VARCHAR`
-            : `to_json(v)::VARCHAR`;
-        const rawJoin = inputs.rejectRecord === 'raw' ? 'JOIN raw r USING (source_file, record_no)' : '';
-        const counts = await db.queryOne<{ staged: bigint; invalid: bigint; valid: bigint; keys: bigint }>(
-          `SELECT count(*) AS staged, count(*) FILTER (WHERE reject_reason IS NOT NULL) AS invalid,
-                  count(*) FILTER (WHERE reject_reason IS NULL) AS valid,
-                  count(DISTINCT (${uniqueKey})) FILTER (WHERE reject_reason IS NULL) AS keys
-           FROM validated`,
-        );
-        // Only rejected rows get their raw record rebuilt as JSON, and only when there are any (it
-        // parses their files again): building it for every row is costly.
-        const invalidRows = `
-          SELECT $pipeline AS pipeline, $run_id AS run_id, 'validate' AS stage, v.source_file, v.record_no,
-                 v.reject_reason AS reason, ${rawRecord} AS raw_record, now() AS rejected_at
-          FROM (SELECT * FROM validated WHERE reject_reason IS NOT NULL) v
-          ${rawJoin}
-          UNION ALL`;
-        const rejected = await db.run(
-          `COPY (SELECT ${castList(REJECT_COLUMNS)} FROM (
-             ${counts.invalid > 0n ? invalidRows : ''}
-             SELECT $pipeline AS pipeline, $run_id AS run_id, 'parse' AS stage, source_file, line AS record_no,
-                    error AS reason, csv_line AS raw_record, now() AS rejected_at
-             FROM malformed)
-           ORDER BY stage, source_file, record_no)
-           TO ${sqlString(rejectsFile)} (FORMAT parquet, ${stamp})`,
-          params,
-        );
-        // Most partitions have no duplicate keys: pay for the window that keeps each key's first
-        // occurrence only when there are some.
-        const firstOfEachKey =
-          counts.keys === counts.valid ? '' : `QUALIFY row_number() OVER (PARTITION BY ${uniqueKey} ORDER BY source_file, record_no) = 1`;
-        const clean = await db.run(
-          `COPY (SELECT ${castList(columns)} FROM (
-             SELECT *, $run_id AS run_id FROM validated WHERE reject_reason IS NULL ${firstOfEachKey}))
-           TO ${sqlString(cleanFile)} (FORMAT parquet, ${stamp})`,
-          params,
-        );
-        const sample = await db.query<{ reason: string; source_file: string; record_no: bigint }>(
-          `SELECT reason, source_file, record_no FROM read_parquet(${sqlString(rejectsFile)}) LIMIT ${SAMPLE_REASONS}`,
-        );
-        const committed = await commitFile(db, {
-          staged: rejectsFile,
-          target: deps.lake.rejectsFile(input.pipeline, input.partition),
-          version: ctx.version,
+      const result = await withDuckDB((db) =>
+        transformInDuckDB(db, {
+          deps, pipeline, partition: input.partition, runId: ctx.runId, version: ctx.version, files: landed, cleanFile, rejectsFile,
           onUnreadable: (file) => ctx.log.warn({ file }, 'replacing a reject bin file that is not valid Parquet'),
-        });
-        if (committed === 'already-committed') ctx.log.info('reject bin already holds this attempt\'s file');
-        return { files, staged: Number(counts.staged), invalid: Number(counts.invalid), rejected, clean, sample, aggregated: inputs.rowsPerFile !== 'validated' };
-      });
+        }),
+      );
+      if (result.committed === 'already-committed') ctx.log.info('reject bin already holds this attempt\'s file');
 
       // Rows in: every input row (one validated row each, plus the malformed ones), or, for inputs the
       // SQL aggregates (upstream partitions), the rows it read.
@@ -135,6 +81,87 @@ export function makeTransform(deps: ActivityDeps) {
       return transformed;
     });
   };
+}
+
+/** What transform does in DuckDB, given its snapshot and where to stage its files. */
+export interface TransformWork {
+  deps: ActivityDeps;
+  pipeline: PipelineDefinition;
+  partition: string;
+  runId: string;
+  /** Stamped into both files (lake/commit.ts). */
+  version: FileVersion;
+  /** The run's snapshot of its input. */
+  files: string[];
+  cleanFile: string;
+  rejectsFile: string;
+  onUnreadable?: (file: string) => void;
+}
+
+/**
+ * Transform's work, apart from Temporal: validate the snapshot through the pipeline's SQL, stage the
+ * clean rows (the first of each unique key) and the rejected ones as Parquet, and commit the reject bin
+ * file. The activity runs it; so does the bench's bare pipeline (the data path's floor).
+ */
+export async function transformInDuckDB(db: DuckSession, work: TransformWork) {
+  const { deps, pipeline, partition, cleanFile, rejectsFile } = work;
+  const params = sqlParamsOf(pipeline, partition, work.runId);
+  const columns = publishedColumns(pipeline);
+  const uniqueKey = pipeline.table.uniqueKey.map(sqlIdent).join(', ');
+  const stamp = versionMetadataOption(work.version);
+  const { source } = sourceOf(pipeline);
+  const inputs = await validateInputs(db, { deps, pipeline, source, partition, step: 'transform', registry: deps.registry }, work.files, params);
+  const files = await rowsPerFile(db, work.files, inputs);
+  // A rejected row's raw record: as it landed (joined from `raw`), or the validated row itself.
+  const rawRecord =
+    inputs.rejectRecord === 'raw'
+      ? `to_json(struct_pack(${inputs.rawColumns.map((c) => `${sqlIdent(c)} := r.${sqlIdent(c)}`).join(', ')}))::VARCHAR`
+      : `to_json(v)::VARCHAR`;
+  const rawJoin = inputs.rejectRecord === 'raw' ? 'JOIN raw r USING (source_file, record_no)' : '';
+  const counts = await db.queryOne<{ staged: bigint; invalid: bigint; valid: bigint; keys: bigint }>(
+    `SELECT count(*) AS staged, count(*) FILTER (WHERE reject_reason IS NOT NULL) AS invalid,
+            count(*) FILTER (WHERE reject_reason IS NULL) AS valid,
+            count(DISTINCT (${uniqueKey})) FILTER (WHERE reject_reason IS NULL) AS keys
+     FROM validated`,
+  );
+  // Only rejected rows get their raw record rebuilt as JSON, and only when there are any (it
+  // parses their files again): building it for every row is costly.
+  const invalidRows = `
+    SELECT $pipeline AS pipeline, $run_id AS run_id, 'validate' AS stage, v.source_file, v.record_no,
+           v.reject_reason AS reason, ${rawRecord} AS raw_record, now() AS rejected_at
+    FROM (SELECT * FROM validated WHERE reject_reason IS NOT NULL) v
+    ${rawJoin}
+    UNION ALL`;
+  const rejected = await db.run(
+    `COPY (SELECT ${castList(REJECT_COLUMNS)} FROM (
+       ${counts.invalid > 0n ? invalidRows : ''}
+       SELECT $pipeline AS pipeline, $run_id AS run_id, 'parse' AS stage, source_file, line AS record_no,
+              error AS reason, csv_line AS raw_record, now() AS rejected_at
+       FROM malformed)
+     ORDER BY stage, source_file, record_no)
+     TO ${sqlString(rejectsFile)} (FORMAT parquet, ${stamp})`,
+    params,
+  );
+  // Most partitions have no duplicate keys: pay for the window that keeps each key's first
+  // occurrence only when there are some.
+  const firstOfEachKey =
+    counts.keys === counts.valid ? '' : `QUALIFY row_number() OVER (PARTITION BY ${uniqueKey} ORDER BY source_file, record_no) = 1`;
+  const clean = await db.run(
+    `COPY (SELECT ${castList(columns)} FROM (
+       SELECT *, $run_id AS run_id FROM validated WHERE reject_reason IS NULL ${firstOfEachKey}))
+     TO ${sqlString(cleanFile)} (FORMAT parquet, ${stamp})`,
+    params,
+  );
+  const sample = await db.query<{ reason: string; source_file: string; record_no: bigint }>(
+    `SELECT reason, source_file, record_no FROM read_parquet(${sqlString(rejectsFile)}) LIMIT ${SAMPLE_REASONS}`,
+  );
+  const committed = await commitFile(db, {
+    staged: rejectsFile,
+    target: deps.lake.rejectsFile(pipeline.name, partition),
+    version: work.version,
+    onUnreadable: work.onUnreadable,
+  });
+  return { files, staged: Number(counts.staged), invalid: Number(counts.invalid), rejected, clean, sample, aggregated: inputs.rowsPerFile !== 'validated', committed };
 }
 
 /**

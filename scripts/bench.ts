@@ -102,6 +102,16 @@ async function startWorkerProcess(role: 'conveyor' | 'ceiling', env: NodeJS.Proc
   return child;
 }
 
+/** Run bench/bare-pipeline.ts in a process of its own, with the worker's flags; its figures. */
+function runBarePipeline(env: NodeJS.ProcessEnv, args: { landingDir: string; lakeDir: string; partitions: string[]; concurrency: number }): { seconds: number; rows: number; cpuMs: number } {
+  const run = spawnSync(process.execPath, [...WORKER_NODE_FLAGS, path.join(PROJECT_ROOT, 'bench', 'bare-pipeline.ts'), JSON.stringify(args)], {
+    env: { ...env, ...WORKER_ENV },
+    encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(`the bare pipeline failed: ${run.stderr.trim()}`);
+  return JSON.parse(run.stdout.trim().split('\n').pop()!) as { seconds: number; rows: number; cpuMs: number };
+}
+
 async function stopWorkerProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -168,12 +178,15 @@ async function main(argv: string[]): Promise<void> {
   const targetsOf = (kind: ServerKind) => {
     const find = (name: string) => figures.find((f) => f.server === kind && f.name === name);
     const targets = [
+      ['orchestration: server + worker CPU per no-op partition ≤ 50% of the ceiling\'s per workflow (concurrency 32, same run)', find(`${Math.max(...sizes)} partitions at concurrency 32: server + worker CPU per partition / the ceiling's per workflow`), (v: number) => v <= 50],
+      ['latency: the 365-partition no-op backfill at concurrency 8 at ≥ 180% of the ceiling\'s throughput', find('365 partitions at concurrency 8: ratio to ceiling'), (v: number) => v >= 180],
       ['no-op backfill at concurrency 32 ≥ 70% of the ceiling', find(`${Math.max(...sizes)} partitions at concurrency 32: ratio to ceiling`), (v: number) => v >= 70],
       ['3,650-partition backfill under 120 s (concurrency 32)', find('3650 partitions at concurrency 32: wall time'), (v: number) => v < 120],
       ['worker peak RSS under 400 MB during the 3,650 backfill', find('3650 partitions at concurrency 32: worker peak RSS'), (v: number) => v < 400],
       ['real pipeline ≥ 1,000,000 rows/s through ingest → transform → publish', find('orders backfill: rows through ingest → transform → publish'), (v: number) => v >= 1_000_000],
       ['two worker processes: no lock errors, each publishes a share', find('orders backfill with 2 worker processes: share of publishes, process 2'), (v: number) => v > 0 && (find('orders backfill with 2 worker processes: lock errors in the worker logs')?.median ?? 1) === 0],
       ['daily run during a backfill within 1.5× idle', find('ratio busy / idle'), (v: number) => v <= 1.5],
+      ['real pipeline at ≥ 80% of the bare DuckDB pipeline\'s rows/s (same run)', find('Conveyor / bare rows/s'), (v: number) => v >= 80],
       ['hourly no-op backfill at ≥ the daily one\'s partitions/s (same size, same run)', find('hourly / daily throughput'), (v: number) => v >= 100],
       ['JSON lines at ≥ CSV\'s rows/s (same rows, same SQL)', find('JSON lines / CSV rows/s'), (v: number) => v >= 100],
       ['Parquet at ≥ CSV\'s rows/s (same rows, same SQL)', find('Parquet / CSV rows/s'), (v: number) => v >= 100],
@@ -410,6 +423,9 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
   await noopBackfill(50, 8);
 
   const ceilings = new Map<number, number>();
+  /** Server (+ database) + worker CPU per ceiling workflow, by concurrency: the yardstick of a partition's orchestration cost. */
+  const ceilingCpu = new Map<number, number>();
+  const orchestrationCpu = (cpu: Partial<Record<(typeof CPU_OF)[number], number>>) => (cpu.server ?? 0) + (cpu.database ?? 0) + (cpu.worker ?? 0);
   if (sections.has('ceiling')) {
     say(`1. ceiling: ${ceilingN} workflows × 3 no-op activities`);
     for (const c of concurrencies) {
@@ -420,6 +436,7 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
         record('ceiling', `ceiling at concurrency ${c}: ${who} CPU per workflow`, 'ms', samples.map((s) => s.cpuMs[who]!));
       }
       ceilings.set(c, median(samples.map((s) => s.rate)));
+      ceilingCpu.set(c, median(samples.map((s) => orchestrationCpu(s.cpuMs))));
     }
   }
 
@@ -439,6 +456,8 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
         record('backfill', `${label}: time per partition p50`, 'ms', samples.map((s) => s.p50));
         record('backfill', `${label}: time per partition p95`, 'ms', samples.map((s) => s.p95));
         if (ceilingRate) record('backfill', `${label}: ratio to ceiling`, '%', samples.map((s) => (100 * s.rate) / ceilingRate));
+        const yardstick = ceilingCpu.get(c);
+        if (yardstick) record('backfill', `${label}: server + worker CPU per partition / the ceiling's per workflow`, '%', samples.map((s) => (100 * orchestrationCpu(s.cpuMs)) / yardstick));
         record('backfill', `${label}: history events per partition`, 'events', samples.map((s) => s.eventsPerPartition));
         record('backfill', `${label}: worker peak RSS`, 'MB', samples.map((s) => s.peakRssMb));
         for (const who of CPU_OF.filter((w) => samples[0]!.cpuMs[w] !== undefined)) {
@@ -477,6 +496,8 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
     const rates: number[] = [], rowRates: number[] = [], tpRates: number[] = [];
     const cpuPerPartition: Record<string, number>[] = [];
     const shares: Record<string, number[]> = { awaitLanding: [], ingest: [], transform: [], publish: [] };
+    const bareRates: number[] = [];
+    const bareCpu: number[] = [];
     for (let r = 0; r < runs; r += 1) {
       const from = addDays('2016-01-01', r * realDays);
       const to = addDays(from, realDays - 1);
@@ -507,7 +528,15 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
       rates.push(realDays / seconds);
       rowRates.push(rowsIn / seconds);
       tpRates.push(median(perPartitionTp));
+      // The floor: the same partitions' work again, in one process with no Temporal (bench/bare-pipeline.ts).
+      const bare = runBarePipeline(env, { landingDir: config.landingDir, lakeDir: path.join(tmp, `bare-lake-${r}`), partitions: days, concurrency: realConcurrency });
+      if (bare.rows !== rowsIn) throw new Error(`the bare pipeline read ${bare.rows} rows, Conveyor ${rowsIn}`);
+      bareRates.push(bare.rows / bare.seconds);
+      bareCpu.push(bare.cpuMs / realDays);
     }
+    record('real', 'bare DuckDB pipeline (same files, SQL and Parquet writes; no Temporal): rows/s', 'rows/s', bareRates);
+    record('real', 'bare DuckDB pipeline: CPU per partition', 'ms', bareCpu);
+    record('real', 'Conveyor / bare rows/s', '%', rowRates.map((v, i) => (100 * v) / bareRates[i]!));
     record('real', 'orders backfill: throughput', 'partitions/s', rates);
     record('real', 'orders backfill: rows through ingest → transform → publish', 'rows/s', rowRates);
     record('real', 'transform + publish throughput in DuckDB (per partition)', 'rows/s', tpRates);
