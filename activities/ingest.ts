@@ -24,7 +24,7 @@ export function makeIngest(deps: ActivityDeps) {
       if (swept.length > 0) ctx.log.info({ removed: swept }, 'janitor: removed what earlier runs of this partition left behind');
       const stagingDir = deps.lake.runStagingDir(input.pipeline, input.partition, ctx.runId);
       const snapshot = await module.snapshot({
-        deps, pipeline, source, partition: input.partition, force: input.force, stagingDir, ctx: { step: 'ingest', attempt: ctx.attempt },
+        deps, pipeline, source, partition: input.partition, force: input.force, stagingDir, ctx: { step: 'ingest', attempt: ctx.attempt, fileTag: ctx.fileTag },
       });
       return {
         files: snapshot.files.map(({ name, bytes, sha256 }) => ({ name, bytes, sha256 })),

@@ -31,6 +31,8 @@ export function makeResolvePartitionRun(deps: ActivityDeps) {
       input.runKind === 'backfill'
         ? { pollIntervalSeconds: Math.min(pollIntervalSeconds, BACKFILL_MAX_POLL_SECONDS), timeoutSeconds: backfillTimeoutSeconds }
         : { pollIntervalSeconds, timeoutSeconds };
-    return { snapshot: snapshotOf(pipeline), readiness, steps: pipeline.steps };
+    // A function source's calls can run long: its steps always heartbeat, as activities.
+    const steps = { ...pipeline.steps, localBelowBytes: pipeline.source.kind === 'function' ? 0 : pipeline.steps.localBelowBytes };
+    return { snapshot: snapshotOf(pipeline), readiness, steps };
   };
 }

@@ -3,6 +3,7 @@
  * with (lake/commit.ts), heartbeats, and a logger whose every line carries `workflowId`, `runId`,
  * `pipeline`, `partition`, `attempt` and `step`.
  */
+import { randomBytes } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { getLogger, type Logger } from '../common/logger';
 import type { StepInput, StepName } from '../common/run-types';
@@ -18,8 +19,17 @@ export interface StepContext {
   attempt: number;
   workflowId: string;
   runId: string;
-  /** Stamped into the files this attempt writes: a later attempt always has a later version. */
+  /**
+   * Stamped into the files this attempt writes: a later run always has a later version, and so does a
+   * later attempt of an activity (a local step's attempts share their workflow task's time).
+   */
   version: FileVersion;
+  /**
+   * Names what this attempt writes in staging (`attempt-2.1f3a9c0e`): unique per execution, because a
+   * local step run again on another worker (its first worker lost) starts again at attempt 1, while the
+   * lost one may still be writing.
+   */
+  fileTag: string;
   log: Logger;
   startedAt: number;
   elapsedMs(): number;
@@ -44,7 +54,14 @@ export function stepContext(step: StepName, input: StepInput): StepContext {
     attempt: info.attempt,
     workflowId: ids.workflowId,
     runId: ids.runId,
-    version: { scheduledMs: info.currentAttemptScheduledTimestampMs, runId: ids.runId, workflowId: ids.workflowId, attempt: info.attempt },
+    version: {
+      // A local step's schedule time is the worker's clock; the workflow passes its task's server time instead.
+      scheduledMs: info.isLocal && input.scheduledMs !== undefined ? input.scheduledMs : info.currentAttemptScheduledTimestampMs,
+      runId: ids.runId,
+      workflowId: ids.workflowId,
+      attempt: info.attempt,
+    },
+    fileTag: `attempt-${info.attempt}.${randomBytes(4).toString('hex')}`,
     log: getLogger().child({ ...ids, step }),
     startedAt,
     elapsedMs: () => Math.round(performance.now() - startedAt),

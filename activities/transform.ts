@@ -32,8 +32,8 @@ export function makeTransform(deps: ActivityDeps) {
       const pipeline = pipelineOfStep(deps.registry, input, ctx);
       const stagingDir = deps.lake.runStagingDir(input.pipeline, input.partition, ctx.runId);
       const landed = await checkedSnapshot(deps, stagingDir, input, ctx.step);
-      const cleanFile = path.join(stagingDir, `clean.attempt-${ctx.attempt}.parquet`);
-      const rejectsFile = path.join(stagingDir, `rejects.attempt-${ctx.attempt}.parquet`);
+      const cleanFile = path.join(stagingDir, `clean.${ctx.fileTag}.parquet`);
+      const rejectsFile = path.join(stagingDir, `rejects.${ctx.fileTag}.parquet`);
       const result = await withDuckDB((db) =>
         transformInDuckDB(db, {
           deps, pipeline, partition: input.partition, runId: ctx.runId, version: ctx.version, files: landed, cleanFile, rejectsFile,

@@ -22,7 +22,8 @@ export interface PipelineSnapshot {
 export interface ResolvedPartitionRun {
   snapshot: PipelineSnapshot;
   readiness: { pollIntervalSeconds: number; timeoutSeconds: number };
-  steps: { timeoutSeconds: number; maxAttempts: number };
+  /** Step limits; `localBelowBytes` is 0 where the steps always run as activities. */
+  steps: { timeoutSeconds: number; maxAttempts: number; localBelowBytes: number };
 }
 
 /** What every step activity is called with. Workflow and run ids come from the activity's own context. */
@@ -33,6 +34,11 @@ export interface StepInput {
   snapshot: PipelineSnapshot;
   /** Readiness only: an operator forced the run past its wait (the marker is not required, data files are). */
   force?: boolean;
+  /**
+   * Local steps only: the server's time of the workflow task that scheduled the step, the version its
+   * files are stamped with (lake/commit.ts). An activity's version is its attempt's schedule time.
+   */
+  scheduledMs?: number;
 }
 
 /** An operator's override, recorded with the run it concerns and in `meta.overrides`. */

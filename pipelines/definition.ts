@@ -21,6 +21,9 @@ export const columnSchema = z.object({
   type: z.string().min(1),
 });
 
+/** Below this much input (64 MiB), a partition's ingest and transform run as local activities. */
+export const DEFAULT_LOCAL_BELOW_BYTES = 64 * 2 ** 20;
+
 export const pipelineDefinitionSchema = z.object({
   name: identifier,
   description: z.string().min(1),
@@ -125,6 +128,12 @@ export const pipelineDefinitionSchema = z.object({
     timeoutSeconds: z.number().int().positive(),
     /** Attempts for transient failures before the partition fails. */
     maxAttempts: z.number().int().min(1).max(20),
+    /**
+     * A partition whose input is smaller than this runs ingest and transform as local activities, in
+     * its workflow's own task (no task-queue round trips); a larger one as activities with heartbeats.
+     * 0: always activities. A function source always runs as activities (its calls heartbeat).
+     */
+    localBelowBytes: z.number().int().min(0).default(DEFAULT_LOCAL_BELOW_BYTES),
   }),
 });
 

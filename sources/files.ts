@@ -66,7 +66,7 @@ export const filesSource: SourceModule<FilesSource> = {
       });
     }
     const names = listDataFiles(dir, source);
-    const snapshot = await snapshotFiles(names.map((name) => path.join(dir, name)), path.join(stagingDir, `landed.attempt-${ctx.attempt}`));
+    const snapshot = await snapshotFiles(names.map((name) => path.join(dir, name)), path.join(stagingDir, `landed.${ctx.fileTag}`));
     if (snapshot.length === 0) {
       throw classifiedFailure('data', {
         step: ctx.step,

@@ -48,7 +48,7 @@ export const functionSource: SourceModule<FunctionSource> = {
   },
 
   async snapshot({ pipeline, source, partition, ctx, stagingDir }) {
-    const file = path.join(stagingDir, `fetched.attempt-${ctx.attempt}`, ROWS_FILE);
+    const file = path.join(stagingDir, `fetched.${ctx.fileTag}`, ROWS_FILE);
     const activity = Context.current();
     let written: Awaited<ReturnType<typeof writeSourceRows>>;
     try {

@@ -32,7 +32,7 @@ export interface SourceCall<S extends SourceDefinition> {
 }
 
 export interface SourceRunContext<S extends SourceDefinition> extends SourceCall<S> {
-  ctx: { step: 'ingest'; attempt: number };
+  ctx: { step: 'ingest'; attempt: number; /** Names what this attempt writes in staging (StepContext.fileTag). */ fileTag: string };
   /** The run's own staging folder: the snapshot goes under it. */
   stagingDir: string;
 }

@@ -62,7 +62,7 @@ export const upstreamSource: SourceModule<UpstreamSource> = {
     const upstream: UpstreamRef[] = [];
     const copies: { copy: string; input: UpstreamInput; key: string; published: string }[] = [];
     for (const { input, view, keys } of mappedPartitions(deps.registry, pipeline, source, partition)) {
-      const dir = path.join(stagingDir, `upstream.attempt-${ctx.attempt}`, view);
+      const dir = path.join(stagingDir, `upstream.${ctx.fileTag}`, view);
       await fs.promises.mkdir(dir, { recursive: true });
       for (const key of keys) {
         const published = deps.lake.publishedFile(input.pipeline, key);

@@ -14,7 +14,7 @@ import { deploymentRegistry } from '../pipelines/registry';
 
 
 /** Per-partition behaviour of the stubbed ingest step: fail N times with a class (a held gate blocks it: h.gates). */
-const behaviour = new Map<string, { failClass?: FailureClass; failTimes?: number; notLandedChecks?: number }>();
+const behaviour = new Map<string, { failClass?: FailureClass; failTimes?: number; notLandedChecks?: number; landedBytes?: number }>();
 const calls = new Map<string, number>();
 const manifests: RunManifest[] = [];
 
@@ -27,7 +27,7 @@ const stubs = {
     if (count('awaitLanding', input.partition) <= (behaviour.get(input.partition)?.notLandedChecks ?? 0)) {
       throw classifiedFailure('dependency', { step: 'awaitLanding', message: 'stubbed: not landed yet', retryAfterSeconds: 1, details: { attempt: Context.current().info.attempt } });
     }
-    return { files: 1, bytes: 10, ...metrics() };
+    return { files: 1, bytes: behaviour.get(input.partition)?.landedBytes ?? 10, ...metrics() };
   },
   async ingest(input: StepInput) {
     calls.set(`ingest:${input.partition}`, count('ingest', input.partition) + 1);
@@ -67,6 +67,27 @@ async function runPartition(partition: string) {
   return { run, outcome: await waitForPartitionRun(run) };
 }
 
+/** The work steps in a run's history: those run as local activities, and the activities with their heartbeat timeouts (s). */
+async function workSteps(workflowId: string, runId: string): Promise<{ local: string[]; activities: [string, number][] }> {
+  const { events } = await h.env.client.workflow.getHandle(workflowId, runId).fetchHistory();
+  const work = (name: string | null | undefined) => ['ingest', 'transform', 'publish'].includes(name ?? '');
+  const local = (events ?? [])
+    .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+    .map((e) => localActivityType(e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data))
+    .filter((name): name is string => work(name));
+  const activities = (events ?? [])
+    .map((e) => e.activityTaskScheduledEventAttributes)
+    .filter((a) => a && work(a.activityType?.name))
+    .map((a) => [a!.activityType!.name!, Number(a!.heartbeatTimeout?.seconds ?? 0)] as [string, number]);
+  return { local, activities };
+}
+
+/** The activity type a local activity marker names (its `data` payload holds the JSON of the marker's data). */
+function localActivityType(data: Uint8Array | null | undefined): string | undefined {
+  if (!data) return undefined;
+  return (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type;
+}
+
 describe('partitionPipeline workflow (stubbed activities)', () => {
   it('runs the steps in order, once each, and records a succeeded manifest', async () => {
     const { run, outcome } = await runPartition('2023-05-01');
@@ -75,14 +96,23 @@ describe('partitionPipeline workflow (stubbed activities)', () => {
     const manifest = manifests.find((m) => m.runId === run.runId);
     assert.equal(manifest?.status, 'succeeded');
     assert.equal(manifest?.rows.published, 10);
-    // Work steps declare a heartbeat timeout: a lost worker's step is retried within seconds, not minutes.
-    const history = await h.env.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
-    const heartbeatTimeouts = (history.events ?? [])
-      .map((e) => e.activityTaskScheduledEventAttributes)
-      .filter((a) => a && ['ingest', 'transform', 'publish'].includes(a.activityType?.name ?? ''))
-      .map((a) => Number(a!.heartbeatTimeout?.seconds ?? 0));
-    assert.deepEqual(heartbeatTimeouts, [20, 20, 20]);
+    // A small partition: ingest and transform are local activities (markers, no task-queue round
+    // trip); publish, the lake's commit, is an activity with a heartbeat timeout.
+    const steps = await workSteps(run.workflowId, run.runId);
+    assert.deepEqual(steps, { local: ['ingest', 'transform'], activities: [['publish', 20]] });
     await recordFixture(h.env, 'succeeded', run.workflowId, run.runId);
+  });
+
+  it('runs every work step of a partition at or above steps.localBelowBytes as an activity with a heartbeat timeout', async () => {
+    const orders = h.registry.get('orders');
+    behaviour.set('2023-05-19', { landedBytes: orders.steps.localBelowBytes });
+    const { run, outcome } = await runPartition('2023-05-19');
+    assert.equal(outcome.status, 'succeeded');
+    for (const step of ['ingest', 'transform', 'publish']) assert.equal(count(step, '2023-05-19'), 1, step);
+    // A lost worker's step is retried within seconds (its heartbeat timeout), not after its start-to-close timeout.
+    const steps = await workSteps(run.workflowId, run.runId);
+    assert.deepEqual(steps, { local: [], activities: [['ingest', 20], ['transform', 20], ['publish', 20]] });
+    await recordFixture(h.env, 'succeeded-large', run.workflowId, run.runId);
   });
 
   it('retries transient failures with backoff and reports the attempt that succeeded', async () => {

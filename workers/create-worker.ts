@@ -75,6 +75,8 @@ export async function createConveyorWorker(options: ConveyorWorkerOptions): Prom
     ...workflowSource,
     activities: options.activities ?? createActivities(options.deps),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 16,
+    // Small partitions' steps run as local activities: the same limit as the pool's activities.
+    maxConcurrentLocalActivityExecutions: options.maxConcurrentActivityTaskExecutions ?? 16,
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? 40,
     // On SIGTERM/SIGINT: stop polling, let running steps finish for up to this long, then cancel them
     // (their partitions retry elsewhere: steps are idempotent).

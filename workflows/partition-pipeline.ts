@@ -150,24 +150,30 @@ async function runPartition(input: PartitionRunInput, wake: ReadinessWake): Prom
     record(current, landed);
     if (wake.forced) manifest.overrides = [...(manifest.overrides ?? []), { kind: 'force', ...wake.forced }];
 
+    // A small partition's ingest and transform run as local activities, in this workflow's own task.
+    const local = landed.bytes < run.steps.localBelowBytes;
+    const work = local ? steps.local : steps.work;
+    const workInput: StepInput = local ? { ...stepInput, scheduledMs: Date.now() } : stepInput;
+
     current = 'ingest';
-    setCurrentDetails(`ingesting ${landed.files} file(s), ${landed.bytes} bytes`);
+    setCurrentDetails(`ingesting ${landed.files} file(s), ${landed.bytes} bytes${local ? ' (local step)' : ''}`);
     // Forced past readiness: ingest takes the files that are there, marker or not.
-    const ingested: IngestResult = await steps.ingest(wake.forced ? { ...stepInput, force: true } : stepInput);
+    const ingested: IngestResult = await work.ingest(wake.forced ? { ...workInput, force: true } : workInput);
     record(current, ingested);
     manifest.files = ingested.files;
     if (ingested.upstream) manifest.upstream = ingested.upstream;
 
     current = 'transform';
     setCurrentDetails(`transforming ${ingested.files.length} file(s), ${ingested.bytes} bytes`);
-    const transformed: TransformResult = await steps.transform({ ...stepInput, ingested: ingested.staged });
+    const transformed: TransformResult = await work.transform({ ...workInput, ingested: ingested.staged });
     record(current, transformed);
     manifest.files = withRowCounts(ingested.files, transformed.files);
     manifest.rows = { in: transformed.rowsIn, rejected: transformed.rowsRejected, duplicate: transformed.rowsDuplicate };
 
     current = 'publish';
     setCurrentDetails(`publishing ${transformed.rowsOut} rows`);
-    const published: PublishResult = await steps.publish({ ...stepInput, clean: transformed.staged });
+    // Publish is always an activity: the lake's commit of the partition, with a heartbeat.
+    const published: PublishResult = await steps.work.publish({ ...stepInput, clean: transformed.staged });
     record(current, published);
     manifest.rows.published = published.rowsPublished;
   } catch (err) {
@@ -290,11 +296,17 @@ function stepActivities(input: PartitionRunInput, run: ResolvedPartitionRun) {
       throw outcome.error;
     }
   };
+  // Local steps: a lost worker is noticed by the workflow task timeout (10 s); the run then replays on
+  // another worker and runs the local steps again from the last one recorded (files named per
+  // execution, StepContext.fileTag). Their retries happen on the worker, with the same policy.
+  const local = proxyLocalActivities<ConveyorActivities>({
+    startToCloseTimeout: `${run.steps.timeoutSeconds} seconds`,
+    retry: workStepRetryPolicy(run.steps.maxAttempts),
+  });
   return {
     awaitLanding,
-    ingest: work.ingest,
-    transform: work.transform,
-    publish: work.publish,
+    work: { ingest: work.ingest, transform: work.transform, publish: work.publish },
+    local: { ingest: local.ingest, transform: local.transform },
     recordRun: localBookkeeping.recordRun,
   };
 }
