@@ -41,7 +41,9 @@ import { ensureClusterTools, TEMPORAL_SERVER_VERSION } from './lib/cluster/tools
 import { freePort } from './lib/ports';
 import { intInRange, parseOption } from './lib/options';
 
-const SECTIONS = ['ceiling', 'backfill', 'hourly', 'real', 'formats', 'workers', 'isolation', 'many'] as const;
+const SECTIONS = ['ceiling', 'backfill', 'hourly', 'real', 'formats', 'workers', 'isolation', 'many', 'scale'] as const;
+/** Sections a plain `npm run bench` runs: every one but scale (50,000 partitions take most of half an hour on 2 cores). */
+const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== 'scale');
 const CEILING_TASK_QUEUE = 'bench-ceiling'; // must match bench/worker.ts
 /** Activity slots of the backfill pool and of the ceiling worker: the same, so the comparison is fair. */
 const ACTIVITY_SLOTS = 64;
@@ -133,7 +135,8 @@ async function main(argv: string[]): Promise<void> {
     .option('--isolation-size <n>', 'partitions of the backfill running during the isolation measurement')
     .option('--hourly-size <n>', 'partitions of the hourly and the daily no-op backfill compared (default 8760: a year of hours)')
     .option('--many-size <n>', 'published partitions the many section writes and reads (default 100000)')
-    .option('--sections <list>', `sections to run, comma-separated (${SECTIONS.join(',')}; default all, or ceiling,backfill,real with --server cluster)`)
+    .option('--scale-sizes <list>', 'sizes of the scale section\'s hourly no-op backfills (default 1000,10000,50000)')
+    .option('--sections <list>', `sections to run, comma-separated (${SECTIONS.join(',')}; default all but scale, or ceiling,backfill,real with --server cluster)`)
     .option('--profile <dir>', 'write V8 CPU profiles of the worker processes to this folder (open in Chrome DevTools)')
     .option('--server <kind>', 'dev: the dev server; cluster: the sections on the dev server, then on npm run cluster\'s stack (PostgreSQL), side by side', 'dev')
     .option('--out <file>', 'where to write the JSON (default bench/results.json; bench/results-cluster.json with --server cluster)')
@@ -141,17 +144,17 @@ async function main(argv: string[]): Promise<void> {
   program.parse(argv, { from: 'user' });
   const o = program.opts<{
     quick?: boolean; runs: string; sizes?: string; concurrency?: string; realDays?: string; realRows?: string; realConcurrency: string; workersDays?: string;
-    isolationSize?: string; sections?: string; profile?: string; out?: string; server: string; hourlySize?: string; manySize?: string;
+    isolationSize?: string; sections?: string; profile?: string; out?: string; server: string; hourlySize?: string; manySize?: string; scaleSizes?: string;
   }>();
   const serverKind = parseOption('--server', z.enum(['dev', 'cluster']), o.server);
   // The cluster is measured beside the dev server, on the sections that show what the server costs.
   const servers: ServerKind[] = serverKind === 'cluster' ? ['dev', 'cluster'] : ['dev'];
-  o.sections ??= serverKind === 'cluster' ? 'ceiling,backfill,real' : SECTIONS.join(',');
+  o.sections ??= serverKind === 'cluster' ? 'ceiling,backfill,real' : DEFAULT_SECTIONS.join(',');
   o.out ??= path.join(PROJECT_ROOT, 'bench', serverKind === 'cluster' ? 'results-cluster.json' : 'results.json');
   const quick = o.quick === true;
   const runs = parseOption('--runs', intInRange(1, 20), o.runs);
-  const list = (flag: string, value: string | undefined, fallback: number[]) =>
-    value === undefined ? fallback : value.split(',').map((v) => parseOption(flag, intInRange(1, 20_000), v));
+  const list = (flag: string, value: string | undefined, fallback: number[], max = 20_000) =>
+    value === undefined ? fallback : value.split(',').map((v) => parseOption(flag, intInRange(1, max), v));
   const sizes = list('--sizes', o.sizes, quick ? [150] : [365, 3650]);
   const concurrencies = list('--concurrency', o.concurrency, quick ? [32] : [8, 32, 128]);
   const realDays = parseOption('--real-days', intInRange(1, 365), o.realDays ?? (quick ? '3' : '30'));
@@ -163,9 +166,10 @@ async function main(argv: string[]): Promise<void> {
   const ceilingN = quick ? 100 : 1000;
   const hourlySize = parseOption('--hourly-size', intInRange(10, 100_000), o.hourlySize ?? (quick ? '240' : '8760'));
   const manySize = parseOption('--many-size', intInRange(10, 1_000_000), o.manySize ?? (quick ? '10000' : '100000'));
+  const scaleSizes = list('--scale-sizes', o.scaleSizes, quick ? [200, 1000] : [1000, 10_000, 50_000], 100_000);
 
   const params: BenchParams = {
-    quick, runs, sizes, concurrencies, realDays, realRows, realConcurrency, workersDays, isolationSize, sections, ceilingN, hourlySize, manySize,
+    quick, runs, sizes, concurrencies, realDays, realRows, realConcurrency, workersDays, isolationSize, sections, ceilingN, hourlySize, manySize, scaleSizes,
     profile: o.profile && path.resolve(o.profile),
   };
   const figures: Figure[] = [];
@@ -186,6 +190,9 @@ async function main(argv: string[]): Promise<void> {
       ['real pipeline ≥ 1,000,000 rows/s through ingest → transform → publish', find('orders backfill: rows through ingest → transform → publish'), (v: number) => v >= 1_000_000],
       ['two worker processes: no lock errors, each publishes a share', find('orders backfill with 2 worker processes: share of publishes, process 2'), (v: number) => v > 0 && (find('orders backfill with 2 worker processes: lock errors in the worker logs')?.median ?? 1) === 0],
       ['daily run during a backfill within 1.5× idle', find('ratio busy / idle'), (v: number) => v <= 1.5],
+      ...(['server + worker CPU per partition', 'worker peak RSS'] as const).map(
+        (what) => [`scale: ${what} at ${Math.max(...params.scaleSizes)} partitions within 15% of ${Math.min(...params.scaleSizes)}`, find(`${what}, ${Math.max(...params.scaleSizes)} / ${Math.min(...params.scaleSizes)}`), (v: number) => v <= 115] as const,
+      ),
       ['real pipeline at ≥ 80% of the bare DuckDB pipeline\'s rows/s (same run)', find('Conveyor / bare rows/s'), (v: number) => v >= 80],
       ['hourly no-op backfill at ≥ the daily one\'s partitions/s (same size, same run)', find('hourly / daily throughput'), (v: number) => v >= 100],
       ['JSON lines at ≥ CSV\'s rows/s (same rows, same SQL)', find('JSON lines / CSV rows/s'), (v: number) => v >= 100],
@@ -303,6 +310,7 @@ interface BenchParams {
   ceilingN: number;
   hourlySize: number;
   manySize: number;
+  scaleSizes: number[];
   profile?: string;
 }
 
@@ -480,6 +488,33 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
     record('hourly', `${size} daily partitions at concurrency 32: throughput`, 'partitions/s', daily);
     record('hourly', `${size} hourly partitions at concurrency 32: throughput`, 'partitions/s', hourly);
     record('hourly', 'hourly / daily throughput', '%', hourly.map((h, i) => (100 * h) / daily[i]!));
+  }
+
+  if (sections.has('scale')) {
+    // One hourly no-op backfill per size, in this run: what grows with the size of a backfill.
+    say(`2d. scale: hourly no-op backfills of ${p.scaleSizes.join(', ')} partitions at concurrency 32`);
+    const serverRss = new PeakRss(serverPid);
+    const clientRss = new PeakRss(process.pid);
+    const perSize: { size: number; cpu: number; rss: number }[] = [];
+    for (const size of p.scaleSizes) {
+      serverRss.reset();
+      clientRss.reset();
+      const run = await noopBackfill(size, 32, benchNoopHourlyPipeline.name);
+      const label = `scale: ${size} hourly partitions`;
+      record('scale', `${label}: throughput`, 'partitions/s', [run.rate]);
+      for (const who of CPU_OF.filter((w) => run.cpuMs[w] !== undefined)) record('scale', `${label}: ${who} CPU per partition`, 'ms', [run.cpuMs[who]!]);
+      record('scale', `${label}: server peak RSS`, 'MB', [serverRss.read()]);
+      record('scale', `${label}: worker peak RSS`, 'MB', [run.peakRssMb]);
+      record('scale', `${label}: client peak RSS`, 'MB', [clientRss.read()]);
+      perSize.push({ size, cpu: orchestrationCpu(run.cpuMs), rss: run.peakRssMb });
+    }
+    serverRss.stop();
+    clientRss.stop();
+    const [smallest, largest] = [perSize[0]!, perSize[perSize.length - 1]!];
+    if (perSize.length > 1) {
+      record('scale', `server + worker CPU per partition, ${largest.size} / ${smallest.size}`, '%', [(100 * largest.cpu) / smallest.cpu]);
+      record('scale', `worker peak RSS, ${largest.size} / ${smallest.size}`, '%', [(100 * largest.rss) / smallest.rss]);
+    }
   }
 
   if (sections.has('many')) {
