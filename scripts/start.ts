@@ -31,6 +31,7 @@ import { startDevServer, uiCodecEndpointOf } from './lib/dev-server';
 import { intInRange, parseOption } from './lib/options';
 import { ensureTemporalCli } from './lib/temporal-cli';
 import { buildWorkflowBundle } from './lib/workflow-bundle';
+import { lateDownstreamKeys } from './lib/sample-late';
 import pino from 'pino';
 import fs from 'node:fs';
 
@@ -181,6 +182,9 @@ async function run(config: ConveyorConfig, lake: LakeLayout, days: number, rows:
     const ready = sample.filter((s) => !done.has(s.pipeline.name) && upstreamOf(s.pipeline).every((u) => done.has(u)));
     await Promise.all(
       ready.map(async (s) => {
+        // A partition reading an upstream key still landing (the newest hour, in the first hour after
+        // midnight UTC a key of yesterday) waits for it too, on its own.
+        s.late.push(...lateDownstreamKeys(registry, s.pipeline, s.keys, new Map(sample.map((u) => [u.pipeline.name, u.late]))));
         const keys = s.keys.filter((k) => !s.late.includes(k));
         if (keys.length > 0) {
           const backfill = await startBackfill(client, { pipeline: s.pipeline.name, from: keys[0]!, to: keys[keys.length - 1]!, maxConcurrency: 8 }, { config, registry });
