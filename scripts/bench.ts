@@ -181,13 +181,13 @@ async function main(argv: string[]): Promise<void> {
   // --- report ---
   const targetsOf = (kind: ServerKind) => {
     const find = (name: string) => figures.find((f) => f.server === kind && f.name === name);
+    // Issue 21's targets are stated against the ceiling and the bare pipeline measured in the same run
+    // (machines change CPU model between sessions); the 3,650-partition wall time and the 1,000,000
+    // rows/s are reference figures now, recorded with the CPU model (machine.cpuModel), not targets.
     const targets = [
       ['orchestration: server + worker CPU per no-op partition ≤ 50% of the ceiling\'s per workflow (concurrency 32, same run)', find(`${Math.max(...sizes)} partitions at concurrency 32: server + worker CPU per partition / the ceiling's per workflow`), (v: number) => v <= 50],
       ['latency: the 365-partition no-op backfill at concurrency 8 at ≥ 180% of the ceiling\'s throughput', find('365 partitions at concurrency 8: ratio to ceiling'), (v: number) => v >= 180],
-      ['no-op backfill at concurrency 32 ≥ 70% of the ceiling', find(`${Math.max(...sizes)} partitions at concurrency 32: ratio to ceiling`), (v: number) => v >= 70],
-      ['3,650-partition backfill under 120 s (concurrency 32)', find('3650 partitions at concurrency 32: wall time'), (v: number) => v < 120],
       ['worker peak RSS under 400 MB during the 3,650 backfill', find('3650 partitions at concurrency 32: worker peak RSS'), (v: number) => v < 400],
-      ['real pipeline ≥ 1,000,000 rows/s through ingest → transform → publish', find('orders backfill: rows through ingest → transform → publish'), (v: number) => v >= 1_000_000],
       ['two worker processes: no lock errors, each publishes a share', find('orders backfill with 2 worker processes: share of publishes, process 2'), (v: number) => v > 0 && (find('orders backfill with 2 worker processes: lock errors in the worker logs')?.median ?? 1) === 0],
       ['daily run during a backfill within 1.5× idle', find('ratio busy / idle'), (v: number) => v <= 1.5],
       ...(['server + worker CPU per partition', 'worker peak RSS'] as const).map(

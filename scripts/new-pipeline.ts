@@ -99,7 +99,6 @@ ${extra.before ?? ''}export const ${c.exported} = definePipeline({
 `;
 }
 
-/** The SQL of a files or function source: types `raw`'s id, amount and event_at, rejecting what does not fit. */
 /** The end of a files or function scaffold's definition: records of id, amount and event_at, and its SQL. */
 const RECORDS_TABLE = `  quality: { maxRejectedRatio: 0.01 },
   table: {
@@ -115,6 +114,7 @@ const RECORDS_TABLE = `  quality: { maxRejectedRatio: 0.01 },
 });
 `;
 
+/** The SQL of a files or function source: types `raw`'s id, amount and event_at, rejecting what does not fit. */
 function validateSql(c: Common & { isTime: boolean }, record: string): string {
   const windowCheck = c.isTime
     ? `    WHEN event_at < $partition_start::TIMESTAMP OR event_at >= $partition_end::TIMESTAMP THEN 'event_at ' || landed_event_at || ' is outside partition ' || $partition\n`
