@@ -42,9 +42,7 @@ export function makeTransform(deps: ActivityDeps) {
       );
       if (result.committed === 'already-committed') ctx.log.info('reject bin already holds this attempt\'s file');
 
-      // Rows in: every input row (one validated row each, plus the malformed ones), or, for inputs the
-      // SQL aggregates (upstream partitions), the rows it read.
-      const rowsIn = result.aggregated ? result.files.reduce((sum, f) => sum + f.rows, 0) : result.staged + (result.rejected - result.invalid);
+      const { rowsIn } = result;
       const rowsValid = result.staged - result.invalid;
       const transformed: TransformResult = {
         files: result.files,
@@ -161,7 +159,12 @@ export async function transformInDuckDB(db: DuckSession, work: TransformWork) {
     version: work.version,
     onUnreadable: work.onUnreadable,
   });
-  return { files, staged: Number(counts.staged), invalid: Number(counts.invalid), rejected, clean, sample, aggregated: inputs.rowsPerFile !== 'validated', committed };
+  const staged = Number(counts.staged);
+  const invalid = Number(counts.invalid);
+  // Rows in: every input row (one validated row each, plus the malformed ones), or, for inputs the
+  // SQL aggregates (upstream partitions), the rows it read.
+  const rowsIn = inputs.rowsPerFile !== 'validated' ? files.reduce((sum, f) => sum + f.rows, 0) : staged + (rejected - invalid);
+  return { files, staged, invalid, rejected, clean, sample, rowsIn, committed };
 }
 
 /**

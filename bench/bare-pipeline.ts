@@ -50,7 +50,7 @@ async function main(): Promise<void> {
         deps, pipeline: ordersPipeline, partition, runId, version, files: snapshot.map((f) => f.path), cleanFile, rejectsFile: path.join(stagingDir, 'rejects.parquet'),
       });
       await commitFile(db, { staged: cleanFile, target: lake.publishedFile(ordersPipeline.name, partition), version });
-      rows += result.staged + (result.rejected - result.invalid);
+      rows += result.rowsIn;
     });
     await fs.promises.rm(stagingDir, { recursive: true, force: true });
   };

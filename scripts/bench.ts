@@ -109,8 +109,9 @@ function runBarePipeline(env: NodeJS.ProcessEnv, args: { landingDir: string; lak
   const run = spawnSync(process.execPath, [...WORKER_NODE_FLAGS, path.join(PROJECT_ROOT, 'bench', 'bare-pipeline.ts'), JSON.stringify(args)], {
     env: { ...env, ...WORKER_ENV },
     encoding: 'utf8',
+    timeout: 600_000,
   });
-  if (run.status !== 0) throw new Error(`the bare pipeline failed: ${run.stderr.trim()}`);
+  if (run.status !== 0) throw new Error(`the bare pipeline failed: ${run.error?.message ?? run.stderr.trim()}`);
   return JSON.parse(run.stdout.trim().split('\n').pop()!) as { seconds: number; rows: number; cpuMs: number };
 }
 
