@@ -75,6 +75,11 @@ const envSchema = z.object({
   /** Activity slots of each pool: the backfill pool is smaller so backfills cannot starve daily runs. */
   CONVEYOR_DAILY_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(16),
   CONVEYOR_BACKFILL_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(8),
+  /**
+   * While the daily pool of the same process is at work, the backfill pool takes workflow tasks at
+   * this percentage of the rate it reached on its own (workers/production-first.ts); 0 pauses it.
+   */
+  CONVEYOR_BACKFILL_SHARE_WHILE_DAILY: z.coerce.number().int().min(0).max(100).default(50),
   /** `npm run cluster`: an existing PostgreSQL for Temporal; unset, a private cluster under the data dir. */
   CONVEYOR_POSTGRES_URL: postgresUrlSchema.optional(),
   /** Where alerts go unless a pipeline's definition says otherwise: log, jsonl, webhook (comma-separated). */
@@ -127,6 +132,8 @@ export interface ConveyorConfig {
   workerQueues: WorkerQueue[];
   dailyActivitySlots: number;
   backfillActivitySlots: number;
+  /** CONVEYOR_BACKFILL_SHARE_WHILE_DAILY, as a fraction (0 to 1). */
+  backfillShareWhileDaily: number;
   /** CONVEYOR_POSTGRES_URL, parsed; the password is never logged. */
   postgres?: PostgresEndpoint;
   alerts: {
@@ -190,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
     workerQueues: e.CONVEYOR_WORKER_QUEUES,
     dailyActivitySlots: e.CONVEYOR_DAILY_ACTIVITY_SLOTS,
     backfillActivitySlots: e.CONVEYOR_BACKFILL_ACTIVITY_SLOTS,
+    backfillShareWhileDaily: e.CONVEYOR_BACKFILL_SHARE_WHILE_DAILY / 100,
     postgres: e.CONVEYOR_POSTGRES_URL,
     alerts: {
       sinks: e.CONVEYOR_ALERT_SINKS,

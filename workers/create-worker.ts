@@ -10,6 +10,7 @@ import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities/deps';
 import type { ConveyorConfig } from '../common/config';
 import { dataConverterOf } from '../common/payload-codec';
+import { ProductionFirst } from './production-first';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../workflows/index.ts');
 /**
@@ -28,6 +29,8 @@ export interface ConveyorWorkerOptions {
   /** Slot limits: a backfill pool gets smaller ones than the daily pool. */
   maxConcurrentActivityTaskExecutions?: number;
   maxConcurrentWorkflowTaskExecutions?: number;
+  /** Slot suppliers instead of the limits above (a pool held back while the daily pool is busy). */
+  tuner?: WorkerOptions['tuner'];
   /** For tests: replace activities with stubs. */
   activities?: object;
   /** The payload codec's keys (CONVEYOR_CODEC_KEYS), when payloads are encrypted. */
@@ -46,14 +49,26 @@ export interface ConveyorWorkerOptions {
  */
 export async function createConveyorWorkers(
   base: Omit<ConveyorWorkerOptions, 'taskQueue' | 'maxConcurrentActivityTaskExecutions'>,
-  config: Pick<ConveyorConfig, 'workerQueues' | 'taskQueue' | 'backfillTaskQueue' | 'dailyActivitySlots' | 'backfillActivitySlots' | 'codecKeys'>,
+  config: Pick<
+    ConveyorConfig,
+    'workerQueues' | 'taskQueue' | 'backfillTaskQueue' | 'dailyActivitySlots' | 'backfillActivitySlots' | 'backfillShareWhileDaily' | 'codecKeys'
+  >,
 ): Promise<Worker[]> {
+  const workflowTasks = base.maxConcurrentWorkflowTaskExecutions ?? DEFAULT_WORKFLOW_TASK_SLOTS;
+  const slots = {
+    daily: { workflowTasks, activities: config.dailyActivitySlots },
+    backfill: { workflowTasks, activities: config.backfillActivitySlots },
+  };
+  // Both pools in this process: the backfill pool yields to the daily pool (workers/production-first.ts).
+  const gate = config.workerQueues.includes('daily') && config.workerQueues.includes('backfill') ? new ProductionFirst({ share: config.backfillShareWhileDaily }) : undefined;
   const pools = {
-    daily: { taskQueue: config.taskQueue, maxConcurrentActivityTaskExecutions: config.dailyActivitySlots },
-    backfill: { taskQueue: config.backfillTaskQueue, maxConcurrentActivityTaskExecutions: config.backfillActivitySlots },
+    daily: { taskQueue: config.taskQueue, maxConcurrentActivityTaskExecutions: config.dailyActivitySlots, tuner: gate?.dailyTuner(slots.daily) },
+    backfill: { taskQueue: config.backfillTaskQueue, maxConcurrentActivityTaskExecutions: config.backfillActivitySlots, tuner: gate?.backfillTuner(slots.backfill) },
   };
   return Promise.all(config.workerQueues.map((queue) => createConveyorWorker({ ...base, ...pools[queue], codecKeys: config.codecKeys })));
 }
+
+const DEFAULT_WORKFLOW_TASK_SLOTS = 40;
 
 /** How long a stopping worker lets its running steps finish. */
 export const SHUTDOWN_GRACE_TIME = '30 seconds';
@@ -74,10 +89,14 @@ export async function createConveyorWorker(options: ConveyorWorkerOptions): Prom
     taskQueue: options.taskQueue,
     ...workflowSource,
     activities: options.activities ?? createActivities(options.deps),
-    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 16,
-    // Small partitions' steps run as local activities: the same limit as the pool's activities.
-    maxConcurrentLocalActivityExecutions: options.maxConcurrentActivityTaskExecutions ?? 16,
-    maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? 40,
+    ...(options.tuner
+      ? { tuner: options.tuner }
+      : {
+          maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 16,
+          // Small partitions' steps run as local activities: the same limit as the pool's activities.
+          maxConcurrentLocalActivityExecutions: options.maxConcurrentActivityTaskExecutions ?? 16,
+          maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? DEFAULT_WORKFLOW_TASK_SLOTS,
+        }),
     // On SIGTERM/SIGINT: stop polling, let running steps finish for up to this long, then cancel them
     // (their partitions retry elsewhere: steps are idempotent).
     shutdownGraceTime: options.shutdown?.graceTime ?? SHUTDOWN_GRACE_TIME,
