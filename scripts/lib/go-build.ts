@@ -34,10 +34,16 @@ export function goUnusable(): string | undefined {
 }
 
 function runGoInstall(packages: string[], gobin: string, extraArgs: string[], progress: Progress): Promise<{ ok: boolean; output: string }> {
+  fs.mkdirSync(gobin, { recursive: true });
+  return runGo(['install', '-v', ...extraArgs, ...packages], { env: { GOBIN: gobin } }, progress);
+}
+
+/** Run the go command with progress lines (downloads, and a tick every 15 s); its output's tail on failure. */
+export function runGo(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv }, progress: Progress): Promise<{ ok: boolean; output: string }> {
   return new Promise((resolve) => {
-    fs.mkdirSync(gobin, { recursive: true });
-    const child = spawn('go', ['install', '-v', ...extraArgs, ...packages], {
-      env: { ...process.env, GOBIN: gobin, GOFLAGS: `${process.env.GOFLAGS ?? ''} -buildvcs=false`.trim() },
+    const child = spawn('go', args, {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env, GOFLAGS: `${process.env.GOFLAGS ?? ''} -buildvcs=false`.trim() },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

@@ -1,0 +1,382 @@
+/**
+ * Where the lake's objects live: a folder, or an S3 bucket (issue 22). One interface, two
+ * implementations; the commit rule is stated in its terms, so it holds on both without a lock file on
+ * S3:
+ * - `create`: write an object only if none is at its key (S3: `If-None-Match: *`), else
+ *   PreconditionFailed: records written once (run manifests, overrides) can never be overwritten;
+ * - `replace`: write an object only if the one at its key is still the one read (its ETag; S3:
+ *   `If-Match`), else PreconditionFailed: a zombie step that read before a newer publish cannot
+ *   overwrite it.
+ * Listings page through any number of keys (an S3 list returns at most 1,000 at a time).
+ *
+ * What an S3 store must offer: conditional writes (`If-None-Match: *` and `If-Match` on PUT, 412 when
+ * they fail) and strong read-after-write and list-after-write consistency. AWS S3, SeaweedFS, Cloudflare
+ * R2 and recent MinIO do.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+
+export interface StoredObject {
+  key: string;
+  size: number;
+  etag: string;
+}
+
+/** A conditional write refused: the object exists already (create), or changed since it was read (replace). */
+export class PreconditionFailed extends Error {
+  override name = 'PreconditionFailed';
+}
+
+/** The store refused or could not be reached: one line naming the store and what to check, never a secret. */
+export class ObjectStoreUnavailable extends Error {
+  override name = 'ObjectStoreUnavailable';
+}
+
+export interface ObjectStore {
+  /** Where it is, for messages (`file:///…` or `s3://bucket/prefix`); never a secret. */
+  readonly url: string;
+  head(key: string): Promise<StoredObject | undefined>;
+  get(key: string): Promise<{ body: Buffer; object: StoredObject } | undefined>;
+  /** Write `body` at `key` only if nothing is there. */
+  create(key: string, body: Buffer | string): Promise<StoredObject>;
+  /**
+   * Write `body` at `key` only if the object there still has `etag`. (With no object there at all, AWS
+   * S3 and the folder refuse, but SeaweedFS 4.53 writes it: callers replace only what they read, and a
+   * published object is never deleted, so the lake does not depend on that case.)
+   */
+  replace(key: string, body: Buffer | string, etag: string): Promise<StoredObject>;
+  /** Every object whose key starts with `prefix`, in key order, page by page. */
+  list(prefix: string): AsyncIterable<StoredObject>;
+  delete(key: string): Promise<void>;
+}
+
+/** Keys are `/`-separated relative paths of safe segments (lake/layout.ts makes them). */
+function checkKey(key: string): string {
+  if (key === '' || key.startsWith('/') || key.split('/').some((s) => s === '' || s === '.' || s === '..')) {
+    throw new Error(`invalid object key ${JSON.stringify(key)}`);
+  }
+  return key;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// A folder
+
+/**
+ * Objects as files under a root folder. A write goes to a temp file first; `create` links it in
+ * (link fails if the name exists, atomically); `replace` renames it over the old file under the
+ * folder's lock, after checking the ETag (size, modification time and inode of the file read).
+ */
+export class FolderStore implements ObjectStore {
+  readonly root: string;
+  constructor(root: string) {
+    this.root = path.resolve(root);
+  }
+
+  get url(): string {
+    return `file://${this.root}`;
+  }
+
+  private file(key: string): string {
+    return path.join(this.root, ...checkKey(key).split('/'));
+  }
+
+  private static etagOf(stat: fs.BigIntStats): string {
+    return `"${stat.size}-${stat.mtimeNs}-${stat.ino}"`;
+  }
+
+  async head(key: string): Promise<StoredObject | undefined> {
+    try {
+      const stat = await fs.promises.stat(this.file(key), { bigint: true });
+      return stat.isFile() ? { key, size: Number(stat.size), etag: FolderStore.etagOf(stat) } : undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async get(key: string): Promise<{ body: Buffer; object: StoredObject } | undefined> {
+    let handle: fs.promises.FileHandle;
+    try {
+      handle = await fs.promises.open(this.file(key), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      // The ETag of the very file read (a rename over it meanwhile does not change what this handle reads).
+      const stat = await handle.stat({ bigint: true });
+      const body = await handle.readFile();
+      return { body, object: { key, size: body.length, etag: FolderStore.etagOf(stat) } };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async writeTemp(key: string, body: Buffer | string): Promise<string> {
+    const target = this.file(key);
+    await fs.promises.mkdir(path.dirname(target), { recursive: true });
+    const temp = `${target}.tmp-${randomUUID()}`;
+    const handle = await fs.promises.open(temp, 'wx');
+    try {
+      await handle.writeFile(body);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return temp;
+  }
+
+  async create(key: string, body: Buffer | string): Promise<StoredObject> {
+    const temp = await this.writeTemp(key, body);
+    try {
+      await fs.promises.link(temp, this.file(key));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new PreconditionFailed(`${this.url}/${key} exists already`);
+      throw err;
+    } finally {
+      await fs.promises.rm(temp, { force: true });
+    }
+    return (await this.head(key))!;
+  }
+
+  async replace(key: string, body: Buffer | string, etag: string): Promise<StoredObject> {
+    const target = this.file(key);
+    const temp = await this.writeTemp(key, body);
+    try {
+      await withFolderLock(path.dirname(target), async () => {
+        const current = await this.head(key);
+        if (current?.etag !== etag) throw new PreconditionFailed(`${this.url}/${key} changed since it was read`);
+        await fs.promises.rename(temp, target);
+      });
+    } finally {
+      await fs.promises.rm(temp, { force: true });
+    }
+    return (await this.head(key))!;
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    // The deepest folder the prefix names, then every file below it whose key starts with the prefix.
+    const slash = prefix.lastIndexOf('/');
+    const base = slash < 0 ? '' : prefix.slice(0, slash);
+    const keys: string[] = [];
+    const walk = async (relative: string): Promise<void> => {
+      let entries: fs.Dirent[];
+      try {
+        entries = await fs.promises.readdir(relative ? path.join(this.root, ...relative.split('/')) : this.root, { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+        throw err;
+      }
+      for (const entry of entries) {
+        const key = relative ? `${relative}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) {
+          if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) await walk(key);
+        } else if (entry.isFile() && key.startsWith(prefix) && !/\.tmp-[0-9a-f-]{36}$/.test(key) && entry.name !== FOLDER_LOCK) {
+          keys.push(key);
+        }
+      }
+    };
+    await walk(base);
+    keys.sort();
+    for (const key of keys) {
+      const object = await this.head(key);
+      if (object) yield object;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await fs.promises.rm(this.file(key), { force: true });
+  }
+}
+
+const FOLDER_LOCK = '.replace.lock';
+const LOCK_WAIT_MS = 30_000;
+
+/** Hold a folder's replace lock (a file created exclusively) while `fn` runs: milliseconds. */
+async function withFolderLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  const lock = path.join(dir, FOLDER_LOCK);
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      await fs.promises.writeFile(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const stat = await fs.promises.stat(lock).catch(() => undefined);
+      // A lock held this long belongs to a writer that died: a replace holds it for milliseconds.
+      if (stat && Date.now() - stat.mtimeMs > LOCK_WAIT_MS) await fs.promises.rm(lock, { force: true });
+      if (Date.now() > deadline) throw new Error(`lock ${lock} held for over ${LOCK_WAIT_MS / 1000}s`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await fs.promises.rm(lock, { force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// An S3 bucket
+
+/** `s3://bucket/prefix` parsed; the prefix has no leading or trailing slash ('' for the bucket's root). */
+export function parseS3Url(url: string): { bucket: string; prefix: string } {
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
+  if (!match) throw new Error(`invalid S3 URL ${JSON.stringify(url)}: expected s3://<bucket>[/<prefix>], e.g. s3://lake/conveyor`);
+  const prefix = (match[2] ?? '').replace(/\/+$/, '');
+  if (prefix !== '') checkKey(prefix);
+  return { bucket: match[1]!, prefix };
+}
+
+/** S3 answers a failed condition with 412, and a concurrent conditional write with 409. */
+function isPreconditionFailure(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === 'PreconditionFailed' || e.name === 'ConditionalRequestConflict' || e.$metadata?.httpStatusCode === 412 || e.$metadata?.httpStatusCode === 409;
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
+}
+
+export class S3Store implements ObjectStore {
+  readonly bucket: string;
+  readonly prefix: string;
+  constructor(
+    readonly url: string,
+    private readonly client: S3Client,
+    /** Where the client sends requests, for messages. */
+    private readonly endpoint = 'AWS S3',
+  ) {
+    ({ bucket: this.bucket, prefix: this.prefix } = parseS3Url(url));
+  }
+
+  /** Send a command; a refused signature, an unknown bucket or an endpoint that does not answer becomes one line. */
+  private async send<T>(request: (client: S3Client) => Promise<T>): Promise<T> {
+    try {
+      return await request(this.client);
+    } catch (err) {
+      const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+      const status = e.$metadata?.httpStatusCode;
+      if (status === 403 || /SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied/.test(e.name ?? '')) {
+        throw new ObjectStoreUnavailable(`${this.endpoint} refused access to ${this.url} (HTTP ${status ?? 403}): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
+      }
+      if (e.name === 'NoSuchBucket') throw new ObjectStoreUnavailable(`${this.endpoint} has no bucket ${JSON.stringify(this.bucket)} (from ${this.url})`);
+      if (e.name === 'CredentialsProviderError') throw new ObjectStoreUnavailable(`no credentials for ${this.url}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
+      if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET/.test(`${e.code ?? ''} ${e.name ?? ''} ${String(err)}`)) {
+        throw new ObjectStoreUnavailable(`the S3 endpoint ${this.endpoint} does not answer (${e.code ?? e.name}): check AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL`);
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * A store from the AWS SDK's own variables (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, AWS_REGION,
+   * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), plus CONVEYOR_S3_FORCE_PATH_STYLE, which the SDK has
+   * no variable for (SeaweedFS and most self-hosted stores need path-style addressing).
+   */
+  static fromEnv(url: string, env: NodeJS.ProcessEnv = process.env): S3Store {
+    const config: S3ClientConfig = {
+      region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      forcePathStyle: /^(1|true|yes)$/i.test(env.CONVEYOR_S3_FORCE_PATH_STYLE ?? ''),
+      maxAttempts: 3,
+    };
+    const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+    if (endpoint) config.endpoint = endpoint;
+    // Keys from `env` itself (the SDK's default chain reads only this process's environment).
+    if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+      config.credentials = {
+        accessKeyId: env.AWS_ACCESS_KEY_ID,
+        secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+        ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+      };
+    }
+    return new S3Store(url, new S3Client(config), endpoint ?? 'AWS S3');
+  }
+
+  private objectKey(key: string): string {
+    checkKey(key);
+    return this.prefix ? `${this.prefix}/${key}` : key;
+  }
+
+  private keyOf(objectKey: string): string {
+    return this.prefix ? objectKey.slice(this.prefix.length + 1) : objectKey;
+  }
+
+  async head(key: string): Promise<StoredObject | undefined> {
+    try {
+      const out = await this.send((c) => c.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })));
+      return { key, size: out.ContentLength ?? 0, etag: out.ETag ?? '' };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async get(key: string): Promise<{ body: Buffer; object: StoredObject } | undefined> {
+    try {
+      const out = await this.send((c) => c.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })));
+      const body = Buffer.from(await out.Body!.transformToByteArray());
+      return { body, object: { key, size: body.length, etag: out.ETag ?? '' } };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  private async put(key: string, body: Buffer | string, condition: { IfNoneMatch: '*' } | { IfMatch: string }, refused: string): Promise<StoredObject> {
+    const data = typeof body === 'string' ? Buffer.from(body) : body;
+    try {
+      const out = await this.send((c) =>
+        c.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: this.objectKey(key),
+            Body: data,
+            ContentMD5: createHash('md5').update(data).digest('base64'),
+            ...condition,
+          }),
+        ),
+      );
+      return { key, size: data.length, etag: out.ETag ?? '' };
+    } catch (err) {
+      if (isPreconditionFailure(err)) throw new PreconditionFailed(`${this.url}/${key} ${refused}`);
+      throw err;
+    }
+  }
+
+  create(key: string, body: Buffer | string): Promise<StoredObject> {
+    return this.put(key, body, { IfNoneMatch: '*' }, 'exists already');
+  }
+
+  replace(key: string, body: Buffer | string, etag: string): Promise<StoredObject> {
+    return this.put(key, body, { IfMatch: etag }, 'changed since it was read');
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    let token: string | undefined;
+    do {
+      const out = await this.send((c) =>
+        c.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix ? `${this.prefix}/${prefix}` : prefix, ContinuationToken: token })),
+      );
+      for (const o of out.Contents ?? []) {
+        if (o.Key) yield { key: this.keyOf(o.Key), size: o.Size ?? 0, etag: o.ETag ?? '' };
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.send((c) => c.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })));
+  }
+}

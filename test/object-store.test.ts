@@ -1,0 +1,115 @@
+/**
+ * The lake's object store (lake/object-store.ts), the same tests against both implementations: a
+ * folder, and a real S3 server (SeaweedFS, built into .tools/ by `npm test`, started here on loopback).
+ * No mock: the conditional writes are the S3 server's own.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { FolderStore, ObjectStoreUnavailable, parseS3Url, PreconditionFailed, S3Store, type ObjectStore } from '../lake/object-store';
+import { findSeaweedFS, startSeaweedFS, type SeaweedFSServer } from '../scripts/lib/seaweedfs';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-object-store-'));
+let server: SeaweedFSServer | undefined;
+
+before(async () => {
+  const weed = findSeaweedFS();
+  assert.ok(weed, 'SeaweedFS is not built: `npm test` builds it (or `npm run seaweedfs`)');
+  server = await startSeaweedFS({ weed, dir: path.join(tmp, 'seaweedfs'), buckets: ['lake'] });
+});
+
+after(async () => {
+  await server?.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+async function keysOf(store: ObjectStore, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const o of store.list(prefix)) keys.push(o.key);
+  return keys;
+}
+
+const kinds: [string, () => ObjectStore][] = [
+  ['a folder', () => new FolderStore(path.join(tmp, 'folder'))],
+  ['an S3 bucket (SeaweedFS)', () => S3Store.fromEnv('s3://lake/conveyor', { ...process.env, ...server!.env })],
+];
+
+for (const [kind, open] of kinds) {
+  describe(`the object store on ${kind}`, () => {
+    it('creates an object once: a second create of the key is refused and the first stays', async () => {
+      const store = open();
+      const made = await store.create('meta/runs/a.json', '{"run":1}');
+      assert.equal(made.size, 9);
+      await assert.rejects(store.create('meta/runs/a.json', '{"run":2}'), PreconditionFailed);
+      const read = await store.get('meta/runs/a.json');
+      assert.equal(read?.body.toString(), '{"run":1}');
+      assert.equal(read?.object.etag, made.etag);
+    });
+
+    it('replaces an object only while it is the one read: a writer holding an older ETag is refused', async () => {
+      const store = open();
+      const first = await store.create('showroom/t/partition_key=2024-01-01/data.parquet', Buffer.from('version 1'));
+      const readByZombie = await store.head('showroom/t/partition_key=2024-01-01/data.parquet');
+      const second = await store.replace('showroom/t/partition_key=2024-01-01/data.parquet', Buffer.from('version 2'), first.etag);
+      assert.notEqual(second.etag, first.etag);
+      await assert.rejects(store.replace('showroom/t/partition_key=2024-01-01/data.parquet', Buffer.from('zombie'), readByZombie!.etag), PreconditionFailed);
+      assert.equal((await store.get('showroom/t/partition_key=2024-01-01/data.parquet'))?.body.toString(), 'version 2');
+    });
+
+    it('of two writers racing to create the same key, exactly one wins', async () => {
+      const store = open();
+      const outcomes = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.create('meta/race.json', `writer ${i}`)));
+      assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
+      for (const o of outcomes) if (o.status === 'rejected') assert.ok(o.reason instanceof PreconditionFailed, String(o.reason));
+    });
+
+    it('lists every key under a prefix, in key order, past the 1,000 keys of one S3 page', async () => {
+      const store = open();
+      const keys = Array.from({ length: 1205 }, (_, i) => `many/partition_key=${String(i).padStart(5, '0')}/data.json`);
+      for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => store.create(k, '{}')));
+      assert.deepEqual(await keysOf(store, 'many/'), keys);
+      assert.deepEqual(await keysOf(store, 'many/partition_key=0120'), keys.slice(1200, 1205));
+      assert.deepEqual(await keysOf(store, 'nothing-here/'), []);
+    });
+
+    it('reads a missing object as undefined, and deletes', async () => {
+      const store = open();
+      assert.equal(await store.get('meta/none.json'), undefined);
+      assert.equal(await store.head('meta/none.json'), undefined);
+      await store.create('meta/gone.json', 'x');
+      await store.delete('meta/gone.json');
+      assert.equal(await store.head('meta/gone.json'), undefined);
+    });
+
+    it('refuses a key that could leave its root', async () => {
+      const store = open();
+      for (const key of ['../x', 'a/../../x', '/etc/passwd', 'a//b', '']) await assert.rejects(store.get(key), /invalid object key/);
+    });
+  });
+}
+
+describe('S3 URLs and credentials', () => {
+  it('parses s3://bucket/prefix and refuses anything else in one line', () => {
+    assert.deepEqual(parseS3Url('s3://lake/conveyor/'), { bucket: 'lake', prefix: 'conveyor' });
+    assert.deepEqual(parseS3Url('s3://lake'), { bucket: 'lake', prefix: '' });
+    assert.throws(() => parseS3Url('https://lake/x'), /invalid S3 URL "https:\/\/lake\/x": expected s3:\/\/<bucket>\[\/<prefix>\]/);
+    assert.throws(() => parseS3Url('s3://Lake_Bucket/x'), /invalid S3 URL/);
+  });
+
+  it('says in one line, without the secret, when the credentials are wrong, the bucket unknown or the endpoint silent', async () => {
+    const env = { ...process.env, ...server!.env };
+    const wrong = S3Store.fromEnv('s3://lake/conveyor', { ...env, AWS_SECRET_ACCESS_KEY: 'wrong-secret' });
+    await assert.rejects(wrong.head('meta/x.json'), (err: Error) => {
+      assert.ok(err instanceof ObjectStoreUnavailable, String(err));
+      assert.match(err.message, /refused access to s3:\/\/lake\/conveyor \(HTTP 403\): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
+      assert.doesNotMatch(err.message, /wrong-secret|\n/);
+      return true;
+    });
+    const unknown = S3Store.fromEnv('s3://no-such-bucket/x', env);
+    await assert.rejects(keysOf(unknown, ''), /no bucket "no-such-bucket"/);
+    const silent = S3Store.fromEnv('s3://lake/x', { ...env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' });
+    await assert.rejects(silent.head('meta/x.json'), /the S3 endpoint http:\/\/127.0.0.1:9 does not answer/);
+  });
+});
