@@ -165,30 +165,8 @@ export class FolderStore implements ObjectStore {
   }
 
   async *list(prefix: string): AsyncIterable<StoredObject> {
-    // The deepest folder the prefix names, then every file below it whose key starts with the prefix.
-    const slash = prefix.lastIndexOf('/');
-    const base = slash < 0 ? '' : prefix.slice(0, slash);
-    const keys: string[] = [];
-    const walk = async (relative: string): Promise<void> => {
-      let entries: fs.Dirent[];
-      try {
-        entries = await fs.promises.readdir(relative ? path.join(this.root, ...relative.split('/')) : this.root, { withFileTypes: true });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
-        throw err;
-      }
-      for (const entry of entries) {
-        const key = relative ? `${relative}/${entry.name}` : entry.name;
-        if (entry.isDirectory()) {
-          if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) await walk(key);
-        } else if (entry.isFile() && key.startsWith(prefix) && !/\.tmp-[0-9a-f-]{36}$/.test(key) && entry.name !== FOLDER_LOCK) {
-          keys.push(key);
-        }
-      }
-    };
-    await walk(base);
-    keys.sort();
-    for (const key of keys) {
+    const keys = (await keysOfFilesUnder(this.root, prefix)).filter((key) => !/\.tmp-[0-9a-f-]{36}$/.test(key) && !key.endsWith(`/${FOLDER_LOCK}`));
+    for (const key of keys.sort()) {
       const object = await this.head(key);
       if (object) yield object;
     }
@@ -197,6 +175,34 @@ export class FolderStore implements ObjectStore {
   async delete(key: string): Promise<void> {
     await fs.promises.rm(this.file(key), { force: true });
   }
+}
+
+/**
+ * The keys (`/`-separated paths relative to `root`) of every file under `root` whose key starts with
+ * `prefix`: only the folders the prefix can reach are read.
+ */
+export async function keysOfFilesUnder(root: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    let entries: fs.Dirent[];
+    try {
+      entries = await fs.promises.readdir(path.join(root, ...relative.split('/').filter(Boolean)), { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+      throw err;
+    }
+    for (const entry of entries) {
+      const key = relative ? `${relative}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) await walk(key);
+      } else if (entry.isFile() && key.startsWith(prefix)) {
+        keys.push(key);
+      }
+    }
+  };
+  const slash = prefix.lastIndexOf('/');
+  await walk(slash < 0 ? '' : prefix.slice(0, slash));
+  return keys;
 }
 
 const FOLDER_LOCK = '.replace.lock';

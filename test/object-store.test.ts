@@ -10,6 +10,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FolderStore, ObjectStoreUnavailable, parseS3Url, PreconditionFailed, S3Store, type ObjectStore } from '../lake/object-store';
 import { findSeaweedFS, startSeaweedFS, type SeaweedFSServer } from '../scripts/lib/seaweedfs';
+import { withDuckDB } from '../lake/duckdb';
+import { mirrorPrefix } from '../lake/mirror';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-object-store-'));
 let server: SeaweedFSServer | undefined;
@@ -111,5 +113,46 @@ describe('S3 URLs and credentials', () => {
     await assert.rejects(keysOf(unknown, ''), /no bucket "no-such-bucket"/);
     const silent = S3Store.fromEnv('s3://lake/x', { ...env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' });
     await assert.rejects(silent.head('meta/x.json'), /the S3 endpoint http:\/\/127.0.0.1:9 does not answer/);
+  });
+});
+
+describe('a local mirror of a bucket, kept by ETag (how readers without S3 read the lake)', () => {
+  /** A Parquet file of `rows` rows, as bytes. */
+  const parquet = async (rows: number): Promise<Buffer> => {
+    const file = path.join(tmp, `p-${rows}-${Math.random()}.parquet`);
+    await withDuckDB((db) => db.run(`COPY (SELECT range AS id FROM range(${rows})) TO '${file}' (FORMAT parquet)`));
+    const body = fs.readFileSync(file);
+    fs.rmSync(file);
+    return body;
+  };
+  const countIn = (dir: string) =>
+    withDuckDB((db) =>
+      db.query<{ partition_key: string; rows: bigint }>(
+        `SELECT partition_key, count(*) AS rows FROM read_parquet('${dir}/showroom/t/partition_key=*/data.parquet', hive_partitioning = true, hive_types_autocast = false) GROUP BY ALL ORDER BY ALL`,
+      ),
+    );
+
+  it('fetches what changed, keeps what did not, drops what is gone; DuckDB reads it as a lake', async () => {
+    const store = S3Store.fromEnv('s3://lake/mirror-test', { ...process.env, ...server!.env });
+    const dir = path.join(tmp, 'mirror');
+    const key = (day: string) => `showroom/t/partition_key=${day}/data.parquet`;
+    const first = await store.create(key('2024-01-01'), await parquet(10));
+    await store.create(key('2024-01-02'), await parquet(20));
+    await store.create(key('2024-01-03'), await parquet(30));
+    assert.deepEqual(await mirrorPrefix(store, 'showroom/t/', dir), { fetched: 3, kept: 0, removed: 0 });
+    assert.deepEqual(await mirrorPrefix(store, 'showroom/t/', dir), { fetched: 0, kept: 3, removed: 0 });
+    assert.deepEqual(
+      (await countIn(dir)).map((r) => [r.partition_key, Number(r.rows)]),
+      [['2024-01-01', 10], ['2024-01-02', 20], ['2024-01-03', 30]],
+    );
+
+    await store.replace(key('2024-01-01'), await parquet(11), first.etag); // a rerun republished it
+    await store.delete(key('2024-01-02'));
+    await store.create(key('2024-01-04'), await parquet(40));
+    assert.deepEqual(await mirrorPrefix(store, 'showroom/t/', dir), { fetched: 2, kept: 1, removed: 1 });
+    assert.deepEqual(
+      (await countIn(dir)).map((r) => [r.partition_key, Number(r.rows)]),
+      [['2024-01-01', 11], ['2024-01-03', 30], ['2024-01-04', 40]],
+    );
   });
 });

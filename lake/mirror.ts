@@ -1,0 +1,67 @@
+/**
+ * A local mirror of part of an object store, kept by ETag: how a reader with no S3 support of its own
+ * (DuckDB without `httpfs`, which downloads at run time and so cannot be used offline) reads a lake in
+ * a bucket. The mirror has the lake's own layout, so the folder lake's readers read it unchanged.
+ *
+ * `mirrorPrefix` lists the prefix (every page), fetches each object whose ETag differs from the
+ * mirror's copy, and removes mirrored files whose objects are gone. Each file is replaced by a rename,
+ * with its ETag beside it (`<file>.etag`), so a reader of the mirror sees a whole object, old or new.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { keysOfFilesUnder, type ObjectStore } from './object-store';
+
+export interface MirrorResult {
+  fetched: number;
+  kept: number;
+  removed: number;
+}
+
+const ETAG_SUFFIX = '.etag';
+
+export async function mirrorPrefix(store: ObjectStore, prefix: string, dir: string): Promise<MirrorResult> {
+  const result: MirrorResult = { fetched: 0, kept: 0, removed: 0 };
+  const listed = new Set<string>();
+  for await (const object of store.list(prefix)) {
+    listed.add(object.key);
+    const file = path.join(dir, ...object.key.split('/'));
+    if ((await readEtag(file)) === object.etag && fs.existsSync(file)) {
+      result.kept += 1;
+      continue;
+    }
+    const got = await store.get(object.key);
+    if (!got) continue; // deleted since the listing
+    await fs.promises.mkdir(path.dirname(file), { recursive: true });
+    const temp = `${file}.tmp-${randomUUID()}`;
+    await fs.promises.writeFile(temp, got.body);
+    // The ETag first: a crash between the two renames leaves an ETag that does not match, so the next
+    // mirror fetches the object again rather than trusting an old file.
+    await fs.promises.writeFile(`${temp}${ETAG_SUFFIX}`, got.object.etag);
+    await fs.promises.rename(`${temp}${ETAG_SUFFIX}`, `${file}${ETAG_SUFFIX}`);
+    await fs.promises.rename(temp, file);
+    result.fetched += 1;
+  }
+  // What the mirror holds under the prefix that the store no longer has.
+  for (const key of await mirroredKeys(dir, prefix)) {
+    if (listed.has(key)) continue;
+    const file = path.join(dir, ...key.split('/'));
+    await fs.promises.rm(file, { force: true });
+    await fs.promises.rm(`${file}${ETAG_SUFFIX}`, { force: true });
+    result.removed += 1;
+  }
+  return result;
+}
+
+async function readEtag(file: string): Promise<string | undefined> {
+  try {
+    return await fs.promises.readFile(`${file}${ETAG_SUFFIX}`, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keys of the files mirrored under `prefix` (those with an ETag beside them). */
+async function mirroredKeys(dir: string, prefix: string): Promise<string[]> {
+  return (await keysOfFilesUnder(dir, prefix)).filter((key) => key.endsWith(ETAG_SUFFIX) && !key.includes('.tmp-')).map((key) => key.slice(0, -ETAG_SUFFIX.length));
+}
