@@ -79,6 +79,15 @@ export class StaleCommit extends Error {
   override name = 'StaleCommit';
 }
 
+/** The refusal of a commit whose version is not newer than the one in place, naming both. */
+export function staleCommit(target: string, current: FileVersion, version: FileVersion): StaleCommit {
+  return new StaleCommit(
+    `refused to replace ${target}: it holds a newer version (run ${current.runId}, attempt ${current.attempt}, ` +
+      `scheduled ${new Date(current.scheduledMs).toISOString()}) than this attempt's (run ${version.runId}, ` +
+      `attempt ${version.attempt}, scheduled ${new Date(version.scheduledMs).toISOString()})`,
+  );
+}
+
 export type CommitOutcome = 'committed' | 'already-committed';
 
 export interface CommitRequest {
@@ -108,11 +117,7 @@ export async function commitFile(db: DuckSession, request: CommitRequest): Promi
       return 'already-committed';
     } else if (current && !isNewer(version, current)) {
       await fs.promises.rm(staged, { force: true });
-      throw new StaleCommit(
-        `refused to replace ${target}: it holds a newer version (run ${current.runId}, attempt ${current.attempt}, ` +
-          `scheduled ${new Date(current.scheduledMs).toISOString()}) than this attempt's (run ${version.runId}, ` +
-          `attempt ${version.attempt}, scheduled ${new Date(version.scheduledMs).toISOString()})`,
-      );
+      throw staleCommit(target, current, version);
     }
     await fs.promises.rename(staged, target);
     await fsyncPath(dir);

@@ -30,6 +30,8 @@ export interface StoredObject {
   key: string;
   size: number;
   etag: string;
+  /** User metadata (S3's `x-amz-meta-*`), where the store keeps it (S3Store's head and get). */
+  metadata?: Record<string, string>;
 }
 
 /** A conditional write refused: the object exists already (create), or changed since it was read (replace). */
@@ -322,7 +324,7 @@ export class S3Store implements ObjectStore {
   async head(key: string): Promise<StoredObject | undefined> {
     try {
       const out = await this.send((c) => c.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })));
-      return { key, size: out.ContentLength ?? 0, etag: out.ETag ?? '' };
+      return { key, size: out.ContentLength ?? 0, etag: out.ETag ?? '', metadata: out.Metadata ?? {} };
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -333,14 +335,20 @@ export class S3Store implements ObjectStore {
     try {
       const out = await this.send((c) => c.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })));
       const body = Buffer.from(await out.Body!.transformToByteArray());
-      return { body, object: { key, size: body.length, etag: out.ETag ?? '' } };
+      return { body, object: { key, size: body.length, etag: out.ETag ?? '', metadata: out.Metadata ?? {} } };
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
     }
   }
 
-  private async put(key: string, body: Buffer | string, condition: { IfNoneMatch: '*' } | { IfMatch: string }, refused: string): Promise<StoredObject> {
+  private async put(
+    key: string,
+    body: Buffer | string,
+    condition: { IfNoneMatch: '*' } | { IfMatch: string },
+    refused: string,
+    metadata?: Record<string, string>,
+  ): Promise<StoredObject> {
     const data = typeof body === 'string' ? Buffer.from(body) : body;
     try {
       const out = await this.send((c) =>
@@ -350,23 +358,25 @@ export class S3Store implements ObjectStore {
             Key: this.objectKey(key),
             Body: data,
             ContentMD5: createHash('md5').update(data).digest('base64'),
+            ...(metadata ? { Metadata: metadata } : {}),
             ...condition,
           }),
         ),
       );
-      return { key, size: data.length, etag: out.ETag ?? '' };
+      return { key, size: data.length, etag: out.ETag ?? '', ...(metadata ? { metadata } : {}) };
     } catch (err) {
       if (isPreconditionFailure(err)) throw new PreconditionFailed(`${this.url}/${key} ${refused}`);
       throw err;
     }
   }
 
-  create(key: string, body: Buffer | string): Promise<StoredObject> {
-    return this.put(key, body, { IfNoneMatch: '*' }, 'exists already');
+  /** `metadata`: user metadata written with the object (returned by head and get). */
+  create(key: string, body: Buffer | string, metadata?: Record<string, string>): Promise<StoredObject> {
+    return this.put(key, body, { IfNoneMatch: '*' }, 'exists already', metadata);
   }
 
-  replace(key: string, body: Buffer | string, etag: string): Promise<StoredObject> {
-    return this.put(key, body, { IfMatch: etag }, 'changed since it was read');
+  replace(key: string, body: Buffer | string, etag: string, metadata?: Record<string, string>): Promise<StoredObject> {
+    return this.put(key, body, { IfMatch: etag }, 'changed since it was read', metadata);
   }
 
   async *list(prefix: string): AsyncIterable<StoredObject> {

@@ -12,6 +12,8 @@ import { FolderStore, ObjectStoreUnavailable, parseS3Url, PreconditionFailed, S3
 import { findSeaweedFS, startSeaweedFS, type SeaweedFSServer } from '../scripts/lib/seaweedfs';
 import { withDuckDB } from '../lake/duckdb';
 import { mirrorPrefix } from '../lake/mirror';
+import { StaleCommit, type FileVersion } from '../lake/commit';
+import { commitObject, versionOfObject } from '../lake/object-commit';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-object-store-'));
 let server: SeaweedFSServer | undefined;
@@ -154,5 +156,64 @@ describe('a local mirror of a bucket, kept by ETag (how readers without S3 read 
       (await countIn(dir)).map((r) => [r.partition_key, Number(r.rows)]),
       [['2024-01-01', 11], ['2024-01-03', 30], ['2024-01-04', 40]],
     );
+  });
+});
+
+describe('the commit rule on S3, without a lock (conditional writes)', () => {
+  const open = () => S3Store.fromEnv('s3://lake/commit-test', { ...process.env, ...server!.env });
+  const version = (scheduledMs: number, runId = `run-${scheduledMs}`): FileVersion => ({ scheduledMs, runId, workflowId: 'orders.2024-03-01', attempt: 1 });
+  const bodyAt = async (store: S3Store, key: string) => (await store.get(key))?.body.toString();
+
+  it('a later version replaces, the same version again is a no-op, an older one is refused (a zombie that reads after the newer publish)', async () => {
+    const store = open();
+    const key = 'showroom/orders/partition_key=2024-03-01/data.parquet';
+    assert.equal(await commitObject(store, { key, body: Buffer.from('v1'), version: version(1000) }), 'committed');
+    assert.equal(await commitObject(store, { key, body: Buffer.from('v2'), version: version(2000) }), 'committed');
+    assert.equal(await commitObject(store, { key, body: Buffer.from('v2 again'), version: version(2000) }), 'already-committed');
+    await assert.rejects(commitObject(store, { key, body: Buffer.from('zombie'), version: version(1500) }), (err: Error) => err instanceof StaleCommit && /holds a newer version \(run run-2000/.test(err.message));
+    assert.equal(await bodyAt(store, key), 'v2');
+    const head = await store.head(key);
+    assert.deepEqual(head && versionOfObject(head), version(2000));
+  });
+
+  it('a zombie that read before the newer publish loses its conditional write (412), reads again, and is refused', async () => {
+    const real = open();
+    const key = 'showroom/orders/partition_key=2024-03-02/data.parquet';
+    await commitObject(real, { key, body: Buffer.from('v1'), version: version(1000) });
+    // The zombie (version 1500) reads, then stalls before its write while the newer run (2000) publishes.
+    let release!: () => void;
+    const stalled = new Promise<void>((resolve) => (release = resolve));
+    let read = false;
+    const zombieStore = new Proxy(real, {
+      get(target, prop, receiver) {
+        if (prop === 'head') return async (k: string) => ((read = true), target.head(k));
+        if (prop === 'replace') return async (...args: Parameters<S3Store['replace']>) => (await stalled, target.replace(...args));
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    const zombie = commitObject(zombieStore, { key, body: Buffer.from('zombie'), version: version(1500) });
+    while (!read) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(await commitObject(real, { key, body: Buffer.from('v2'), version: version(2000) }), 'committed');
+    release();
+    await assert.rejects(zombie, StaleCommit);
+    assert.equal(await bodyAt(real, key), 'v2');
+  });
+
+  it('of eight attempts racing with different versions, the newest is what stays', async () => {
+    const store = open();
+    const key = 'showroom/orders/partition_key=2024-03-03/data.parquet';
+    const outcomes = await Promise.allSettled([5, 3, 8, 1, 7, 2, 6, 4].map((n) => commitObject(store, { key, body: Buffer.from(`v${n}`), version: version(n * 1000) })));
+    for (const o of outcomes) if (o.status === 'rejected') assert.ok(o.reason instanceof StaleCommit, String(o.reason));
+    assert.equal(await bodyAt(store, key), 'v8');
+  });
+
+  it('replaces an object without a version (written by something else), saying so', async () => {
+    const store = open();
+    const key = 'showroom/orders/partition_key=2024-03-04/data.parquet';
+    await store.create(key, 'not ours');
+    const unreadable: string[] = [];
+    assert.equal(await commitObject(store, { key, body: Buffer.from('v1'), version: version(1000), onUnreadable: (k) => unreadable.push(k) }), 'committed');
+    assert.deepEqual(unreadable, [key]);
+    assert.equal(await bodyAt(store, key), 'v1');
   });
 });
