@@ -12,7 +12,7 @@
  * Parquet file carries it too, for readers).
  */
 import { isNewer, staleCommit, type CommitOutcome, type FileVersion } from './commit';
-import { PreconditionFailed, type S3Store, type StoredObject } from './object-store';
+import { PreconditionFailed, type S3Body, type S3Store, type StoredObject } from './object-store';
 
 const META = {
   scheduledMs: 'conveyor-scheduled-ms',
@@ -41,7 +41,7 @@ const MAX_RACES = 20;
  * Make `body` the object at `key` if and only if `version` is newer than the version in place (or
  * nothing with a version is in place). The same version committed twice (a retried step) is a no-op.
  */
-export async function commitObject(store: S3Store, request: { key: string; body: Buffer; version: FileVersion; onUnreadable?: (key: string) => void }): Promise<CommitOutcome> {
+export async function commitObject(store: S3Store, request: { key: string; body: S3Body; version: FileVersion; onUnreadable?: (key: string) => void }): Promise<CommitOutcome> {
   const { key, body, version } = request;
   const metadata = versionMetadata(version);
   for (let race = 0; race < MAX_RACES; race += 1) {

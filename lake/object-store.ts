@@ -17,11 +17,16 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  UploadPartCommand,
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
@@ -246,6 +251,11 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
   return { bucket: match[1]!, prefix };
 }
 
+/** What an S3 write takes: bytes, or a file (uploaded in parts of PART_BYTES when larger). */
+export type S3Body = Buffer | string | { file: string };
+/** 8 MiB: S3's parts are at least 5 MiB (but the last). */
+export const PART_BYTES = 8 * 1024 * 1024;
+
 /** S3 answers a failed condition with 412, and a concurrent conditional write with 409. */
 function isPreconditionFailure(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -344,11 +354,16 @@ export class S3Store implements ObjectStore {
 
   private async put(
     key: string,
-    body: Buffer | string,
+    body: S3Body,
     condition: { IfNoneMatch: '*' } | { IfMatch: string },
     refused: string,
     metadata?: Record<string, string>,
   ): Promise<StoredObject> {
+    if (typeof body === 'object' && 'file' in body) {
+      const { size } = await fs.promises.stat(body.file);
+      if (size > PART_BYTES) return this.putInParts(key, body.file, size, condition, refused, metadata);
+      body = await fs.promises.readFile(body.file);
+    }
     const data = typeof body === 'string' ? Buffer.from(body) : body;
     try {
       const out = await this.send((c) =>
@@ -370,12 +385,73 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  /** `metadata`: user metadata written with the object (returned by head and get). */
-  create(key: string, body: Buffer | string, metadata?: Record<string, string>): Promise<StoredObject> {
+  /**
+   * A file larger than one part goes up in parts, and the condition applies to completing the upload:
+   * until then nothing is visible, and an upload that fails or loses its condition is aborted.
+   */
+  private async putInParts(
+    key: string,
+    file: string,
+    size: number,
+    condition: { IfNoneMatch: '*' } | { IfMatch: string },
+    refused: string,
+    metadata?: Record<string, string>,
+  ): Promise<StoredObject> {
+    const Key = this.objectKey(key);
+    const started = await this.send((c) => c.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key, ...(metadata ? { Metadata: metadata } : {}) })));
+    const UploadId = started.UploadId!;
+    try {
+      const parts: { ETag: string; PartNumber: number }[] = [];
+      const handle = await fs.promises.open(file, 'r');
+      try {
+        for (let offset = 0, PartNumber = 1; offset < size; offset += PART_BYTES, PartNumber += 1) {
+          const chunk = Buffer.alloc(Math.min(PART_BYTES, size - offset));
+          await handle.read(chunk, 0, chunk.length, offset);
+          const out = await this.send((c) =>
+            c.send(new UploadPartCommand({ Bucket: this.bucket, Key, UploadId, PartNumber, Body: chunk, ContentMD5: createHash('md5').update(chunk).digest('base64') })),
+          );
+          parts.push({ ETag: out.ETag!, PartNumber });
+        }
+      } finally {
+        await handle.close();
+      }
+      const done = await this.send((c) => c.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts }, ...condition })));
+      return { key, size, etag: done.ETag ?? '', ...(metadata ? { metadata } : {}) };
+    } catch (err) {
+      await this.send((c) => c.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }))).catch(() => undefined);
+      if (isPreconditionFailure(err)) throw new PreconditionFailed(`${this.url}/${key} ${refused}`);
+      throw err;
+    }
+  }
+
+  /**
+   * Abort the multipart uploads under `prefix` started over `olderThanMs` ago: what a writer killed
+   * mid-upload left (invisible, but stored and billed). Returns the keys whose uploads were aborted.
+   */
+  async abortAbandonedUploads(prefix: string, olderThanMs: number): Promise<string[]> {
+    const aborted: string[] = [];
+    let KeyMarker: string | undefined;
+    let UploadIdMarker: string | undefined;
+    do {
+      const out = await this.send((c) =>
+        c.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.prefix ? `${this.prefix}/${prefix}` : prefix, KeyMarker, UploadIdMarker })),
+      );
+      for (const upload of out.Uploads ?? []) {
+        if (!upload.Key || !upload.UploadId || (upload.Initiated && Date.now() - upload.Initiated.getTime() < olderThanMs)) continue;
+        await this.send((c) => c.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.Key, UploadId: upload.UploadId })));
+        aborted.push(this.keyOf(upload.Key));
+      }
+      ({ NextKeyMarker: KeyMarker, NextUploadIdMarker: UploadIdMarker } = out.IsTruncated ? out : { NextKeyMarker: undefined, NextUploadIdMarker: undefined });
+    } while (KeyMarker);
+    return aborted;
+  }
+
+  /** `metadata`: user metadata written with the object (returned by head and get). `{ file }` uploads a file, in parts when large. */
+  create(key: string, body: S3Body, metadata?: Record<string, string>): Promise<StoredObject> {
     return this.put(key, body, { IfNoneMatch: '*' }, 'exists already', metadata);
   }
 
-  replace(key: string, body: Buffer | string, etag: string, metadata?: Record<string, string>): Promise<StoredObject> {
+  replace(key: string, body: S3Body, etag: string, metadata?: Record<string, string>): Promise<StoredObject> {
     return this.put(key, body, { IfMatch: etag }, 'changed since it was read', metadata);
   }
 

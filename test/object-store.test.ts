@@ -4,11 +4,13 @@
  * No mock: the conditional writes are the S3 server's own.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FolderStore, ObjectStoreUnavailable, parseS3Url, PreconditionFailed, S3Store, type ObjectStore } from '../lake/object-store';
+import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { FolderStore, ObjectStoreUnavailable, parseS3Url, PART_BYTES, PreconditionFailed, S3Store, type ObjectStore } from '../lake/object-store';
 import { findSeaweedFS, startSeaweedFS, type SeaweedFSServer } from '../scripts/lib/seaweedfs';
 import { withDuckDB } from '../lake/duckdb';
 import { mirrorPrefix } from '../lake/mirror';
@@ -215,5 +217,56 @@ describe('the commit rule on S3, without a lock (conditional writes)', () => {
     assert.equal(await commitObject(store, { key, body: Buffer.from('v1'), version: version(1000), onUnreadable: (k) => unreadable.push(k) }), 'committed');
     assert.deepEqual(unreadable, [key]);
     assert.equal(await bodyAt(store, key), 'v1');
+  });
+});
+
+describe('large files on S3: uploaded in parts, the condition on completing', () => {
+  const open = () => S3Store.fromEnv('s3://lake/parts-test', { ...process.env, ...server!.env });
+  const bigFile = (name: string, mib: number) => {
+    const file = path.join(tmp, name);
+    fs.writeFileSync(file, Buffer.concat(Array.from({ length: mib }, (_, i) => Buffer.alloc(1024 * 1024, i % 251))));
+    return file;
+  };
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  const rawClient = () =>
+    new S3Client({ endpoint: server!.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: server!.accessKeyId, secretAccessKey: server!.secretAccessKey } });
+  const pendingUploads = async () => (await rawClient().send(new ListMultipartUploadsCommand({ Bucket: 'lake', Prefix: 'parts-test/' }))).Uploads ?? [];
+
+  it('uploads a 20 MiB file in three parts, whole, with its metadata; a stale condition leaves no upload behind', async () => {
+    const store = open();
+    const file = bigFile('big-1.parquet', 20);
+    assert.ok(fs.statSync(file).size > 2 * PART_BYTES);
+    const key = 'showroom/big/partition_key=2024-01-01/data.parquet';
+    const made = await store.create(key, { file }, { 'conveyor-run-id': 'r1' });
+    const read = await store.get(key);
+    assert.equal(sha(read!.body), sha(fs.readFileSync(file)));
+    assert.equal(read!.object.metadata?.['conveyor-run-id'], 'r1');
+    await store.replace(key, { file: bigFile('big-2.parquet', 18) }, made.etag);
+    await assert.rejects(store.replace(key, { file: bigFile('big-3.parquet', 17) }, made.etag), PreconditionFailed);
+    assert.equal((await store.get(key))!.body.length, 18 * 1024 * 1024, 'the second upload stays');
+    assert.deepEqual(await pendingUploads(), []);
+  });
+
+  it('aborts what a writer killed mid-upload left', async () => {
+    const store = open();
+    const client = rawClient();
+    const Key = 'parts-test/showroom/big/partition_key=2024-01-02/data.parquet';
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: 'lake', Key }));
+    await client.send(new UploadPartCommand({ Bucket: 'lake', Key, UploadId, PartNumber: 1, Body: Buffer.alloc(PART_BYTES, 1) }));
+    assert.equal((await pendingUploads()).length, 1);
+    assert.deepEqual(await store.abortAbandonedUploads('showroom/', 60_000), [], 'a fresh upload may still be going');
+    assert.deepEqual(await store.abortAbandonedUploads('showroom/', 0), ['showroom/big/partition_key=2024-01-02/data.parquet']);
+    assert.deepEqual(await pendingUploads(), []);
+    assert.equal(await store.head('showroom/big/partition_key=2024-01-02/data.parquet'), undefined);
+  });
+
+  it('commits a large file by the commit rule', async () => {
+    const store = open();
+    const key = 'showroom/big/partition_key=2024-01-03/data.parquet';
+    const file = bigFile('big-4.parquet', 12);
+    const v = { scheduledMs: 1000, runId: 'r', workflowId: 'w', attempt: 1 };
+    assert.equal(await commitObject(store, { key, body: { file }, version: v }), 'committed');
+    assert.deepEqual(versionOfObject((await store.head(key))!), v);
+    await assert.rejects(commitObject(store, { key, body: { file }, version: { ...v, scheduledMs: 500, runId: 'old' } }), StaleCommit);
   });
 });
