@@ -18,10 +18,19 @@ const DUCKDB_TRANSIENT_ERRORS = /^(IO|Interrupt|Out of Memory) Error|^Transactio
 const NODE_TRANSIENT_CODES = new Set(['EBUSY', 'EAGAIN', 'EMFILE', 'ENFILE', 'EIO', 'ETIMEDOUT', 'ECONNRESET', 'ENOSPC', 'EROFS', 'EACCES', 'EPERM']);
 const NODE_DEPENDENCY_CODES = new Set(['ENOENT']);
 
+// An object store (lake/object-store.ts) that does not answer, refuses the credentials or lacks the
+// bucket: like a lake root that is not permitted, an operator can fix it while the step retries. An S3
+// answer of 5xx or 429 (after the AWS SDK's own retries) is a passing fault of the store. Matched by
+// name and status, so this module does not load the AWS SDK.
+const STORE_TRANSIENT_ERRORS = new Set(['ObjectStoreUnavailable']);
+const isTransientHttpStatus = (status: number | undefined) => status !== undefined && (status >= 500 || status === 429);
+
 export function classOfError(err: unknown): FailureClass {
   if (!(err instanceof Error)) return 'code';
   const code = (err as NodeJS.ErrnoException).code;
   if (code && NODE_TRANSIENT_CODES.has(code)) return 'transient';
+  if (STORE_TRANSIENT_ERRORS.has(err.name)) return 'transient';
+  if (isTransientHttpStatus((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode)) return 'transient';
   if (code && NODE_DEPENDENCY_CODES.has(code)) return 'dependency';
   if (DUCKDB_TRANSIENT_ERRORS.test(err.message)) return 'transient';
   if (DUCKDB_DATA_ERRORS.test(err.message)) return 'data';

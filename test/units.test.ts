@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { classOfError } from '../activities/classify-error';
+import { ObjectStoreUnavailable } from '../lake/object-store';
 import { loadConfig } from '../common/config';
 import { classifiedFailure, NON_RETRYABLE_FAILURE_TYPES, workStepRetryPolicy } from '../common/failure-classes';
 import { addDays, countPartitions, isPartitionKey } from '../common/partition-key';
@@ -43,6 +44,13 @@ describe('failure classification', () => {
     assert.equal(classOfError(Object.assign(new Error('busy'), { code: 'EBUSY' })), 'transient');
     assert.equal(classOfError(Object.assign(new Error('gone'), { code: 'ENOENT' })), 'dependency');
     assert.equal(classOfError(new TypeError('x is undefined')), 'code', 'unknown errors are bugs, not retried');
+  });
+  it('classifies an object store that does not answer, refuses access or fails with 5xx/429 as transient', () => {
+    assert.equal(classOfError(new ObjectStoreUnavailable('the S3 endpoint http://127.0.0.1:9 does not answer (ECONNREFUSED)')), 'transient');
+    const s3Error = (status: number) => Object.assign(new Error('S3 said no'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: status } });
+    assert.equal(classOfError(s3Error(503)), 'transient');
+    assert.equal(classOfError(s3Error(429)), 'transient');
+    assert.equal(classOfError(s3Error(400)), 'code');
   });
   it('marks data and code failures non-retryable, in the failure and in the policy', () => {
     for (const cls of ['data', 'code'] as const) {
