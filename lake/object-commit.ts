@@ -12,7 +12,8 @@
  * Parquet file carries it too, for readers).
  */
 import { isNewer, staleCommit, type CommitOutcome, type FileVersion } from './commit';
-import { PreconditionFailed, type S3Body, type S3Store, type StoredObject } from './object-store';
+import { PreconditionFailed, type StoredObject } from './object-store';
+import type { S3Body, S3Store } from './s3-store';
 
 const META = {
   scheduledMs: 'conveyor-scheduled-ms',

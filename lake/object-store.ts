@@ -9,27 +9,16 @@
  *   overwrite it.
  * Listings page through any number of keys (an S3 list returns at most 1,000 at a time).
  *
+ * The S3 implementation is lake/s3-store.ts (apart, so a folder lake never loads the AWS SDK).
+ *
  * What an S3 store must offer: conditional writes (`If-None-Match: *` and `If-Match` on PUT, 412 when
  * they fail) and strong read-after-write and list-after-write consistency. AWS S3, SeaweedFS, Cloudflare
  * R2 and recent MinIO do.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  UploadPartCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
+import { fsyncPath } from './commit';
 
 export interface StoredObject {
   key: string;
@@ -68,7 +57,7 @@ export interface ObjectStore {
 }
 
 /** Keys are `/`-separated relative paths of safe segments (lake/layout.ts makes them). */
-function checkKey(key: string): string {
+export function checkKey(key: string): string {
   if (key === '' || key.startsWith('/') || key.split('/').some((s) => s === '' || s === '.' || s === '..')) {
     throw new Error(`invalid object key ${JSON.stringify(key)}`);
   }
@@ -132,7 +121,8 @@ export class FolderStore implements ObjectStore {
   private async writeTemp(key: string, body: Buffer | string): Promise<string> {
     const target = this.file(key);
     await fs.promises.mkdir(path.dirname(target), { recursive: true });
-    const temp = `${target}.tmp-${randomUUID()}`;
+    // Hidden and ending in .tmp: readers skip it, and the janitor removes one a dead writer left.
+    const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomUUID()}.tmp`);
     const handle = await fs.promises.open(temp, 'wx');
     try {
       await handle.writeFile(body);
@@ -153,6 +143,7 @@ export class FolderStore implements ObjectStore {
     } finally {
       await fs.promises.rm(temp, { force: true });
     }
+    await fsyncPath(path.dirname(this.file(key)));
     return (await this.head(key))!;
   }
 
@@ -165,6 +156,7 @@ export class FolderStore implements ObjectStore {
         if (current?.etag !== etag) throw new PreconditionFailed(`${this.url}/${key} changed since it was read`);
         await fs.promises.rename(temp, target);
       });
+      await fsyncPath(path.dirname(target));
     } finally {
       await fs.promises.rm(temp, { force: true });
     }
@@ -172,7 +164,7 @@ export class FolderStore implements ObjectStore {
   }
 
   async *list(prefix: string): AsyncIterable<StoredObject> {
-    const keys = (await keysOfFilesUnder(this.root, prefix)).filter((key) => !/\.tmp-[0-9a-f-]{36}$/.test(key) && !key.endsWith(`/${FOLDER_LOCK}`));
+    const keys = (await keysOfFilesUnder(this.root, prefix)).filter((key) => !isTempOrLock(key));
     for (const key of keys.sort()) {
       const object = await this.head(key);
       if (object) yield object;
@@ -213,6 +205,8 @@ export async function keysOfFilesUnder(root: string, prefix: string): Promise<st
 }
 
 const FOLDER_LOCK = '.replace.lock';
+/** A writer's temp file (`.<name>.<uuid>.tmp`) or a folder's lock: not objects. */
+const isTempOrLock = (key: string) => /(^|\/)\.[^/]+\.[0-9a-f-]{36}\.tmp$/.test(key) || key === FOLDER_LOCK || key.endsWith(`/${FOLDER_LOCK}`);
 const LOCK_WAIT_MS = 30_000;
 
 /** Hold a folder's replace lock (a file created exclusively) while `fn` runs: milliseconds. */
@@ -236,239 +230,5 @@ async function withFolderLock<T>(dir: string, fn: () => Promise<T>): Promise<T> 
     return await fn();
   } finally {
     await fs.promises.rm(lock, { force: true });
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// An S3 bucket
-
-/** `s3://bucket/prefix` parsed; the prefix has no leading or trailing slash ('' for the bucket's root). */
-export function parseS3Url(url: string): { bucket: string; prefix: string } {
-  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
-  if (!match) throw new Error(`invalid S3 URL ${JSON.stringify(url)}: expected s3://<bucket>[/<prefix>], e.g. s3://lake/conveyor`);
-  const prefix = (match[2] ?? '').replace(/\/+$/, '');
-  if (prefix !== '') checkKey(prefix);
-  return { bucket: match[1]!, prefix };
-}
-
-/** What an S3 write takes: bytes, or a file (uploaded in parts of PART_BYTES when larger). */
-export type S3Body = Buffer | string | { file: string };
-/** 8 MiB: S3's parts are at least 5 MiB (but the last). */
-export const PART_BYTES = 8 * 1024 * 1024;
-
-/** S3 answers a failed condition with 412, and a concurrent conditional write with 409. */
-function isPreconditionFailure(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e.name === 'PreconditionFailed' || e.name === 'ConditionalRequestConflict' || e.$metadata?.httpStatusCode === 412 || e.$metadata?.httpStatusCode === 409;
-}
-
-function isNotFound(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
-}
-
-export class S3Store implements ObjectStore {
-  readonly bucket: string;
-  readonly prefix: string;
-  constructor(
-    readonly url: string,
-    private readonly client: S3Client,
-    /** Where the client sends requests, for messages. */
-    private readonly endpoint = 'AWS S3',
-  ) {
-    ({ bucket: this.bucket, prefix: this.prefix } = parseS3Url(url));
-  }
-
-  /** Send a command; a refused signature, an unknown bucket or an endpoint that does not answer becomes one line. */
-  private async send<T>(request: (client: S3Client) => Promise<T>): Promise<T> {
-    try {
-      return await request(this.client);
-    } catch (err) {
-      const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-      const status = e.$metadata?.httpStatusCode;
-      if (status === 403 || /SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied/.test(e.name ?? '')) {
-        throw new ObjectStoreUnavailable(`${this.endpoint} refused access to ${this.url} (HTTP ${status ?? 403}): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
-      }
-      if (e.name === 'NoSuchBucket') throw new ObjectStoreUnavailable(`${this.endpoint} has no bucket ${JSON.stringify(this.bucket)} (from ${this.url})`);
-      if (e.name === 'CredentialsProviderError') throw new ObjectStoreUnavailable(`no credentials for ${this.url}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
-      if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET/.test(`${e.code ?? ''} ${e.name ?? ''} ${String(err)}`)) {
-        throw new ObjectStoreUnavailable(`the S3 endpoint ${this.endpoint} does not answer (${e.code ?? e.name}): check AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL`);
-      }
-      throw err;
-    }
-  }
-
-  /**
-   * A store from the AWS SDK's own variables (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, AWS_REGION,
-   * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), plus CONVEYOR_S3_FORCE_PATH_STYLE, which the SDK has
-   * no variable for (SeaweedFS and most self-hosted stores need path-style addressing).
-   */
-  static fromEnv(url: string, env: NodeJS.ProcessEnv = process.env): S3Store {
-    const config: S3ClientConfig = {
-      region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
-      forcePathStyle: /^(1|true|yes)$/i.test(env.CONVEYOR_S3_FORCE_PATH_STYLE ?? ''),
-      maxAttempts: 3,
-    };
-    const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-    if (endpoint) config.endpoint = endpoint;
-    // Keys from `env` itself (the SDK's default chain reads only this process's environment).
-    if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
-      config.credentials = {
-        accessKeyId: env.AWS_ACCESS_KEY_ID,
-        secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-        ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-      };
-    }
-    return new S3Store(url, new S3Client(config), endpoint ?? 'AWS S3');
-  }
-
-  private objectKey(key: string): string {
-    checkKey(key);
-    return this.prefix ? `${this.prefix}/${key}` : key;
-  }
-
-  private keyOf(objectKey: string): string {
-    return this.prefix ? objectKey.slice(this.prefix.length + 1) : objectKey;
-  }
-
-  async head(key: string): Promise<StoredObject | undefined> {
-    try {
-      const out = await this.send((c) => c.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })));
-      return { key, size: out.ContentLength ?? 0, etag: out.ETag ?? '', metadata: out.Metadata ?? {} };
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  }
-
-  async get(key: string): Promise<{ body: Buffer; object: StoredObject } | undefined> {
-    try {
-      const out = await this.send((c) => c.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })));
-      const body = Buffer.from(await out.Body!.transformToByteArray());
-      return { body, object: { key, size: body.length, etag: out.ETag ?? '', metadata: out.Metadata ?? {} } };
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  }
-
-  private async put(
-    key: string,
-    body: S3Body,
-    condition: { IfNoneMatch: '*' } | { IfMatch: string },
-    refused: string,
-    metadata?: Record<string, string>,
-  ): Promise<StoredObject> {
-    if (typeof body === 'object' && 'file' in body) {
-      const { size } = await fs.promises.stat(body.file);
-      if (size > PART_BYTES) return this.putInParts(key, body.file, size, condition, refused, metadata);
-      body = await fs.promises.readFile(body.file);
-    }
-    const data = typeof body === 'string' ? Buffer.from(body) : body;
-    try {
-      const out = await this.send((c) =>
-        c.send(
-          new PutObjectCommand({
-            Bucket: this.bucket,
-            Key: this.objectKey(key),
-            Body: data,
-            ContentMD5: createHash('md5').update(data).digest('base64'),
-            ...(metadata ? { Metadata: metadata } : {}),
-            ...condition,
-          }),
-        ),
-      );
-      return { key, size: data.length, etag: out.ETag ?? '', ...(metadata ? { metadata } : {}) };
-    } catch (err) {
-      if (isPreconditionFailure(err)) throw new PreconditionFailed(`${this.url}/${key} ${refused}`);
-      throw err;
-    }
-  }
-
-  /**
-   * A file larger than one part goes up in parts, and the condition applies to completing the upload:
-   * until then nothing is visible, and an upload that fails or loses its condition is aborted.
-   */
-  private async putInParts(
-    key: string,
-    file: string,
-    size: number,
-    condition: { IfNoneMatch: '*' } | { IfMatch: string },
-    refused: string,
-    metadata?: Record<string, string>,
-  ): Promise<StoredObject> {
-    const Key = this.objectKey(key);
-    const started = await this.send((c) => c.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key, ...(metadata ? { Metadata: metadata } : {}) })));
-    const UploadId = started.UploadId!;
-    try {
-      const parts: { ETag: string; PartNumber: number }[] = [];
-      const handle = await fs.promises.open(file, 'r');
-      try {
-        for (let offset = 0, PartNumber = 1; offset < size; offset += PART_BYTES, PartNumber += 1) {
-          const chunk = Buffer.alloc(Math.min(PART_BYTES, size - offset));
-          await handle.read(chunk, 0, chunk.length, offset);
-          const out = await this.send((c) =>
-            c.send(new UploadPartCommand({ Bucket: this.bucket, Key, UploadId, PartNumber, Body: chunk, ContentMD5: createHash('md5').update(chunk).digest('base64') })),
-          );
-          parts.push({ ETag: out.ETag!, PartNumber });
-        }
-      } finally {
-        await handle.close();
-      }
-      const done = await this.send((c) => c.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts }, ...condition })));
-      return { key, size, etag: done.ETag ?? '', ...(metadata ? { metadata } : {}) };
-    } catch (err) {
-      await this.send((c) => c.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }))).catch(() => undefined);
-      if (isPreconditionFailure(err)) throw new PreconditionFailed(`${this.url}/${key} ${refused}`);
-      throw err;
-    }
-  }
-
-  /**
-   * Abort the multipart uploads under `prefix` started over `olderThanMs` ago: what a writer killed
-   * mid-upload left (invisible, but stored and billed). Returns the keys whose uploads were aborted.
-   */
-  async abortAbandonedUploads(prefix: string, olderThanMs: number): Promise<string[]> {
-    const aborted: string[] = [];
-    let KeyMarker: string | undefined;
-    let UploadIdMarker: string | undefined;
-    do {
-      const out = await this.send((c) =>
-        c.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.prefix ? `${this.prefix}/${prefix}` : prefix, KeyMarker, UploadIdMarker })),
-      );
-      for (const upload of out.Uploads ?? []) {
-        if (!upload.Key || !upload.UploadId || (upload.Initiated && Date.now() - upload.Initiated.getTime() < olderThanMs)) continue;
-        await this.send((c) => c.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.Key, UploadId: upload.UploadId })));
-        aborted.push(this.keyOf(upload.Key));
-      }
-      ({ NextKeyMarker: KeyMarker, NextUploadIdMarker: UploadIdMarker } = out.IsTruncated ? out : { NextKeyMarker: undefined, NextUploadIdMarker: undefined });
-    } while (KeyMarker);
-    return aborted;
-  }
-
-  /** `metadata`: user metadata written with the object (returned by head and get). `{ file }` uploads a file, in parts when large. */
-  create(key: string, body: S3Body, metadata?: Record<string, string>): Promise<StoredObject> {
-    return this.put(key, body, { IfNoneMatch: '*' }, 'exists already', metadata);
-  }
-
-  replace(key: string, body: S3Body, etag: string, metadata?: Record<string, string>): Promise<StoredObject> {
-    return this.put(key, body, { IfMatch: etag }, 'changed since it was read', metadata);
-  }
-
-  async *list(prefix: string): AsyncIterable<StoredObject> {
-    let token: string | undefined;
-    do {
-      const out = await this.send((c) =>
-        c.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix ? `${this.prefix}/${prefix}` : prefix, ContinuationToken: token })),
-      );
-      for (const o of out.Contents ?? []) {
-        if (o.Key) yield { key: this.keyOf(o.Key), size: o.Size ?? 0, etag: o.ETag ?? '' };
-      }
-      token = out.IsTruncated ? out.NextContinuationToken : undefined;
-    } while (token);
-  }
-
-  async delete(key: string): Promise<void> {
-    await this.send((c) => c.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })));
   }
 }

@@ -3,11 +3,10 @@
  * rewritten) and which partitions are published (a partition is published when its `data.parquet`
  * exists). What the planner, the CLIs and the client know of past runs comes from here.
  */
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { IngestedFile, RunManifest } from '../common/run-types';
-import { fsyncPath } from './commit';
+import { FolderStore, PreconditionFailed } from './object-store';
 import { DATA_FILE, partitionKeyOfDir, type LakeLayout } from './layout';
 
 /** A manifest as stored: snake_case fields, the columns of `meta.partition_runs`. */
@@ -74,21 +73,13 @@ export async function writeManifest(layout: LakeLayout, record: ManifestRecord):
 
 /** Write a JSON record to `file` once (see writeManifest); false when the file exists already. */
 export async function writeJsonOnce(file: string, record: object): Promise<boolean> {
-  const dir = path.dirname(file);
-  await fs.promises.mkdir(dir, { recursive: true });
-  const temp = path.join(dir, `.${path.basename(file)}.${randomUUID()}.tmp`);
-  await fs.promises.writeFile(temp, JSON.stringify(record) + '\n', { flag: 'wx' });
-  await fsyncPath(temp);
   try {
-    await fs.promises.link(temp, file);
+    await new FolderStore(path.dirname(file)).create(path.basename(file), JSON.stringify(record) + '\n');
+    return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    if (err instanceof PreconditionFailed) return false;
     throw err;
-  } finally {
-    await fs.promises.rm(temp, { force: true });
   }
-  await fsyncPath(dir);
-  return true;
 }
 
 /** Every manifest of one partition, oldest first. A manifest that is not valid JSON is skipped and reported. */
