@@ -60,7 +60,10 @@ export async function createConveyorWorkers(
     backfill: { workflowTasks, activities: config.backfillActivitySlots },
   };
   // Both pools in this process: the backfill pool yields to the daily pool (workers/production-first.ts).
-  const gate = config.workerQueues.includes('daily') && config.workerQueues.includes('backfill') ? new ProductionFirst({ share: config.backfillShareWhileDaily }) : undefined;
+  // At a share of 100 % there is nothing to hold back: the pools keep Temporal's fixed slots, and the
+  // custom suppliers' calls into JavaScript (~2–3 ms of worker CPU per backfill partition) are saved.
+  const bothPools = config.workerQueues.includes('daily') && config.workerQueues.includes('backfill');
+  const gate = bothPools && config.backfillShareWhileDaily < 1 ? new ProductionFirst({ share: config.backfillShareWhileDaily }) : undefined;
   const pools = {
     daily: { taskQueue: config.taskQueue, maxConcurrentActivityTaskExecutions: config.dailyActivitySlots, tuner: gate?.dailyTuner(slots.daily) },
     backfill: { taskQueue: config.backfillTaskQueue, maxConcurrentActivityTaskExecutions: config.backfillActivitySlots, tuner: gate?.backfillTuner(slots.backfill) },
