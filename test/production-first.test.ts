@@ -62,6 +62,16 @@ describe('production first: the backfill yields to daily runs in the same proces
     assert.equal(runBackfillFor(1000), 1000, 'full speed again once the daily pool stayed idle');
   });
 
+  it('keeps the rate it learnt across an idle pause: a backfill resuming while daily runs are busy gets its share, not a trickle', () => {
+    const { runBackfillFor, dailyTask, clock } = setUp(0.5);
+    assert.equal(runBackfillFor(2001), 2001);
+    clock.ms += 100_000; // the backfill idle for 100 s
+    runBackfillFor(1); // one task after the pause
+    dailyTask();
+    const whileDaily = runBackfillFor(2000);
+    assert.ok(whileDaily >= 900 && whileDaily <= 1100, `half of 1,000 a second, got ${whileDaily}`);
+  });
+
   it('does not hold a backfill back before its rate alone is known', () => {
     const { runBackfillFor, dailyTask } = setUp(0.5);
     dailyTask();

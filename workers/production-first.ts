@@ -36,7 +36,7 @@ export interface ProductionFirstOptions {
   now?: () => number;
 }
 
-/** The backfill's rate on its own is counted per second: the recent peak, fading 10 % a second. */
+/** The backfill's rate on its own is counted per second: the recent peak, fading 10 % a counted second. */
 const BUCKET_MS = 1000;
 const FADE = 0.9;
 
@@ -115,12 +115,15 @@ export class ProductionFirst {
     return true;
   }
 
-  /** Count a slot handed out, per second; seconds in which the backfill yielded are not its own rate. */
+  /**
+   * Count a slot handed out, per second. Only a second of steady work in which the backfill did not
+   * yield tells its rate alone: one in which it yielded, or one followed by a pause (the backfill was
+   * idle, not slow), leaves the rate as it was.
+   */
   private count(at: number, yielding: boolean): void {
     if (at - this.bucket.start >= BUCKET_MS) {
-      if (!this.bucket.yielded && Number.isFinite(this.bucket.start)) {
-        const seconds = Math.floor((at - this.bucket.start) / BUCKET_MS);
-        this.aloneRate = Math.max(this.bucket.count / seconds, this.aloneRate * FADE ** seconds);
+      if (!this.bucket.yielded && at - this.bucket.start < 2 * BUCKET_MS) {
+        this.aloneRate = Math.max(this.bucket.count, this.aloneRate * FADE);
       }
       this.bucket = { start: at, count: 0, yielded: false };
     }
