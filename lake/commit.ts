@@ -215,7 +215,7 @@ async function breakLock(lock: string, judged: Partial<LockOwner> | undefined, t
 }
 
 /** Hold the folder's commit lock (a file created exclusively) while `fn` runs. */
-async function withCommitLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+export async function withCommitLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   const lock = path.join(dir, COMMIT_LOCK);
   const owner: LockOwner = { ...thisProcess, token: randomUUID() };
   const deadline = Date.now() + LOCK_WAIT_MS;

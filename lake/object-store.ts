@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fsyncPath } from './commit';
+import { COMMIT_LOCK, fsyncPath, withCommitLock } from './commit';
 
 export interface StoredObject {
   key: string;
@@ -70,7 +70,8 @@ export function checkKey(key: string): string {
 /**
  * Objects as files under a root folder. A write goes to a temp file first; `create` links it in
  * (link fails if the name exists, atomically); `replace` renames it over the old file under the
- * folder's lock, after checking the ETag (size, modification time and inode of the file read).
+ * folder's commit lock (lake/commit.ts, whose holder's liveness is checked, not only its age), after
+ * checking the ETag (size, modification time and inode of the file read).
  */
 export class FolderStore implements ObjectStore {
   readonly root: string;
@@ -151,7 +152,7 @@ export class FolderStore implements ObjectStore {
     const target = this.file(key);
     const temp = await this.writeTemp(key, body);
     try {
-      await withFolderLock(path.dirname(target), async () => {
+      await withCommitLock(path.dirname(target), async () => {
         const current = await this.head(key);
         if (current?.etag !== etag) throw new PreconditionFailed(`${this.url}/${key} changed since it was read`);
         await fs.promises.rename(temp, target);
@@ -204,31 +205,6 @@ export async function keysOfFilesUnder(root: string, prefix: string): Promise<st
   return keys;
 }
 
-const FOLDER_LOCK = '.replace.lock';
 /** A writer's temp file (`.<name>.<uuid>.tmp`) or a folder's lock: not objects. */
-const isTempOrLock = (key: string) => /(^|\/)\.[^/]+\.[0-9a-f-]{36}\.tmp$/.test(key) || key === FOLDER_LOCK || key.endsWith(`/${FOLDER_LOCK}`);
-const LOCK_WAIT_MS = 30_000;
+const isTempOrLock = (key: string) => /(^|\/)\.[^/]+\.[0-9a-f-]{36}\.tmp$/.test(key) || key === COMMIT_LOCK || key.endsWith(`/${COMMIT_LOCK}`);
 
-/** Hold a folder's replace lock (a file created exclusively) while `fn` runs: milliseconds. */
-async function withFolderLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
-  const lock = path.join(dir, FOLDER_LOCK);
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      await fs.promises.writeFile(lock, String(process.pid), { flag: 'wx' });
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const stat = await fs.promises.stat(lock).catch(() => undefined);
-      // A lock held this long belongs to a writer that died: a replace holds it for milliseconds.
-      if (stat && Date.now() - stat.mtimeMs > LOCK_WAIT_MS) await fs.promises.rm(lock, { force: true });
-      if (Date.now() > deadline) throw new Error(`lock ${lock} held for over ${LOCK_WAIT_MS / 1000}s`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await fs.promises.rm(lock, { force: true });
-  }
-}
