@@ -18,7 +18,7 @@ export function makeAwaitLanding(deps: ActivityDeps) {
     return runClassified(ctx, async () => {
       const pipeline = pipelineOfStep(deps.registry, input, ctx);
       const { source, module } = sourceOf(pipeline);
-      const ready = module.readiness({ deps, pipeline, source, partition: input.partition, force: input.force });
+      const ready = await module.readiness({ deps, pipeline, source, partition: input.partition, force: input.force });
       if (!ready.ready) {
         throw classifiedFailure(ready.failureClass, {
           step: ctx.step,

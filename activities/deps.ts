@@ -1,11 +1,14 @@
 import type { ConveyorConfig } from '../common/config';
+import type { FileArea } from '../lake/area';
 import type { LakeLayout } from '../lake/layout';
+import { landingOf } from '../landing/landing-zone';
 import type { PipelineRegistry } from '../pipelines/registry';
 
 /** What the activities need from their process; injected so tests can use their own. */
 export interface ActivityDeps {
   registry: PipelineRegistry;
-  landingDir: string;
+  /** The landing zone (landing/landing-zone.ts landingOf). */
+  landing: FileArea;
   lake: LakeLayout;
   /** For the monitor: where alerts go, and the Web UI its links point at. */
   monitoring: Pick<ConveyorConfig, 'alerts' | 'webUiUrl' | 'namespace'>;
@@ -13,5 +16,5 @@ export interface ActivityDeps {
 
 /** The activities' dependencies in a process configured by `config`. */
 export function activityDeps(config: ConveyorConfig, registry: PipelineRegistry, lake: LakeLayout): ActivityDeps {
-  return { registry, landingDir: config.landingDir, lake, monitoring: { alerts: config.alerts, webUiUrl: config.webUiUrl, namespace: config.namespace } };
+  return { registry, landing: landingOf(config), lake, monitoring: { alerts: config.alerts, webUiUrl: config.webUiUrl, namespace: config.namespace } };
 }

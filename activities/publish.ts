@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import type { PublishInput, PublishResult } from '../common/run-types';
-import { commitFile, readVersion } from '../lake/commit';
+import { readVersion } from '../lake/commit';
 import { sqlString } from '../common/sql';
 import { withDuckDB, type DuckSession } from '../lake/duckdb';
 import { runClassified } from './classify-error';
@@ -24,10 +24,11 @@ export function makePublish(deps: ActivityDeps) {
       const staged = deps.lake.resolveWithin(deps.lake.runStagingDir(input.pipeline, input.partition, ctx.runId), input.clean);
       const target = deps.lake.publishedFile(input.pipeline, input.partition);
       const rowsPublished = await withDuckDB(async (db) => {
-        const version = await readVersion(db, staged);
+        const local = await deps.lake.area.fetch(staged);
+        const version = local === undefined ? undefined : await readVersion(db, local);
         if (version === undefined) {
-          const current = await readVersion(db, target);
-          if (current !== 'unreadable' && current?.runId === ctx.runId) return rowsOf(db, target);
+          const current = await deps.lake.area.versionOf(db, target);
+          if (current !== 'unreadable' && current?.runId === ctx.runId) return rowsOf(db, (await deps.lake.area.fetch(target)) ?? target);
           throw new Error(`Internal Error: nothing staged at ${input.clean} and the partition is not published by run ${ctx.runId}`);
         }
         if (version === 'unreadable' || version.runId !== ctx.runId) {
@@ -35,7 +36,7 @@ export function makePublish(deps: ActivityDeps) {
           throw new Error(`Internal Error: ${input.clean} is not a file staged by run ${ctx.runId}`);
         }
         const rows = await rowsOf(db, staged);
-        await commitFile(db, {
+        await deps.lake.area.commit(db, {
           staged,
           target,
           version,

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { classifiedFailure } from '../common/failure-classes';
 import type { FileRowCounts, StepName, TransformInput, TransformResult } from '../common/run-types';
-import { commitFile, versionMetadataOption, type FileVersion } from '../lake/commit';
+import { versionMetadataOption, type FileVersion } from '../lake/commit';
 import { sqlIdent, sqlString } from '../common/sql';
 import { withDuckDB, type DuckSession } from '../lake/duckdb';
 import { castList, publishedColumns, REJECT_COLUMNS } from '../lake/tables';
@@ -41,6 +41,8 @@ export function makeTransform(deps: ActivityDeps) {
         }),
       );
       if (result.committed === 'already-committed') ctx.log.info('reject bin already holds this attempt\'s file');
+      // Publish may run on another worker: the clean file goes where every worker reads it.
+      await deps.lake.area.share(cleanFile);
 
       const { rowsIn } = result;
       const rowsValid = result.staged - result.invalid;
@@ -153,7 +155,7 @@ export async function transformInDuckDB(db: DuckSession, work: TransformWork) {
   const sample = await db.query<{ reason: string; source_file: string; record_no: bigint }>(
     `SELECT reason, source_file, record_no FROM read_parquet(${sqlString(rejectsFile)}) LIMIT ${SAMPLE_REASONS}`,
   );
-  const committed = await commitFile(db, {
+  const committed = await deps.lake.area.commit(db, {
     staged: rejectsFile,
     target: deps.lake.rejectsFile(pipeline.name, partition),
     version: work.version,
@@ -176,6 +178,8 @@ async function checkedSnapshot(deps: ActivityDeps, stagingDir: string, input: Tr
   return Promise.all(
     input.ingested.files.map(async (file) => {
       const resolved = deps.lake.resolveWithin(stagingDir, file.path);
+      // Ingest may have run on another worker: a lake in S3 fetches its copy here.
+      await deps.lake.area.fetch(resolved);
       const size = await fs.promises.stat(resolved).then((s) => s.size, () => undefined);
       if (size !== file.bytes) {
         const found = size === undefined ? 'is missing' : `is ${size} bytes`;

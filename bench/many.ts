@@ -4,6 +4,8 @@
  * needed), and how long what an operator or a run asks of them takes: `npm run status`'s report, the
  * dashboard's page, the backfill planner's first chunk, a readiness check of a day covering 24 of them.
  */
+import { activityDeps } from '../activities/deps';
+import { landingOf } from '../landing/landing-zone';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -75,7 +77,7 @@ export async function measureManyPartitions(n: number, nowMs: number, say: (line
       say(`  ${name}: ${ms} ms`);
       return { name, ms };
     };
-    const plan = makePlanBackfillChunk({ registry, landingDir: config.landingDir, lake, monitoring: { alerts: config.alerts, webUiUrl: config.webUiUrl, namespace: config.namespace } });
+    const plan = makePlanBackfillChunk(activityDeps(config, registry, lake));
     return [
       await timed(`${n} partitions: npm run status (7 days)`, () => statusReport(config, registry, { serverUnavailable: 'the bench asks the lake only', days: 7, nowMs })),
       await timed(`${n} partitions: the dashboard page (28 days)`, async () => String(dashboardPage(await statusReport(config, registry, { serverUnavailable: 'the bench asks the lake only', days: 28, nowMs })))),
@@ -83,7 +85,7 @@ export async function measureManyPartitions(n: number, nowMs: number, say: (line
         plan({ pipeline: 'many_events', from: first, to: last, reprocess: 'missing', order: 'oldest-first', cursor: first, limit: 500 }),
       ),
       await timed(`${n} partitions: a readiness check of a day covering 24 of them`, () =>
-        upstreamSource.readiness({ deps: { registry, landingDir: config.landingDir, lake }, pipeline: days, source: days.source as never, partition: last.slice(0, 10) }),
+        upstreamSource.readiness({ deps: { registry, landing: landingOf(config), lake }, pipeline: days, source: days.source as never, partition: last.slice(0, 10) }),
       ),
     ];
   } finally {

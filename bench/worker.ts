@@ -15,7 +15,7 @@ import { loadConfig } from '../common/config';
 import type { RunManifest, StepInput } from '../common/run-types';
 import { ordersPipeline } from '../pipelines/orders/definition';
 import { PipelineRegistry } from '../pipelines/registry';
-import { LakeLayout } from '../lake/layout';
+import { LakeLayout, lakeOf } from '../lake/layout';
 import { createConveyorWorkers } from '../workers/create-worker';
 import { installRuntime } from '../workers/runtime';
 import { benchNoopHourlyPipeline, benchNoopPipeline, NOOP_PIPELINES, ordersJsonlPipeline, ordersParquetPipeline } from './pipelines';
@@ -26,7 +26,7 @@ const CEILING_TASK_QUEUE = 'bench-ceiling'; // must match scripts/bench.ts
 async function conveyorWorkers(connection: NativeConnection): Promise<{ workers: Worker[]; close: () => void }> {
   const config = loadConfig();
   const registry = new PipelineRegistry([ordersPipeline, benchNoopPipeline, benchNoopHourlyPipeline, ordersJsonlPipeline, ordersParquetPipeline]);
-  const deps = activityDeps(config, registry, new LakeLayout(config.lakeDir));
+  const deps = activityDeps(config, registry, lakeOf(config));
   const real = createActivities(deps);
   const attempt = () => ({ attempt: Context.current().info.attempt, durationMs: 0 });
   const noopSteps = {

@@ -7,7 +7,7 @@ import { describeWorkflow, webUiWorkflowUrl } from './workflow-lookup';
 import { z } from 'zod';
 import type { ConveyorConfig } from '../common/config';
 import { withDuckDB } from '../lake/duckdb';
-import { LakeLayout } from '../lake/layout';
+import { LakeLayout, lakeOf } from '../lake/layout';
 import { stalePartitionsOf } from '../lake/staleness';
 import { partitionSchemeOf } from '../pipelines/definition';
 import { BACKFILL_ID_SA, PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
@@ -129,13 +129,13 @@ export function preflightBackfill(request: BackfillRequest, options: BackfillCli
  * reruns only the stale ones in it), or, for a key set, over the stale keys.
  */
 export async function staleBackfillRequest(
-  config: Pick<ConveyorConfig, 'lakeDir'>,
+  config: Pick<ConveyorConfig, 'lakeDir' | 'lakeUrl' | 'lakeUrl'>,
   pipeline: string,
   base: Pick<BackfillRequest, 'maxConcurrency' | 'order' | 'stopAfterFailures'>,
   registry: PipelineRegistry,
 ): Promise<{ request: BackfillRequest; stale: string[] } | undefined> {
   const scheme = partitionSchemeOf(registry.get(pipeline));
-  const found = await withDuckDB((db) => stalePartitionsOf(db, new LakeLayout(config.lakeDir), pipeline));
+  const found = await withDuckDB((db) => stalePartitionsOf(db, lakeOf(config), pipeline));
   const stale = [...found.keys()].filter((k) => scheme.isKey(k)).sort((a, b) => scheme.indexOf(a)! - scheme.indexOf(b)!);
   if (stale.length === 0) return undefined;
   const where = scheme.isTime ? { from: stale[0]!, to: stale[stale.length - 1]! } : { keys: stale };

@@ -10,14 +10,14 @@
  */
 import type { ConveyorConfig } from '../common/config';
 import type { Json } from '@duckdb/node-api';
-import { LakeLayout } from '../lake/layout';
+import { LakeLayout, lakeOf } from '../lake/layout';
 import { withLakeReader } from '../lake/reader';
 import { publishedPartitions as listPublished, readManifests, type ManifestRecord } from '../lake/runs';
 import { assertPartitionKey, type PipelineRegistry } from '../pipelines/registry';
 
 export type { ManifestRecord } from '../lake/runs';
 
-type LakeConfig = Pick<ConveyorConfig, 'lakeDir'>;
+type LakeConfig = Pick<ConveyorConfig, 'lakeDir' | 'lakeUrl' | 'lakeUrl'>;
 
 /** A query's answer: column names, and rows as JSON-safe values (big integers as strings). */
 export interface LakeQueryResult {
@@ -27,18 +27,18 @@ export interface LakeQueryResult {
 
 /** Run one SQL statement against the lake's views (`showroom.<pipeline>`, `quality.rejects`, `meta.*`). */
 export async function queryLake(config: LakeConfig, sql: string, registry: PipelineRegistry): Promise<LakeQueryResult> {
-  return withLakeReader(new LakeLayout(config.lakeDir), registry, (db) => db.queryJson(sql));
+  return withLakeReader(lakeOf(config), registry, (db) => db.queryJson(sql));
 }
 
 /** Every run of a partition, oldest first, from its manifests. */
 export async function partitionRuns(config: LakeConfig, pipeline: string, partition: string, registry: PipelineRegistry): Promise<ManifestRecord[]> {
   registry.get(pipeline);
   assertPartitionKey(registry.get(pipeline), partition);
-  return readManifests(new LakeLayout(config.lakeDir), pipeline, partition);
+  return readManifests(lakeOf(config), pipeline, partition);
 }
 
 /** The published partitions of a pipeline, sorted. */
 export async function publishedPartitions(config: LakeConfig, pipeline: string, registry: PipelineRegistry): Promise<string[]> {
   registry.get(pipeline);
-  return [...(await listPublished(new LakeLayout(config.lakeDir), pipeline))].sort();
+  return [...(await listPublished(lakeOf(config), pipeline))].sort();
 }

@@ -14,7 +14,7 @@ import type { Client } from '@temporalio/client';
 import type { ConveyorConfig } from '../common/config';
 import type { OverrideRecord } from '../common/run-types';
 import { partitionWorkflowId } from '../common/workflow-ids';
-import { LakeLayout } from '../lake/layout';
+import { LakeLayout, lakeOf } from '../lake/layout';
 import { recordOverride } from '../lake/overrides';
 import { InputError } from '../pipelines/registry';
 import { dataLandedSignal, forceReadinessUpdate } from '../workflows/partition-signals';
@@ -23,7 +23,7 @@ import { partitionStartOptions, preflightPartitionRun, type PartitionRun, type P
 import { describeWorkflow, webUiWorkflowUrl } from './workflow-lookup';
 
 export interface OverrideOptions extends PartitionRunClientOptions {
-  config: PartitionRunClientOptions['config'] & Pick<ConveyorConfig, 'lakeDir'>;
+  config: PartitionRunClientOptions['config'] & Pick<ConveyorConfig, 'lakeDir' | 'lakeUrl' | 'lakeUrl'>;
 }
 
 export interface OverrideRequest {
@@ -59,7 +59,7 @@ export function checkOverride(kind: OverrideRecord['kind'], request: OverrideReq
 }
 
 async function audit(options: OverrideOptions, request: OverrideRequest, stamp: OverrideRecord, runId: string | null): Promise<void> {
-  await recordOverride(new LakeLayout(options.config.lakeDir), {
+  await recordOverride(lakeOf(options.config), {
     pipeline: request.pipeline,
     partition_key: request.partition,
     kind: stamp.kind,

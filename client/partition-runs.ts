@@ -13,7 +13,8 @@ import { z } from 'zod';
 import type { ConveyorConfig } from '../common/config';
 import type { OverrideRecord } from '../common/run-types';
 import { RUN_KINDS } from '../common/search-attributes';
-import { LakeLayout } from '../lake/layout';
+import { lakeOf } from '../lake/layout';
+import { landingOf } from '../landing/landing-zone';
 import { sourceOf } from '../sources';
 import { assertPartitionAvailable, InputError, type PipelineRegistry } from '../pipelines/registry';
 import type { PartitionRunInput } from '../workflows/partition-input';
@@ -30,7 +31,7 @@ export const partitionRunRequestSchema = z.object({
 export type PartitionRunRequest = z.input<typeof partitionRunRequestSchema>;
 
 export interface PartitionRunClientOptions {
-  config: Pick<ConveyorConfig, 'taskQueue' | 'landingDir' | 'lakeDir' | 'webUiUrl' | 'namespace'>;
+  config: Pick<ConveyorConfig, 'taskQueue' | 'landingDir' | 'landingUrl' | 'lakeDir' | 'lakeUrl' | 'webUiUrl' | 'namespace'>;
   /** The deployment's pipelines (deploymentRegistry(), or a registry of your own). */
   registry: PipelineRegistry;
   /** Task queue override (backfills use their own). */
@@ -68,14 +69,18 @@ export function preflightPartitionRun(request: PartitionRunRequest, options: Par
   const registry = options.registry;
   const pipeline = registry.get(req.pipeline);
   assertPartitionAvailable(pipeline, req.partition, (options.now ?? Date.now)());
-  if (req.requireLandedData) {
-    const { source, module } = sourceOf(pipeline);
-    const deps = { registry, landingDir: options.config.landingDir, lake: new LakeLayout(options.config.lakeDir) };
-    // As if forced: files landed without their marker yet are enough here (the run waits for the marker).
-    const ready = module.readiness({ deps, pipeline, source, partition: req.partition, force: true });
-    if (!ready.ready) throw new InputError(`${pipeline.name}/${req.partition} cannot run yet: ${ready.why}; pass --wait-for-data to wait for it`);
-  }
   return { req, pipeline };
+}
+
+/** When the request requires it, refuse a partition whose data has not landed (a one-line {@link InputError}). */
+async function checkLandedData(request: PartitionRunRequest, options: PartitionRunClientOptions): Promise<void> {
+  const { req, pipeline } = preflightPartitionRun(request, options);
+  if (!req.requireLandedData) return;
+  const { source, module } = sourceOf(pipeline);
+  const deps = { registry: options.registry, landing: landingOf(options.config), lake: lakeOf(options.config) };
+  // As if forced: files landed without their marker yet are enough here (the run waits for the marker).
+  const ready = await module.readiness({ deps, pipeline, source, partition: req.partition, force: true });
+  if (!ready.ready) throw new InputError(`${pipeline.name}/${req.partition} cannot run yet: ${ready.why}; pass --wait-for-data to wait for it`);
 }
 
 /**
@@ -89,6 +94,7 @@ export async function startPartitionRun(
   options: PartitionRunClientOptions,
 ): Promise<PartitionRun> {
   const start = partitionStartOptions(request, options);
+  await checkLandedData(request, options);
   const run = await startPartition(client, start.args[0], { taskQueue: start.taskQueue, staticSummary: start.staticSummary, staticDetails: start.staticDetails });
   return { ...run, webUiUrl: webUiWorkflowUrl(options.config, run.workflowId, run.runId), handle: run.handle as WorkflowHandle<typeof partitionPipeline> };
 }

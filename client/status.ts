@@ -6,7 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { ConveyorConfig } from '../common/config';
-import { LakeLayout } from '../lake/layout';
+import { LakeLayout, lakeOf } from '../lake/layout';
 import type { Alert } from '../monitoring/alerts';
 import { readOpenAlerts } from '../monitoring/alert-store';
 import { observePipeline, runningBackfillRanges, runningPartitions, type BackfillRange, type RunningRuns } from '../monitoring/observe';
@@ -50,14 +50,14 @@ export interface StatusReport {
   pipelines: PipelineStatus[];
 }
 
-type StatusConfig = Pick<ConveyorConfig, 'lakeDir' | 'webUiUrl' | 'namespace'>;
+type StatusConfig = Pick<ConveyorConfig, 'lakeDir' | 'lakeUrl' | 'webUiUrl' | 'namespace'>;
 
 export async function statusReport(
   config: StatusConfig,
   registry: PipelineRegistry,
   options: { client?: Client; serverUnavailable?: string; days?: number; nowMs?: number },
 ): Promise<StatusReport> {
-  const lake = new LakeLayout(config.lakeDir);
+  const lake = lakeOf(config);
   const nowMs = options.nowMs ?? Date.now();
   let serverUnavailable = options.client ? null : (options.serverUnavailable ?? 'no connection');
   const pipelines: PipelineStatus[] = [];

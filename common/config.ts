@@ -7,6 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ALERT_SINKS, type AlertSink } from './alert-sinks';
 import { codecKeysSchema, type CodecKeys } from './payload-codec';
+import { parseS3Url } from '../lake/object-store';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
@@ -47,6 +48,15 @@ export const workerQueuesSchema = z
 export type WorkerQueue = 'daily' | 'backfill';
 
 /** An empty value (`VAR=` in a .env file or compose's `${VAR:-}`) means unset. */
+/** `s3://bucket/prefix`, checked by the one parser of S3 URLs (lake/object-store.ts). */
+const s3UrlSchema = z.string().superRefine((url, ctx) => {
+  try {
+    parseS3Url(url);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^invalid S3 URL "[^"]*": /, '') });
+  }
+});
+
 const unsetWhenEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
 
 const envSchema = z.object({
@@ -67,6 +77,10 @@ const envSchema = z.object({
   CONVEYOR_DATA_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, '.data')),
   /** The lake root (published partitions, reject bin, run manifests, staging); default `<data dir>/lake`. */
   CONVEYOR_LAKE_DIR: z.string().min(1).optional(),
+  /** The lake in an S3 bucket (`s3://bucket/prefix`); CONVEYOR_LAKE_DIR is then this process's local cache of it. */
+  CONVEYOR_LAKE_URL: unsetWhenEmpty(s3UrlSchema.optional()),
+  /** The landing zone in an S3 bucket (`s3://bucket/prefix`); `<data dir>/landing` is then this process's local cache of it. */
+  CONVEYOR_LANDING_URL: unsetWhenEmpty(s3UrlSchema.optional()),
   CONVEYOR_TASK_QUEUE: z.string().min(1).default('conveyor-daily'),
   CONVEYOR_BACKFILL_TASK_QUEUE: z.string().min(1).default('conveyor-backfill'),
   CONVEYOR_WORKFLOW_BUNDLE: z.string().min(1).default(path.join(PROJECT_ROOT, '.build', 'workflow-bundle.js')),
@@ -125,7 +139,11 @@ export interface ConveyorConfig {
   webUiUrl: string;
   dataDir: string;
   landingDir: string;
+  /** CONVEYOR_LANDING_URL: the landing zone in S3 (landingDir is then its local cache). */
+  landingUrl?: string;
   lakeDir: string;
+  /** CONVEYOR_LAKE_URL: the lake in S3 (lakeDir is then its local cache). */
+  lakeUrl?: string;
   taskQueue: string;
   backfillTaskQueue: string;
   workflowBundlePath: string;
@@ -189,8 +207,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
     namespace: e.TEMPORAL_NAMESPACE,
     webUiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
     dataDir,
-    landingDir: path.join(dataDir, 'landing'),
-    lakeDir: path.resolve(e.CONVEYOR_LAKE_DIR ?? path.join(dataDir, 'lake')),
+    landingDir: path.join(dataDir, e.CONVEYOR_LANDING_URL ? 'landing-cache' : 'landing'),
+    ...(e.CONVEYOR_LANDING_URL ? { landingUrl: e.CONVEYOR_LANDING_URL } : {}),
+    lakeDir: path.resolve(e.CONVEYOR_LAKE_DIR ?? path.join(dataDir, e.CONVEYOR_LAKE_URL ? 'lake-cache' : 'lake')),
+    ...(e.CONVEYOR_LAKE_URL ? { lakeUrl: e.CONVEYOR_LAKE_URL } : {}),
     taskQueue: e.CONVEYOR_TASK_QUEUE,
     backfillTaskQueue: e.CONVEYOR_BACKFILL_TASK_QUEUE,
     workflowBundlePath: path.resolve(e.CONVEYOR_WORKFLOW_BUNDLE),

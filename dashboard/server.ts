@@ -17,7 +17,7 @@ const daysSchema = z.coerce.number().int().min(7).max(366);
 const RECONNECT_MS = 15_000;
 
 export interface DashboardOptions {
-  config: Pick<ConveyorConfig, 'lakeDir' | 'webUiUrl' | 'namespace' | 'temporalAddress' | 'temporalSecurity' | 'codecKeys'>;
+  config: Pick<ConveyorConfig, 'lakeDir' | 'lakeUrl' | 'webUiUrl' | 'namespace' | 'temporalAddress' | 'temporalSecurity' | 'codecKeys'>;
   registry: PipelineRegistry;
   /** Days of the calendar (default 28). */
   days?: number;

@@ -7,11 +7,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LakeLayout } from './layout';
-import { readdirOrEmpty } from './runs';
 
-/** Remove one run's staging folder, and the partition's staging folder once it is empty. */
+/** Remove one run's staging folder, and the partition's staging folder once it is empty; abort uploads its steps left. */
 export async function removeRunStaging(layout: LakeLayout, pipeline: string, partition: string, runId: string): Promise<void> {
-  await fs.promises.rm(layout.runStagingDir(pipeline, partition, runId), { recursive: true, force: true });
+  await layout.area.removeTree(layout.runStagingDir(pipeline, partition, runId));
+  await abortPartitionUploads(layout, pipeline, partition);
   await fs.promises.rmdir(layout.partitionStagingDir(pipeline, partition)).catch(() => undefined);
 }
 
@@ -26,13 +26,13 @@ export async function sweepPartition(layout: LakeLayout, pipeline: string, parti
   const removed: string[] = [];
   const stagingDir = layout.partitionStagingDir(pipeline, partition);
   const keep = path.basename(layout.runStagingDir(pipeline, partition, currentRunId));
-  for (const name of await readdirOrEmpty(stagingDir)) {
+  for (const name of await layout.area.readdir(stagingDir)) {
     if (name === keep) continue;
-    await fs.promises.rm(path.join(stagingDir, name), { recursive: true, force: true });
+    await layout.area.removeTree(path.join(stagingDir, name));
     removed.push(layout.relative(path.join(stagingDir, name)));
   }
   const manifestDir = layout.manifestDir(pipeline, partition);
-  for (const name of await readdirOrEmpty(manifestDir)) {
+  for (const name of await layout.area.readdir(manifestDir)) {
     if (!name.endsWith('.tmp')) continue;
     const file = path.join(manifestDir, name);
     const age = await fs.promises.stat(file).then((s) => Date.now() - s.mtimeMs, () => 0);
@@ -41,5 +41,19 @@ export async function sweepPartition(layout: LakeLayout, pipeline: string, parti
       removed.push(layout.relative(file));
     }
   }
+  for (const key of await abortPartitionUploads(layout, pipeline, partition)) removed.push(`${key} (upload)`);
   return removed;
+}
+
+/**
+ * Abort the uploads (S3's multipart uploads, invisible until completed) under a partition's published
+ * file, reject bin and staging: what a worker killed mid-upload left. Called when no step of the
+ * partition can be uploading (at the start of a run, and once its record is written; runs of a
+ * partition never overlap), so any upload found is abandoned; a zombie's is refused anyway.
+ */
+export async function abortPartitionUploads(layout: LakeLayout, pipeline: string, partition: string): Promise<string[]> {
+  const dirs = [path.dirname(layout.publishedFile(pipeline, partition)), path.dirname(layout.rejectsFile(pipeline, partition)), layout.partitionStagingDir(pipeline, partition)];
+  const aborted: string[] = [];
+  for (const dir of dirs) aborted.push(...(await layout.area.abortAbandonedUploads(dir, 0)));
+  return aborted;
 }

@@ -11,8 +11,8 @@
  *
  * Every segment is checked here, so no pipeline name, partition key or run id can leave the root.
  */
-import fs from 'node:fs';
 import path from 'node:path';
+import { FolderArea, S3Area, type FileArea } from './area';
 import { IDENTIFIER_PATTERN } from '../common/identifiers';
 import { ANY_PARTITION_KEY } from '../common/partitions';
 const isPartitionKey = (key: string) => ANY_PARTITION_KEY.test(key);
@@ -38,11 +38,13 @@ export function partitionKeyOfDir(name: string): string | undefined {
   return key !== undefined && isPartitionKey(key) ? key : undefined;
 }
 
-/** Paths of one lake root. */
+/** Paths of one lake root, and the area (lake/area.ts: a folder, or an S3 bucket cached under root) they are in. */
 export class LakeLayout {
   readonly root: string;
-  constructor(root: string) {
+  readonly area: FileArea;
+  constructor(root: string, area?: FileArea) {
     this.root = path.resolve(root);
+    this.area = area ?? new FolderArea(this.root);
   }
 
   /** `showroom/<pipeline>`: the published table of a pipeline. */
@@ -117,18 +119,27 @@ export class LakeUnavailable extends Error {
   override name = 'LakeUnavailable';
 }
 
+/** The lake a process is configured for: `CONVEYOR_LAKE_URL` (S3, cached under lakeDir) or the folder lakeDir. */
+export function lakeOf(config: { lakeDir: string; lakeUrl?: string | undefined }, env: NodeJS.ProcessEnv = process.env): LakeLayout {
+  return new LakeLayout(config.lakeDir, config.lakeUrl ? new S3Area(config.lakeUrl, config.lakeDir, env) : undefined);
+}
+
 /**
- * Create the lake root if it is missing and prove it writable, once, before a worker takes work:
- * a bad root is a one-line error naming it, not a failure in every step.
+ * Create the lake root if it is missing and prove it writable (a folder), or that its bucket answers
+ * and takes writes (S3), and the same of a landing zone in S3, once, before a process takes work: a bad lake is a one-line error naming it,
+ * not a failure in every step.
  */
-export async function prepareLake(layout: LakeLayout): Promise<void> {
-  const probe = path.join(layout.root, `.probe-${process.pid}`);
+export async function prepareLake(layout: LakeLayout, landing?: FileArea): Promise<void> {
+  if (landing instanceof S3Area) {
+    await landing.check().catch((err: unknown) => {
+      throw new LakeUnavailable(`the landing zone ${landing.url} cannot be used: ${(err as Error).message.split('\n')[0]}`);
+    });
+  }
   try {
-    await fs.promises.mkdir(layout.root, { recursive: true });
-    await fs.promises.writeFile(probe, '');
-    await fs.promises.rm(probe, { force: true });
+    await layout.area.check();
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
+    if (layout.area instanceof S3Area) throw new LakeUnavailable(`the lake ${layout.area.url} cannot be used: ${e.message.split('\n')[0]}`);
     throw new LakeUnavailable(`the lake root ${layout.root} is not a writable folder (${e.code ?? e.message}); set CONVEYOR_LAKE_DIR to one`);
   }
 }

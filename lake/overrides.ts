@@ -6,11 +6,10 @@
  * the requesting machine's clock.
  */
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { OverrideRecord } from '../common/run-types';
 import type { LakeLayout } from './layout';
-import { readdirOrEmpty, writeJsonOnce } from './runs';
+import { isRecordName } from './runs';
 
 export interface OverrideFileRecord {
   pipeline: string;
@@ -26,22 +25,23 @@ export interface OverrideFileRecord {
 
 export async function recordOverride(layout: LakeLayout, record: OverrideFileRecord): Promise<void> {
   const name = `${record.requested_at.replace(/[^0-9TZ]/g, '')}-${record.kind}-${randomUUID().slice(0, 8)}.json`;
-  await writeJsonOnce(path.join(layout.overridesDir(record.pipeline, record.partition_key), name), record);
+  await layout.area.writeOnce(path.join(layout.overridesDir(record.pipeline, record.partition_key), name), JSON.stringify(record) + '\n');
 }
 
 /** The partitions of `pipeline` that have any override (one directory listing). */
 export async function partitionsWithOverrides(layout: LakeLayout, pipeline: string): Promise<Set<string>> {
   const dir = path.dirname(layout.overridesDir(pipeline, '2000-01-01'));
-  return new Set((await readdirOrEmpty(dir)).filter((n) => n.startsWith('partition_key=')).map((n) => n.slice('partition_key='.length)));
+  return new Set((await layout.area.readdir(dir)).filter((n) => n.startsWith('partition_key=')).map((n) => n.slice('partition_key='.length)));
 }
 
 /** A partition's overrides, oldest first. */
 export async function readOverrides(layout: LakeLayout, pipeline: string, partition: string): Promise<OverrideFileRecord[]> {
   const dir = layout.overridesDir(pipeline, partition);
   const records: OverrideFileRecord[] = [];
-  for (const name of (await readdirOrEmpty(dir)).filter((n) => n.endsWith('.json') && !n.startsWith('.'))) {
+  for (const name of (await layout.area.readdir(dir)).filter(isRecordName)) {
+    const text = await layout.area.readText(path.join(dir, name));
     try {
-      records.push(JSON.parse(await fs.promises.readFile(path.join(dir, name), 'utf8')) as OverrideFileRecord);
+      if (text !== undefined) records.push(JSON.parse(text) as OverrideFileRecord);
     } catch {
       // a damaged record is ignored here; `npm run sql` names it
     }

@@ -4,6 +4,7 @@
  * the lake's files. Nothing is locked: it works while any number of workers write, and every query
  * sees whole partitions (each is one file, replaced atomically). Used by `npm run sql` and the client.
  */
+import path from 'node:path';
 import type { PipelineRegistry } from '../pipelines/registry';
 import { sqlIdent, sqlString } from '../common/sql';
 import { withDuckDB, type DuckSession } from './duckdb';
@@ -52,6 +53,8 @@ async function createView(db: DuckSession, name: string, body: string, columns: 
  * query, so partitions published since are seen and an empty table becomes a real one.
  */
 export async function refreshLakeViews(db: DuckSession, layout: LakeLayout, registry: PipelineRegistry): Promise<void> {
+  // A lake in S3: its local mirror, brought up to date (what changed is fetched, by ETag).
+  await layout.area.sync(['showroom', 'quality', 'meta'].map((top) => path.join(layout.root, top)));
   const globs = layout.globs();
   const has = async (glob: string) => Number((await db.queryOne<{ n: bigint }>(`SELECT count(*) AS n FROM glob(${sqlString(glob)})`)).n) > 0;
   for (const schema of ['showroom', 'quality', 'meta']) await db.run(`CREATE SCHEMA IF NOT EXISTS ${schema}`);

@@ -3,10 +3,8 @@
  * rewritten) and which partitions are published (a partition is published when its `data.parquet`
  * exists). What the planner, the CLIs and the client know of past runs comes from here.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { IngestedFile, RunManifest } from '../common/run-types';
-import { FolderStore, PreconditionFailed } from './object-store';
 import { DATA_FILE, partitionKeyOfDir, type LakeLayout } from './layout';
 
 /** A manifest as stored: snake_case fields, the columns of `meta.partition_runs`. */
@@ -63,23 +61,12 @@ export function manifestRecordOf(manifest: RunManifest, finishedAt: Date): Manif
 }
 
 /**
- * Write a run's manifest, once: written and flushed beside its place, then linked in, so a reader never
- * sees half of it, it survives a power cut, and a retry of the same run keeps the first. Returns false
- * when it was already recorded.
+ * Write a run's manifest, once (lake/area.ts writeOnce: a folder links in a flushed file; S3 writes with
+ * `If-None-Match: *`), so a reader never sees half of it and a retry of the same run keeps the first.
+ * Returns false when it was already recorded.
  */
 export async function writeManifest(layout: LakeLayout, record: ManifestRecord): Promise<boolean> {
-  return writeJsonOnce(layout.manifestFile(record.pipeline, record.partition_key, record.run_id), record);
-}
-
-/** Write a JSON record to `file` once (see writeManifest); false when the file exists already. */
-export async function writeJsonOnce(file: string, record: object): Promise<boolean> {
-  try {
-    await new FolderStore(path.dirname(file)).create(path.basename(file), JSON.stringify(record) + '\n');
-    return true;
-  } catch (err) {
-    if (err instanceof PreconditionFailed) return false;
-    throw err;
-  }
+  return layout.area.writeOnce(layout.manifestFile(record.pipeline, record.partition_key, record.run_id), JSON.stringify(record) + '\n');
 }
 
 /** Every manifest of one partition, oldest first. A manifest that is not valid JSON is skipped and reported. */
@@ -90,35 +77,31 @@ export async function readManifests(
   onUnreadable: (file: string) => void = () => undefined,
 ): Promise<ManifestRecord[]> {
   const dir = layout.manifestDir(pipeline, partition);
-  const names = await readdirOrEmpty(dir);
+  const names = await layout.area.readdir(dir);
   const records: ManifestRecord[] = [];
-  for (const name of names.filter((n) => n.endsWith('.json') && !n.startsWith('.'))) {
+  for (const name of names.filter(isRecordName)) {
+    const file = path.join(dir, name);
     try {
-      records.push(JSON.parse(await fs.promises.readFile(path.join(dir, name), 'utf8')) as ManifestRecord);
-    } catch {
-      onUnreadable(path.join(dir, name));
+      const text = await layout.area.readText(file);
+      if (text !== undefined) records.push(JSON.parse(text) as ManifestRecord);
+    } catch (err) {
+      if (err instanceof SyntaxError) onUnreadable(file);
+      else throw err;
     }
   }
   return records.sort((a, b) => a.finished_at.localeCompare(b.finished_at));
 }
 
-/** The partitions of `pipeline` that have a published file, within [from, to] when given. */
-export async function publishedPartitions(layout: LakeLayout, pipeline: string, wanted?: (key: string) => boolean): Promise<Set<string>> {
-  const dir = layout.tableDir(pipeline);
-  const published = new Set<string>();
-  for (const name of await readdirOrEmpty(dir)) {
-    const key = partitionKeyOfDir(name);
-    if (!key || (wanted && !wanted(key))) continue;
-    if (fs.existsSync(path.join(dir, name, DATA_FILE))) published.add(key);
-  }
-  return published;
-}
+/** A record's file name (`*.json`), not a writer's hidden temp file. */
+export const isRecordName = (name: string) => name.endsWith('.json') && !name.startsWith('.');
 
-export async function readdirOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await fs.promises.readdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+/** The partitions of `pipeline` that have a published file, among those `wanted` says when given. */
+export async function publishedPartitions(layout: LakeLayout, pipeline: string, wanted?: (key: string) => boolean): Promise<Set<string>> {
+  const published = new Set<string>();
+  const accept = (name: string) => {
+    const key = partitionKeyOfDir(name);
+    return key !== undefined && (!wanted || wanted(key));
+  };
+  for (const name of await layout.area.foldersHolding(layout.tableDir(pipeline), DATA_FILE, accept)) published.add(partitionKeyOfDir(name)!);
+  return published;
 }

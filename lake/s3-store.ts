@@ -12,6 +12,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
@@ -20,18 +21,11 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { checkKey, ObjectStoreUnavailable, PreconditionFailed, type ObjectStore, type StoredObject } from './object-store';
-
-/** `s3://bucket/prefix` parsed; the prefix has no leading or trailing slash ('' for the bucket's root). */
-export function parseS3Url(url: string): { bucket: string; prefix: string } {
-  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
-  if (!match) throw new Error(`invalid S3 URL ${JSON.stringify(url)}: expected s3://<bucket>[/<prefix>], e.g. s3://lake/conveyor`);
-  const prefix = (match[2] ?? '').replace(/\/+$/, '');
-  if (prefix !== '') checkKey(prefix);
-  return { bucket: match[1]!, prefix };
-}
+import { checkKey, ObjectStoreUnavailable, parseS3Url, PreconditionFailed, type ObjectStore, type StoredObject } from './object-store';
 
 /** What an S3 write takes: bytes, or a file (uploaded in parts of PART_BYTES when larger). */
+export { parseS3Url };
+
 export type S3Body = Buffer | string | { file: string };
 /** 8 MiB: S3's parts are at least 5 MiB (but the last). */
 export const PART_BYTES = 8 * 1024 * 1024;
@@ -59,6 +53,10 @@ export class S3Store implements ObjectStore {
     ({ bucket: this.bucket, prefix: this.prefix } = parseS3Url(url));
   }
 
+  private noSuchBucket(): ObjectStoreUnavailable {
+    return new ObjectStoreUnavailable(`${this.endpoint} has no bucket ${JSON.stringify(this.bucket)} (from ${this.url})`);
+  }
+
   /** Send a command; a refused signature, an unknown bucket or an endpoint that does not answer becomes one line. */
   private async send<T>(request: (client: S3Client) => Promise<T>): Promise<T> {
     try {
@@ -69,7 +67,7 @@ export class S3Store implements ObjectStore {
       if (status === 403 || /SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied/.test(e.name ?? '')) {
         throw new ObjectStoreUnavailable(`${this.endpoint} refused access to ${this.url} (HTTP ${status ?? 403}): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
       }
-      if (e.name === 'NoSuchBucket') throw new ObjectStoreUnavailable(`${this.endpoint} has no bucket ${JSON.stringify(this.bucket)} (from ${this.url})`);
+      if (e.name === 'NoSuchBucket') throw this.noSuchBucket();
       if (e.name === 'CredentialsProviderError') throw new ObjectStoreUnavailable(`no credentials for ${this.url}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
       if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET/.test(`${e.code ?? ''} ${e.name ?? ''} ${String(err)}`)) {
         throw new ObjectStoreUnavailable(`the S3 endpoint ${this.endpoint} does not answer (${e.code ?? e.name}): check AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL`);
@@ -84,6 +82,10 @@ export class S3Store implements ObjectStore {
    * no variable for (SeaweedFS and most self-hosted stores need path-style addressing).
    */
   static fromEnv(url: string, env: NodeJS.ProcessEnv = process.env): S3Store {
+    // The SDK warns on Node 20 about its releases from 2027 on (package-lock pins this one): a
+    // multi-line warning on every CLI and at every worker start, which breaks one-line errors. The
+    // SDK's own switch turns it off, unless the user set it.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const config: S3ClientConfig = {
       region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
       forcePathStyle: /^(1|true|yes)$/i.test(env.CONVEYOR_S3_FORCE_PATH_STYLE ?? ''),
@@ -246,6 +248,38 @@ export class S3Store implements ObjectStore {
       }
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  /**
+   * The names directly under `prefix` (a folder's key, no trailing slash; '' for the top): objects
+   * and sub-prefixes alike, as a folder listing gives them, every page.
+   */
+  async children(prefix: string): Promise<string[]> {
+    const base = [this.prefix, prefix].filter(Boolean).join('/');
+    const Prefix = base ? `${base}/` : '';
+    const names: string[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.send((c) => c.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix, Delimiter: '/', ContinuationToken: token })));
+      for (const p of out.CommonPrefixes ?? []) if (p.Prefix) names.push(p.Prefix.slice(Prefix.length, -1));
+      for (const o of out.Contents ?? []) if (o.Key) names.push(o.Key.slice(Prefix.length));
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+    return names;
+  }
+
+  /** Check the bucket answers and takes writes, once, before a process takes work: a bad configuration is one line at start. */
+  async check(): Promise<void> {
+    // The bucket first: some stores (SeaweedFS) create a missing bucket on a write.
+    try {
+      await this.send((c) => c.send(new HeadBucketCommand({ Bucket: this.bucket })));
+    } catch (err) {
+      if (isNotFound(err)) throw this.noSuchBucket();
+      throw err;
+    }
+    const probe = `.probe-${process.pid}-${Date.now()}`;
+    await this.put(probe, '', { IfNoneMatch: '*' }, 'exists already');
+    await this.delete(probe);
   }
 
   async delete(key: string): Promise<void> {

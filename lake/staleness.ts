@@ -5,12 +5,11 @@
  * planner applies it to one chunk's own run records and the upstream partitions they name, so a
  * `--reprocess stale` backfill never reads the whole lake per chunk.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { sqlString } from '../common/sql';
 import type { DuckSession } from './duckdb';
 import { partitionKeyOfDir, type LakeLayout } from './layout';
-import { readdirOrEmpty } from './runs';
+import { isRecordName } from './runs';
 import { columnsArgument, MANIFEST_COLUMNS } from './tables';
 
 /**
@@ -38,7 +37,10 @@ export async function staleAmong(db: DuckSession, layout: LakeLayout, pipeline: 
   const manifests: string[] = [];
   for (const key of keys) {
     const dir = layout.manifestDir(pipeline, key);
-    for (const name of await readdirOrEmpty(dir)) if (name.endsWith('.json') && !name.startsWith('.')) manifests.push(path.join(dir, name));
+    for (const name of (await layout.area.readdir(dir)).filter(isRecordName)) {
+      const local = await layout.area.fetch(path.join(dir, name));
+      if (local) manifests.push(local);
+    }
   }
   if (manifests.length === 0) return new Map();
   const list = (files: string[]) => `[${files.map(sqlString).join(', ')}]`;
@@ -49,17 +51,16 @@ export async function staleAmong(db: DuckSession, layout: LakeLayout, pipeline: 
   const read = await db.query<{ pipeline: string; partition_key: string }>(
     `SELECT DISTINCT u.pipeline, u.partition_key FROM stale_runs, unnest(upstream) AS t(u) WHERE status = 'succeeded'`,
   );
-  const published = read.map((u) => ({ ...u, file: layout.publishedFile(u.pipeline, u.partition_key) }));
-  const existing = published.filter((p) => fs.existsSync(p.file));
-  const values = existing.map((p) => `(${sqlString(p.file)}, ${sqlString(p.pipeline)}, ${sqlString(p.partition_key)})`).join(', ');
+  // The run that published each of them now: the version stamped on its file (lake/commit.ts).
+  const published: string[] = [];
+  for (const u of read) {
+    const version = await layout.area.versionOf(db, layout.publishedFile(u.pipeline, u.partition_key));
+    if (version && version !== 'unreadable') published.push(`(${sqlString(u.pipeline)}, ${sqlString(u.partition_key)}, ${sqlString(version.runId)}, NULL::TIMESTAMP)`);
+  }
   await db.run(
-    existing.length === 0
+    published.length === 0
       ? 'CREATE OR REPLACE TEMP TABLE stale_published (pipeline VARCHAR, partition_key VARCHAR, run_id VARCHAR, published_at TIMESTAMP)'
-      : `CREATE OR REPLACE TEMP TABLE stale_published AS
-         SELECT f.pipeline, f.partition_key, any_value(d.run_id) AS run_id, NULL::TIMESTAMP AS published_at
-         FROM read_parquet(${list(existing.map((p) => p.file))}, filename = true, hive_partitioning = false) d
-         JOIN (VALUES ${values}) f(file, pipeline, partition_key) ON d.filename = f.file
-         GROUP BY ALL`,
+      : `CREATE OR REPLACE TEMP TABLE stale_published AS SELECT * FROM (VALUES ${published.join(', ')}) f(pipeline, partition_key, run_id, published_at)`,
   );
   const rows = await db.query<{ partition_key: string; why: string }>(
     `SELECT partition_key, ${WHY} AS why FROM (${staleSql('stale_runs', 'stale_published')}) GROUP BY partition_key`,
@@ -70,6 +71,6 @@ export async function staleAmong(db: DuckSession, layout: LakeLayout, pipeline: 
 
 /** Every stale partition of `pipeline`, with why (the partitions it has run records of). */
 export async function stalePartitionsOf(db: DuckSession, layout: LakeLayout, pipeline: string): Promise<Map<string, string>> {
-  const keys = (await readdirOrEmpty(layout.manifestsDir(pipeline))).map(partitionKeyOfDir).filter((k): k is string => k !== undefined);
+  const keys = (await layout.area.readdir(layout.manifestsDir(pipeline))).map(partitionKeyOfDir).filter((k): k is string => k !== undefined);
   return staleAmong(db, layout, pipeline, keys);
 }

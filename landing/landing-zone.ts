@@ -6,6 +6,12 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileArea, type FileArea } from '../lake/area';
+
+/** The landing zone a process is configured for: `CONVEYOR_LANDING_URL` (S3, cached under landingDir) or the folder landingDir. */
+export function landingOf(config: { landingDir: string; landingUrl?: string | undefined }, env: NodeJS.ProcessEnv = process.env): FileArea {
+  return fileArea({ dir: config.landingDir, url: config.landingUrl, env });
+}
 
 /**
  * Fault-injection hook for tests and demos: a file with this name holding a number N makes reads of

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { withDuckDB } from '../lake/duckdb';
+import { FolderArea } from '../lake/area';
 import { LakeLayout } from '../lake/layout';
 import { publishedColumns } from '../lake/tables';
 import { sourceOf, validateInputs } from '../sources';
@@ -38,7 +39,7 @@ export async function checkPipelineSample(
     // An upstream source's inputs: the definitions given, or this deployment's.
     const upstream = options.upstream ?? upstreamOf(pipeline).map((name) => deploymentRegistry().get(name));
     const registry = new PipelineRegistry([pipeline, ...upstream.filter((u) => u.name !== pipeline.name)]);
-    const deps = { registry, landingDir: path.join(dir, 'landing'), lake: new LakeLayout(path.join(dir, 'lake')) };
+    const deps = { registry, landing: new FolderArea(path.join(dir, 'landing')), lake: new LakeLayout(path.join(dir, 'lake')) };
     const { source } = sourceOf(pipeline);
     const params = sqlParamsOf(pipeline, partition, 'check');
     return await withDuckDB(async (db) => {
@@ -54,7 +55,7 @@ export async function checkPipelineSample(
       } else {
         // The input as a run snapshots it (the generator's landed files, or the function's rows as
         // JSON lines), read through the source module, then the SQL.
-        const files = source.kind === 'files' ? await landSample(pipeline, source, deps.landingDir, partition, options.generator) : [path.join(dir, 'rows.jsonl')];
+        const files = source.kind === 'files' ? await landSample(pipeline, source, deps.landing.root, partition, options.generator) : [path.join(dir, 'rows.jsonl')];
         if (source.kind === 'function') await writeSourceRows(pipeline, source, partition, files[0]!, { heartbeat: () => undefined, signal: new AbortController().signal });
         await validateInputs(db, { deps, pipeline, source, partition, step: 'transform', registry }, files, params);
       }

@@ -8,6 +8,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { loadConfig } from '../common/config';
+import { landingOf } from '../landing/landing-zone';
 import { partitionSchemeOf } from '../pipelines/definition';
 import type { GeneratorFault } from '../pipelines/generator';
 import { assertPartitionKey, deploymentRegistry, generatorOf, InputError } from '../pipelines/registry';
@@ -51,14 +52,16 @@ async function main(argv: string[]): Promise<void> {
     return { partition: match[1]!, fault: { kind: match[2]!, count: match[3] ? Number(match[3]) : undefined } as GeneratorFault };
   });
 
-  const config = loadConfig();
+  const landing = landingOf(loadConfig());
   let total = 0;
   for (const partition of scheme.range(opts.from, opts.to)) {
     const mine = faults.filter((f) => f.partition === partition).map((f) => f.fault);
-    const result = await generator.generate({ landingDir: config.landingDir, partition, rows, files, faults: mine });
+    const result = await generator.generate({ landingDir: landing.root, partition, rows, files, faults: mine });
+    // A landing zone in S3: the files generated into its local cache go up, the marker last.
+    await landing.pushFolder(result.dir, pipeline.source.kind === 'files' ? pipeline.source.marker : undefined);
     total += result.rowsWritten;
     const note = mine.length ? ` (faults: ${mine.map((f) => f.kind + (f.count ? `:${f.count}` : '')).join(', ')})` : '';
-    console.error(`${partition}: ${result.rowsWritten} rows → ${result.dir}${note}`);
+    console.error(`${partition}: ${result.rowsWritten} rows → ${landing.shown(result.dir)}${note}`);
   }
   console.error(`generated ${count} partition(s) of ${name}, ${total} rows`);
 }

@@ -9,7 +9,7 @@ import { Command, CommanderError } from 'commander';
 import type { Json } from '@duckdb/node-api';
 import { loadConfig } from '../common/config';
 import { withDuckDB } from '../lake/duckdb';
-import { LakeLayout } from '../lake/layout';
+import { LakeLayout, lakeOf } from '../lake/layout';
 import { lakeViews, refreshLakeViews } from '../lake/reader';
 import { deploymentRegistry, InputError } from '../pipelines/registry';
 import { exitOnError } from './lib/cli-errors';
@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
   const opts = program.opts<{ json?: boolean; csv?: boolean }>();
   if (opts.json && opts.csv) throw new InputError('choose one of --json and --csv');
   const format: Format = opts.json ? 'json' : opts.csv ? 'csv' : 'table';
-  const lake = new LakeLayout(loadConfig().lakeDir);
+  const lake = lakeOf(loadConfig());
 
   return withDuckDB(async (db) => {
     const run = async (sql: string) => {

@@ -21,7 +21,7 @@ import { partitionSchemeOf, upstreamOf, type PipelineDefinition } from '../pipel
 import type { SampleGenerator } from '../pipelines/generator';
 import { deploymentRegistry, findGeneratorOf, latestAvailablePartition, type PipelineRegistry } from '../pipelines/registry';
 import type { BackfillProgress } from '../workflows/backfill-input';
-import { LakeLayout, prepareLake } from '../lake/layout';
+import { LakeLayout, prepareLake, lakeOf } from '../lake/layout';
 import { activityDeps } from '../activities/deps';
 import { startDashboard } from '../dashboard/server';
 import { createConveyorWorkers } from '../workers/create-worker';
@@ -70,7 +70,7 @@ async function main(argv: string[]): Promise<void> {
   const days = parseOption('--days', intInRange(1, 366), opts.days);
   const rows = opts.rows === undefined ? undefined : parseOption('--rows', intInRange(1, 10_000_000), opts.rows);
   const config = loadConfig();
-  const lake = new LakeLayout(config.lakeDir);
+  const lake = lakeOf(config);
   await prepareLake(lake);
 
   // Worker and activity logs go to a file, so this terminal shows the story, not JSON.

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { classifiedFailure } from '../common/failure-classes';
 import { sqlIdent, sqlString } from '../common/sql';
+import type { FileArea } from '../lake/area';
 import { columnsArgument } from '../lake/tables';
 import { FLAKY_READ_FAULT_FILE, injectedReadFailures, snapshotFiles } from '../landing/landing-zone';
 import type { PipelineDefinition } from '../pipelines/definition';
@@ -26,29 +27,38 @@ export function filesSourceOf(pipeline: PipelineDefinition): FilesSource {
   return pipeline.source;
 }
 
-/** Names of the partition's data files, sorted; empty when the folder is missing. */
+const isDataFile = (name: string, source: FilesSource) => source.filePattern.test(name) && name !== FLAKY_READ_FAULT_FILE;
+
+/** Names of the partition's data files in a local folder, sorted; empty when the folder is missing. */
 export function listDataFiles(dir: string, source: FilesSource): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((name) => source.filePattern.test(name) && name !== FLAKY_READ_FAULT_FILE).sort();
+  return fs.readdirSync(dir).filter((name) => isDataFile(name, source)).sort();
+}
+
+/** Names of the partition's landed data files, sorted, wherever the landing zone is. */
+async function landedDataFiles(landing: FileArea, dir: string, source: FilesSource): Promise<string[]> {
+  return (await landing.readdir(dir)).filter((name) => isDataFile(name, source)).sort();
 }
 
 export const filesSource: SourceModule<FilesSource> = {
-  readiness({ deps, pipeline, source, partition, force }): Readiness {
-    const dir = partitionLandingDir(deps.landingDir, pipeline, partition);
-    if (!force && !fs.existsSync(path.join(dir, source.marker))) {
-      return { ready: false, failureClass: 'dependency', why: `no ${source.marker} marker in ${dir}` };
+  async readiness({ deps, pipeline, source, partition, force }): Promise<Readiness> {
+    const dir = partitionLandingDir(deps.landing.root, pipeline, partition);
+    if (!force && (await deps.landing.size(path.join(dir, source.marker))) === undefined) {
+      return { ready: false, failureClass: 'dependency', why: `no ${source.marker} marker in ${deps.landing.shown(dir)}` };
     }
-    const files = listDataFiles(dir, source);
+    const files = await landedDataFiles(deps.landing, dir, source);
     if (files.length === 0) {
-      return { ready: false, failureClass: 'data', why: `${force ? '' : `${source.marker} is present but `}no data files match ${source.filePattern} in ${dir}` };
+      return { ready: false, failureClass: 'data', why: `${force ? '' : `${source.marker} is present but `}no data files match ${source.filePattern} in ${deps.landing.shown(dir)}` };
     }
-    const bytes = files.reduce((sum, name) => sum + fs.statSync(path.join(dir, name)).size, 0);
+    let bytes = 0;
+    for (const name of files) bytes += (await deps.landing.size(path.join(dir, name))) ?? 0;
     return { ready: true, files: files.length, bytes };
   },
 
   async snapshot(run: SourceRunContext<FilesSource>) {
     const { deps, ctx, pipeline, source, partition, force, stagingDir } = run;
-    const dir = partitionLandingDir(deps.landingDir, pipeline, partition);
+    const dir = partitionLandingDir(deps.landing.root, pipeline, partition);
+    await deps.landing.fetch(path.join(dir, FLAKY_READ_FAULT_FILE));
     const failingReads = injectedReadFailures(dir);
     if (ctx.attempt <= failingReads) {
       throw classifiedFailure('transient', {
@@ -57,20 +67,25 @@ export const filesSource: SourceModule<FilesSource> = {
         details: { attempt: ctx.attempt },
       });
     }
-    if (!force && !fs.existsSync(path.join(dir, source.marker))) {
+    if (!force && (await deps.landing.size(path.join(dir, source.marker))) === undefined) {
       throw classifiedFailure('dependency', {
         step: ctx.step,
-        message: `${pipeline.name}/${partition}: ${source.marker} marker disappeared from ${dir}`,
+        message: `${pipeline.name}/${partition}: ${source.marker} marker disappeared from ${deps.landing.shown(dir)}`,
         retryAfterSeconds: pipeline.readiness.pollIntervalSeconds,
         details: { attempt: ctx.attempt },
       });
     }
-    const names = listDataFiles(dir, source);
-    const snapshot = await snapshotFiles(names.map((name) => path.join(dir, name)), path.join(stagingDir, `landed.${ctx.fileTag}`));
+    // A landing zone in S3: each file is fetched into its local cache first (by ETag), then snapshotted.
+    const local: string[] = [];
+    for (const name of await landedDataFiles(deps.landing, dir, source)) {
+      const file = await deps.landing.fetch(path.join(dir, name));
+      if (file) local.push(file);
+    }
+    const snapshot = await snapshotFiles(local, path.join(stagingDir, `landed.${ctx.fileTag}`));
     if (snapshot.length === 0) {
       throw classifiedFailure('data', {
         step: ctx.step,
-        message: `${pipeline.name}/${partition}: no data files match ${source.filePattern} in ${dir}`,
+        message: `${pipeline.name}/${partition}: no data files match ${source.filePattern} in ${deps.landing.shown(dir)}`,
         details: { attempt: ctx.attempt },
       });
     }

@@ -43,7 +43,7 @@ export function classOfSourceError(err: unknown): FailureClass {
 const ROWS_FILE = 'rows.jsonl';
 
 export const functionSource: SourceModule<FunctionSource> = {
-  readiness() {
+  async readiness() {
     return { ready: true, files: 0, bytes: 0 };
   },
 

@@ -8,13 +8,15 @@ import type { LandedFileRecord, UpstreamRef } from '../common/run-types';
 import type { DuckSession } from '../lake/duckdb';
 import type { PipelineDefinition } from '../pipelines/definition';
 import type { PipelineRegistry } from '../pipelines/registry';
+import type { FileArea } from '../lake/area';
 import type { LakeLayout } from '../lake/layout';
 import type { SourceDefinition } from './schema';
 
 /** What a source module may use of its process. */
 export interface SourceDeps {
   registry: PipelineRegistry;
-  landingDir: string;
+  /** The landing zone (a folder, or a bucket prefix cached under its root). */
+  landing: FileArea;
   lake: LakeLayout;
 }
 
@@ -62,9 +64,9 @@ export interface InputsInfo {
 export interface SourceModule<S extends SourceDefinition> {
   /**
    * Is the partition's input all there? Not ready is a dependency (wait) or data (it will not come
-   * right) failure. Synchronous (a few stats on a range of keys), so a CLI can check before it connects.
+   * right) failure. A few stats on a range of keys (HEADs on S3), so a CLI can check before it connects.
    */
-  readiness(call: SourceCall<S>): Readiness;
+  readiness(call: SourceCall<S>): Promise<Readiness>;
   /** Copy the partition's input into the run's staging folder: from here on the run reads only its snapshot. */
   snapshot(run: SourceRunContext<S>): Promise<{ files: SnapshotEntry[]; upstream?: UpstreamRef[] }>;
   /** Define the views the pipeline's SQL reads (`raw`, or one per upstream input) over the snapshot, and `malformed`. */

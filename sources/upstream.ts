@@ -21,7 +21,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { partitionWorkflowId } from '../common/workflow-ids';
 import { dataLandedSignal } from '../workflows/partition-signals';
 import { viewNameOf, type UpstreamInput, type UpstreamSource } from './schema';
-import type { SnapshotEntry, SourceModule } from './source';
+import type { Readiness, SnapshotEntry, SourceModule } from './source';
 
 /** Each input's upstream keys for `partition`, oldest first. */
 export function mappedPartitions(registry: PipelineRegistry, pipeline: PipelineDefinition, source: UpstreamSource, partition: string) {
@@ -36,13 +36,13 @@ export function mappedPartitions(registry: PipelineRegistry, pipeline: PipelineD
 const describeKeys = (keys: string[]) => (keys.length === 1 ? keys[0]! : `${keys[0]}..${keys[keys.length - 1]}`);
 
 export const upstreamSource: SourceModule<UpstreamSource> = {
-  readiness({ deps, pipeline, source, partition }) {
+  async readiness({ deps, pipeline, source, partition }): Promise<Readiness> {
     let files = 0;
     let bytes = 0;
     for (const { input, keys } of mappedPartitions(deps.registry, pipeline, source, partition)) {
       const missing: string[] = [];
       for (const key of keys) {
-        const size = fs.statSync(deps.lake.publishedFile(input.pipeline, key), { throwIfNoEntry: false })?.size;
+        const size = await deps.lake.area.size(deps.lake.publishedFile(input.pipeline, key));
         if (size === undefined) missing.push(key);
         else (files += 1), (bytes += size);
       }
@@ -68,7 +68,10 @@ export const upstreamSource: SourceModule<UpstreamSource> = {
         const published = deps.lake.publishedFile(input.pipeline, key);
         const copy = path.join(dir, `${view}.${key}.parquet`);
         try {
-          files.push({ name: path.basename(copy), path: copy, ...(await copyWithSha256(published, copy)) });
+          // A lake in S3: the published file is fetched into the local cache first (by ETag).
+          const local = await deps.lake.area.fetch(published);
+          if (local === undefined) throw Object.assign(new Error(`${published} is gone`), { code: 'ENOENT' });
+          files.push({ name: path.basename(copy), path: copy, ...(await copyWithSha256(local, copy)) });
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
           throw classifiedFailure('dependency', {

@@ -6,6 +6,7 @@
  * `reprocess: stale`, each failure class on the hourly, weekly, monthly and static schemes, and bad input of
  * each kind refused in one line or failed as its class.
  */
+import { FolderArea } from '../lake/area';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -262,7 +263,7 @@ describe('every shape of pipeline', () => {
     await assert.rejects(startPartitionRun(h.env.client, { pipeline: 'ledger', partition: '2024-02-01' }, opts()), /^InputError: ledger: partition '2024-02-01' is not a month as YYYY-MM, e.g. 2024-03$/);
   });
 
-  it('a month covering weeks waits for the week of its last days, even though that week ends in the next month', () => {
+  it('a month covering weeks waits for the week of its last days, even though that week ends in the next month', async () => {
     const monthly = definePipeline({ ...weeklyOrdersPipeline, name: 'monthly_orders', partitions: { kind: 'monthly', first: '2015-01', lag: 1 }, schedule: { at: '1 06:00', catchupWindowDays: 31, overlap: 'allow_all' }, source: { kind: 'upstream', inputs: [{ pipeline: 'weekly_orders', mapping: { kind: 'covering' } }] } });
     const registry = new PipelineRegistry([ordersPipeline, weeklyOrdersPipeline, monthly]);
     const lakeRoot = fs.mkdtempSync(path.join(h.config.dataDir, 'months-'));
@@ -271,12 +272,12 @@ describe('every shape of pipeline', () => {
       fs.mkdirSync(path.dirname(lake.publishedFile('weekly_orders', week)), { recursive: true });
       fs.writeFileSync(lake.publishedFile('weekly_orders', week), 'x');
     };
-    const readiness = () => upstreamSource.readiness({ deps: { registry, landingDir: h.config.landingDir, lake }, pipeline: monthly, source: monthly.source as never, partition: '2024-10' });
-    assert.deepEqual(readiness(), { ready: false, failureClass: 'dependency', why: 'weekly_orders 5 of its 5 partitions 2024-W40..2024-W44 (first missing: 2024-W40) are not published yet' });
+    const readiness = () => upstreamSource.readiness({ deps: { registry, landing: new FolderArea(h.config.landingDir), lake }, pipeline: monthly, source: monthly.source as never, partition: '2024-10' });
+    assert.deepEqual(await readiness(), { ready: false, failureClass: 'dependency', why: 'weekly_orders 5 of its 5 partitions 2024-W40..2024-W44 (first missing: 2024-W40) are not published yet' });
     for (const week of ['2024-W40', '2024-W41', '2024-W42', '2024-W43']) publish(week);
-    assert.deepEqual(readiness(), { ready: false, failureClass: 'dependency', why: 'weekly_orders 2024-W44 is not published yet' });
+    assert.deepEqual(await readiness(), { ready: false, failureClass: 'dependency', why: 'weekly_orders 2024-W44 is not published yet' });
     publish('2024-W44');
-    assert.equal(readiness().ready, true);
+    assert.equal((await readiness()).ready, true);
   });
 
   it('static keys with Parquet files: a backfill over every key, one over a list of keys, and a file without a declared column failed as data', { timeout: 180_000 }, async () => {

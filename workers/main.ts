@@ -5,11 +5,12 @@
  * Waits for the server with backoff at start; shuts down gracefully on SIGINT/SIGTERM (running
  * activities finish first).
  */
+import { landingOf } from '../landing/landing-zone';
 import { Command, CommanderError } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig, workerQueuesSchema } from '../common/config';
 import { getLogger } from '../common/logger';
-import { LakeLayout, LakeUnavailable, prepareLake } from '../lake/layout';
+import { LakeLayout, LakeUnavailable, prepareLake, lakeOf } from '../lake/layout';
 import { PipelineDefinitionError } from '../pipelines/definition';
 import { deploymentRegistry, InputError, PipelineGraphError } from '../pipelines/registry';
 import { ServerUnreachable, temporalTarget, waitForServer } from '../client/connect';
@@ -32,8 +33,8 @@ async function main(argv: string[]): Promise<void> {
   // The pipelines first: a broken or clashing definition stops the worker in one line, before anything starts.
   const registry = deploymentRegistry();
   const log = getLogger().child({ component: 'worker' });
-  const lake = new LakeLayout(config.lakeDir);
-  await prepareLake(lake);
+  const lake = lakeOf(config);
+  await prepareLake(lake, landingOf(config));
   installRuntime({ metricsPort: config.metricsPort });
   await waitForServer(temporalTarget(config), {
     timeoutMs: SERVER_WAIT_MS,
@@ -50,7 +51,7 @@ async function main(argv: string[]): Promise<void> {
       taskQueues: workers.map((w) => w.options.taskQueue),
       slots: { daily: config.dailyActivitySlots, backfill: config.backfillActivitySlots },
       temporal: config.temporalAddress,
-      lake: lake.root,
+      lake: lake.area.url,
       pipelines: registry.names(),
       metrics: config.metricsPort ? `http://0.0.0.0:${config.metricsPort}/metrics` : 'off (set CONVEYOR_METRICS_PORT)',
     },

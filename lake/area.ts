@@ -1,0 +1,303 @@
+/**
+ * A file area: the lake, or the landing zone, as the rest of Conveyor sees it. Paths are local paths
+ * under `root`, laid out as docs/lake.md says; the area decides where the files really are:
+ * - `FolderArea`: in the folder itself (the embedded default; every worker mounts it);
+ * - `S3Area`: in an S3 bucket under a prefix (`CONVEYOR_LAKE_URL`, `CONVEYOR_LANDING_URL`), the key of
+ *   a file being its path relative to `root`. `root` is then this process's local cache: files are
+ *   fetched into it by ETag when read, and written there first, then uploaded (staging, published
+ *   files). Nothing but the bucket is shared between workers.
+ *
+ * Nothing outside `lake/` knows which one runs: the readers and the steps call these methods.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { commitFile, fsyncPath, readVersion, type CommitOutcome, type CommitRequest, type FileVersion } from './commit';
+import type { DuckSession } from './duckdb';
+import { mirrorPrefix } from './mirror';
+import { commitObject, versionOfObject } from './object-commit';
+import { FolderStore, PreconditionFailed } from './object-store';
+import type { S3Store } from './s3-store';
+
+export interface FileArea {
+  /** The local folder paths are under (the area itself, or its local cache). */
+  readonly root: string;
+  /** Where the area is, for messages (a folder, or `s3://bucket/prefix`); never a secret. */
+  readonly url: string;
+  /** Where a path really is, for messages: the path itself, or its `s3://` URL. */
+  shown(file: string): string;
+  /** Check the area answers and takes writes, before a process takes work; throws one line. */
+  check(): Promise<void>;
+  /** Names directly under `dir` (files and folders), [] when there is none. */
+  readdir(dir: string): Promise<string[]>;
+  /** The folders directly under `dir` that hold a file named `name` (among those `wanted` accepts). */
+  foldersHolding(dir: string, name: string, wanted?: (folder: string) => boolean): Promise<string[]>;
+  /** The file's size, or undefined when there is none. */
+  size(file: string): Promise<number | undefined>;
+  readText(file: string): Promise<string | undefined>;
+  /** A local path holding the file's content (cached by ETag on S3), or undefined when there is none. */
+  fetch(file: string): Promise<string | undefined>;
+  /** Write `text` at `file` once: false when a file is there already (it is kept). */
+  writeOnce(file: string, text: string): Promise<boolean>;
+  /** Replace `file` whole with `text` (a reader sees the old or the new content). */
+  writeText(file: string, text: string): Promise<void>;
+  /** Make a file written locally at its place visible to every process (a staged file between steps). */
+  share(file: string): Promise<void>;
+  /**
+   * Make the area's folder `dir` hold what the local folder `dir` holds (a landing zone in S3: files
+   * generated or dropped locally, uploaded). `last` (a readiness marker) is removed first and written
+   * last, so a reader never takes a half-written folder for a complete one.
+   */
+  pushFolder(dir: string, last?: string): Promise<void>;
+  /** Remove `dir` and everything under it. */
+  removeTree(dir: string): Promise<void>;
+  /** Bring the local copies under `dirs` up to date, for readers that read the local folder (DuckDB's globs). */
+  sync(dirs: string[]): Promise<void>;
+  /** The commit rule (lake/commit.ts): make the local `staged` file the one at `target` if its version is newer. */
+  commit(db: DuckSession, request: CommitRequest): Promise<CommitOutcome>;
+  /** The version stamped on the file at `file` (see lake/commit.ts readVersion). */
+  versionOf(db: DuckSession, file: string): Promise<FileVersion | undefined | 'unreadable'>;
+  /** Abort uploads under `dir` a killed writer left, older than `olderThanMs` (S3 only); their keys. */
+  abortAbandonedUploads(dir: string, olderThanMs: number): Promise<string[]>;
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await fs.promises.readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+    throw err;
+  }
+}
+
+/** The area is a folder: the files are where their paths say. */
+export class FolderArea implements FileArea {
+  readonly root: string;
+  constructor(root: string) {
+    this.root = path.resolve(root);
+  }
+  get url(): string {
+    return this.root;
+  }
+  shown(file: string): string {
+    return file;
+  }
+  async check(): Promise<void> {
+    const probe = path.join(this.root, `.probe-${process.pid}`);
+    await fs.promises.mkdir(this.root, { recursive: true });
+    await fs.promises.writeFile(probe, '');
+    await fs.promises.rm(probe, { force: true });
+  }
+  readdir(dir: string): Promise<string[]> {
+    return readdirOrEmpty(dir);
+  }
+  async foldersHolding(dir: string, name: string, wanted: (folder: string) => boolean = () => true): Promise<string[]> {
+    return (await readdirOrEmpty(dir)).filter((sub) => wanted(sub) && fs.existsSync(path.join(dir, sub, name)));
+  }
+  async size(file: string): Promise<number | undefined> {
+    return fs.statSync(file, { throwIfNoEntry: false })?.size;
+  }
+  async readText(file: string): Promise<string | undefined> {
+    try {
+      return await fs.promises.readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+  async fetch(file: string): Promise<string | undefined> {
+    return fs.existsSync(file) ? file : undefined;
+  }
+  async writeOnce(file: string, text: string): Promise<boolean> {
+    // FolderStore's create: written and flushed beside, then linked in (fails if the name exists).
+    try {
+      await new FolderStore(path.dirname(file)).create(path.basename(file), text);
+      return true;
+    } catch (err) {
+      if (err instanceof PreconditionFailed) return false;
+      throw err;
+    }
+  }
+  async writeText(file: string, text: string): Promise<void> {
+    await fs.promises.mkdir(path.dirname(file), { recursive: true });
+    const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.tmp`);
+    await fs.promises.writeFile(temp, text);
+    await fsyncPath(temp);
+    await fs.promises.rename(temp, file);
+    await fsyncPath(path.dirname(file));
+  }
+  async share(): Promise<void> {
+    // Every process reads the same folder.
+  }
+  async pushFolder(): Promise<void> {
+    // The files are in place already.
+  }
+  async removeTree(dir: string): Promise<void> {
+    await fs.promises.rm(dir, { recursive: true, force: true });
+  }
+  async sync(): Promise<void> {
+    // Readers read the folder itself.
+  }
+  commit(db: DuckSession, request: CommitRequest): Promise<CommitOutcome> {
+    return commitFile(db, request);
+  }
+  versionOf(db: DuckSession, file: string): Promise<FileVersion | undefined | 'unreadable'> {
+    return readVersion(db, file);
+  }
+  async abortAbandonedUploads(): Promise<string[]> {
+    return [];
+  }
+}
+
+const ETAG_SUFFIX = '.etag';
+
+/**
+ * The area is an S3 bucket prefix; `root` is this process's local cache of it (same layout). A file
+ * fetched is kept with its ETag beside it (`<file>.etag`, as lake/mirror.ts keeps them), so reading
+ * it again costs a HEAD, not a download.
+ */
+export class S3Area implements FileArea {
+  readonly root: string;
+  private store?: Promise<S3Store>;
+  constructor(
+    readonly url: string,
+    root: string,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.root = path.resolve(root);
+  }
+
+  /** The store, loaded on first use: a folder lake never loads the AWS SDK (~60 ms, 20 MB). */
+  private s3(): Promise<S3Store> {
+    // require, not import(): workers run the sources through tsx's CommonJS hook only (workers/node-flags.ts).
+    this.store ??= Promise.resolve().then(() => (require('./s3-store') as typeof import('./s3-store')).S3Store.fromEnv(this.url, this.env));
+    return this.store;
+  }
+
+  /** The key of a path under root ('' for root itself). */
+  private key(file: string): string {
+    const relative = path.relative(this.root, path.resolve(file));
+    if (relative.startsWith('..') || path.isAbsolute(relative)) throw new Error(`${file} is not in ${this.root}`);
+    return relative.split(path.sep).filter(Boolean).join('/');
+  }
+
+  shown(file: string): string {
+    const key = this.key(file);
+    return key ? `${this.url}/${key}` : this.url;
+  }
+  async check(): Promise<void> {
+    await fs.promises.mkdir(this.root, { recursive: true });
+    await (await this.s3()).check();
+  }
+  async readdir(dir: string): Promise<string[]> {
+    return (await this.s3()).children(this.key(dir));
+  }
+  async foldersHolding(dir: string, name: string, wanted: (folder: string) => boolean = () => true): Promise<string[]> {
+    const prefix = `${this.key(dir)}/`;
+    const folders: string[] = [];
+    for await (const object of (await this.s3()).list(prefix)) {
+      const rest = object.key.slice(prefix.length).split('/');
+      if (rest.length === 2 && rest[1] === name && wanted(rest[0]!)) folders.push(rest[0]!);
+    }
+    return folders;
+  }
+  async size(file: string): Promise<number | undefined> {
+    return (await (await this.s3()).head(this.key(file)))?.size;
+  }
+  async readText(file: string): Promise<string | undefined> {
+    return (await (await this.s3()).get(this.key(file)))?.body.toString('utf8');
+  }
+  async fetch(file: string): Promise<string | undefined> {
+    const store = await this.s3();
+    const key = this.key(file);
+    const head = await store.head(key);
+    if (!head) return undefined;
+    const cached = await fs.promises.readFile(`${file}${ETAG_SUFFIX}`, 'utf8').catch(() => undefined);
+    if (cached === head.etag && fs.existsSync(file)) return file;
+    const got = await store.get(key);
+    if (!got) return undefined;
+    await keepLocal(file, got.body, got.object.etag);
+    return file;
+  }
+  async writeOnce(file: string, text: string): Promise<boolean> {
+    try {
+      await (await this.s3()).create(this.key(file), text);
+      return true;
+    } catch (err) {
+      if (err instanceof PreconditionFailed) return false;
+      throw err;
+    }
+  }
+  async writeText(file: string, text: string): Promise<void> {
+    const store = await this.s3();
+    const key = this.key(file);
+    const current = await store.head(key);
+    // One writer per file (the pipeline's monitor); the condition still keeps two from interleaving.
+    if (current) await store.replace(key, text, current.etag);
+    else await store.create(key, text);
+  }
+  async share(file: string): Promise<void> {
+    const object = await (await this.s3()).create(this.key(file), { file }).catch((err: unknown) => {
+      // A retried upload of the same staged file (names are unique to one attempt): it is there.
+      if (err instanceof PreconditionFailed) return undefined;
+      throw err;
+    });
+    if (object) await fs.promises.writeFile(`${file}${ETAG_SUFFIX}`, object.etag);
+  }
+  async pushFolder(dir: string, last?: string): Promise<void> {
+    const store = await this.s3();
+    const prefix = this.key(dir);
+    const local = new Set(fs.readdirSync(dir).filter((name) => !name.endsWith(ETAG_SUFFIX) && fs.statSync(path.join(dir, name)).isFile()));
+    if (last !== undefined) await store.delete(`${prefix}/${last}`);
+    const put = async (name: string) => {
+      const key = `${prefix}/${name}`;
+      const current = await store.head(key);
+      const object = current ? await store.replace(key, { file: path.join(dir, name) }, current.etag) : await store.create(key, { file: path.join(dir, name) });
+      await fs.promises.writeFile(path.join(dir, `${name}${ETAG_SUFFIX}`), object.etag);
+    };
+    for (const name of [...local].filter((n) => n !== last).sort()) await put(name);
+    for (const name of await store.children(prefix)) if (!local.has(name)) await store.delete(`${prefix}/${name}`);
+    if (last !== undefined && local.has(last)) await put(last);
+  }
+  async removeTree(dir: string): Promise<void> {
+    const store = await this.s3();
+    for await (const object of store.list(`${this.key(dir)}/`)) await store.delete(object.key);
+    await fs.promises.rm(dir, { recursive: true, force: true });
+  }
+  async sync(dirs: string[]): Promise<void> {
+    const store = await this.s3();
+    for (const dir of dirs) await mirrorPrefix(store, `${this.key(dir)}/`, this.root);
+  }
+  async commit(_db: DuckSession, request: CommitRequest): Promise<CommitOutcome> {
+    const outcome = await commitObject(await this.s3(), {
+      key: this.key(request.target),
+      body: { file: request.staged },
+      version: request.version,
+      ...(request.onUnreadable ? { onUnreadable: () => request.onUnreadable!(request.target) } : {}),
+    });
+    await fs.promises.rm(request.staged, { force: true });
+    return outcome;
+  }
+  async versionOf(_db: DuckSession, file: string): Promise<FileVersion | undefined | 'unreadable'> {
+    const head = await (await this.s3()).head(this.key(file));
+    return head ? versionOfObject(head) : undefined;
+  }
+  async abortAbandonedUploads(dir: string, olderThanMs: number): Promise<string[]> {
+    return (await this.s3()).abortAbandonedUploads(`${this.key(dir)}/`, olderThanMs);
+  }
+}
+
+/** Keep a fetched object in the local cache: its ETag first, then the file, each renamed into place. */
+async function keepLocal(file: string, body: Buffer, etag: string): Promise<void> {
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  const temp = `${file}.tmp-${randomUUID()}`;
+  await fs.promises.writeFile(temp, body);
+  await fs.promises.writeFile(`${temp}${ETAG_SUFFIX}`, etag);
+  await fs.promises.rename(`${temp}${ETAG_SUFFIX}`, `${file}${ETAG_SUFFIX}`);
+  await fs.promises.rename(temp, file);
+}
+
+/** The area at `url` (s3://…) cached under `cacheDir`, or the folder `dir`. */
+export function fileArea(options: { url?: string; dir: string; env?: NodeJS.ProcessEnv }): FileArea {
+  return options.url ? new S3Area(options.url, options.dir, options.env) : new FolderArea(options.dir);
+}
