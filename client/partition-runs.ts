@@ -73,7 +73,7 @@ export function preflightPartitionRun(request: PartitionRunRequest, options: Par
 }
 
 /** When the request requires it, refuse a partition whose data has not landed (a one-line {@link InputError}). */
-async function checkLandedData(request: PartitionRunRequest, options: PartitionRunClientOptions): Promise<void> {
+export async function checkLandedData(request: PartitionRunRequest, options: PartitionRunClientOptions): Promise<void> {
   const { req, pipeline } = preflightPartitionRun(request, options);
   if (!req.requireLandedData) return;
   const { source, module } = sourceOf(pipeline);

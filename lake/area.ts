@@ -210,10 +210,13 @@ export class S3Area implements FileArea {
   async fetch(file: string): Promise<string | undefined> {
     const store = await this.s3();
     const key = this.key(file);
-    const head = await store.head(key);
-    if (!head) return undefined;
+    // A copy in the cache costs a HEAD to check (and nothing more while it is current); none, a GET.
     const cached = await fs.promises.readFile(`${file}${ETAG_SUFFIX}`, 'utf8').catch(() => undefined);
-    if (cached === head.etag && fs.existsSync(file)) return file;
+    if (cached !== undefined && fs.existsSync(file)) {
+      const head = await store.head(key);
+      if (!head) return undefined;
+      if (head.etag === cached) return file;
+    }
     const got = await store.get(key);
     if (!got) return undefined;
     await keepLocal(file, got.body, got.object.etag);
@@ -261,7 +264,14 @@ export class S3Area implements FileArea {
   }
   async removeTree(dir: string): Promise<void> {
     const store = await this.s3();
-    for await (const object of store.list(`${this.key(dir)}/`)) await store.delete(object.key);
+    const top = this.key(dir);
+    const folders = new Set<string>([top]);
+    for await (const object of store.list(`${top}/`)) {
+      await store.delete(object.key);
+      for (let folder = path.posix.dirname(object.key); folder.length > top.length; folder = path.posix.dirname(folder)) folders.add(folder);
+    }
+    // Deepest first: a store that keeps emptied folders (SeaweedFS) forgets them.
+    for (const folder of [...folders].sort((a, b) => b.length - a.length)) await store.deleteFolder(folder);
     await fs.promises.rm(dir, { recursive: true, force: true });
   }
   async sync(dirs: string[]): Promise<void> {
@@ -295,6 +305,16 @@ async function keepLocal(file: string, body: Buffer, etag: string): Promise<void
   await fs.promises.writeFile(`${temp}${ETAG_SUFFIX}`, etag);
   await fs.promises.rename(`${temp}${ETAG_SUFFIX}`, `${file}${ETAG_SUFFIX}`);
   await fs.promises.rename(temp, file);
+}
+
+/**
+ * `fn` of each item, `atOnce` at a time, results in the items' order: reads of many small files from
+ * S3 are bound by round trips, so they overlap (on a folder it costs nothing).
+ */
+export async function mapConcurrently<T, R>(items: readonly T[], atOnce: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += atOnce) results.push(...(await Promise.all(items.slice(i, i + atOnce).map(fn))));
+  return results;
 }
 
 /** The area at `url` (s3://…) cached under `cacheDir`, or the folder `dir`. */

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { keysOfFilesUnder, type ObjectStore } from './object-store';
+import { keysOfFilesUnder, type ObjectStore, type StoredObject } from './object-store';
 
 export interface MirrorResult {
   fetched: number;
@@ -20,18 +20,20 @@ export interface MirrorResult {
 
 const ETAG_SUFFIX = '.etag';
 
+/** Objects fetched at once: a first mirror of a large lake is bound by round trips, not bandwidth. */
+export const FETCHES_AT_ONCE = 16;
+
 export async function mirrorPrefix(store: ObjectStore, prefix: string, dir: string): Promise<MirrorResult> {
   const result: MirrorResult = { fetched: 0, kept: 0, removed: 0 };
   const listed = new Set<string>();
-  for await (const object of store.list(prefix)) {
-    listed.add(object.key);
+  const mirror = async (object: StoredObject) => {
     const file = path.join(dir, ...object.key.split('/'));
     if ((await readEtag(file)) === object.etag && fs.existsSync(file)) {
       result.kept += 1;
-      continue;
+      return;
     }
     const got = await store.get(object.key);
-    if (!got) continue; // deleted since the listing
+    if (!got) return; // deleted since the listing
     await fs.promises.mkdir(path.dirname(file), { recursive: true });
     const temp = `${file}.tmp-${randomUUID()}`;
     await fs.promises.writeFile(temp, got.body);
@@ -41,7 +43,14 @@ export async function mirrorPrefix(store: ObjectStore, prefix: string, dir: stri
     await fs.promises.rename(`${temp}${ETAG_SUFFIX}`, `${file}${ETAG_SUFFIX}`);
     await fs.promises.rename(temp, file);
     result.fetched += 1;
+  };
+  const batch: StoredObject[] = [];
+  for await (const object of store.list(prefix)) {
+    listed.add(object.key);
+    batch.push(object);
+    if (batch.length === FETCHES_AT_ONCE) await Promise.all(batch.splice(0).map(mirror));
   }
+  await Promise.all(batch.map(mirror));
   // What the mirror holds under the prefix that the store no longer has.
   for (const key of await mirroredKeys(dir, prefix)) {
     if (listed.has(key)) continue;

@@ -41,6 +41,9 @@ function isNotFound(err: unknown): boolean {
   return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
 }
 
+/** How long a request waits for an endpoint that does not answer before the call fails. */
+const UNREACHABLE_PATIENCE_MS = 10_000;
+
 export class S3Store implements ObjectStore {
   readonly bucket: string;
   readonly prefix: string;
@@ -57,22 +60,34 @@ export class S3Store implements ObjectStore {
     return new ObjectStoreUnavailable(`${this.endpoint} has no bucket ${JSON.stringify(this.bucket)} (from ${this.url})`);
   }
 
-  /** Send a command; a refused signature, an unknown bucket or an endpoint that does not answer becomes one line. */
+  /**
+   * Send a command; a refused signature, an unknown bucket or an endpoint that does not answer becomes
+   * one line. An endpoint that does not answer is asked again for UNREACHABLE_PATIENCE_MS first (a
+   * store restarting, a network blip; the SDK's own retries span well under a second), so a short
+   * outage costs a step a pause, not an attempt; a longer one fails it `transient` and Temporal retries.
+   */
   private async send<T>(request: (client: S3Client) => Promise<T>): Promise<T> {
-    try {
-      return await request(this.client);
-    } catch (err) {
-      const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-      const status = e.$metadata?.httpStatusCode;
-      if (status === 403 || /SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied/.test(e.name ?? '')) {
-        throw new ObjectStoreUnavailable(`${this.endpoint} refused access to ${this.url} (HTTP ${status ?? 403}): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
+    for (let waitedMs = 0, delayMs = 250; ; delayMs = Math.min(delayMs * 2, 4000)) {
+      try {
+        return await request(this.client);
+      } catch (err) {
+        const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+        const status = e.$metadata?.httpStatusCode;
+        if (status === 403 || /SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied/.test(e.name ?? '')) {
+          throw new ObjectStoreUnavailable(`${this.endpoint} refused access to ${this.url} (HTTP ${status ?? 403}): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
+        }
+        if (e.name === 'NoSuchBucket') throw this.noSuchBucket();
+        if (e.name === 'CredentialsProviderError') throw new ObjectStoreUnavailable(`no credentials for ${this.url}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
+        if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EPIPE/.test(`${e.code ?? ''} ${e.name ?? ''} ${String(err)}`)) {
+          if (waitedMs < UNREACHABLE_PATIENCE_MS) {
+            await new Promise((resolve) => setTimeout(resolve, delayMs));
+            waitedMs += delayMs;
+            continue;
+          }
+          throw new ObjectStoreUnavailable(`the S3 endpoint ${this.endpoint} does not answer (${e.code ?? e.name}): check AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL`);
+        }
+        throw err;
       }
-      if (e.name === 'NoSuchBucket') throw this.noSuchBucket();
-      if (e.name === 'CredentialsProviderError') throw new ObjectStoreUnavailable(`no credentials for ${this.url}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
-      if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET/.test(`${e.code ?? ''} ${e.name ?? ''} ${String(err)}`)) {
-        throw new ObjectStoreUnavailable(`the S3 endpoint ${this.endpoint} does not answer (${e.code ?? e.name}): check AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL`);
-      }
-      throw err;
     }
   }
 
@@ -280,6 +295,15 @@ export class S3Store implements ObjectStore {
     const probe = `.probe-${process.pid}-${Date.now()}`;
     await this.put(probe, '', { IfNoneMatch: '*' }, 'exists already');
     await this.delete(probe);
+  }
+
+  /**
+   * Forget the folder `prefix` once everything under it is deleted. AWS S3 has no folders, and this is
+   * a no-op there; SeaweedFS keeps an emptied folder and lists it as a common prefix until its
+   * `prefix/` key is deleted. Only for a folder whose objects this process just deleted.
+   */
+  async deleteFolder(prefix: string): Promise<void> {
+    await this.send((c) => c.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: `${this.objectKey(prefix)}/` })));
   }
 
   async delete(key: string): Promise<void> {

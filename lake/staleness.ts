@@ -9,6 +9,8 @@ import path from 'node:path';
 import { sqlString } from '../common/sql';
 import type { DuckSession } from './duckdb';
 import { partitionKeyOfDir, type LakeLayout } from './layout';
+import { mapConcurrently } from './area';
+import { FETCHES_AT_ONCE } from './mirror';
 import { isRecordName } from './runs';
 import { columnsArgument, MANIFEST_COLUMNS } from './tables';
 
@@ -34,14 +36,12 @@ const WHY = `string_agg(upstream_pipeline || ' run ' || consumed_run_id || ' sin
  * and the published files of the upstream partitions those runs read.
  */
 export async function staleAmong(db: DuckSession, layout: LakeLayout, pipeline: string, keys: Iterable<string>): Promise<Map<string, string>> {
-  const manifests: string[] = [];
-  for (const key of keys) {
+  const perKey = await mapConcurrently([...keys], FETCHES_AT_ONCE, async (key) => {
     const dir = layout.manifestDir(pipeline, key);
-    for (const name of (await layout.area.readdir(dir)).filter(isRecordName)) {
-      const local = await layout.area.fetch(path.join(dir, name));
-      if (local) manifests.push(local);
-    }
-  }
+    const names = (await layout.area.readdir(dir)).filter(isRecordName);
+    return Promise.all(names.map((name) => layout.area.fetch(path.join(dir, name))));
+  });
+  const manifests = perKey.flat().filter((local): local is string => local !== undefined);
   if (manifests.length === 0) return new Map();
   const list = (files: string[]) => `[${files.map(sqlString).join(', ')}]`;
   await db.run(

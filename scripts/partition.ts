@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { connectClient } from '../client/connect';
-import { preflightPartitionRun, startPartitionRun, waitForPartitionRun, type PartitionRunOutcome } from '../client/partition-runs';
+import { checkLandedData, preflightPartitionRun, startPartitionRun, waitForPartitionRun, type PartitionRunOutcome } from '../client/partition-runs';
 import { loadConfig } from '../common/config';
 import { exitOnError } from './lib/cli-errors';
 import { deploymentRegistry } from '../pipelines/registry';
@@ -30,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
   const registry = deploymentRegistry();
   const request = { pipeline, partition, runKind: 'manual' as const, requireLandedData: !opts.waitForData };
   preflightPartitionRun(request, { config, registry }); // bad input fails here, before any connection
+  await checkLandedData(request, { config, registry }); // and data that has not landed
   const client = await connectClient(config);
   const run = await startPartitionRun(client, request, { config, registry });
   console.error(`${run.attached ? 'attached to running' : 'started'} ${run.workflowId} (run ${run.runId})`);

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
 import type { IngestResult, PublishResult, RunManifest, TransformResult } from '../common/run-types';
@@ -20,15 +20,33 @@ import { sqlString } from '../common/sql';
 import { withDuckDB } from '../lake/duckdb';
 import { LakeLayout, prepareLake, UnsafeLakePath } from '../lake/layout';
 import { withLakeReader } from '../lake/reader';
-import { manifestRecordOf, readManifests, writeManifest } from '../lake/runs';
+import { manifestRecordOf, publishedPartitions, readManifests, writeManifest } from '../lake/runs';
+import { stalePartitionsOf } from '../lake/staleness';
 import { deploymentRegistry } from '../pipelines/registry';
 import { ordersPipeline } from '../pipelines/orders/definition';
 import { snapshotOf } from '../pipelines/snapshot';
 import { filesUnder } from './helpers/harness';
+import { S3Area } from '../lake/area';
+import { findSeaweedFS, startSeaweedFS, type SeaweedFSServer } from '../scripts/lib/seaweedfs';
 
-function tempLake() {
+/** The lake's core tests run on both: a folder, and a bucket of a real S3 server (SeaweedFS, built by `npm test`). */
+type LakeKind = 'folder' | 's3';
+const KINDS: LakeKind[] = ['folder', 's3'];
+let s3: SeaweedFSServer | undefined;
+before(async () => {
+  const weed = findSeaweedFS();
+  assert.ok(weed, 'SeaweedFS is not built: `npm test` builds it (or `npm run seaweedfs`)');
+  s3 = await startSeaweedFS({ weed, dir: fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-lake-s3-')), buckets: ['lake'] });
+});
+after(async () => {
+  await s3?.stop();
+});
+
+function tempLake(kind: LakeKind = 'folder') {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-lake-'));
-  const lake = new LakeLayout(path.join(dir, 'lake'));
+  const root = path.join(dir, 'lake');
+  // In S3, `root` is the local cache; each test its own prefix of the bucket.
+  const lake = kind === 'folder' ? new LakeLayout(root) : new LakeLayout(root, new S3Area(`s3://lake/${path.basename(dir)}`, root, { ...process.env, ...s3!.env }));
   const landingDir = path.join(dir, 'landing');
   return { dir, lake, landingDir, activities: createActivities(activityDeps(loadConfig({ CONVEYOR_DATA_DIR: dir }), deploymentRegistry(), lake)) };
 }
@@ -56,59 +74,64 @@ async function publishedBy(t: ReturnType<typeof tempLake>): Promise<{ run_id: st
 }
 
 describe('the commit rule', () => {
-  it('publishes a partition as one Parquet file stamped with the attempt that wrote it', async () => {
-    const t = tempLake();
-    const landed = generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 500, files: 2, faults: ['duplicates'] });
-    const transformed = await stage(t, 'run-a', 1_000);
-    const published = (await attemptOf('run-a', 1_100).run(t.activities.publish, { ...input, clean: transformed.staged })) as PublishResult;
-    assert.equal(published.rowsPublished, landed.validOrders);
-    assert.deepEqual(await publishedBy(t), [{ run_id: 'run-a', n: BigInt(landed.validOrders) }]);
-    const version = await withDuckDB((db) => readVersion(db, t.lake.publishedFile('orders', input.partition)));
-    assert.deepEqual(version, { scheduledMs: 1_000, runId: 'run-a', workflowId: 'orders.2024-03-01', attempt: 1 });
-  });
+  for (const kind of KINDS) {
+  describe(`on ${kind === 'folder' ? 'a folder' : 'S3'}`, () => {
+    it('publishes a partition as one Parquet file stamped with the attempt that wrote it', async () => {
+      const t = tempLake(kind);
+      const landed = generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 500, files: 2, faults: ['duplicates'] });
+      const transformed = await stage(t, 'run-a', 1_000);
+      const published = (await attemptOf('run-a', 1_100).run(t.activities.publish, { ...input, clean: transformed.staged })) as PublishResult;
+      assert.equal(published.rowsPublished, landed.validOrders);
+      assert.deepEqual(await publishedBy(t), [{ run_id: 'run-a', n: BigInt(landed.validOrders) }]);
+      const version = await withDuckDB((db) => t.lake.area.versionOf(db, t.lake.publishedFile('orders', input.partition)));
+      assert.deepEqual(version, { scheduledMs: 1_000, runId: 'run-a', workflowId: 'orders.2024-03-01', attempt: 1 });
+    });
 
-  it('refuses a zombie publish of an older run after a newer run published', async () => {
-    const t = tempLake();
-    generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 300, files: 1 });
-    // Run A stages its rows; its publish attempt stalls on a lost worker, outlives its timeout, and A ends.
-    const stagedByA = await stage(t, 'run-a', 1_000);
-    // Keep a copy of A's staged file, as if the janitor had not reached it yet.
-    const keptA = path.join(t.dir, 'a.parquet');
-    fs.copyFileSync(path.join(t.lake.root, stagedByA.staged), keptA);
-    // Run B (a rerun, later) publishes.
-    const landedB = generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 400, files: 1 });
-    const stagedByB = await stage(t, 'run-b', 2_000);
-    await attemptOf('run-b', 2_100).run(t.activities.publish, { ...input, clean: stagedByB.staged });
-    // The zombie wakes up and publishes. B's janitor removed A's staging: nothing to publish, nothing overwritten.
-    await assert.rejects(attemptOf('run-a', 1_100).run(t.activities.publish, { ...input, clean: stagedByA.staged }), /not published by run run-a/);
-    assert.deepEqual(await publishedBy(t), [{ run_id: 'run-b', n: BigInt(landedB.validOrders) }]);
-    // Had A's file still been staged, the commit rule refuses it: B's version is newer.
-    fs.mkdirSync(path.dirname(path.join(t.lake.root, stagedByA.staged)), { recursive: true });
-    fs.copyFileSync(keptA, path.join(t.lake.root, stagedByA.staged));
-    await assert.rejects(attemptOf('run-a', 1_100).run(t.activities.publish, { ...input, clean: stagedByA.staged }), /holds a newer version \(run run-b/);
-    assert.deepEqual(await publishedBy(t), [{ run_id: 'run-b', n: BigInt(landedB.validOrders) }]);
-  });
+    it('refuses a zombie publish of an older run after a newer run published', async () => {
+      const t = tempLake(kind);
+      generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 300, files: 1 });
+      // Run A stages its rows; its publish attempt stalls on a lost worker, outlives its timeout, and A ends.
+      const stagedByA = await stage(t, 'run-a', 1_000);
+      // Keep a copy of A's staged file, as if the janitor had not reached it yet.
+      const keptA = path.join(t.dir, 'a.parquet');
+      fs.copyFileSync(path.join(t.lake.root, stagedByA.staged), keptA);
+      // Run B (a rerun, later) publishes.
+      const landedB = generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 400, files: 1 });
+      const stagedByB = await stage(t, 'run-b', 2_000);
+      await attemptOf('run-b', 2_100).run(t.activities.publish, { ...input, clean: stagedByB.staged });
+      // The zombie wakes up and publishes. B's janitor removed A's staging: nothing to publish, nothing overwritten.
+      await assert.rejects(attemptOf('run-a', 1_100).run(t.activities.publish, { ...input, clean: stagedByA.staged }), /not published by run run-a/);
+      assert.deepEqual(await publishedBy(t), [{ run_id: 'run-b', n: BigInt(landedB.validOrders) }]);
+      // Had A's file still been staged, the commit rule refuses it: B's version is newer.
+      fs.mkdirSync(path.dirname(path.join(t.lake.root, stagedByA.staged)), { recursive: true });
+      fs.copyFileSync(keptA, path.join(t.lake.root, stagedByA.staged));
+      await t.lake.area.share(path.join(t.lake.root, stagedByA.staged));
+      await assert.rejects(attemptOf('run-a', 1_100).run(t.activities.publish, { ...input, clean: stagedByA.staged }), /holds a newer version \(run run-b/);
+      assert.deepEqual(await publishedBy(t), [{ run_id: 'run-b', n: BigInt(landedB.validOrders) }]);
+    });
 
-  it('a retried publish whose first attempt committed reports the partition, once', async () => {
-    const t = tempLake();
-    const landed = generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 200, files: 1 });
-    const staged = await stage(t, 'run-a', 1_000);
-    await attemptOf('run-a', 1_100).run(t.activities.publish, { ...input, clean: staged.staged });
-    const again = (await attemptOf('run-a', 1_200, 2).run(t.activities.publish, { ...input, clean: staged.staged })) as PublishResult;
-    assert.equal(again.rowsPublished, landed.validOrders);
-    assert.deepEqual(await publishedBy(t), [{ run_id: 'run-a', n: BigInt(landed.validOrders) }]);
-  });
+    it('a retried publish whose first attempt committed reports the partition, once', async () => {
+      const t = tempLake(kind);
+      const landed = generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 200, files: 1 });
+      const staged = await stage(t, 'run-a', 1_000);
+      await attemptOf('run-a', 1_100).run(t.activities.publish, { ...input, clean: staged.staged });
+      const again = (await attemptOf('run-a', 1_200, 2).run(t.activities.publish, { ...input, clean: staged.staged })) as PublishResult;
+      assert.equal(again.rowsPublished, landed.validOrders);
+      assert.deepEqual(await publishedBy(t), [{ run_id: 'run-a', n: BigInt(landed.validOrders) }]);
+    });
 
-  it('never publishes from a snapshot that is shorter than ingest wrote (staging damaged by a crash)', async () => {
-    const t = tempLake();
-    generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 300, files: 1 });
-    const env = attemptOf('run-a', 1_000);
-    const ingested = (await env.run(t.activities.ingest, input)) as IngestResult;
-    const snapshot = path.join(t.lake.root, ingested.staged.files[0]!.path);
-    fs.truncateSync(snapshot, Math.floor(fs.statSync(snapshot).size / 2));
-    await assert.rejects(env.run(t.activities.transform, { ...input, ingested: ingested.staged }), /snapshot .* is \d+ bytes, ingest wrote \d+ bytes: staging was damaged/);
-    assert.equal(fs.existsSync(t.lake.publishedFile('orders', input.partition)), false);
+    it('never publishes from a snapshot that is shorter than ingest wrote (staging damaged by a crash)', async () => {
+      const t = tempLake(kind);
+      generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 300, files: 1 });
+      const env = attemptOf('run-a', 1_000);
+      const ingested = (await env.run(t.activities.ingest, input)) as IngestResult;
+      const snapshot = path.join(t.lake.root, ingested.staged.files[0]!.path);
+      fs.truncateSync(snapshot, Math.floor(fs.statSync(snapshot).size / 2));
+      await assert.rejects(env.run(t.activities.transform, { ...input, ingested: ingested.staged }), /snapshot .* is \d+ bytes, ingest wrote \d+ bytes: staging was damaged/);
+      assert.equal(await t.lake.area.size(t.lake.publishedFile('orders', input.partition)), undefined);
+    });
   });
+  }
 
   it('commits only newer versions, and replaces a corrupt file in place', async () => {
     const t = tempLake();
@@ -149,29 +172,34 @@ describe('the commit rule', () => {
 });
 
 describe('lake records and housekeeping', () => {
-  it('writes a run manifest once, and the janitor removes what crashed runs left', async () => {
-    const t = tempLake();
-    const manifest: RunManifest = {
-      pipeline: 'orders', partition: '2024-03-01', workflowId: 'orders.2024-03-01', runId: 'run-a', runKind: 'manual',
-      status: 'succeeded', rows: { in: 1 }, files: [], attempts: {}, durationsMs: {}, startedAt: new Date(0).toISOString(),
-    };
-    assert.equal(await writeManifest(t.lake, manifestRecordOf(manifest, new Date(1000))), true);
-    assert.equal(await writeManifest(t.lake, manifestRecordOf({ ...manifest, status: 'failed' }, new Date(2000))), false);
-    const runs = await readManifests(t.lake, 'orders', '2024-03-01');
-    assert.equal(runs.length, 1);
-    assert.equal(runs[0]!.status, 'succeeded', 'the first record of a run stands');
+  for (const kind of KINDS) {
+    it(`writes a run manifest once, and the janitor removes what crashed runs left (${kind})`, async () => {
+      const t = tempLake(kind);
+      const manifest: RunManifest = {
+        pipeline: 'orders', partition: '2024-03-01', workflowId: 'orders.2024-03-01', runId: 'run-a', runKind: 'manual',
+        status: 'succeeded', rows: { in: 1 }, files: [], attempts: {}, durationsMs: {}, startedAt: new Date(0).toISOString(),
+      };
+      assert.equal(await writeManifest(t.lake, manifestRecordOf(manifest, new Date(1000))), true);
+      assert.equal(await writeManifest(t.lake, manifestRecordOf({ ...manifest, status: 'failed' }, new Date(2000))), false);
+      const runs = await readManifests(t.lake, 'orders', '2024-03-01');
+      assert.equal(runs.length, 1);
+      assert.equal(runs[0]!.status, 'succeeded', 'the first record of a run stands');
 
-    // A crashed run left staging files; the next run of the partition sweeps them at ingest.
-    const crashed = t.lake.runStagingDir('orders', '2024-03-01', 'run-crashed');
-    fs.mkdirSync(crashed, { recursive: true });
-    fs.writeFileSync(path.join(crashed, 'raw.attempt-1.parquet'), 'half a file');
-    generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 50, files: 1 });
-    const staged = await stage(t, 'run-b', 3_000);
-    await attemptOf('run-b', 3_100).run(t.activities.publish, { ...input, clean: staged.staged });
-    assert.equal(fs.existsSync(crashed), false);
-    await attemptOf('run-b', 3_200).run(t.activities.recordRun, { ...manifest, runId: 'run-b' });
-    assert.deepEqual(filesUnder(path.join(t.lake.root, 'staging')), [], 'the run removed its own staging');
-  });
+      // A crashed run left staging files; the next run of the partition sweeps them at ingest.
+      const crashed = t.lake.runStagingDir('orders', '2024-03-01', 'run-crashed');
+      fs.mkdirSync(crashed, { recursive: true });
+      fs.writeFileSync(path.join(crashed, 'raw.attempt-1.parquet'), 'half a file');
+      await t.lake.area.share(path.join(crashed, 'raw.attempt-1.parquet'));
+      generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 50, files: 1 });
+      const staged = await stage(t, 'run-b', 3_000);
+      await attemptOf('run-b', 3_100).run(t.activities.publish, { ...input, clean: staged.staged });
+      assert.equal(fs.existsSync(crashed), false);
+      assert.deepEqual(await t.lake.area.readdir(t.lake.partitionStagingDir('orders', '2024-03-01')), [path.basename(t.lake.runStagingDir('orders', '2024-03-01', 'run-b'))]);
+      await attemptOf('run-b', 3_200).run(t.activities.recordRun, { ...manifest, runId: 'run-b' });
+      assert.deepEqual(filesUnder(path.join(t.lake.root, 'staging')), [], 'the run removed its own staging');
+      assert.deepEqual(await t.lake.area.readdir(t.lake.partitionStagingDir('orders', '2024-03-01')), [], 'in the lake too');
+    });
+  }
 
   it('keeps every path inside the lake root', () => {
     const { lake } = tempLake();
@@ -205,5 +233,31 @@ describe('lake records and housekeeping', () => {
     // The damaged partition fails only the queries that read it.
     const runs = await withLakeReader(t.lake, deploymentRegistry(), (db) => db.query<{ n: bigint }>('SELECT count(*) AS n FROM meta.partition_runs'));
     assert.equal(runs[0]!.n, 0n);
+  });
+});
+
+describe('the lake in S3, past one page of a listing', () => {
+  it('finds all of 1,205 published partitions and their run records (an S3 list returns at most 1,000 keys)', async () => {
+    const t = tempLake('s3');
+    const registry = deploymentRegistry();
+    const keys = Array.from({ length: 1205 }, (_, i) => new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString().slice(0, 10));
+    const manifest: RunManifest = {
+      pipeline: 'orders', partition: '', workflowId: '', runId: '', runKind: 'backfill',
+      status: 'succeeded', rows: { in: 1 }, files: [], attempts: {}, durationsMs: {}, startedAt: new Date(0).toISOString(),
+    };
+    for (let i = 0; i < keys.length; i += 50) {
+      await Promise.all(
+        keys.slice(i, i + 50).flatMap((key) => [
+          t.lake.area.writeOnce(t.lake.publishedFile('orders', key), 'a published file'),
+          writeManifest(t.lake, manifestRecordOf({ ...manifest, partition: key, workflowId: `orders.${key}`, runId: `run-${key}` }, new Date(1000))),
+        ]),
+      );
+    }
+    assert.deepEqual([...(await publishedPartitions(t.lake, 'orders'))].sort(), keys);
+    assert.equal((await t.lake.area.readdir(t.lake.manifestsDir('orders'))).length, 1205);
+    const stale = await withDuckDB((db) => stalePartitionsOf(db, t.lake, 'orders'));
+    assert.equal(stale.size, 0);
+    const [runs] = await withLakeReader(t.lake, registry, (db) => db.query<{ n: bigint }>('SELECT count(*) AS n FROM meta.partition_runs'));
+    assert.equal(runs!.n, 1205n, 'npm run sql reads every record, through the mirror');
   });
 });

@@ -97,14 +97,22 @@ export interface SeaweedFSServer {
  * and one set of credentials, its data under `dir`: telemetry, the admin UI and WebDAV off. Resolves
  * once S3 answers for every bucket.
  */
-export async function startSeaweedFS(options: { weed: string; dir: string; buckets: string[]; log?: (line: string) => void; s3Port?: number }): Promise<SeaweedFSServer> {
+export async function startSeaweedFS(options: {
+  weed: string;
+  dir: string;
+  buckets: string[];
+  log?: (line: string) => void;
+  /** To start it again where it was (same data dir, port and secret): what a client already holds keeps working. */
+  s3Port?: number;
+  secretAccessKey?: string;
+}): Promise<SeaweedFSServer> {
   const [s3, s3Grpc, master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, admin, adminGrpc] = [
     options.s3Port ?? (await freePort()),
     ...(await Promise.all(Array.from({ length: 9 }, () => freePort()))),
   ];
   fs.mkdirSync(options.dir, { recursive: true });
   const accessKeyId = 'conveyor';
-  const secretAccessKey = `secret-${randomUUID()}`;
+  const secretAccessKey = options.secretAccessKey ?? `secret-${randomUUID()}`;
   const args = [
     'mini',
     `-dir=${options.dir}`,
