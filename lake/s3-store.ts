@@ -41,6 +41,15 @@ function isNotFound(err: unknown): boolean {
   return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
 }
 
+/**
+ * The SDK warns on Node 20 about its releases from 2027 on (package-lock pins this one): a multi-line
+ * warning on every CLI and at every worker start, which breaks one-line errors. The SDK's own switch
+ * turns it off, unless the user set it. Call before creating an S3Client.
+ */
+export function quietNodeVersionWarning(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
 /** How long a request waits for an endpoint that does not answer before the call fails. */
 const UNREACHABLE_PATIENCE_MS = 10_000;
 
@@ -97,10 +106,7 @@ export class S3Store implements ObjectStore {
    * no variable for (SeaweedFS and most self-hosted stores need path-style addressing).
    */
   static fromEnv(url: string, env: NodeJS.ProcessEnv = process.env): S3Store {
-    // The SDK warns on Node 20 about its releases from 2027 on (package-lock pins this one): a
-    // multi-line warning on every CLI and at every worker start, which breaks one-line errors. The
-    // SDK's own switch turns it off, unless the user set it.
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+    quietNodeVersionWarning();
     const config: S3ClientConfig = {
       region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
       forcePathStyle: /^(1|true|yes)$/i.test(env.CONVEYOR_S3_FORCE_PATH_STYLE ?? ''),

@@ -8,6 +8,7 @@
  *   npm run cluster                 # until Ctrl-C
  *   npm run cluster -- --exit       # bring it up, check it, stop (a smoke test)
  *   npm run cluster -- --tools      # only find or build the binaries (npm test does this)
+ *   npm run cluster -- --lake s3    # and an S3 server (SeaweedFS) for the lake and the landing zone
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +20,9 @@ import { privatePostgresUnavailable } from './lib/cluster/postgres';
 import { ClusterStartFailed, startCluster, stopLeftovers } from './lib/cluster/stack';
 import { ensureClusterTools } from './lib/cluster/tools';
 import { claimPidFile } from './lib/service-process';
+import { CLUSTER_LAKE_URL, CLUSTER_LANDING_URL, startClusterS3, type ClusterS3 } from './lib/cluster/s3';
+import { parseOption } from './lib/options';
+import { z } from 'zod';
 
 const say = (line: string) => console.error(line);
 
@@ -27,9 +31,11 @@ async function main(argv: string[]): Promise<void> {
     .option('--exit', 'stop again once the stack is up and checked')
     .option('--tools', 'only find or build the server, schema tool and Web UI binaries')
     .option('--quiet', 'with --tools: print nothing when the binaries are there already')
+    .option('--lake <kind>', 'folder (default) or s3: also start an S3 server (SeaweedFS) with a lake and a landing bucket')
     .exitOverride();
   program.parse(argv, { from: 'user' });
-  const opts = program.opts<{ exit?: boolean; tools?: boolean; quiet?: boolean }>();
+  const opts = program.opts<{ exit?: boolean; tools?: boolean; quiet?: boolean; lake?: string }>();
+  const lakeKind = opts.lake === undefined ? 'folder' : parseOption('--lake', z.enum(['folder', 's3'], { error: 'expected folder or s3' }), opts.lake);
   const config = loadConfig();
 
   if (opts.tools) {
@@ -86,6 +92,19 @@ async function main(argv: string[]): Promise<void> {
     namespace: config.namespace,
     progress: say,
   });
+  let s3: ClusterS3 | undefined;
+  if (lakeKind === 's3') {
+    try {
+      s3 = await startClusterS3(stateDir, say);
+    } catch (err) {
+      await cluster.stop();
+      throw err;
+    }
+  }
+  const stopAll = async () => {
+    await s3?.server.stop();
+    await cluster!.stop();
+  };
   say('');
   say(`Temporal ${path.basename(path.dirname(tools.server)).replace('temporal-server-', '')} on PostgreSQL is up at ${cluster.address}, namespace ${config.namespace}.`);
   say(`Web UI:   ${cluster.uiUrl ?? '(not available; docker-compose.yml runs temporal-ui)'}`);
@@ -93,20 +112,25 @@ async function main(argv: string[]): Promise<void> {
   say('Workers and CLIs use it as they use the dev server (same TEMPORAL_ADDRESS), e.g. in other terminals:');
   say('  npm run worker -- --queues daily      npm run worker -- --queues backfill');
   say('  npm run backfill -- --pipeline orders --from 2024-03-01 --to 2024-03-31');
+  if (s3) {
+    say(`S3:       ${s3.server.endpoint} (SeaweedFS), lake ${CLUSTER_LAKE_URL}, landing ${CLUSTER_LANDING_URL}`);
+    say(`A worker, npm run generate and npm run sql on the S3 lake need these (also in ${path.relative(process.cwd(), s3.envFile)}; \`source\` it):`);
+    for (const [name, value] of Object.entries(s3.env)) console.log(`export ${name}=${value}`);
+  }
   if (opts.exit) {
-    await cluster.stop();
+    await stopAll();
     say('Stopped (--exit).');
     return;
   }
   say('Press Ctrl-C to stop.');
   const ended = await Promise.race([interrupted, cluster.server().exited.then((code) => code)]);
   if (typeof ended === 'string') {
-    say(`\n${ended}: stopping the Temporal server, Web UI and PostgreSQL ...`);
-    await cluster.stop();
+    say(`\n${ended}: stopping the Temporal server, Web UI${s3 ? ', SeaweedFS' : ''} and PostgreSQL ...`);
+    await stopAll();
     process.exit(exitCode(ended));
   }
   say(`The Temporal server exited (code ${ended}); see ${cluster.serverLogFile}. Stopping the rest ...`);
-  await cluster.stop();
+  await stopAll();
   process.exit(1);
 }
 

@@ -238,8 +238,8 @@ describe('npm run cluster', { skip: !required && privateMissing ? privateMissing
   }, STOP_HOOK_OPTIONS);
 
   /** Start `npm run cluster` in the background; resolves with its output once it is up. */
-  async function up(): Promise<{ child: ChildProcess; output: () => string }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'cluster.ts')], { cwd: ROOT, env: clusterEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  async function up(args: string[] = []): Promise<{ child: ChildProcess; output: () => string }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'cluster.ts'), ...args], { cwd: ROOT, env: clusterEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     child.on('exit', () => children.delete(child));
     let output = '';
@@ -300,6 +300,27 @@ describe('npm run cluster', { skip: !required && privateMissing ? privateMissing
     const last = result.stderr.trim().split('\n').pop()!;
     assert.match(last, /^npm run cluster: temporal\/setup-schema\.sh failed \(exit 1\): .*127\.0\.0\.1:1: connect: connection refused/);
     assert.doesNotMatch(result.stderr, /hunter2/);
+  });
+
+  it('with --lake s3, the production shape with nothing shared on disk: its export lines are all a worker, npm run generate and npm run sql need', async () => {
+    const cluster = await up(['--lake', 's3']);
+    const exported = Object.fromEntries([...cluster.output().matchAll(/^export ([A-Z0-9_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+    assert.deepEqual(Object.keys(exported).sort(), ['AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL_S3', 'AWS_REGION', 'AWS_SECRET_ACCESS_KEY', 'CONVEYOR_LAKE_URL', 'CONVEYOR_LANDING_URL', 'CONVEYOR_S3_FORCE_PATH_STYLE']);
+    // Each process its own data folder: they share the Temporal server and the buckets only.
+    const as = (name: string) => ({ ...clusterEnv, ...exported, CONVEYOR_DATA_DIR: path.join(home, name), CONVEYOR_TASK_QUEUE: 's3-daily' });
+    const tsx = (script: string, args: string[], name: string) => run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', script), ...args], { cwd: ROOT, env: as(name) });
+    await tsx('generate-data.ts', ['orders', '--from', '2024-05-01', '--to', '2024-05-01', '--rows', '300', '--files', '1'], 'upstream');
+    const worker = await startWorkerProcess({ name: 's3-worker', queues: 'daily', env: as('worker'), logDir: home });
+    const partition = await tsx('partition.ts', ['orders', '2024-05-01', '--json'], 'operator');
+    assert.equal((JSON.parse(partition.stdout) as { status: string }).status, 'succeeded', partition.stdout);
+    const sql = await tsx('sql.ts', ["SELECT count(*) AS n, count(DISTINCT order_id) AS d FROM showroom.orders WHERE partition_key = '2024-05-01'", '--json'], 'analyst');
+    const [row] = JSON.parse(sql.stdout) as { n: string; d: string }[];
+    assert.ok(Number(row!.n) > 250 && row!.n === row!.d, sql.stdout);
+    assert.ok(!fs.existsSync(path.join(home, 'cluster', 'lake')) && !fs.existsSync(path.join(home, 'lake')), 'no lake folder anywhere');
+    await stopWorkerProcess(worker);
+    cluster.child.kill('SIGINT');
+    assert.equal(await exited(cluster.child), 130);
+    assert.deepEqual(leftovers(), [], 'PostgreSQL and SeaweedFS stopped');
   });
 
   it('keeps its state across a restart, and a SIGKILLed run\'s processes are stopped by the next one', async () => {

@@ -23,3 +23,8 @@ export async function freePort(): Promise<number> {
   }
   throw new Error('no free port between 10000 and 32767');
 }
+
+/** Whether `port` on loopback is free now. */
+export async function portIsFree(port: number): Promise<boolean> {
+  return (await tryListen(port)) !== undefined;
+}

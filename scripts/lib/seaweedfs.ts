@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { quietNodeVersionWarning } from '../../lake/s3-store';
 import { goUnusable, goVersion, runGo, TOOLS_DIR, type Progress } from './go-build';
 import { freePort } from './ports';
 import { spawnService, type ServiceProcess } from './service-process';
@@ -105,6 +106,8 @@ export async function startSeaweedFS(options: {
   /** To start it again where it was (same data dir, port and secret): what a client already holds keeps working. */
   s3Port?: number;
   secretAccessKey?: string;
+  /** Where its process ID is kept while it runs (so a supervisor killed meanwhile can stop it next time). */
+  pidFile?: string;
 }): Promise<SeaweedFSServer> {
   const [s3, s3Grpc, master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, admin, adminGrpc] = [
     options.s3Port ?? (await freePort()),
@@ -138,6 +141,7 @@ export async function startSeaweedFS(options: {
     env: { ...process.env, AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey },
     log: options.log,
     logFile: path.join(options.dir, 'weed.log'),
+    ...(options.pidFile ? { pidFile: options.pidFile } : {}),
   });
   const endpoint = `http://127.0.0.1:${s3}`;
   const env = {
@@ -147,6 +151,7 @@ export async function startSeaweedFS(options: {
     AWS_SECRET_ACCESS_KEY: secretAccessKey,
     CONVEYOR_S3_FORCE_PATH_STYLE: 'true',
   };
+  quietNodeVersionWarning();
   const client = new S3Client({ endpoint, region: env.AWS_REGION, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
   const deadline = Date.now() + 60_000;
   try {
