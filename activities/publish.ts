@@ -24,7 +24,7 @@ export function makePublish(deps: ActivityDeps) {
       const staged = deps.lake.resolveWithin(deps.lake.runStagingDir(input.pipeline, input.partition, ctx.runId), input.clean);
       const target = deps.lake.publishedFile(input.pipeline, input.partition);
       const rowsPublished = await withDuckDB(async (db) => {
-        const local = await deps.lake.area.fetch(staged);
+        const local = await deps.lake.area.fetch(staged, { immutable: true });
         const version = local === undefined ? undefined : await readVersion(db, local);
         if (version === undefined) {
           const current = await deps.lake.area.versionOf(db, target);

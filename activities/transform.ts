@@ -179,7 +179,7 @@ async function checkedSnapshot(deps: ActivityDeps, stagingDir: string, input: Tr
     input.ingested.files.map(async (file) => {
       const resolved = deps.lake.resolveWithin(stagingDir, file.path);
       // Ingest may have run on another worker: a lake in S3 fetches its copy here.
-      await deps.lake.area.fetch(resolved);
+      await deps.lake.area.fetch(resolved, { immutable: true });
       const size = await fs.promises.stat(resolved).then((s) => s.size, () => undefined);
       if (size !== file.bytes) {
         const found = size === undefined ? 'is missing' : `is ${size} bytes`;

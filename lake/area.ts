@@ -30,13 +30,19 @@ export interface FileArea {
   check(): Promise<void>;
   /** Names directly under `dir` (files and folders), [] when there is none. */
   readdir(dir: string): Promise<string[]>;
+  /** The files directly under `dir` with their sizes (one listing; empty when there is no folder). */
+  files(dir: string): Promise<Map<string, number>>;
   /** The folders directly under `dir` that hold a file named `name` (among those `wanted` accepts). */
   foldersHolding(dir: string, name: string, wanted?: (folder: string) => boolean): Promise<string[]>;
   /** The file's size, or undefined when there is none. */
   size(file: string): Promise<number | undefined>;
   readText(file: string): Promise<string | undefined>;
-  /** A local path holding the file's content (cached by ETag on S3), or undefined when there is none. */
-  fetch(file: string): Promise<string | undefined>;
+  /**
+   * A local path holding the file's content (cached by ETag on S3), or undefined when there is none.
+   * `immutable`: the file is never rewritten (a staged file, named for its attempt), so a cached copy
+   * is used as it is, with no request.
+   */
+  fetch(file: string, options?: { immutable?: boolean }): Promise<string | undefined>;
   /** Write `text` at `file` once: false when a file is there already (it is kept). */
   writeOnce(file: string, text: string): Promise<boolean>;
   /** Replace `file` whole with `text` (a reader sees the old or the new content). */
@@ -57,8 +63,10 @@ export interface FileArea {
   commit(db: DuckSession, request: CommitRequest): Promise<CommitOutcome>;
   /** The version stamped on the file at `file` (see lake/commit.ts readVersion). */
   versionOf(db: DuckSession, file: string): Promise<FileVersion | undefined | 'unreadable'>;
-  /** Abort uploads under `dir` a killed writer left, older than `olderThanMs` (S3 only); their keys. */
-  abortAbandonedUploads(dir: string, olderThanMs: number): Promise<string[]>;
+  /** Abort the uploads under any of `dirs` a killed writer left (S3; one listing); their keys. */
+  abortAbandonedUploads(dirs: string[]): Promise<string[]>;
+  /** Remove the temp files a writer that died left under `dir` (a folder's; S3 writes leave none), older than `graceMs`. */
+  sweepTempFiles(dir: string, graceMs: number): Promise<string[]>;
 }
 
 async function readdirOrEmpty(dir: string): Promise<string[]> {
@@ -90,6 +98,14 @@ export class FolderArea implements FileArea {
   }
   readdir(dir: string): Promise<string[]> {
     return readdirOrEmpty(dir);
+  }
+  async files(dir: string): Promise<Map<string, number>> {
+    const files = new Map<string, number>();
+    for (const name of await readdirOrEmpty(dir)) {
+      const stat = fs.statSync(path.join(dir, name), { throwIfNoEntry: false });
+      if (stat?.isFile()) files.set(name, stat.size);
+    }
+    return files;
   }
   async foldersHolding(dir: string, name: string, wanted: (folder: string) => boolean = () => true): Promise<string[]> {
     return (await readdirOrEmpty(dir)).filter((sub) => wanted(sub) && fs.existsSync(path.join(dir, sub, name)));
@@ -147,6 +163,19 @@ export class FolderArea implements FileArea {
   async abortAbandonedUploads(): Promise<string[]> {
     return [];
   }
+  async sweepTempFiles(dir: string, graceMs: number): Promise<string[]> {
+    const removed: string[] = [];
+    for (const name of await readdirOrEmpty(dir)) {
+      if (!name.endsWith('.tmp')) continue;
+      const file = path.join(dir, name);
+      const age = await fs.promises.stat(file).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age > graceMs) {
+        await fs.promises.rm(file, { force: true });
+        removed.push(file);
+      }
+    }
+    return removed;
+  }
 }
 
 const ETAG_SUFFIX = '.etag';
@@ -190,7 +219,11 @@ export class S3Area implements FileArea {
     await (await this.s3()).check();
   }
   async readdir(dir: string): Promise<string[]> {
-    return (await this.s3()).children(this.key(dir));
+    const { files, folders } = await (await this.s3()).children(this.key(dir));
+    return [...folders, ...files.keys()];
+  }
+  async files(dir: string): Promise<Map<string, number>> {
+    return (await (await this.s3()).children(this.key(dir))).files;
   }
   async foldersHolding(dir: string, name: string, wanted: (folder: string) => boolean = () => true): Promise<string[]> {
     const prefix = `${this.key(dir)}/`;
@@ -207,12 +240,13 @@ export class S3Area implements FileArea {
   async readText(file: string): Promise<string | undefined> {
     return (await (await this.s3()).get(this.key(file)))?.body.toString('utf8');
   }
-  async fetch(file: string): Promise<string | undefined> {
+  async fetch(file: string, options: { immutable?: boolean } = {}): Promise<string | undefined> {
     const store = await this.s3();
     const key = this.key(file);
     // A copy in the cache costs a HEAD to check (and nothing more while it is current); none, a GET.
     const cached = await fs.promises.readFile(`${file}${ETAG_SUFFIX}`, 'utf8').catch(() => undefined);
     if (cached !== undefined && fs.existsSync(file)) {
+      if (options.immutable) return file;
       const head = await store.head(key);
       if (!head) return undefined;
       if (head.etag === cached) return file;
@@ -259,19 +293,21 @@ export class S3Area implements FileArea {
       await fs.promises.writeFile(path.join(dir, `${name}${ETAG_SUFFIX}`), object.etag);
     };
     for (const name of [...local].filter((n) => n !== last).sort()) await put(name);
-    for (const name of await store.children(prefix)) if (!local.has(name)) await store.delete(`${prefix}/${name}`);
+    const gone = [...(await store.children(prefix)).files.keys()].filter((name) => !local.has(name));
+    if (gone.length > 0) await store.deleteMany(gone.map((name) => `${prefix}/${name}`));
     if (last !== undefined && local.has(last)) await put(last);
   }
   async removeTree(dir: string): Promise<void> {
     const store = await this.s3();
     const top = this.key(dir);
+    const keys: string[] = [];
     const folders = new Set<string>([top]);
     for await (const object of store.list(`${top}/`)) {
-      await store.delete(object.key);
+      keys.push(object.key);
       for (let folder = path.posix.dirname(object.key); folder.length > top.length; folder = path.posix.dirname(folder)) folders.add(folder);
     }
-    // Deepest first: a store that keeps emptied folders (SeaweedFS) forgets them.
-    for (const folder of [...folders].sort((a, b) => b.length - a.length)) await store.deleteFolder(folder);
+    // One request; the folders deepest first, for a store that keeps emptied folders (SeaweedFS).
+    await store.deleteMany(keys, [...folders].sort((a, b) => b.length - a.length));
     await fs.promises.rm(dir, { recursive: true, force: true });
   }
   async sync(dirs: string[]): Promise<void> {
@@ -292,8 +328,13 @@ export class S3Area implements FileArea {
     const head = await (await this.s3()).head(this.key(file));
     return head ? versionOfObject(head) : undefined;
   }
-  async abortAbandonedUploads(dir: string, olderThanMs: number): Promise<string[]> {
-    return (await this.s3()).abortAbandonedUploads(`${this.key(dir)}/`, olderThanMs);
+  async abortAbandonedUploads(dirs: string[]): Promise<string[]> {
+    const prefixes = dirs.map((dir) => `${this.key(dir)}/`);
+    // One listing of the area's uploads in progress (a few per running step at most), filtered here.
+    return (await this.s3()).abortAbandonedUploads('', 0, (key) => prefixes.some((p) => key.startsWith(p)));
+  }
+  async sweepTempFiles(): Promise<string[]> {
+    return []; // an S3 write is all or nothing
   }
 }
 

@@ -31,16 +31,7 @@ export async function sweepPartition(layout: LakeLayout, pipeline: string, parti
     await layout.area.removeTree(path.join(stagingDir, name));
     removed.push(layout.relative(path.join(stagingDir, name)));
   }
-  const manifestDir = layout.manifestDir(pipeline, partition);
-  for (const name of await layout.area.readdir(manifestDir)) {
-    if (!name.endsWith('.tmp')) continue;
-    const file = path.join(manifestDir, name);
-    const age = await fs.promises.stat(file).then((s) => Date.now() - s.mtimeMs, () => 0);
-    if (age > TEMP_FILE_GRACE_MS) {
-      await fs.promises.rm(file, { force: true });
-      removed.push(layout.relative(file));
-    }
-  }
+  for (const file of await layout.area.sweepTempFiles(layout.manifestDir(pipeline, partition), TEMP_FILE_GRACE_MS)) removed.push(layout.relative(file));
   for (const key of await abortPartitionUploads(layout, pipeline, partition)) removed.push(`${key} (upload)`);
   return removed;
 }
@@ -53,7 +44,5 @@ export async function sweepPartition(layout: LakeLayout, pipeline: string, parti
  */
 export async function abortPartitionUploads(layout: LakeLayout, pipeline: string, partition: string): Promise<string[]> {
   const dirs = [path.dirname(layout.publishedFile(pipeline, partition)), path.dirname(layout.rejectsFile(pipeline, partition)), layout.partitionStagingDir(pipeline, partition)];
-  const aborted: string[] = [];
-  for (const dir of dirs) aborted.push(...(await layout.area.abortAbandonedUploads(dir, 0)));
-  return aborted;
+  return layout.area.abortAbandonedUploads(dirs);
 }

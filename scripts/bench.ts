@@ -9,6 +9,9 @@
  * `--server cluster` runs the no-op and real sections (ceiling, backfill, real) on the dev server and
  * then on `npm run cluster`'s stack (the full Temporal server on PostgreSQL), and prints the two side
  * by side (bench/results-cluster.json): what the production shape costs on one machine.
+ *
+ * `--lake s3` runs the real section with the lake in a folder, then with the lake and the landing zone
+ * in S3 (SeaweedFS on loopback, built into .tools/), side by side (bench/results-s3.json).
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -27,7 +30,10 @@ import type { PartitionRunResult } from '../common/run-types';
 import { partitionWorkflowId } from '../common/workflow-ids';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { ordersPipeline } from '../pipelines/orders/definition';
-import { PipelineRegistry } from '../pipelines/registry';
+import { InputError, PipelineRegistry } from '../pipelines/registry';
+import { landingOf } from '../landing/landing-zone';
+import { filesSourceOf } from '../sources/files';
+import { ensureSeaweedFS, SEAWEEDFS_VERSION, startSeaweedFS } from './lib/seaweedfs';
 import { benchNoopHourlyPipeline, benchNoopPipeline, ordersJsonlPipeline, ordersParquetPipeline } from '../bench/pipelines';
 import { withDuckDB } from '../lake/duckdb';
 import { partitionLandingDir } from '../sources/files';
@@ -143,18 +149,21 @@ async function main(argv: string[]): Promise<void> {
     .option('--sections <list>', `sections to run, comma-separated (${SECTIONS.join(',')}; default all but scale, or ceiling,backfill,real with --server cluster)`)
     .option('--profile <dir>', 'write V8 CPU profiles of the worker processes to this folder (open in Chrome DevTools)')
     .option('--server <kind>', 'dev: the dev server; cluster: the sections on the dev server, then on npm run cluster\'s stack (PostgreSQL), side by side', 'dev')
+    .option('--lake <kind>', 'folder: the lake in a folder; s3: the sections with the lake in a folder, then in S3 (SeaweedFS), side by side', 'folder')
     .option('--out <file>', 'where to write the JSON (default bench/results.json; bench/results-cluster.json with --server cluster)')
     .exitOverride();
   program.parse(argv, { from: 'user' });
   const o = program.opts<{
     quick?: boolean; runs: string; sizes?: string; concurrency?: string; realDays?: string; realRows?: string; realConcurrency: string; workersDays?: string;
-    isolationSize?: string; sections?: string; profile?: string; out?: string; server: string; hourlySize?: string; manySize?: string; scaleSizes?: string;
+    isolationSize?: string; sections?: string; profile?: string; out?: string; server: string; lake: string; hourlySize?: string; manySize?: string; scaleSizes?: string;
   }>();
   const serverKind = parseOption('--server', z.enum(['dev', 'cluster']), o.server);
-  // The cluster is measured beside the dev server, on the sections that show what the server costs.
-  const servers: ServerKind[] = serverKind === 'cluster' ? ['dev', 'cluster'] : ['dev'];
-  o.sections ??= serverKind === 'cluster' ? 'ceiling,backfill,real' : DEFAULT_SECTIONS.join(',');
-  o.out ??= path.join(PROJECT_ROOT, 'bench', serverKind === 'cluster' ? 'results-cluster.json' : 'results.json');
+  const lakeKind = parseOption('--lake', z.enum(['folder', 's3'], { error: 'expected folder or s3' }), o.lake);
+  if (serverKind === 'cluster' && lakeKind === 's3') throw new InputError('--server cluster and --lake s3 are compared one at a time, each beside the dev server with a folder lake');
+  // The cluster, or the S3 lake, is measured beside the dev server with a folder lake, on the sections that show what it costs.
+  const servers: ServerKind[] = serverKind === 'cluster' ? ['dev', 'cluster'] : lakeKind === 's3' ? ['dev', 's3'] : ['dev'];
+  o.sections ??= serverKind === 'cluster' ? 'ceiling,backfill,real' : lakeKind === 's3' ? 'real' : DEFAULT_SECTIONS.join(',');
+  o.out ??= path.join(PROJECT_ROOT, 'bench', serverKind === 'cluster' ? 'results-cluster.json' : lakeKind === 's3' ? 'results-s3.json' : 'results.json');
   const quick = o.quick === true;
   const runs = parseOption('--runs', intInRange(1, 20), o.runs);
   const list = (flag: string, value: string | undefined, fallback: number[], max = 20_000) =>
@@ -181,6 +190,13 @@ async function main(argv: string[]): Promise<void> {
     say(`=== on ${SERVER_LABEL[kind]} ===`);
     figures.push(...(await measureOn(kind, params)));
   }
+  // The S3 lake against the folder lake, run by run.
+  const rowRate = (kind: ServerKind) => figures.find((f) => f.server === kind && f.name === REAL_ROWS_PER_S)?.samples;
+  const [folderRates, s3Rates] = [rowRate('dev'), rowRate('s3')];
+  if (folderRates && s3Rates) {
+    const ratios = s3Rates.map((v, i) => (100 * v) / folderRates[i]!);
+    figures.push({ section: 'real', name: S3_OVER_FOLDER, unit: '%', median: round(median(ratios)), min: round(Math.min(...ratios)), max: round(Math.max(...ratios)), samples: ratios.map((r) => round(r)), server: 's3' });
+  }
 
   // --- report ---
   const targetsOf = (kind: ServerKind) => {
@@ -198,6 +214,7 @@ async function main(argv: string[]): Promise<void> {
         (what) => [`scale: ${what} at ${Math.max(...params.scaleSizes)} partitions within 15% of ${Math.min(...params.scaleSizes)}`, find(`${what}, ${Math.max(...params.scaleSizes)} / ${Math.min(...params.scaleSizes)}`), (v: number) => v <= 115] as const,
       ),
       ['real pipeline at ≥ 80% of the bare DuckDB pipeline\'s rows/s (same run)', find('Conveyor / bare rows/s'), (v: number) => v >= 80],
+      ['real pipeline with the lake and landing zone in S3 at ≥ 50% of the folder lake\'s rows/s (same run)', find(S3_OVER_FOLDER), (v: number) => v >= 50],
       ['hourly no-op backfill at ≥ the daily one\'s partitions/s (same size, same run)', find('hourly / daily throughput'), (v: number) => v >= 100],
       ['JSON lines at ≥ CSV\'s rows/s (same rows, same SQL)', find('JSON lines / CSV rows/s'), (v: number) => v >= 100],
       ['Parquet at ≥ CSV\'s rows/s (same rows, same SQL)', find('Parquet / CSV rows/s'), (v: number) => v >= 100],
@@ -249,11 +266,15 @@ async function main(argv: string[]): Promise<void> {
   console.log(`\nwritten to ${path.relative(process.cwd(), o.out)}`);
 }
 
-type ServerKind = 'dev' | 'cluster';
+/** What a figure was measured on: the dev server, the cluster, or the dev server with the lake in S3. */
+type ServerKind = 'dev' | 'cluster' | 's3';
 const SERVER_LABEL: Record<ServerKind, string> = {
   dev: `the dev server (Temporal CLI ${TEMPORAL_CLI_VERSION}, SQLite in WAL mode)`,
   cluster: `npm run cluster's stack (Temporal server ${TEMPORAL_SERVER_VERSION} on PostgreSQL)`,
+  s3: `the dev server, with the lake and the landing zone in S3 (SeaweedFS ${SEAWEEDFS_VERSION} on loopback)`,
 };
+const REAL_ROWS_PER_S = 'orders backfill: rows through ingest → transform → publish';
+const S3_OVER_FOLDER = 'S3 lake / folder lake rows/s';
 /** Whose CPU is measured, per item of work (database: only on the cluster). */
 const CPU_OF = ['server', 'database', 'worker', 'client'] as const;
 
@@ -268,7 +289,7 @@ interface BenchServer {
 /** A fresh server of `kind` with its state in `tmp`: the dev server, or the cluster (private PostgreSQL or CONVEYOR_POSTGRES_URL). */
 async function startBenchServer(kind: ServerKind, tmp: string): Promise<BenchServer> {
   const port = await freePort();
-  if (kind === 'dev') {
+  if (kind === 'dev' || kind === 's3') {
     const cli = await ensureTemporalCli({ progress: say, allowSdkDownload: true });
     say(`starting a fresh Temporal dev server on port ${port} (database in ${tmp}) ...`);
     const server = await startDevServer({ cli, dbFile: path.join(tmp, 'temporal.db'), port, uiPort: await freePort() });
@@ -338,7 +359,11 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
     CONVEYOR_BACKFILL_ACTIVITY_SLOTS: String(ACTIVITY_SLOTS),
     LOG_LEVEL: 'warn',
   };
+  // The S3 variant: a fresh SeaweedFS, its buckets for the lake and the landing zone.
+  const s3 = kind === 's3' ? await startSeaweedFS({ weed: await ensureSeaweedFS(say), dir: path.join(tmp, 'seaweedfs'), buckets: ['lake', 'landing'] }) : undefined;
+  if (s3) Object.assign(env, s3.env, { CONVEYOR_LAKE_URL: 's3://lake/bench', CONVEYOR_LANDING_URL: 's3://landing/bench' });
   const config = loadConfig(env);
+  const landing = landingOf(config, env);
   say('bundling workflows ...');
   // Conveyor's bundle as `npm run worker` runs it; the ceiling's alone (bench/workflows.ts).
   const ceilingBundle = path.join(tmp, 'ceiling-bundle.js');
@@ -350,8 +375,11 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
     if (bundling.status !== 0) throw new Error('could not bundle the benchmark workflows');
   }
   say('starting the worker processes ...');
+  // With the lake in S3, the worker has a data folder of its own: it shares nothing with the bench
+  // (which generates the landed files) but the buckets, so it downloads what it reads, as in production.
+  const workerEnv = s3 ? { ...env, CONVEYOR_DATA_DIR: path.join(tmp, 'worker') } : env;
   let [conveyorWorker, ceilingWorker] = await Promise.all([
-    startWorkerProcess('conveyor', env, logFile, p.profile),
+    startWorkerProcess('conveyor', workerEnv, logFile, p.profile),
     startWorkerProcess('ceiling', { ...env, CONVEYOR_WORKFLOW_BUNDLE: ceilingBundle }, logFile, p.profile),
   ]);
   const workerPid = conveyorWorker.pid!;
@@ -542,7 +570,7 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
       const to = addDays(from, realDays - 1);
       const days: string[] = [];
       for (let d = from; d <= to; d = addDays(d, 1)) days.push(d);
-      for (const d of days) generateOrdersPartition({ landingDir: config.landingDir, partition: d, rows: realRows, files: 4 });
+      for (const d of days) await landing.pushFolder(generateOrdersPartition({ landingDir: config.landingDir, partition: d, rows: realRows, files: 4 }).dir, filesSourceOf(ordersPipeline).marker);
       const started = performance.now();
       const cpu = cpuMeter({ server: serverPid, ...database, worker: workerPid });
       const run = await startBackfill(client, { pipeline: ordersPipeline.name, from, to, maxConcurrency: realConcurrency, reprocess: 'all' }, bfOptions);
@@ -577,7 +605,7 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
     record('real', 'bare DuckDB pipeline: CPU per partition', 'ms', bareCpu);
     record('real', 'Conveyor / bare rows/s', '%', rowRates.map((v, i) => (100 * v) / bareRates[i]!));
     record('real', 'orders backfill: throughput', 'partitions/s', rates);
-    record('real', 'orders backfill: rows through ingest → transform → publish', 'rows/s', rowRates);
+    record('real', REAL_ROWS_PER_S, 'rows/s', rowRates);
     record('real', 'transform + publish throughput in DuckDB (per partition)', 'rows/s', tpRates);
     record('real', 'concurrency', 'partitions', [realConcurrency]);
     for (const who of CPU_OF.filter((w) => w !== 'client')) if (cpuPerPartition[0]?.[who] !== undefined) record('real', `${who} CPU per partition`, 'ms', cpuPerPartition.map((c) => c[who]!));
@@ -734,6 +762,7 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
   await Promise.all([stopWorkerProcess(conveyorWorker), stopWorkerProcess(ceilingWorker)]);
   await client.connection.close();
   await server.stop();
+  await s3?.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
   return figures;
 }

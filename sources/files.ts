@@ -35,31 +35,32 @@ export function listDataFiles(dir: string, source: FilesSource): string[] {
   return fs.readdirSync(dir).filter((name) => isDataFile(name, source)).sort();
 }
 
-/** Names of the partition's landed data files, sorted, wherever the landing zone is. */
-async function landedDataFiles(landing: FileArea, dir: string, source: FilesSource): Promise<string[]> {
-  return (await landing.readdir(dir)).filter((name) => isDataFile(name, source)).sort();
+/** The partition's landed files (one listing, wherever the landing zone is): its data files, sorted, with their sizes. */
+async function landedFiles(landing: FileArea, dir: string, source: FilesSource) {
+  const all = await landing.files(dir);
+  const data = [...all.keys()].filter((name) => isDataFile(name, source)).sort();
+  return { all, data, bytes: data.reduce((sum, name) => sum + all.get(name)!, 0) };
 }
 
 export const filesSource: SourceModule<FilesSource> = {
   async readiness({ deps, pipeline, source, partition, force }): Promise<Readiness> {
     const dir = partitionLandingDir(deps.landing.root, pipeline, partition);
-    if (!force && (await deps.landing.size(path.join(dir, source.marker))) === undefined) {
+    const landed = await landedFiles(deps.landing, dir, source);
+    if (!force && !landed.all.has(source.marker)) {
       return { ready: false, failureClass: 'dependency', why: `no ${source.marker} marker in ${deps.landing.shown(dir)}` };
     }
-    const files = await landedDataFiles(deps.landing, dir, source);
-    if (files.length === 0) {
+    if (landed.data.length === 0) {
       return { ready: false, failureClass: 'data', why: `${force ? '' : `${source.marker} is present but `}no data files match ${source.filePattern} in ${deps.landing.shown(dir)}` };
     }
-    let bytes = 0;
-    for (const name of files) bytes += (await deps.landing.size(path.join(dir, name))) ?? 0;
-    return { ready: true, files: files.length, bytes };
+    return { ready: true, files: landed.data.length, bytes: landed.bytes };
   },
 
   async snapshot(run: SourceRunContext<FilesSource>) {
     const { deps, ctx, pipeline, source, partition, force, stagingDir } = run;
     const dir = partitionLandingDir(deps.landing.root, pipeline, partition);
-    await deps.landing.fetch(path.join(dir, FLAKY_READ_FAULT_FILE));
-    const failingReads = injectedReadFailures(dir);
+    const landed = await landedFiles(deps.landing, dir, source);
+    const faulty = landed.all.has(FLAKY_READ_FAULT_FILE) && (await deps.landing.fetch(path.join(dir, FLAKY_READ_FAULT_FILE))) !== undefined;
+    const failingReads = faulty ? injectedReadFailures(dir) : 0;
     if (ctx.attempt <= failingReads) {
       throw classifiedFailure('transient', {
         step: ctx.step,
@@ -67,7 +68,7 @@ export const filesSource: SourceModule<FilesSource> = {
         details: { attempt: ctx.attempt },
       });
     }
-    if (!force && (await deps.landing.size(path.join(dir, source.marker))) === undefined) {
+    if (!force && !landed.all.has(source.marker)) {
       throw classifiedFailure('dependency', {
         step: ctx.step,
         message: `${pipeline.name}/${partition}: ${source.marker} marker disappeared from ${deps.landing.shown(dir)}`,
@@ -77,7 +78,7 @@ export const filesSource: SourceModule<FilesSource> = {
     }
     // A landing zone in S3: each file is fetched into its local cache first (by ETag), then snapshotted.
     const local: string[] = [];
-    for (const name of await landedDataFiles(deps.landing, dir, source)) {
+    for (const name of landed.data) {
       const file = await deps.landing.fetch(path.join(dir, name));
       if (file) local.push(file);
     }

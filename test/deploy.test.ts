@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { parseS3Url } from '../lake/object-store';
 import { ConfigError, loadConfig } from '../common/config';
 import { CONVEYOR_SEARCH_ATTRIBUTES } from '../common/search-attributes';
 import { firstError, serverLogCause } from '../scripts/lib/cluster/stack';
@@ -76,7 +77,7 @@ describe('docker-compose.yml deploys what npm run cluster runs', () => {
     assert.equal(setup.NAMESPACE_RETENTION, NAMESPACE_RETENTION);
   });
 
-  it('Prometheus scrapes every worker on its metrics port; the dashboard serves the lake read-only', () => {
+  it('Prometheus scrapes every worker on its metrics port; the dashboard reads the workers\' lake', () => {
     const prometheus = services.prometheus!;
     assert.ok(prometheus.volumes!.includes('./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro'));
     const scrape = parse(fs.readFileSync(path.join(ROOT, 'deploy/prometheus/prometheus.yml'), 'utf8')) as {
@@ -91,17 +92,28 @@ describe('docker-compose.yml deploys what npm run cluster runs', () => {
     }
     const dashboard = services['conveyor-dashboard']!;
     assert.deepEqual(dashboard.command, ['node', '--require', 'tsx/cjs', 'scripts/dashboard.ts', '--host', '0.0.0.0', '--port', '8090']);
-    assert.deepEqual(dashboard.volumes, ['conveyor-data:/data:ro']);
-    assert.equal(loadConfig(composeEnv(dashboard.environment)).lakeDir, loadConfig(composeEnv(services['conveyor-daily-worker']!.environment)).lakeDir);
+    assert.equal(dashboard.volumes, undefined, 'no folder shared with the workers');
+    assert.equal(loadConfig(composeEnv(dashboard.environment)).lakeUrl, loadConfig(composeEnv(services['conveyor-daily-worker']!.environment)).lakeUrl);
   });
 
-  it('runs a daily and a backfill worker service with the same flags, sharing the lake volume', () => {
+  it('runs a daily and a backfill worker service with the same flags, sharing nothing but Temporal and the S3 service\'s buckets', () => {
     const worker = (name: string) => services[name] as Service & { command: string[] };
     for (const queue of ['daily', 'backfill']) {
       assert.deepEqual(worker(`conveyor-${queue}-worker`).command, ['node', ...WORKER_NODE_FLAGS, 'workers/main.ts', '--queues', queue]);
     }
-    assert.deepEqual(worker('conveyor-backfill-worker').volumes, worker('conveyor-daily-worker').volumes, 'the backfill service inherits the daily one');
-    assert.equal(worker('conveyor-backfill-worker').environment!.CONVEYOR_LAKE_DIR, '/data/lake');
+    const s3 = services.s3 as Service & { command: string[] };
+    const buckets = s3.command.find((a) => a.startsWith('-bucket='))!.slice('-bucket='.length).split(',');
+    for (const queue of ['daily', 'backfill']) {
+      const w = worker(`conveyor-${queue}-worker`);
+      assert.equal(w.volumes, undefined, `${queue}: no shared folder`);
+      const config = loadConfig(composeEnv(w.environment));
+      for (const url of [config.lakeUrl!, config.landingUrl!]) assert.ok(buckets.includes(parseS3Url(url).bucket), `${url} is a bucket of the s3 service`);
+      const env = composeEnv(w.environment);
+      assert.equal(new URL(env.AWS_ENDPOINT_URL_S3!).host, `s3:${/-s3\.port=(\d+)/.exec(s3.command.join(' '))![1]}`);
+      assert.equal(env.AWS_SECRET_ACCESS_KEY, composeEnv(s3.environment).AWS_SECRET_ACCESS_KEY, 'the workers hold the S3 service\'s credentials');
+    }
+    assert.ok(s3.command.includes('-master.telemetry=false') && s3.command.includes('-admin.ui=false'), 'telemetry and the admin UI off');
+    assert.match(String(s3.image), /^chrislusf\/seaweedfs:4\.53$/, 'the release the tests build natively');
   });
 
   it('the dev server runs with the same dynamic config', () => {
