@@ -15,7 +15,7 @@ import { loadConfig } from '../common/config';
 import type { RunManifest, StepInput } from '../common/run-types';
 import { ordersPipeline } from '../pipelines/orders/definition';
 import { PipelineRegistry } from '../pipelines/registry';
-import { LakeLayout, lakeOf } from '../lake/layout';
+import { lakeOf } from '../lake/layout';
 import { createConveyorWorkers } from '../workers/create-worker';
 import { installRuntime } from '../workers/runtime';
 import { benchNoopHourlyPipeline, benchNoopPipeline, NOOP_PIPELINES, ordersJsonlPipeline, ordersParquetPipeline } from './pipelines';

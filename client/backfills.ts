@@ -7,7 +7,7 @@ import { describeWorkflow, webUiWorkflowUrl } from './workflow-lookup';
 import { z } from 'zod';
 import type { ConveyorConfig } from '../common/config';
 import { withDuckDB } from '../lake/duckdb';
-import { LakeLayout, lakeOf } from '../lake/layout';
+import { lakeOf } from '../lake/layout';
 import { stalePartitionsOf } from '../lake/staleness';
 import { partitionSchemeOf } from '../pipelines/definition';
 import { BACKFILL_ID_SA, PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';

@@ -10,7 +10,7 @@
  */
 import type { ConveyorConfig } from '../common/config';
 import type { Json } from '@duckdb/node-api';
-import { LakeLayout, lakeOf } from '../lake/layout';
+import { lakeOf } from '../lake/layout';
 import { withLakeReader } from '../lake/reader';
 import { publishedPartitions as listPublished, readManifests, type ManifestRecord } from '../lake/runs';
 import { assertPartitionKey, type PipelineRegistry } from '../pipelines/registry';

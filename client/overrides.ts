@@ -14,7 +14,7 @@ import type { Client } from '@temporalio/client';
 import type { ConveyorConfig } from '../common/config';
 import type { OverrideRecord } from '../common/run-types';
 import { partitionWorkflowId } from '../common/workflow-ids';
-import { LakeLayout, lakeOf } from '../lake/layout';
+import { lakeOf } from '../lake/layout';
 import { recordOverride } from '../lake/overrides';
 import { InputError } from '../pipelines/registry';
 import { dataLandedSignal, forceReadinessUpdate } from '../workflows/partition-signals';

@@ -6,7 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { ConveyorConfig } from '../common/config';
-import { LakeLayout, lakeOf } from '../lake/layout';
+import { lakeOf } from '../lake/layout';
 import type { Alert } from '../monitoring/alerts';
 import { readOpenAlerts } from '../monitoring/alert-store';
 import { observePipeline, runningBackfillRanges, runningPartitions, type BackfillRange, type RunningRuns } from '../monitoring/observe';

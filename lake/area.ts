@@ -47,8 +47,12 @@ export interface FileArea {
   writeOnce(file: string, text: string): Promise<boolean>;
   /** Replace `file` whole with `text` (a reader sees the old or the new content). */
   writeText(file: string, text: string): Promise<void>;
-  /** Make a file written locally at its place visible to every process (a staged file between steps). */
-  share(file: string): Promise<void>;
+  /**
+   * Make a file written locally at its place visible to every process (a staged file between steps).
+   * `copyOf`: the file is a copy of that file of an area, as fetched: in S3, copied server-side when
+   * both are on one store and the source is still the version fetched (no bytes through this process).
+   */
+  share(file: string, copyOf?: { area: FileArea; file: string }): Promise<void>;
   /**
    * Make the area's folder `dir` hold what the local folder `dir` holds (a landing zone in S3: files
    * generated or dropped locally, uploaded). `last` (a readiness marker) is removed first and written
@@ -251,9 +255,13 @@ export class S3Area implements FileArea {
       if (!head) return undefined;
       if (head.etag === cached) return file;
     }
-    const got = await store.get(key);
-    if (!got) return undefined;
-    await keepLocal(file, got.body, got.object.etag);
+    // The old ETag goes first and the new one is written last: after a crash in between, no ETag
+    // matches, so the next fetch downloads again rather than trusting the file.
+    await fs.promises.mkdir(path.dirname(file), { recursive: true });
+    await fs.promises.rm(`${file}${ETAG_SUFFIX}`, { force: true });
+    const object = await store.download(key, file);
+    if (!object) return undefined;
+    await fs.promises.writeFile(`${file}${ETAG_SUFFIX}`, object.etag);
     return file;
   }
   async writeOnce(file: string, text: string): Promise<boolean> {
@@ -273,13 +281,28 @@ export class S3Area implements FileArea {
     if (current) await store.replace(key, text, current.etag);
     else await store.create(key, text);
   }
-  async share(file: string): Promise<void> {
+  async share(file: string, copyOf?: { area: FileArea; file: string }): Promise<void> {
+    if (copyOf?.area instanceof S3Area && (await this.copyWithin(file, copyOf.area, copyOf.file))) return;
     const object = await (await this.s3()).create(this.key(file), { file }).catch((err: unknown) => {
       // A retried upload of the same staged file (names are unique to one attempt): it is there.
       if (err instanceof PreconditionFailed) return undefined;
       throw err;
     });
     if (object) await fs.promises.writeFile(`${file}${ETAG_SUFFIX}`, object.etag);
+  }
+  /** A server-side copy of `source`'s `sourceFile` (the version this process fetched) to `file`: false when it cannot be done. */
+  private async copyWithin(file: string, source: S3Area, sourceFile: string): Promise<boolean> {
+    const [store, from] = [await this.s3(), await source.s3()];
+    const etag = await fs.promises.readFile(`${sourceFile}${ETAG_SUFFIX}`, 'utf8').catch(() => undefined);
+    if (etag === undefined || !store.sameStoreAs(from)) return false;
+    try {
+      const object = await store.copyFrom(from, source.key(sourceFile), etag, this.key(file));
+      await fs.promises.writeFile(`${file}${ETAG_SUFFIX}`, object.etag);
+      return true;
+    } catch (err) {
+      if (err instanceof PreconditionFailed) return false; // re-dropped since it was fetched: upload what was read
+      throw err;
+    }
   }
   async pushFolder(dir: string, last?: string): Promise<void> {
     const store = await this.s3();
@@ -338,15 +361,6 @@ export class S3Area implements FileArea {
   }
 }
 
-/** Keep a fetched object in the local cache: its ETag first, then the file, each renamed into place. */
-async function keepLocal(file: string, body: Buffer, etag: string): Promise<void> {
-  await fs.promises.mkdir(path.dirname(file), { recursive: true });
-  const temp = `${file}.tmp-${randomUUID()}`;
-  await fs.promises.writeFile(temp, body);
-  await fs.promises.writeFile(`${temp}${ETAG_SUFFIX}`, etag);
-  await fs.promises.rename(`${temp}${ETAG_SUFFIX}`, `${file}${ETAG_SUFFIX}`);
-  await fs.promises.rename(temp, file);
-}
 
 /**
  * `fn` of each item, `atOnce` at a time, results in the items' order: reads of many small files from

@@ -4,11 +4,14 @@
  * part uploaded in parts with the condition on completing, listings paged past 1,000 keys, and bad
  * configuration (credentials, bucket, endpoint) refused in one line.
  */
-import { createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import fs from 'node:fs';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -62,6 +65,8 @@ export class S3Store implements ObjectStore {
     private readonly client: S3Client,
     /** Where the client sends requests, for messages. */
     private readonly endpoint = 'AWS S3',
+    /** Endpoint, region and access key: two stores with the same one can copy between them. */
+    private readonly identity = endpoint,
   ) {
     ({ bucket: this.bucket, prefix: this.prefix } = parseS3Url(url));
   }
@@ -112,9 +117,9 @@ export class S3Store implements ObjectStore {
       region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
       forcePathStyle: /^(1|true|yes)$/i.test(env.CONVEYOR_S3_FORCE_PATH_STYLE ?? ''),
       maxAttempts: 3,
-      // Integrity as S3 has always checked it: a Content-MD5 on every write (the server refuses a
-      // mismatch). The SDK's extra CRC32 on every request and response cost as much CPU again, in
-      // JavaScript, per byte moved.
+      // Integrity: SigV4 signs every upload's SHA-256 (bodies are buffers here, never unsigned
+      // streams), which the server checks. The SDK's extra CRC32 on every request and response, and a
+      // Content-MD5, cost as much CPU again, in JavaScript, per byte moved.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     };
@@ -128,7 +133,7 @@ export class S3Store implements ObjectStore {
         ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
       };
     }
-    return new S3Store(url, new S3Client(config), endpoint ?? 'AWS S3');
+    return new S3Store(url, new S3Client(config), endpoint ?? 'AWS S3', [endpoint ?? 'AWS S3', config.region, env.AWS_ACCESS_KEY_ID ?? '(default credentials)'].join(' '));
   }
 
   private objectKey(key: string): string {
@@ -143,6 +148,44 @@ export class S3Store implements ObjectStore {
   async head(key: string): Promise<StoredObject | undefined> {
     try {
       const out = await this.send((c) => c.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })));
+      return { key, size: out.ContentLength ?? 0, etag: out.ETag ?? '', metadata: out.Metadata ?? {} };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Copy `fromKey` of `from` (a store on the same endpoint) to `key`, server-side: no bytes through
+   * this process. Only while the source still has `etag` (else PreconditionFailed).
+   */
+  async copyFrom(from: S3Store, fromKey: string, etag: string, key: string): Promise<StoredObject> {
+    const source = [from.bucket, ...from.objectKey(fromKey).split('/')].map(encodeURIComponent).join('/');
+    try {
+      const out = await this.send((c) => c.send(new CopyObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), CopySource: source, CopySourceIfMatch: etag })));
+      return { key, size: 0, etag: out.CopyObjectResult?.ETag ?? '' };
+    } catch (err) {
+      if (isPreconditionFailure(err)) throw new PreconditionFailed(`${from.url}/${fromKey} changed since it was read`);
+      throw err;
+    }
+  }
+
+  /** The same endpoint and credentials: a server-side copy between the two works. */
+  sameStoreAs(other: S3Store): boolean {
+    return this.identity === other.identity;
+  }
+
+  /** Download an object into `file` (written beside it, then renamed), streamed; undefined when there is none. */
+  async download(key: string, file: string): Promise<StoredObject | undefined> {
+    try {
+      const out = await this.send((c) => c.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })));
+      const temp = `${file}.tmp-${randomUUID()}`;
+      try {
+        await pipeline(out.Body as Readable, fs.createWriteStream(temp));
+        await fs.promises.rename(temp, file);
+      } finally {
+        await fs.promises.rm(temp, { force: true });
+      }
       return { key, size: out.ContentLength ?? 0, etag: out.ETag ?? '', metadata: out.Metadata ?? {} };
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -181,7 +224,6 @@ export class S3Store implements ObjectStore {
             Bucket: this.bucket,
             Key: this.objectKey(key),
             Body: data,
-            ContentMD5: createHash('md5').update(data).digest('base64'),
             ...(metadata ? { Metadata: metadata } : {}),
             ...condition,
           }),
@@ -217,7 +259,7 @@ export class S3Store implements ObjectStore {
           const chunk = Buffer.alloc(Math.min(PART_BYTES, size - offset));
           await handle.read(chunk, 0, chunk.length, offset);
           const out = await this.send((c) =>
-            c.send(new UploadPartCommand({ Bucket: this.bucket, Key, UploadId, PartNumber, Body: chunk, ContentMD5: createHash('md5').update(chunk).digest('base64') })),
+            c.send(new UploadPartCommand({ Bucket: this.bucket, Key, UploadId, PartNumber, Body: chunk })),
           );
           parts.push({ ETag: out.ETag!, PartNumber });
         }

@@ -6,7 +6,6 @@
 import type { Client } from '@temporalio/client';
 import { progressQuery } from '../workflows/backfill-api';
 import { PARTITION_SA } from '../common/search-attributes';
-import fs from 'node:fs';
 import type { PartitionScheme } from '../common/partitions';
 import { sqlString } from '../common/sql';
 import { withDuckDB } from '../lake/duckdb';
@@ -85,8 +84,9 @@ export async function readPartitionFacts(
         finishedAt: latest.finished_at,
       };
     }
-    const file = lake.publishedFile(pipeline, key);
-    if (fs.existsSync(file)) publishedFiles.push({ key, file });
+    // A local copy of the published file (the file itself in a folder lake; fetched by ETag from S3).
+    const file = await lake.area.fetch(lake.publishedFile(pipeline, key));
+    if (file !== undefined) publishedFiles.push({ key, file });
     if (withOverrides.has(key)) {
       const waiver = activeWaiver((await readOverrides(lake, pipeline, key)).filter((o) => o.kind === 'skip' || o.kind === 'rerun'));
       if (waiver) at(key).skipped = { by: waiver.requested_by, reason: waiver.reason };
@@ -116,7 +116,7 @@ async function newestPublishedPartition(lake: LakeLayout, pipeline: string, sche
     const firstIndex = scheme.indexOf(scheme.first)!;
     for (let i = scheme.indexOf(from)!, n = 0; i >= firstIndex && n < NEWEST_LOOKBACK; i -= 1, n += 1) {
       const key = scheme.keyOf(i);
-      if (fs.existsSync(lake.publishedFile(pipeline, key))) return key;
+      if ((await lake.area.size(lake.publishedFile(pipeline, key))) !== undefined) return key;
     }
   }
   const all = [...(await publishedPartitions(lake, pipeline))].filter((k) => scheme.isKey(k));

@@ -275,8 +275,8 @@ const SERVER_LABEL: Record<ServerKind, string> = {
 };
 const REAL_ROWS_PER_S = 'orders backfill: rows through ingest → transform → publish';
 const S3_OVER_FOLDER = 'S3 lake / folder lake rows/s';
-/** Whose CPU is measured, per item of work (database: only on the cluster). */
-const CPU_OF = ['server', 'database', 'worker', 'client'] as const;
+/** Whose CPU is measured, per item of work (database: only on the cluster; S3 server: only with the lake in S3). */
+const CPU_OF = ['server', 'database', 'S3 server', 'worker', 'client'] as const;
 
 interface BenchServer {
   address: string;
@@ -572,7 +572,7 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
       for (let d = from; d <= to; d = addDays(d, 1)) days.push(d);
       for (const d of days) await landing.pushFolder(generateOrdersPartition({ landingDir: config.landingDir, partition: d, rows: realRows, files: 4 }).dir, filesSourceOf(ordersPipeline).marker);
       const started = performance.now();
-      const cpu = cpuMeter({ server: serverPid, ...database, worker: workerPid });
+      const cpu = cpuMeter({ server: serverPid, ...database, ...(s3?.process.pid ? { 'S3 server': s3.process.pid } : {}), worker: workerPid });
       const run = await startBackfill(client, { pipeline: ordersPipeline.name, from, to, maxConcurrency: realConcurrency, reprocess: 'all' }, bfOptions);
       const result = await run.handle.result();
       const seconds = (performance.now() - started) / 1000;

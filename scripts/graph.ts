@@ -70,7 +70,7 @@ async function main(argv: string[]): Promise<void> {
   const stale = new Map<string, string[]>();
   const config = loadConfig();
   let staleUnknown: string | undefined;
-  if (fs.existsSync(config.lakeDir)) {
+  if (config.lakeUrl !== undefined || fs.existsSync(config.lakeDir)) {
     try {
       const { rows } = await queryLake(config, 'SELECT pipeline, partition_key FROM meta.stale_partitions ORDER BY 1, 2', registry);
       for (const row of rows) stale.set(String(row.pipeline), [...(stale.get(String(row.pipeline)) ?? []), String(row.partition_key)]);

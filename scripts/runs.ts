@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<void> {
   );
   const records = rows.map((r): Record<string, unknown> => ({ ...(r as Record<string, unknown>), web_ui_url: webUiWorkflowUrl(config, String(r.workflow_id), String(r.run_id)) }));
   if (opts.json) return console.log(JSON.stringify(records, null, 2));
-  if (records.length === 0) return console.log(`no runs of ${pipeline.name}${partition ? ` ${partition}` : ''} recorded in ${config.lakeDir}`);
+  if (records.length === 0) return console.log(`no runs of ${pipeline.name}${partition ? ` ${partition}` : ''} recorded in ${config.lakeUrl ?? config.lakeDir}`);
   const header = ['partition', 'kind', 'status', 'rows in', 'published', 'rejected', 'attempts', 'seconds', 'finished', 'run id'];
   const table = records.map((r) => {
     const attempts = Math.max(1, ...Object.values((r.attempts ?? {}) as Record<string, number>));

@@ -58,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
 async function prompt(lake: LakeLayout, run: (sql: string) => Promise<void>): Promise<number> {
   const interactive = process.stdin.isTTY === true;
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: interactive });
-  if (interactive) console.error(`Conveyor lake at ${lake.root}. End statements with ';'. .tables lists the tables, .quit leaves.`);
+  if (interactive) console.error(`Conveyor lake at ${lake.area.url}. End statements with ';'. .tables lists the tables, .quit leaves.`);
   let failed = false;
   let buffer = '';
   const ask = () => interactive && rl.setPrompt(buffer ? '   ...> ' : 'lake> ');

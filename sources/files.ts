@@ -82,7 +82,7 @@ export const filesSource: SourceModule<FilesSource> = {
       const file = await deps.landing.fetch(path.join(dir, name));
       if (file) local.push(file);
     }
-    const snapshot = await snapshotFiles(local, path.join(stagingDir, `landed.${ctx.fileTag}`));
+    const snapshot = (await snapshotFiles(local, path.join(stagingDir, `landed.${ctx.fileTag}`))).map((f, i) => ({ ...f, copyOf: { area: deps.landing, file: local[i]! } }));
     if (snapshot.length === 0) {
       throw classifiedFailure('data', {
         step: ctx.step,

@@ -42,6 +42,8 @@ export interface SourceRunContext<S extends SourceDefinition> extends SourceCall
 /** A file of the run's snapshot: where the copy is, and what it was. */
 export interface SnapshotEntry extends LandedFileRecord {
   path: string;
+  /** The file it is a copy of (in the landing zone, or the lake): staging it in S3 may then copy it server-side. */
+  copyOf?: { area: FileArea; file: string };
 }
 
 /** How the pipeline's SQL sees the inputs once they are defined. */

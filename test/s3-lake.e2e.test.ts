@@ -13,6 +13,7 @@ import { HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startBackfill } from '../client/backfills';
 import { queryLake } from '../client/lake';
+import { statusReport } from '../client/status';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
 import { loadConfig, type ConveyorConfig } from '../common/config';
 import { addDays } from '../common/partition-key';
@@ -120,6 +121,13 @@ describe('the lake in S3, with workers that share no folder', () => {
     const [runs] = (await queryLake(config, `SELECT count(*) AS n, count(*) FILTER (WHERE status = 'succeeded') AS ok FROM meta.partition_runs`, deploymentRegistry())).rows;
     assert.deepEqual(runs, { n: '200', ok: '200' });
     assert.ok(publishedBy(a) > 0 && publishedBy(b) > 0, `both workers published (${publishedBy(a)} and ${publishedBy(b)})`);
+    // `npm run status` reads the run records and published files from the bucket too.
+    const report = await statusReport(config, deploymentRegistry(), { serverUnavailable: 'not asked', days: 7, nowMs: Date.parse(`${addDays(to, 3)}T12:00:00Z`) });
+    const orders = report.pipelines.find((p) => p.pipeline === 'orders')!;
+    assert.equal(orders.newestPublished, to);
+    const shown = orders.partitions.filter((p) => p.partition <= to);
+    assert.ok(shown.length >= 4, JSON.stringify(orders.partitions));
+    for (const p of shown) assert.ok(p.state === 'published' && p.rowsPublished! > 0, JSON.stringify(p));
 
     // Everything is in the bucket: the Hive layout, and nothing left in staging or half uploaded.
     const keys = await keysUnder('lake', 'conveyor/');

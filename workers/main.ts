@@ -10,7 +10,7 @@ import { Command, CommanderError } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig, workerQueuesSchema } from '../common/config';
 import { getLogger } from '../common/logger';
-import { LakeLayout, LakeUnavailable, prepareLake, lakeOf } from '../lake/layout';
+import { LakeUnavailable, prepareLake, lakeOf } from '../lake/layout';
 import { PipelineDefinitionError } from '../pipelines/definition';
 import { deploymentRegistry, InputError, PipelineGraphError } from '../pipelines/registry';
 import { ServerUnreachable, temporalTarget, waitForServer } from '../client/connect';
