@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { commitFile, fsyncPath, readVersion, type CommitOutcome, type CommitRequest, type FileVersion } from './commit';
 import type { DuckSession } from './duckdb';
-import { mirrorPrefix } from './mirror';
+import { ETAG_SUFFIX, mirrorPrefix } from './mirror';
 import { commitObject, versionOfObject } from './object-commit';
 import { FolderStore, PreconditionFailed } from './object-store';
 import type { S3Store } from './s3-store';
@@ -181,8 +181,6 @@ export class FolderArea implements FileArea {
     return removed;
   }
 }
-
-const ETAG_SUFFIX = '.etag';
 
 /**
  * The area is an S3 bucket prefix; `root` is this process's local cache of it (same layout). A file

@@ -18,7 +18,8 @@ export interface MirrorResult {
   removed: number;
 }
 
-const ETAG_SUFFIX = '.etag';
+/** Beside each cached file, the ETag of the object it holds. */
+export const ETAG_SUFFIX = '.etag';
 
 /** Objects fetched at once: a first mirror of a large lake is bound by round trips, not bandwidth. */
 export const FETCHES_AT_ONCE = 16;
