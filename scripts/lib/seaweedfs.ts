@@ -117,6 +117,8 @@ export async function startSeaweedFS(options: {
   const accessKeyId = 'conveyor';
   const secretAccessKey = options.secretAccessKey ?? `secret-${randomUUID()}`;
   const args = [
+    // Its logs in its own folder (by default glog writes weed.* files into /tmp, and leaves them there).
+    `-logdir=${options.dir}`,
     'mini',
     `-dir=${options.dir}`,
     '-ip=127.0.0.1',
