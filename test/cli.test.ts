@@ -8,7 +8,7 @@ import net, { type AddressInfo } from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 
 import { deploymentRegistry } from '../pipelines/registry';
 
@@ -16,6 +16,7 @@ const ROOT = path.resolve(__dirname, '..');
 /** The pipelines the CLIs know, as their errors list them: from the registry, never a hard-coded list. */
 const KNOWN = deploymentRegistry().names().join(', ');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-cli-'));
+after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
 /** Run a CLI (a file under scripts/, or a path from the project root such as workers/main.ts). */
 function cli(script: string, args: string[], env: NodeJS.ProcessEnv = {}) {

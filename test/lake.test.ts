@@ -33,17 +33,25 @@ import { findSeaweedFS, startSeaweedFS, type SeaweedFSServer } from '../scripts/
 type LakeKind = 'folder' | 's3';
 const KINDS: LakeKind[] = ['folder', 's3'];
 let s3: SeaweedFSServer | undefined;
+/** Every temporary folder the tests make, removed at the end. */
+const temporary: string[] = [];
+const tempDir = (prefix: string) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  temporary.push(dir);
+  return dir;
+};
 before(async () => {
   const weed = findSeaweedFS();
   assert.ok(weed, 'SeaweedFS is not built: `npm test` builds it (or `npm run seaweedfs`)');
-  s3 = await startSeaweedFS({ weed, dir: fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-lake-s3-')), buckets: ['lake'] });
+  s3 = await startSeaweedFS({ weed, dir: tempDir('conveyor-lake-s3-'), buckets: ['lake'] });
 });
 after(async () => {
   await s3?.stop();
+  for (const dir of temporary) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 function tempLake(kind: LakeKind = 'folder') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-lake-'));
+  const dir = tempDir('conveyor-lake-');
   const root = path.join(dir, 'lake');
   // In S3, `root` is the local cache; each test its own prefix of the bucket.
   const lake = kind === 'folder' ? new LakeLayout(root) : new LakeLayout(root, new S3Area(`s3://lake/${path.basename(dir)}`, root, { ...process.env, ...s3!.env }));
