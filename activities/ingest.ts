@@ -27,7 +27,11 @@ export function makeIngest(deps: ActivityDeps) {
         deps, pipeline, source, partition: input.partition, force: input.force, stagingDir, ctx: { step: 'ingest', attempt: ctx.attempt, fileTag: ctx.fileTag },
       });
       // Transform may run on another worker: the snapshot goes where every worker reads it.
-      for (const file of snapshot.files) await deps.lake.area.share(file.path, file.copyOf);
+      for (const file of snapshot.files) {
+        await deps.lake.area.share(file.path, file.copyOf);
+        // A landed file is read once, by this step: its cached copy (S3) goes, so the cache does not grow.
+        if (file.copyOf && file.copyOf.area !== deps.lake.area) await file.copyOf.area.forget(file.copyOf.file);
+      }
       return {
         files: snapshot.files.map(({ name, bytes, sha256 }) => ({ name, bytes, sha256 })),
         staged: { files: snapshot.files.map((f) => ({ path: deps.lake.relative(f.path), bytes: f.bytes })) },

@@ -14,10 +14,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { commitFile, fsyncPath, readVersion, type CommitOutcome, type CommitRequest, type FileVersion } from './commit';
 import type { DuckSession } from './duckdb';
-import { ETAG_SUFFIX, mirrorPrefix } from './mirror';
+import { ETAG_SUFFIX, mirrorPrefix, readEtag, writeEtag } from './mirror';
 import { commitObject, versionOfObject } from './object-commit';
-import { FolderStore, PreconditionFailed } from './object-store';
-import type { S3Store } from './s3-store';
+import { FolderStore, PreconditionFailed, type StoredObject } from './object-store';
+import type { S3Body, S3Store } from './s3-store';
+
+/** What a staged file is a copy of: a file of an area, as fetched (its cached ETag, read before the copy was made and checked after). */
+export interface CopyOf {
+  area: FileArea;
+  file: string;
+  etag: string | undefined;
+}
 
 export interface FileArea {
   /** The local folder paths are under (the area itself, or its local cache). */
@@ -43,6 +50,10 @@ export interface FileArea {
    * is used as it is, with no request.
    */
   fetch(file: string, options?: { immutable?: boolean }): Promise<string | undefined>;
+  /** Drop this process's cached copy of `file` (S3; a folder's files are the area itself). */
+  forget(file: string): Promise<void>;
+  /** The ETag of this process's cached copy of `file` (S3), for `share`'s `copyOf`. */
+  cachedVersion(file: string): Promise<string | undefined>;
   /** Write `text` at `file` once: false when a file is there already (it is kept). */
   writeOnce(file: string, text: string): Promise<boolean>;
   /** Replace `file` whole with `text` (a reader sees the old or the new content). */
@@ -52,7 +63,7 @@ export interface FileArea {
    * `copyOf`: the file is a copy of that file of an area, as fetched: in S3, copied server-side when
    * both are on one store and the source is still the version fetched (no bytes through this process).
    */
-  share(file: string, copyOf?: { area: FileArea; file: string }): Promise<void>;
+  share(file: string, copyOf?: CopyOf): Promise<void>;
   /**
    * Make the area's folder `dir` hold what the local folder `dir` holds (a landing zone in S3: files
    * generated or dropped locally, uploaded). `last` (a readiness marker) is removed first and written
@@ -127,6 +138,12 @@ export class FolderArea implements FileArea {
   }
   async fetch(file: string): Promise<string | undefined> {
     return fs.existsSync(file) ? file : undefined;
+  }
+  async forget(): Promise<void> {
+    // The files are the area itself.
+  }
+  async cachedVersion(): Promise<string | undefined> {
+    return undefined;
   }
   async writeOnce(file: string, text: string): Promise<boolean> {
     // FolderStore's create: written and flushed beside, then linked in (fails if the name exists).
@@ -243,10 +260,15 @@ export class S3Area implements FileArea {
     return (await (await this.s3()).get(this.key(file)))?.body.toString('utf8');
   }
   async fetch(file: string, options: { immutable?: boolean } = {}): Promise<string | undefined> {
+    // One fetch of a path at a time in this process: two refreshing the same cached file at once
+    // could leave one's file beside the other's ETag.
+    return this.oneAtATime(file, () => this.fetchNow(file, options));
+  }
+  private async fetchNow(file: string, options: { immutable?: boolean }): Promise<string | undefined> {
     const store = await this.s3();
     const key = this.key(file);
     // A copy in the cache costs a HEAD to check (and nothing more while it is current); none, a GET.
-    const cached = await fs.promises.readFile(`${file}${ETAG_SUFFIX}`, 'utf8').catch(() => undefined);
+    const cached = await readEtag(file);
     if (cached !== undefined && fs.existsSync(file)) {
       if (options.immutable) return file;
       const head = await store.head(key);
@@ -259,17 +281,29 @@ export class S3Area implements FileArea {
     await fs.promises.rm(`${file}${ETAG_SUFFIX}`, { force: true });
     const object = await store.download(key, file);
     if (!object) return undefined;
-    await fs.promises.writeFile(`${file}${ETAG_SUFFIX}`, object.etag);
+    await writeEtag(file, object.etag);
     return file;
   }
-  async writeOnce(file: string, text: string): Promise<boolean> {
+  private readonly busy = new Map<string, Promise<unknown>>();
+  private async oneAtATime<T>(file: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.busy.get(file) ?? Promise.resolve();
+    const mine = before.then(fn, fn);
+    const settled = mine.catch(() => undefined);
+    this.busy.set(file, settled);
     try {
-      await (await this.s3()).create(this.key(file), text);
-      return true;
-    } catch (err) {
-      if (err instanceof PreconditionFailed) return false;
-      throw err;
+      return await mine;
+    } finally {
+      if (this.busy.get(file) === settled) this.busy.delete(file);
     }
+  }
+  async forget(file: string): Promise<void> {
+    await this.oneAtATime(file, async () => {
+      await fs.promises.rm(`${file}${ETAG_SUFFIX}`, { force: true });
+      await fs.promises.rm(file, { force: true });
+    });
+  }
+  async writeOnce(file: string, text: string): Promise<boolean> {
+    return (await this.createConfirmed(this.key(file), text)) !== undefined;
   }
   async writeText(file: string, text: string): Promise<void> {
     const store = await this.s3();
@@ -279,23 +313,40 @@ export class S3Area implements FileArea {
     if (current) await store.replace(key, text, current.etag);
     else await store.create(key, text);
   }
-  async share(file: string, copyOf?: { area: FileArea; file: string }): Promise<void> {
-    if (copyOf?.area instanceof S3Area && (await this.copyWithin(file, copyOf.area, copyOf.file))) return;
-    const object = await (await this.s3()).create(this.key(file), { file }).catch((err: unknown) => {
-      // A retried upload of the same staged file (names are unique to one attempt): it is there.
-      if (err instanceof PreconditionFailed) return undefined;
-      throw err;
-    });
-    if (object) await fs.promises.writeFile(`${file}${ETAG_SUFFIX}`, object.etag);
+  async cachedVersion(file: string): Promise<string | undefined> {
+    return readEtag(file);
+  }
+  async share(file: string, copyOf?: CopyOf): Promise<void> {
+    if (copyOf?.area instanceof S3Area && copyOf.etag !== undefined && (await this.copyWithin(file, copyOf.area, copyOf.file, copyOf.etag))) return;
+    const object = await this.createConfirmed(this.key(file), { file });
+    if (object) await writeEtag(file, object.etag);
+  }
+  /**
+   * Create an object; undefined when one is there already (a retried write of a name unique to one
+   * attempt or run). A refusal is confirmed with a HEAD: a 409 (a concurrent conditional write, such
+   * as the SDK's own first try still in flight) is not taken for an object that may never appear.
+   */
+  private async createConfirmed(key: string, body: S3Body): Promise<StoredObject | undefined> {
+    const store = await this.s3();
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await store.create(key, body);
+      } catch (err) {
+        if (!(err instanceof PreconditionFailed)) throw err;
+        if (await store.head(key)) return undefined;
+        if (attempt >= 5) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+      }
+    }
   }
   /** A server-side copy of `source`'s `sourceFile` (the version this process fetched) to `file`: false when it cannot be done. */
-  private async copyWithin(file: string, source: S3Area, sourceFile: string): Promise<boolean> {
+  private async copyWithin(file: string, source: S3Area, sourceFile: string, etag: string): Promise<boolean> {
     const [store, from] = [await this.s3(), await source.s3()];
-    const etag = await fs.promises.readFile(`${sourceFile}${ETAG_SUFFIX}`, 'utf8').catch(() => undefined);
-    if (etag === undefined || !store.sameStoreAs(from)) return false;
+    // The cached copy was refreshed since the snapshot read it: upload what was read instead.
+    if (!store.sameStoreAs(from) || (await readEtag(sourceFile)) !== etag) return false;
     try {
       const object = await store.copyFrom(from, source.key(sourceFile), etag, this.key(file));
-      await fs.promises.writeFile(`${file}${ETAG_SUFFIX}`, object.etag);
+      await writeEtag(file, object.etag);
       return true;
     } catch (err) {
       if (err instanceof PreconditionFailed) return false; // re-dropped since it was fetched: upload what was read
@@ -311,7 +362,7 @@ export class S3Area implements FileArea {
       const key = `${prefix}/${name}`;
       const current = await store.head(key);
       const object = current ? await store.replace(key, { file: path.join(dir, name) }, current.etag) : await store.create(key, { file: path.join(dir, name) });
-      await fs.promises.writeFile(path.join(dir, `${name}${ETAG_SUFFIX}`), object.etag);
+      await writeEtag(path.join(dir, name), object.etag);
     };
     for (const name of [...local].filter((n) => n !== last).sort()) await put(name);
     const gone = [...(await store.children(prefix)).files.keys()].filter((name) => !local.has(name));

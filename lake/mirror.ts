@@ -38,11 +38,11 @@ export async function mirrorPrefix(store: ObjectStore, prefix: string, dir: stri
     await fs.promises.mkdir(path.dirname(file), { recursive: true });
     const temp = `${file}.tmp-${randomUUID()}`;
     await fs.promises.writeFile(temp, got.body);
-    // The ETag first: a crash between the two renames leaves an ETag that does not match, so the next
-    // mirror fetches the object again rather than trusting an old file.
-    await fs.promises.writeFile(`${temp}${ETAG_SUFFIX}`, got.object.etag);
-    await fs.promises.rename(`${temp}${ETAG_SUFFIX}`, `${file}${ETAG_SUFFIX}`);
+    // The old ETag goes first, the new one last: after a crash in between no ETag matches, so the next
+    // mirror fetches the object again rather than trusting the file beside it.
+    await fs.promises.rm(`${file}${ETAG_SUFFIX}`, { force: true });
     await fs.promises.rename(temp, file);
+    await writeEtag(file, got.object.etag);
     result.fetched += 1;
   };
   const batch: StoredObject[] = [];
@@ -63,7 +63,14 @@ export async function mirrorPrefix(store: ObjectStore, prefix: string, dir: stri
   return result;
 }
 
-async function readEtag(file: string): Promise<string | undefined> {
+/** Write a cached file's ETag beside it, whole (written beside, then renamed). */
+export async function writeEtag(file: string, etag: string): Promise<void> {
+  const temp = `${file}${ETAG_SUFFIX}.tmp-${randomUUID()}`;
+  await fs.promises.writeFile(temp, etag);
+  await fs.promises.rename(temp, `${file}${ETAG_SUFFIX}`);
+}
+
+export async function readEtag(file: string): Promise<string | undefined> {
   try {
     return await fs.promises.readFile(`${file}${ETAG_SUFFIX}`, 'utf8');
   } catch {

@@ -77,12 +77,24 @@ export const filesSource: SourceModule<FilesSource> = {
       });
     }
     // A landing zone in S3: each file is fetched into its local cache first (by ETag), then snapshotted.
-    const local: string[] = [];
+    const local: { file: string; etag: string | undefined }[] = [];
     for (const name of landed.data) {
       const file = await deps.landing.fetch(path.join(dir, name));
-      if (file) local.push(file);
+      if (file === undefined) {
+        // Listed a moment ago, gone now (re-dropped, removed): never publish the partition without it.
+        throw classifiedFailure('dependency', {
+          step: ctx.step,
+          message: `${pipeline.name}/${partition}: ${deps.landing.shown(path.join(dir, name))} disappeared while the partition was read`,
+          retryAfterSeconds: pipeline.readiness.pollIntervalSeconds,
+          details: { attempt: ctx.attempt },
+        });
+      }
+      local.push({ file, etag: await deps.landing.cachedVersion(file) });
     }
-    const snapshot = (await snapshotFiles(local, path.join(stagingDir, `landed.${ctx.fileTag}`))).map((f, i) => ({ ...f, copyOf: { area: deps.landing, file: local[i]! } }));
+    const snapshot = (await snapshotFiles(local.map((l) => l.file), path.join(stagingDir, `landed.${ctx.fileTag}`))).map((f, i) => ({
+      ...f,
+      copyOf: { area: deps.landing, ...local[i]! },
+    }));
     if (snapshot.length === 0) {
       throw classifiedFailure('data', {
         step: ctx.step,

@@ -8,7 +8,7 @@ import type { LandedFileRecord, UpstreamRef } from '../common/run-types';
 import type { DuckSession } from '../lake/duckdb';
 import type { PipelineDefinition } from '../pipelines/definition';
 import type { PipelineRegistry } from '../pipelines/registry';
-import type { FileArea } from '../lake/area';
+import type { CopyOf, FileArea } from '../lake/area';
 import type { LakeLayout } from '../lake/layout';
 import type { SourceDefinition } from './schema';
 
@@ -43,7 +43,7 @@ export interface SourceRunContext<S extends SourceDefinition> extends SourceCall
 export interface SnapshotEntry extends LandedFileRecord {
   path: string;
   /** The file it is a copy of (in the landing zone, or the lake): staging it in S3 may then copy it server-side. */
-  copyOf?: { area: FileArea; file: string };
+  copyOf?: CopyOf;
 }
 
 /** How the pipeline's SQL sees the inputs once they are defined. */

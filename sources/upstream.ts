@@ -71,7 +71,8 @@ export const upstreamSource: SourceModule<UpstreamSource> = {
           // A lake in S3: the published file is fetched into the local cache first (by ETag).
           const local = await deps.lake.area.fetch(published);
           if (local === undefined) throw Object.assign(new Error(`${published} is gone`), { code: 'ENOENT' });
-          files.push({ name: path.basename(copy), path: copy, ...(await copyWithSha256(local, copy)), copyOf: { area: deps.lake.area, file: local } });
+          const etag = await deps.lake.area.cachedVersion(local);
+          files.push({ name: path.basename(copy), path: copy, ...(await copyWithSha256(local, copy)), copyOf: { area: deps.lake.area, file: local, etag } });
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
           throw classifiedFailure('dependency', {
