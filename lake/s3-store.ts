@@ -34,6 +34,14 @@ export type S3Body = Buffer | string | { file: string };
 /** 8 MiB: S3's parts are at least 5 MiB (but the last). */
 export const PART_BYTES = 8 * 1024 * 1024;
 
+/** One conditional write: where, on what condition, what a refusal says, and the user metadata to keep. */
+interface ConditionalWrite {
+  key: string;
+  condition: { IfNoneMatch: '*' } | { IfMatch: string };
+  refused: string;
+  metadata?: Record<string, string> | undefined;
+}
+
 /** S3 answers a failed condition with 412, and a concurrent conditional write with 409. */
 function isPreconditionFailure(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -204,16 +212,11 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  private async put(
-    key: string,
-    body: S3Body,
-    condition: { IfNoneMatch: '*' } | { IfMatch: string },
-    refused: string,
-    metadata?: Record<string, string>,
-  ): Promise<StoredObject> {
+  private async put(request: ConditionalWrite, body: S3Body): Promise<StoredObject> {
+    const { key, condition, refused, metadata } = request;
     if (typeof body === 'object' && 'file' in body) {
       const { size } = await fs.promises.stat(body.file);
-      if (size > PART_BYTES) return this.putInParts(key, body.file, size, condition, refused, metadata);
+      if (size > PART_BYTES) return this.putInParts(request, body.file, size);
       body = await fs.promises.readFile(body.file);
     }
     const data = typeof body === 'string' ? Buffer.from(body) : body;
@@ -240,14 +243,7 @@ export class S3Store implements ObjectStore {
    * A file larger than one part goes up in parts, and the condition applies to completing the upload:
    * until then nothing is visible, and an upload that fails or loses its condition is aborted.
    */
-  private async putInParts(
-    key: string,
-    file: string,
-    size: number,
-    condition: { IfNoneMatch: '*' } | { IfMatch: string },
-    refused: string,
-    metadata?: Record<string, string>,
-  ): Promise<StoredObject> {
+  private async putInParts({ key, condition, refused, metadata }: ConditionalWrite, file: string, size: number): Promise<StoredObject> {
     const Key = this.objectKey(key);
     const started = await this.send((c) => c.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key, ...(metadata ? { Metadata: metadata } : {}) })));
     const UploadId = started.UploadId!;
@@ -299,11 +295,11 @@ export class S3Store implements ObjectStore {
 
   /** `metadata`: user metadata written with the object (returned by head and get). `{ file }` uploads a file, in parts when large. */
   create(key: string, body: S3Body, metadata?: Record<string, string>): Promise<StoredObject> {
-    return this.put(key, body, { IfNoneMatch: '*' }, 'exists already', metadata);
+    return this.put({ key, condition: { IfNoneMatch: '*' }, refused: 'exists already', metadata }, body);
   }
 
   replace(key: string, body: S3Body, etag: string, metadata?: Record<string, string>): Promise<StoredObject> {
-    return this.put(key, body, { IfMatch: etag }, 'changed since it was read', metadata);
+    return this.put({ key, condition: { IfMatch: etag }, refused: 'changed since it was read', metadata }, body);
   }
 
   async *list(prefix: string): AsyncIterable<StoredObject> {
@@ -361,7 +357,7 @@ export class S3Store implements ObjectStore {
       throw err;
     }
     const probe = `.probe-${process.pid}-${Date.now()}`;
-    await this.put(probe, '', { IfNoneMatch: '*' }, 'exists already');
+    await this.put({ key: probe, condition: { IfNoneMatch: '*' }, refused: 'exists already' }, '');
     await this.delete(probe);
   }
 
