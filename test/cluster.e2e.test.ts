@@ -308,17 +308,23 @@ describe('npm run cluster', { skip: !required && privateMissing ? privateMissing
     assert.deepEqual(Object.keys(exported).sort(), ['AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL_S3', 'AWS_REGION', 'AWS_SECRET_ACCESS_KEY', 'CONVEYOR_LAKE_URL', 'CONVEYOR_LANDING_URL', 'CONVEYOR_S3_FORCE_PATH_STYLE']);
     // Each process its own data folder: they share the Temporal server and the buckets only.
     const as = (name: string) => ({ ...clusterEnv, ...exported, CONVEYOR_DATA_DIR: path.join(home, name), CONVEYOR_TASK_QUEUE: 's3-daily' });
-    const tsx = (script: string, args: string[], name: string) => run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', script), ...args], { cwd: ROOT, env: as(name) });
+    // Each command is killed if it hangs (the test then fails instead of waiting forever).
+    const tsx = (script: string, args: string[], name: string) => run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', script), ...args], { cwd: ROOT, env: as(name), timeout: 120_000 });
+    let worker: WorkerProcess | undefined;
+    try {
     await tsx('generate-data.ts', ['orders', '--from', '2024-05-01', '--to', '2024-05-01', '--rows', '300', '--files', '1'], 'upstream');
-    const worker = await startWorkerProcess({ name: 's3-worker', queues: 'daily', env: as('worker'), logDir: home });
+    worker = await startWorkerProcess({ name: 's3-worker', queues: 'daily', env: as('worker'), logDir: home });
     const partition = await tsx('partition.ts', ['orders', '2024-05-01', '--json'], 'operator');
     assert.equal((JSON.parse(partition.stdout) as { status: string }).status, 'succeeded', partition.stdout);
     const sql = await tsx('sql.ts', ["SELECT count(*) AS n, count(DISTINCT order_id) AS d FROM showroom.orders WHERE partition_key = '2024-05-01'", '--json'], 'analyst');
     const [row] = JSON.parse(sql.stdout) as { n: string; d: string }[];
     assert.ok(Number(row!.n) > 250 && row!.n === row!.d, sql.stdout);
     assert.ok(!fs.existsSync(path.join(home, 'cluster', 'lake')) && !fs.existsSync(path.join(home, 'lake')), 'no lake folder anywhere');
-    await stopWorkerProcess(worker);
-    cluster.child.kill('SIGINT');
+    } finally {
+      // Released whatever failed: the worker, then the cluster with everything it started (Ctrl-C).
+      if (worker) await stopWorkerProcess(worker);
+      cluster.child.kill('SIGINT');
+    }
     assert.equal(await exited(cluster.child), 130);
     assert.deepEqual(leftovers(), [], 'PostgreSQL and SeaweedFS stopped');
   });

@@ -22,7 +22,7 @@ import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { ordersPipeline } from '../pipelines/orders/definition';
 import { deploymentRegistry } from '../pipelines/registry';
 import { findSeaweedFS, startSeaweedFS, type SeaweedFSServer } from '../scripts/lib/seaweedfs';
-import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
+import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS, within } from './helpers/bounds';
 import { publishedBy, startWorkerFleet, startWorkerProcess, stopWorkerProcess, type WorkerFleet } from './helpers/worker-process';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -113,7 +113,7 @@ describe('the lake in S3, with workers that share no folder', () => {
       env: { ...fleet.workerEnv, CONVEYOR_DATA_DIR: path.join(fleet.dataDir, 'analyst') },
     });
     assert.match(stdout, /^\[\{"n":"?\d+"?\}\]\n$/);
-    const result = await run.handle.result();
+    const result = await within('the backfill', 300_000, run.handle.result());
     assert.equal(result.succeeded, 200, JSON.stringify(result.failures.slice(0, 3)));
 
     const [totals] = (await queryLake(config, `SELECT count(*) AS n, count(DISTINCT (partition_key, order_id)) AS d, count(DISTINCT partition_key) AS p FROM showroom.orders`, deploymentRegistry())).rows;
@@ -150,7 +150,7 @@ describe('the lake in S3, with workers that share no folder', () => {
     t.diagnostic(`killed ${published ? 'after the publish' : 'before the publish'}; run records at the kill: ${recordedAtKill}`);
 
     const second = await startWorker('finisher-1', 'daily');
-    const outcome = await waitForPartitionRun(run);
+    const outcome = await within('the partition run', 180_000, waitForPartitionRun(run));
     assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome));
     await assertOnePublishedVersion(partition, run.runId, landed.validOrders);
     await stopWorkerProcess(second);
@@ -169,7 +169,7 @@ describe('the lake in S3, with workers that share no folder', () => {
     t.diagnostic(`uploads in progress at the kill: ${left.map((u) => u.Key).join(', ')}`);
 
     const second = await startWorker('finisher-2', 'daily');
-    const outcome = await waitForPartitionRun(run);
+    const outcome = await within('the partition run', 180_000, waitForPartitionRun(run));
     assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome));
     await assertOnePublishedVersion(partition, run.runId, landed.validOrders);
     assert.deepEqual((await client.send(new ListMultipartUploadsCommand({ Bucket: 'lake' }))).Uploads ?? [], [], 'no upload left behind');
@@ -191,7 +191,7 @@ describe('the lake in S3, with workers that share no folder', () => {
     await s3.stop();
     await sleep(20_000);
     s3 = await startSeaweedFS({ weed: findSeaweedFS()!, dir: s3Dir, buckets: ['lake', 'landing'], s3Port: Number(new URL(s3.endpoint).port), secretAccessKey: s3.secretAccessKey });
-    const result = await run.handle.result();
+    const result = await within('the backfill', 300_000, run.handle.result());
     t.diagnostic(`${before} partitions published before the outage`);
 
     assert.equal(result.succeeded, 40, JSON.stringify(result.failures.slice(0, 3)));
