@@ -26,6 +26,20 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * CPU seconds the whole machine has been busy so far (every core: user, system, interrupts; not idle,
+ * I/O wait or time stolen by the host): what processes are not charged for, such as the kernel
+ * writing dirty pages back, shows here. NaN where /proc cannot be read.
+ */
+export function machineBusySeconds(): number {
+  try {
+    const [user, nice, system, , , irq, softirq] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return (user! + nice! + system! + irq! + softirq!) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Resident memory of a process in MiB; NaN where /proc cannot be read. */
 export function rssMb(pid: number): number {
   try {

@@ -38,7 +38,7 @@ import { benchNoopHourlyPipeline, benchNoopPipeline, ordersJsonlPipeline, orders
 import { withDuckDB } from '../lake/duckdb';
 import { partitionLandingDir } from '../sources/files';
 import { measureManyPartitions } from '../bench/many';
-import { cpuMeter, median, PeakRss, percentile, round, rssMb, treeCpuSeconds } from '../bench/measure';
+import { cpuMeter, machineBusySeconds, median, PeakRss, percentile, round, rssMb, treeCpuSeconds } from '../bench/measure';
 import { WORKER_ENV, WORKER_NODE_FLAGS } from '../workers/node-flags';
 import { exitOnError } from './lib/cli-errors';
 import { startDevServer } from './lib/dev-server';
@@ -618,6 +618,7 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
     const rowRates: Record<string, number[]> = { csv: [], jsonl: [], parquet: [] };
     const stepMs: Record<string, { ingest: number[]; transform: number[] }> = { csv: { ingest: [], transform: [] }, jsonl: { ingest: [], transform: [] }, parquet: { ingest: [], transform: [] } };
     const landedMb: Record<string, number[]> = { csv: [], jsonl: [], parquet: [] };
+    const cpuMs: Record<string, Record<string, number>[]> = { csv: [], jsonl: [], parquet: [] };
     for (let r = 0; r < runs; r += 1) {
       const from = addDays('2019-01-01', r * realDays);
       const to = addDays(from, realDays - 1);
@@ -641,9 +642,11 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
       const formats = [['csv', ordersPipeline], ['jsonl', ordersJsonlPipeline], ['parquet', ordersParquetPipeline]] as const;
       for (const [format, pipeline] of [...formats.slice(r % formats.length), ...formats.slice(0, r % formats.length)]) {
         const started = performance.now();
+        const cpu = cpuMeter({ server: serverPid, ...database, worker: workerPid, machine: machineBusySeconds });
         const run = await startBackfill(client, { pipeline: pipeline.name, from, to, maxConcurrency: realConcurrency, reprocess: 'all' }, bfOptions);
         const result = await run.handle.result();
         const seconds = (performance.now() - started) / 1000;
+        cpuMs[format]!.push(cpu.stop(realDays));
         if (result.failed > 0) throw new Error(`${format} backfill failed: ${JSON.stringify(result.failures[0])}`);
         rowRates[format]!.push((realDays * realRows) / seconds);
         // Where the time goes: the steps' mean duration per partition, and the bytes landed.
@@ -660,6 +663,7 @@ async function measureOn(kind: ServerKind, p: BenchParams): Promise<Figure[]> {
       record('formats', `orders as ${format}: landed bytes per partition`, 'MB', landedMb[format]!);
       record('formats', `orders as ${format}: ingest (copy and SHA-256 of every landed byte) per partition`, 'ms', steps.ingest);
       record('formats', `orders as ${format}: transform (parse and validate) per partition`, 'ms', steps.transform);
+      for (const who of Object.keys(cpuMs[format]![0] ?? {})) record('formats', `orders as ${format}: ${who} CPU per partition`, 'ms', cpuMs[format]!.map((c) => c[who]!));
     }
     record('formats', 'JSON lines / CSV rows/s', '%', rowRates.jsonl!.map((v, i) => (100 * v) / rowRates.csv![i]!));
     record('formats', 'Parquet / CSV rows/s', '%', rowRates.parquet!.map((v, i) => (100 * v) / rowRates.csv![i]!));
