@@ -5,12 +5,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { createHash, randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { classOfError } from '../activities/classify-error';
 import { ObjectStoreUnavailable } from '../lake/object-store';
 import { loadConfig } from '../common/config';
 import { classifiedFailure, NON_RETRYABLE_FAILURE_TYPES, workStepRetryPolicy } from '../common/failure-classes';
 import { addDays, countPartitions, isPartitionKey } from '../common/partition-key';
+import { copyWithSha256 } from '../landing/landing-zone';
 import { ordersPipeline } from '../pipelines/orders/definition';
 import { definePipeline, loadSql, sqlList } from '../pipelines/definition';
 import { assertPartitionAvailable, deploymentRegistry, PipelineGraphError, PipelineRegistry } from '../pipelines/registry';
@@ -30,6 +32,26 @@ describe('partition keys', () => {
     assert.equal(addDays('2024-03-01', -1), '2024-02-29');
     assert.equal(countPartitions('2016-01-01', '2025-12-31'), 3653);
     assert.equal(countPartitions('2024-01-02', '2024-01-01'), 0);
+  });
+});
+
+describe('snapshot copies', () => {
+  it('copy a file with its size and SHA-256, whatever its size against the read slice', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-copy-'));
+    try {
+      // Empty, one byte, exactly one 1 MiB slice, and a slice and a half.
+      for (const size of [0, 1, 1 << 20, (1 << 20) + (1 << 19) + 7]) {
+        const content = randomBytes(size);
+        const from = path.join(dir, `in-${size}`);
+        fs.writeFileSync(from, content);
+        const copied = await copyWithSha256(from, path.join(dir, `out-${size}`));
+        assert.deepEqual(copied, { bytes: size, sha256: createHash('sha256').update(content).digest('hex') }, `size ${size}`);
+        assert.ok(fs.readFileSync(path.join(dir, `out-${size}`)).equals(content), `copy of size ${size}`);
+      }
+      await assert.rejects(copyWithSha256(path.join(dir, 'missing'), path.join(dir, 'out-missing')), /ENOENT/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
