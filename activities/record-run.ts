@@ -25,7 +25,7 @@ export function makeRecordRun(deps: ActivityDeps) {
     const written = await writeManifest(deps.lake, manifestRecordOf(manifest, new Date()));
     // Counted once per run: a retry that finds the manifest written does not count it again.
     if (written) recordRunMetrics(manifest);
-    await removeRunStaging(deps.lake, manifest.pipeline, manifest.partition, manifest.runId);
+    await removeRunStaging(deps.lake, manifest.pipeline, manifest.partition, manifest.runId, info.currentAttemptScheduledTimestampMs);
     log.info({ status: manifest.status, failure: manifest.failure, alreadyRecorded: !written }, 'run manifest recorded');
   };
 }

@@ -78,8 +78,11 @@ export interface FileArea {
   commit(db: DuckSession, request: CommitRequest): Promise<CommitOutcome>;
   /** The version stamped on the file at `file` (see lake/commit.ts readVersion). */
   versionOf(db: DuckSession, file: string): Promise<FileVersion | undefined | 'unreadable'>;
-  /** Abort the uploads under any of `dirs` a killed writer left (S3; one listing); their keys. */
-  abortAbandonedUploads(dirs: string[]): Promise<string[]>;
+  /**
+   * Abort the uploads under any of `dirs` a killed writer left (S3; one listing), only those begun
+   * before `initiatedBeforeMs` (epoch ms) when given; their keys.
+   */
+  abortAbandonedUploads(dirs: string[], initiatedBeforeMs?: number): Promise<string[]>;
   /** Remove the temp files a writer that died left under `dir` (a folder's; S3 writes leave none), older than `graceMs`. */
   sweepTempFiles(dir: string, graceMs: number): Promise<string[]>;
 }
@@ -400,10 +403,10 @@ export class S3Area implements FileArea {
     const head = await (await this.s3()).head(this.key(file));
     return head ? versionOfObject(head) : undefined;
   }
-  async abortAbandonedUploads(dirs: string[]): Promise<string[]> {
+  async abortAbandonedUploads(dirs: string[], initiatedBeforeMs = Number.POSITIVE_INFINITY): Promise<string[]> {
     const prefixes = dirs.map((dir) => `${this.key(dir)}/`);
     // One listing of the area's uploads in progress (a few per running step at most), filtered here.
-    return (await this.s3()).abortAbandonedUploads('', 0, (key) => prefixes.some((p) => key.startsWith(p)));
+    return (await this.s3()).abortAbandonedUploads('', initiatedBeforeMs, (key) => prefixes.some((p) => key.startsWith(p)));
   }
   async sweepTempFiles(): Promise<string[]> {
     return []; // an S3 write is all or nothing

@@ -8,10 +8,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LakeLayout } from './layout';
 
-/** Remove one run's staging folder, and the partition's staging folder once it is empty; abort uploads its steps left. */
-export async function removeRunStaging(layout: LakeLayout, pipeline: string, partition: string, runId: string): Promise<void> {
+/**
+ * Remove one run's staging folder, and the partition's staging folder once it is empty; abort the
+ * uploads its steps left. Only uploads begun before `stepScheduledMs` (when the calling step's attempt
+ * was scheduled, after every other step of the run) are aborted: a late zombie attempt of the step,
+ * still running after the run ended, must not abort the next run's upload.
+ */
+export async function removeRunStaging(layout: LakeLayout, pipeline: string, partition: string, runId: string, stepScheduledMs: number): Promise<void> {
   await layout.area.removeTree(layout.runStagingDir(pipeline, partition, runId));
-  await abortPartitionUploads(layout, pipeline, partition);
+  await abortPartitionUploads(layout, pipeline, partition, stepScheduledMs);
   await fs.promises.rmdir(layout.partitionStagingDir(pipeline, partition)).catch(() => undefined);
 }
 
@@ -41,8 +46,9 @@ export async function sweepPartition(layout: LakeLayout, pipeline: string, parti
  * file, reject bin and staging: what a worker killed mid-upload left. Called when no step of the
  * partition can be uploading (at the start of a run, and once its record is written; runs of a
  * partition never overlap), so any upload found is abandoned; a zombie's is refused anyway.
+ * `initiatedBeforeMs`: only uploads begun before then (see removeRunStaging).
  */
-export async function abortPartitionUploads(layout: LakeLayout, pipeline: string, partition: string): Promise<string[]> {
+export async function abortPartitionUploads(layout: LakeLayout, pipeline: string, partition: string, initiatedBeforeMs?: number): Promise<string[]> {
   const dirs = [path.dirname(layout.publishedFile(pipeline, partition)), path.dirname(layout.rejectsFile(pipeline, partition)), layout.partitionStagingDir(pipeline, partition)];
-  return layout.area.abortAbandonedUploads(dirs);
+  return layout.area.abortAbandonedUploads(dirs, initiatedBeforeMs);
 }

@@ -272,10 +272,11 @@ export class S3Store implements ObjectStore {
   }
 
   /**
-   * Abort the multipart uploads under `prefix` started over `olderThanMs` ago: what a writer killed
-   * mid-upload left (invisible, but stored and billed). Returns the keys whose uploads were aborted.
+   * Abort the multipart uploads under `prefix` begun before `initiatedBeforeMs` (epoch ms, by the S3
+   * server's clock): what a writer killed mid-upload left (invisible, but stored and billed). Returns
+   * the keys whose uploads were aborted.
    */
-  async abortAbandonedUploads(prefix: string, olderThanMs: number, only: (key: string) => boolean = () => true): Promise<string[]> {
+  async abortAbandonedUploads(prefix: string, initiatedBeforeMs: number, only: (key: string) => boolean = () => true): Promise<string[]> {
     const aborted: string[] = [];
     let KeyMarker: string | undefined;
     let UploadIdMarker: string | undefined;
@@ -284,7 +285,7 @@ export class S3Store implements ObjectStore {
         c.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.prefix ? `${this.prefix}/${prefix}` : prefix, KeyMarker, UploadIdMarker })),
       );
       for (const upload of out.Uploads ?? []) {
-        if (!upload.Key || !upload.UploadId || (upload.Initiated && Date.now() - upload.Initiated.getTime() < olderThanMs) || !only(this.keyOf(upload.Key))) continue;
+        if (!upload.Key || !upload.UploadId || (upload.Initiated && upload.Initiated.getTime() >= initiatedBeforeMs) || !only(this.keyOf(upload.Key))) continue;
         await this.send((c) => c.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.Key, UploadId: upload.UploadId })));
         aborted.push(this.keyOf(upload.Key));
       }

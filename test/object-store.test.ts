@@ -255,8 +255,8 @@ describe('large files on S3: uploaded in parts, the condition on completing', ()
     const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: 'lake', Key }));
     await client.send(new UploadPartCommand({ Bucket: 'lake', Key, UploadId, PartNumber: 1, Body: Buffer.alloc(PART_BYTES, 1) }));
     assert.equal((await pendingUploads()).length, 1);
-    assert.deepEqual(await store.abortAbandonedUploads('showroom/', 60_000), [], 'a fresh upload may still be going');
-    assert.deepEqual(await store.abortAbandonedUploads('showroom/', 0), ['showroom/big/partition_key=2024-01-02/data.parquet']);
+    assert.deepEqual(await store.abortAbandonedUploads('showroom/', Date.now() - 60_000), [], 'an upload begun after the cutoff may still be going');
+    assert.deepEqual(await store.abortAbandonedUploads('showroom/', Date.now() + 1000), ['showroom/big/partition_key=2024-01-02/data.parquet']);
     assert.deepEqual(await pendingUploads(), []);
     assert.equal(await store.head('showroom/big/partition_key=2024-01-02/data.parquet'), undefined);
   });
