@@ -85,6 +85,12 @@ export interface FileArea {
   abortAbandonedUploads(dirs: string[], initiatedBeforeMs?: number): Promise<string[]>;
   /** Remove the temp files a writer that died left under `dir` (a folder's; S3 writes leave none), older than `graceMs`. */
   sweepTempFiles(dir: string, graceMs: number): Promise<string[]>;
+  /**
+   * Remove this process's cached copies under `dir` unused for `idleMs` (S3: the local cache, which a
+   * later fetch fills again; a folder has none: its files are the area, and nothing is removed).
+   * Returns the local paths removed.
+   */
+  pruneCache(dir: string, idleMs: number): Promise<string[]>;
 }
 
 async function readdirOrEmpty(dir: string): Promise<string[]> {
@@ -187,6 +193,9 @@ export class FolderArea implements FileArea {
   async abortAbandonedUploads(): Promise<string[]> {
     return [];
   }
+  async pruneCache(): Promise<string[]> {
+    return []; // the files are the area itself
+  }
   async sweepTempFiles(dir: string, graceMs: number): Promise<string[]> {
     const removed: string[] = [];
     for (const name of await readdirOrEmpty(dir)) {
@@ -273,10 +282,10 @@ export class S3Area implements FileArea {
     // A copy in the cache costs a HEAD to check (and nothing more while it is current); none, a GET.
     const cached = await readEtag(file);
     if (cached !== undefined && fs.existsSync(file)) {
-      if (options.immutable) return file;
+      if (options.immutable) return used(file);
       const head = await store.head(key);
       if (!head) return undefined;
-      if (head.etag === cached) return file;
+      if (head.etag === cached) return used(file);
     }
     // The old ETag goes first and the new one is written last: after a crash in between, no ETag
     // matches, so the next fetch downloads again rather than trusting the file.
@@ -300,10 +309,7 @@ export class S3Area implements FileArea {
     }
   }
   async forget(file: string): Promise<void> {
-    await this.oneAtATime(file, async () => {
-      await fs.promises.rm(`${file}${ETAG_SUFFIX}`, { force: true });
-      await fs.promises.rm(file, { force: true });
-    });
+    await this.oneAtATime(file, () => removeCached(file));
   }
   async writeOnce(file: string, text: string): Promise<boolean> {
     return (await this.createConfirmed(this.key(file), text)) !== undefined;
@@ -411,6 +417,34 @@ export class S3Area implements FileArea {
   async sweepTempFiles(): Promise<string[]> {
     return []; // an S3 write is all or nothing
   }
+  async pruneCache(dir: string, idleMs: number): Promise<string[]> {
+    this.key(dir); // only inside the cache root
+    const before = Date.now() - idleMs;
+    const idle = (file: string) => fs.promises.stat(file).then((s) => s.mtimeMs < before, () => false);
+    const removed: string[] = [];
+    const prune = async (folder: string): Promise<void> => {
+      for (const entry of await fs.promises.readdir(folder, { withFileTypes: true }).catch(() => [])) {
+        const at = path.join(folder, entry.name);
+        if (entry.isDirectory()) {
+          await prune(at);
+          await fs.promises.rmdir(at).catch(() => undefined); // once empty
+        } else if (!entry.name.endsWith(ETAG_SUFFIX) && (await idle(at))) {
+          // Checked again under the path's lock: a fetch that just handed the file out marked it used.
+          const pruned = await this.oneAtATime(at, async () => {
+            if (!(await idle(at))) return false;
+            await removeCached(at);
+            return true;
+          });
+          if (pruned) removed.push(at);
+        }
+      }
+      // An ETag whose file is gone (a crash between the two removals) goes too.
+      const left = new Set(await fs.promises.readdir(folder).catch(() => []));
+      for (const name of left) if (name.endsWith(ETAG_SUFFIX) && !left.has(name.slice(0, -ETAG_SUFFIX.length))) await fs.promises.rm(path.join(folder, name), { force: true });
+    };
+    await prune(dir);
+    return removed;
+  }
 }
 
 
@@ -427,4 +461,17 @@ export async function mapConcurrently<T, R>(items: readonly T[], atOnce: number,
 /** The area at `url` (s3://…) cached under `cacheDir`, or the folder `dir`. */
 export function fileArea(options: { url?: string; dir: string; env?: NodeJS.ProcessEnv }): FileArea {
   return options.url ? new S3Area(options.url, options.dir, options.env) : new FolderArea(options.dir);
+}
+
+/** Remove a cached copy: its ETag first, so a crash in between leaves no ETag vouching for a missing file. */
+async function removeCached(file: string): Promise<void> {
+  await fs.promises.rm(`${file}${ETAG_SUFFIX}`, { force: true });
+  await fs.promises.rm(file, { force: true });
+}
+
+/** Mark a cached copy as just used (its mtime), so pruning the cache spares what is being read. */
+async function used(file: string): Promise<string> {
+  const now = new Date();
+  await fs.promises.utimes(file, now, now).catch(() => undefined);
+  return file;
 }

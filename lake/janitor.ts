@@ -52,3 +52,16 @@ export async function abortPartitionUploads(layout: LakeLayout, pipeline: string
   const dirs = [path.dirname(layout.publishedFile(pipeline, partition)), path.dirname(layout.rejectsFile(pipeline, partition)), layout.partitionStagingDir(pipeline, partition)];
   return layout.area.abortAbandonedUploads(dirs, initiatedBeforeMs);
 }
+
+/** A worker's cached copy of a staged file unused this long is dropped (a later step fetches it again). */
+export const STAGING_CACHE_IDLE_MS = 24 * 3600_000;
+
+/**
+ * Drop this process's cached copies of staged files unused for STAGING_CACHE_IDLE_MS (a lake in S3;
+ * nothing in a folder lake, whose staging is the lake's own). A run removes its staging from the
+ * bucket and from the cache of the worker that records it; copies on the workers that ran its
+ * earlier steps stay until this prunes them. Returns the local paths removed.
+ */
+export function pruneStagingCache(layout: LakeLayout, idleMs = STAGING_CACHE_IDLE_MS): Promise<string[]> {
+  return layout.area.pruneCache(layout.stagingDir(), idleMs);
+}

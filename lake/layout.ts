@@ -77,14 +77,18 @@ export class LakeLayout {
     return path.join(this.root, 'meta', 'overrides', pipelineSegment(pipeline), partitionSegment(partition));
   }
 
-  /** `staging/<pipeline>/partition_key=<K>`: the runs of one partition that are (or were) in progress. */
   /** The monitor's open alerts of a pipeline (one JSON file, replaced atomically on each change). */
   openAlertsFile(pipeline: string): string {
     return path.join(this.root, 'meta', 'alerts', pipelineSegment(pipeline), 'open.json');
   }
 
+  /** `staging/`: every run's files between its steps. */
+  stagingDir(): string {
+    return path.join(this.root, 'staging');
+  }
+  /** `staging/<pipeline>/partition_key=<K>`: the runs of one partition that are (or were) in progress. */
   partitionStagingDir(pipeline: string, partition: string): string {
-    return path.join(this.root, 'staging', pipelineSegment(pipeline), partitionSegment(partition));
+    return path.join(this.stagingDir(), pipelineSegment(pipeline), partitionSegment(partition));
   }
   runStagingDir(pipeline: string, partition: string, runId: string): string {
     return path.join(this.partitionStagingDir(pipeline, partition), `run_id=${runSegment(runId)}`);

@@ -23,6 +23,7 @@ import { LakeLayout, prepareLake, UnsafeLakePath } from '../lake/layout';
 import { withLakeReader } from '../lake/reader';
 import { manifestRecordOf, publishedPartitions, readManifests, writeManifest } from '../lake/runs';
 import { stalePartitionsOf } from '../lake/staleness';
+import { pruneStagingCache, STAGING_CACHE_IDLE_MS } from '../lake/janitor';
 import { deploymentRegistry } from '../pipelines/registry';
 import { ordersPipeline } from '../pipelines/orders/definition';
 import { snapshotOf } from '../pipelines/snapshot';
@@ -234,6 +235,34 @@ describe('lake records and housekeeping', () => {
     await attemptOf('run-a', recordScheduledMs).run(t.activities.recordRun, manifest);
     assert.deepEqual(await pending(), [keyOf(runB)], "A's abandoned upload is aborted, B's is not");
   });
+
+  for (const kind of KINDS) {
+    it(`drops cached staged files unused for a day, and only cached ones (${kind})`, async () => {
+      const t = tempLake(kind);
+      generateOrdersPartition({ landingDir: t.landingDir, partition: input.partition, rows: 50, files: 2 });
+      const staged = await stage(t, 'run-a', 1_000);
+      const runDir = t.lake.runStagingDir('orders', input.partition, 'run-a');
+      const local = filesUnder(runDir).filter((f) => !f.endsWith('.etag'));
+      assert.ok(local.length >= 3, `staged: ${local.join(', ')}`);
+      // Everything staged was last used two days ago; then transform's clean file is fetched again (used).
+      const twoDaysAgo = new Date(Date.now() - 2 * STAGING_CACHE_IDLE_MS);
+      for (const f of filesUnder(runDir)) fs.utimesSync(path.join(runDir, f), twoDaysAgo, twoDaysAgo);
+      const clean = path.join(t.lake.root, staged.staged);
+      assert.equal(await t.lake.area.fetch(clean, { immutable: true }), clean);
+      const removed = (await pruneStagingCache(t.lake)).map((f) => path.relative(runDir, f)).sort();
+      if (kind === 'folder') {
+        assert.deepEqual(removed, [], 'a folder lake has no cache: its staging is the lake');
+        assert.deepEqual(filesUnder(runDir).filter((f) => !f.endsWith('.etag')), local);
+        return;
+      }
+      assert.deepEqual(removed, local.filter((f) => path.join(runDir, f) !== clean).sort(), 'all but the file used just now');
+      assert.deepEqual(filesUnder(runDir), [path.relative(runDir, clean), `${path.relative(runDir, clean)}.etag`], 'their ETags went with them');
+      // The run's files are still in the bucket: a later step on this worker fetches them again.
+      const again = path.join(runDir, local.find((f) => path.join(runDir, f) !== clean)!);
+      assert.equal(await t.lake.area.fetch(again, { immutable: true }), again);
+      assert.ok(fs.statSync(again).size > 0);
+    });
+  }
 
   it('keeps every path inside the lake root', () => {
     const { lake } = tempLake();

@@ -10,6 +10,7 @@ import { Command, CommanderError } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig, workerQueuesSchema } from '../common/config';
 import { getLogger } from '../common/logger';
+import { pruneStagingCache } from '../lake/janitor';
 import { LakeUnavailable, prepareLake, lakeOf } from '../lake/layout';
 import { PipelineDefinitionError } from '../pipelines/definition';
 import { deploymentRegistry, InputError, PipelineGraphError } from '../pipelines/registry';
@@ -21,6 +22,8 @@ import { installRuntime, WorkerRuntimeUnavailable } from './runtime';
 
 /** How long a starting worker waits for the server before giving up (a supervisor restarts it). */
 const SERVER_WAIT_MS = 120_000;
+/** How often a worker drops the cached staged files it has not used for a day (a lake in S3). */
+const CACHE_PRUNE_EVERY_MS = 3600_000;
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command('npm run worker --')
@@ -57,9 +60,17 @@ async function main(argv: string[]): Promise<void> {
     },
     'worker started',
   );
+  const pruning = setInterval(() => {
+    pruneStagingCache(lake).then(
+      (removed) => removed.length > 0 && log.info({ removed: removed.length }, 'dropped cached staged files unused for a day'),
+      (err: unknown) => log.warn({ err: (err as Error).message }, 'could not prune the staging cache'),
+    );
+  }, CACHE_PRUNE_EVERY_MS);
+  pruning.unref();
   try {
     await Promise.all(workers.map((w) => w.run()));
   } finally {
+    clearInterval(pruning);
     await connection.close();
     log.info('worker stopped');
   }
