@@ -14,6 +14,7 @@ import { statusReport } from '../client/status';
 import { loadConfig } from '../common/config';
 import { PartitionScheme } from '../common/partitions';
 import { dashboardPage } from '../dashboard/page';
+import { versionMetadataOption } from '../lake/commit';
 import { withDuckDB } from '../lake/duckdb';
 import { LakeLayout } from '../lake/layout';
 import { manifestRecordOf, writeManifest } from '../lake/runs';
@@ -49,9 +50,12 @@ export async function measureManyPartitions(n: number, nowMs: number, say: (line
     say(`  writing ${n} published partitions of an hourly pipeline, ${first} → ${last} ...`);
     const template = path.join(dir, 'template.parquet');
     await withDuckDB((db) =>
-      db.run(`COPY (SELECT 'e1' AS event_id, 'C1' AS customer_id, TIMESTAMP '2024-01-01 00:00:00' AS event_at, '/' AS page, 'view' AS event_type, 'run-bench' AS run_id) TO '${template}' (FORMAT parquet)`),
+      // Stamped with the version of the run whose record says it published it, as every published file is.
+      db.run(
+        `COPY (SELECT 'e1' AS event_id, 'C1' AS customer_id, TIMESTAMP '2024-01-01 00:00:00' AS event_at, '/' AS page, 'view' AS event_type, 'run-bench' AS run_id)
+         TO '${template}' (FORMAT parquet, ${versionMetadataOption({ scheduledMs: 1, runId: 'run-bench', workflowId: 'many_events', attempt: 1 })})`,
+      ),
     );
-    let i = 0;
     for (const key of hours.range(first, last)) {
       const file = lake.publishedFile('many_events', key);
       await fs.promises.mkdir(path.dirname(file), { recursive: true });
@@ -61,13 +65,12 @@ export async function measureManyPartitions(n: number, nowMs: number, say: (line
         lake,
         manifestRecordOf(
           {
-            pipeline: 'many_events', partition: key, workflowId: `many_events/${key}`, runId: `run-${i}`, runKind: 'scheduled', status: 'succeeded',
+            pipeline: 'many_events', partition: key, workflowId: `many_events/${key}`, runId: 'run-bench', runKind: 'scheduled', status: 'succeeded',
             rows: { in: 1, rejected: 0, duplicate: 0, published: 1 }, files: [], attempts: {}, durationsMs: {}, startedAt: at.toISOString(),
           },
           at,
         ),
       );
-      i += 1;
     }
 
     const timed = async (name: string, fn: () => Promise<unknown> | unknown): Promise<ManyFigure> => {

@@ -65,6 +65,13 @@ export async function readPartitionFacts(
   const withOverrides = await partitionsWithOverrides(lake, pipeline);
   const runsByKey = new Map<string, ManifestRecord[]>();
   const publishedFiles: { key: string; file: string }[] = [];
+  // Who published each partition's file: its version (the Parquet footer in a folder, one HEAD in S3),
+  // never the file itself. Its rows are in that run's record.
+  const versions = await withDuckDB(async (db) => {
+    const found = new Map<string, Awaited<ReturnType<typeof lake.area.versionOf>>>();
+    for (const key of keys) found.set(key, await lake.area.versionOf(db, lake.publishedFile(pipeline, key)));
+    return found;
+  });
   for (const key of keys) {
     const runs = await readManifests(lake, pipeline, key);
     runsByKey.set(key, runs);
@@ -84,16 +91,24 @@ export async function readPartitionFacts(
         finishedAt: latest.finished_at,
       };
     }
-    // A local copy of the published file (the file itself in a folder lake; fetched by ETag from S3).
-    const file = await lake.area.fetch(lake.publishedFile(pipeline, key));
-    if (file !== undefined) publishedFiles.push({ key, file });
+    const version = versions.get(key);
+    const publisher = version && version !== 'unreadable' ? runs.find((m) => m.run_id === version.runId && m.rows_published !== null) : undefined;
+    if (publisher) {
+      at(key).published = { runId: publisher.run_id, rows: Number(publisher.rows_published), publishedAt: publisher.finished_at, runKind: publisher.run_kind };
+    } else if (version !== undefined) {
+      // No record of the run that published it (a worker lost between publish and its record) or no
+      // version: the file's rows are counted. A local copy of it (the file itself in a folder lake;
+      // fetched by ETag from S3).
+      const file = await lake.area.fetch(lake.publishedFile(pipeline, key));
+      if (file !== undefined) publishedFiles.push({ key, file });
+    }
     if (withOverrides.has(key)) {
       const waiver = activeWaiver((await readOverrides(lake, pipeline, key)).filter((o) => o.kind === 'skip' || o.kind === 'rerun'));
       if (waiver) at(key).skipped = { by: waiver.requested_by, reason: waiver.reason };
     }
   }
   if (publishedFiles.length > 0) {
-    // Rows and the publishing run of each file, in one read of just those files.
+    // Rows and the publishing run of each such file, in one read of just those files.
     const rows = await withDuckDB((db) =>
       db.query<{ filename: string; rows: bigint; run_id: string }>(
         `SELECT filename, count(*) AS rows, any_value(run_id) AS run_id

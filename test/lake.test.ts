@@ -26,6 +26,8 @@ import { stalePartitionsOf } from '../lake/staleness';
 import { pruneStagingCache, STAGING_CACHE_IDLE_MS } from '../lake/janitor';
 import { deploymentRegistry } from '../pipelines/registry';
 import { ordersPipeline } from '../pipelines/orders/definition';
+import { partitionSchemeOf } from '../pipelines/definition';
+import { readPartitionFacts } from '../monitoring/observe';
 import { snapshotOf } from '../pipelines/snapshot';
 import { filesUnder } from './helpers/harness';
 import { S3Area } from '../lake/area';
@@ -261,6 +263,40 @@ describe('lake records and housekeeping', () => {
       const again = path.join(runDir, local.find((f) => path.join(runDir, f) !== clean)!);
       assert.equal(await t.lake.area.fetch(again, { immutable: true }), again);
       assert.ok(fs.statSync(again).size > 0);
+    });
+  }
+
+  for (const kind of KINDS) {
+    it(`status reads a published partition's rows from its run's record, and counts them only when there is none (${kind})`, async () => {
+      const t = tempLake(kind);
+      const [recorded, unrecorded] = ['2024-03-01', '2024-03-02'];
+      for (const partition of [recorded, unrecorded]) {
+        generateOrdersPartition({ landingDir: t.landingDir, partition, rows: 40, files: 1 });
+        const env = attemptOf(`run-${partition}`, 1_000);
+        const at = { ...input, partition };
+        const ingested: IngestResult = await env.run(t.activities.ingest, at);
+        const staged: TransformResult = await env.run(t.activities.transform, { ...at, ingested: ingested.staged });
+        await env.run(t.activities.publish, { ...at, clean: staged.staged });
+        // The worker is lost after publishing the second partition: it has no run record.
+        if (partition === unrecorded) continue;
+        const manifest: RunManifest = {
+          pipeline: 'orders', partition, workflowId: `orders.${partition}`, runId: `run-${partition}`, runKind: 'manual', status: 'succeeded',
+          rows: { in: 40, published: 39 }, files: [], attempts: {}, durationsMs: {}, startedAt: new Date(0).toISOString(),
+        };
+        await attemptOf(`run-${partition}`, 1_100).run(t.activities.recordRun, manifest);
+      }
+      // Read as a machine that has never read the lake would (S3: a fresh cache).
+      const cache = tempDir('conveyor-status-cache-');
+      const reader = kind === 'folder' ? t.lake : new LakeLayout(cache, new S3Area((t.lake.area as S3Area).url, cache, { ...process.env, ...s3!.env }));
+      const { facts } = await readPartitionFacts(reader, 'orders', partitionSchemeOf(ordersPipeline), [recorded, unrecorded, '2024-03-03']);
+      // The record's count (39, as the test recorded it) shows that the file was not read; the other is counted (40).
+      const { publishedAt, ...published } = facts.get(recorded)?.published ?? {};
+      assert.deepEqual(published, { runId: `run-${recorded}`, rows: 39, runKind: 'manual' });
+      assert.ok(publishedAt && Date.parse(publishedAt) > 0, 'published when its run was recorded');
+      assert.equal(facts.get(unrecorded)?.published?.rows, 40);
+      assert.equal(facts.get(unrecorded)?.published?.runId, `run-${unrecorded}`);
+      assert.equal(facts.get('2024-03-03')?.published, undefined);
+      if (kind === 's3') assert.deepEqual(filesUnder(cache).filter((f) => f.includes(recorded)), [], 'no file of the recorded partition was downloaded');
     });
   }
 
