@@ -12,9 +12,9 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { commitFile, fsyncPath, readVersion, type CommitOutcome, type CommitRequest, type FileVersion } from './commit';
+import { commitFile, fsyncPath, readVersion, readVersions, type CommitOutcome, type CommitRequest, type FileVersion } from './commit';
 import type { DuckSession } from './duckdb';
-import { ETAG_SUFFIX, mirrorPrefix, readEtag, writeEtag } from './mirror';
+import { ETAG_SUFFIX, FETCHES_AT_ONCE, mirrorPrefix, readEtag, writeEtag } from './mirror';
 import { commitObject, versionOfObject } from './object-commit';
 import { FolderStore, PreconditionFailed, type StoredObject } from './object-store';
 import type { S3Body, S3Store } from './s3-store';
@@ -78,6 +78,8 @@ export interface FileArea {
   commit(db: DuckSession, request: CommitRequest): Promise<CommitOutcome>;
   /** The version stamped on the file at `file` (see lake/commit.ts readVersion). */
   versionOf(db: DuckSession, file: string): Promise<FileVersion | undefined | 'unreadable'>;
+  /** The versions of many files at once (missing ones left out): no file's contents are read. */
+  versionsOf(db: DuckSession, files: readonly string[]): Promise<Map<string, FileVersion | 'unreadable'>>;
   /**
    * Abort the uploads under any of `dirs` a killed writer left (S3; one listing), only those begun
    * before `initiatedBeforeMs` (epoch ms) when given; their keys.
@@ -189,6 +191,9 @@ export class FolderArea implements FileArea {
   }
   versionOf(db: DuckSession, file: string): Promise<FileVersion | undefined | 'unreadable'> {
     return readVersion(db, file);
+  }
+  versionsOf(db: DuckSession, files: readonly string[]): Promise<Map<string, FileVersion | 'unreadable'>> {
+    return readVersions(db, files);
   }
   async abortAbandonedUploads(): Promise<string[]> {
     return [];
@@ -408,6 +413,11 @@ export class S3Area implements FileArea {
   async versionOf(_db: DuckSession, file: string): Promise<FileVersion | undefined | 'unreadable'> {
     const head = await (await this.s3()).head(this.key(file));
     return head ? versionOfObject(head) : undefined;
+  }
+  async versionsOf(db: DuckSession, files: readonly string[]): Promise<Map<string, FileVersion | 'unreadable'>> {
+    // A HEAD each (the version is in the object's metadata), a few at a time.
+    const versions = await mapConcurrently(files, FETCHES_AT_ONCE, async (file) => [file, await this.versionOf(db, file)] as const);
+    return new Map(versions.filter((v): v is readonly [string, FileVersion | 'unreadable'] => v[1] !== undefined));
   }
   async abortAbandonedUploads(dirs: string[], initiatedBeforeMs = Number.POSITIVE_INFINITY): Promise<string[]> {
     const prefixes = dirs.map((dir) => `${this.key(dir)}/`);

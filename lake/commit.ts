@@ -62,7 +62,50 @@ export async function readVersion(db: DuckSession, file: string): Promise<FileVe
     if (err instanceof Error && NOT_PARQUET.test(err.message)) return 'unreadable';
     throw err;
   }
-  const kv = new Map(rows.map((r) => [r.key, r.value]));
+  return versionOfKv(new Map(rows.map((r) => [r.key, r.value])));
+}
+
+/**
+ * The versions of many files in one read of their footers (a status page's partitions): missing files
+ * are left out. As {@link readVersion}, any failure other than a file that is not Parquet is thrown.
+ */
+export async function readVersions(db: DuckSession, files: readonly string[]): Promise<Map<string, FileVersion | 'unreadable'>> {
+  const present = (
+    await Promise.all(
+      files.map((file) =>
+        fs.promises.stat(file).then(
+          () => file,
+          (err: NodeJS.ErrnoException) => {
+            if (err.code === 'ENOENT') return undefined;
+            throw err;
+          },
+        ),
+      ),
+    )
+  ).filter((file): file is string => file !== undefined);
+  const versions = new Map<string, FileVersion | 'unreadable'>();
+  if (present.length === 0) return versions;
+  let rows: { file_name: string; key: string; value: string }[];
+  try {
+    rows = await db.query<{ file_name: string; key: string; value: string }>(
+      `SELECT file_name, decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata([${present.map(sqlString).join(', ')}])`,
+    );
+  } catch (err) {
+    if (!(err instanceof Error && NOT_PARQUET.test(err.message))) throw err;
+    // One of them is not Parquet: each on its own, to tell which.
+    for (const file of present) {
+      const version = await readVersion(db, file);
+      if (version !== undefined) versions.set(file, version);
+    }
+    return versions;
+  }
+  const kvs = new Map<string, Map<string, string>>(present.map((file) => [file, new Map()]));
+  for (const r of rows) kvs.get(r.file_name)?.set(r.key, r.value);
+  for (const [file, kv] of kvs) versions.set(file, versionOfKv(kv));
+  return versions;
+}
+
+function versionOfKv(kv: Map<string, string>): FileVersion | 'unreadable' {
   const scheduledMs = Number(kv.get(KEYS.scheduledMs));
   const runId = kv.get(KEYS.runId);
   if (!Number.isFinite(scheduledMs) || !runId) return 'unreadable';

@@ -67,11 +67,7 @@ export async function readPartitionFacts(
   const publishedFiles: { key: string; file: string }[] = [];
   // Who published each partition's file: its version (the Parquet footer in a folder, one HEAD in S3),
   // never the file itself. Its rows are in that run's record.
-  const versions = await withDuckDB(async (db) => {
-    const found = new Map<string, Awaited<ReturnType<typeof lake.area.versionOf>>>();
-    for (const key of keys) found.set(key, await lake.area.versionOf(db, lake.publishedFile(pipeline, key)));
-    return found;
-  });
+  const versions = await withDuckDB((db) => lake.area.versionsOf(db, keys.map((key) => lake.publishedFile(pipeline, key))));
   for (const key of keys) {
     const runs = await readManifests(lake, pipeline, key);
     runsByKey.set(key, runs);
@@ -91,7 +87,7 @@ export async function readPartitionFacts(
         finishedAt: latest.finished_at,
       };
     }
-    const version = versions.get(key);
+    const version = versions.get(lake.publishedFile(pipeline, key));
     const publisher = version && version !== 'unreadable' ? runs.find((m) => m.run_id === version.runId && m.rows_published !== null) : undefined;
     if (publisher) {
       at(key).published = { runId: publisher.run_id, rows: Number(publisher.rows_published), publishedAt: publisher.finished_at, runKind: publisher.run_kind };

@@ -16,7 +16,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
 import type { IngestResult, PublishResult, RunManifest, TransformResult } from '../common/run-types';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
-import { COMMIT_LOCK, commitFile, readVersion, StaleCommit, versionMetadataOption, type FileVersion } from '../lake/commit';
+import { COMMIT_LOCK, commitFile, readVersion, readVersions, StaleCommit, versionMetadataOption, type FileVersion } from '../lake/commit';
 import { sqlString } from '../common/sql';
 import { withDuckDB } from '../lake/duckdb';
 import { LakeLayout, prepareLake, UnsafeLakePath } from '../lake/layout';
@@ -166,6 +166,20 @@ describe('the commit rule', () => {
       assert.equal(await commitFile(db, { staged: await write(v('new', 2), 'n2.parquet'), target, version: v('new', 2) }), 'already-committed');
     });
     assert.deepEqual(fs.readdirSync(path.dirname(target)), ['data.parquet'], 'no lock or temp file left beside the partition');
+
+    // Many versions in one read: a missing file is left out, a file that is not Parquet or carries no version is unreadable.
+    const unstamped = path.join(t.dir, 'unstamped.parquet');
+    const corrupt = path.join(t.dir, 'corrupt.parquet');
+    fs.writeFileSync(corrupt, 'PAR1 garbage');
+    await withDuckDB(async (db) => {
+      await db.run(`COPY (SELECT 1 AS a) TO ${sqlString(unstamped)} (FORMAT parquet)`);
+      const good = await write(v('many', 5), 'many.parquet');
+      const missing = path.join(t.dir, 'missing.parquet');
+      for (const files of [[good, unstamped, missing], [good, unstamped, corrupt, missing]]) {
+        const expected = new Map<string, FileVersion | 'unreadable'>([[good, v('many', 5)], [unstamped, 'unreadable'], ...(files.includes(corrupt) ? [[corrupt, 'unreadable'] as const] : [])]);
+        assert.deepEqual(await readVersions(db, files), expected, files.map((f) => path.basename(f)).join(', '));
+      }
+    });
 
     // A lock left by a process that died, or whose PID a restarted container reuses, is broken at once.
     const lock = path.join(path.dirname(target), COMMIT_LOCK);
