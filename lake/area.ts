@@ -436,8 +436,11 @@ export class S3Area implements FileArea {
       for (const entry of await fs.promises.readdir(folder, { withFileTypes: true }).catch(() => [])) {
         const at = path.join(folder, entry.name);
         if (entry.isDirectory()) {
+          // Removed once empty if nothing had been added to it for as long: a folder made a moment ago (a
+          // fetch about to write into it) is spared.
+          const wasIdle = await idle(at);
           await prune(at);
-          await fs.promises.rmdir(at).catch(() => undefined); // once empty
+          if (wasIdle) await fs.promises.rmdir(at).catch(() => undefined);
         } else if (!entry.name.endsWith(ETAG_SUFFIX) && (await idle(at))) {
           // Checked again under the path's lock: a fetch that just handed the file out marked it used.
           const pruned = await this.oneAtATime(at, async () => {

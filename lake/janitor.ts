@@ -16,9 +16,16 @@ import type { LakeLayout } from './layout';
  */
 export async function removeRunStaging(layout: LakeLayout, pipeline: string, partition: string, runId: string, stepScheduledMs: number): Promise<void> {
   await layout.area.removeTree(layout.runStagingDir(pipeline, partition, runId));
-  await abortPartitionUploads(layout, pipeline, partition, stepScheduledMs);
+  await abortPartitionUploads(layout, pipeline, partition, stepScheduledMs - UPLOAD_CLOCK_SLACK_MS);
   await fs.promises.rmdir(layout.partitionStagingDir(pipeline, partition)).catch(() => undefined);
 }
+
+/**
+ * The S3 server gives an upload's start to the second, by its own clock: uploads begun this shortly
+ * before the cutoff are left to the partition's next run (its start aborts them), never taken for the
+ * run's own. A zombie attempt of recordRun comes at least its timeout (a minute) after the cutoff.
+ */
+export const UPLOAD_CLOCK_SLACK_MS = 5_000;
 
 /** A temp file older than this belongs to a writer that died (a manifest is written in milliseconds). */
 const TEMP_FILE_GRACE_MS = 10 * 60_000;

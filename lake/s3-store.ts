@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import fs from 'node:fs';
+import path from 'node:path';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -189,6 +190,7 @@ export class S3Store implements ObjectStore {
       const out = await this.send((c) => c.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })));
       const temp = `${file}.tmp-${randomUUID()}`;
       try {
+        await fs.promises.mkdir(path.dirname(file), { recursive: true });
         await pipeline(out.Body as Readable, fs.createWriteStream(temp));
         await fs.promises.rename(temp, file);
       } finally {

@@ -65,9 +65,6 @@ export async function readPartitionFacts(
   const withOverrides = await partitionsWithOverrides(lake, pipeline);
   const runsByKey = new Map<string, ManifestRecord[]>();
   const publishedFiles: { key: string; file: string }[] = [];
-  // Who published each partition's file: its version (the Parquet footer in a folder, one HEAD in S3),
-  // never the file itself. Its rows are in that run's record.
-  const versions = await withDuckDB((db) => lake.area.versionsOf(db, keys.map((key) => lake.publishedFile(pipeline, key))));
   for (const key of keys) {
     const runs = await readManifests(lake, pipeline, key);
     runsByKey.set(key, runs);
@@ -87,20 +84,27 @@ export async function readPartitionFacts(
         finishedAt: latest.finished_at,
       };
     }
-    const version = versions.get(lake.publishedFile(pipeline, key));
-    const publisher = version && version !== 'unreadable' ? runs.find((m) => m.run_id === version.runId && m.rows_published !== null) : undefined;
-    if (publisher) {
-      at(key).published = { runId: publisher.run_id, rows: Number(publisher.rows_published), publishedAt: publisher.finished_at, runKind: publisher.run_kind };
-    } else if (version !== undefined) {
-      // No record of the run that published it (a worker lost between publish and its record) or no
-      // version: the file's rows are counted. A local copy of it (the file itself in a folder lake;
-      // fetched by ETag from S3).
-      const file = await lake.area.fetch(lake.publishedFile(pipeline, key));
-      if (file !== undefined) publishedFiles.push({ key, file });
-    }
     if (withOverrides.has(key)) {
       const waiver = activeWaiver((await readOverrides(lake, pipeline, key)).filter((o) => o.kind === 'skip' || o.kind === 'rerun'));
       if (waiver) at(key).skipped = { by: waiver.requested_by, reason: waiver.reason };
+    }
+  }
+  // Who published each partition's file: its version (the Parquet footer in a folder, one HEAD in S3),
+  // never the file itself; its rows are in that run's record. Read after the records, so a run that
+  // published meanwhile is counted from its file below rather than shown by an older run's record.
+  const versions = await withDuckDB((db) => lake.area.versionsOf(db, keys.map((key) => lake.publishedFile(pipeline, key))));
+  for (const key of keys) {
+    const version = versions.get(lake.publishedFile(pipeline, key));
+    if (version === undefined) continue;
+    const publisher = version !== 'unreadable' ? runsByKey.get(key)?.find((m) => m.run_id === version.runId && m.rows_published !== null) : undefined;
+    if (publisher) {
+      at(key).published = { runId: publisher.run_id, rows: Number(publisher.rows_published), publishedAt: publisher.finished_at, runKind: publisher.run_kind };
+    } else {
+      // No record of the run that published it (a worker lost between publish and its record, or one
+      // still recording) or no version: the file's rows are counted. A local copy of it (the file
+      // itself in a folder lake; fetched by ETag from S3).
+      const file = await lake.area.fetch(lake.publishedFile(pipeline, key));
+      if (file !== undefined) publishedFiles.push({ key, file });
     }
   }
   if (publishedFiles.length > 0) {

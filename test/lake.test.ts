@@ -23,7 +23,7 @@ import { LakeLayout, prepareLake, UnsafeLakePath } from '../lake/layout';
 import { withLakeReader } from '../lake/reader';
 import { manifestRecordOf, publishedPartitions, readManifests, writeManifest } from '../lake/runs';
 import { stalePartitionsOf } from '../lake/staleness';
-import { pruneStagingCache, STAGING_CACHE_IDLE_MS } from '../lake/janitor';
+import { pruneStagingCache, STAGING_CACHE_IDLE_MS, UPLOAD_CLOCK_SLACK_MS } from '../lake/janitor';
 import { deploymentRegistry } from '../pipelines/registry';
 import { ordersPipeline } from '../pipelines/orders/definition';
 import { partitionSchemeOf } from '../pipelines/definition';
@@ -237,7 +237,8 @@ describe('lake records and housekeeping', () => {
     // Run A's publish was killed mid-upload (and its retry published); its recordRun is scheduled after.
     const published = t.lake.publishedFile('orders', input.partition);
     await begin(published);
-    await new Promise((r) => setTimeout(r, 1100)); // S3 gives an upload's start to the second
+    // S3 gives an upload's start to the second; the janitor allows for that and for clock skew.
+    await new Promise((r) => setTimeout(r, 1100 + UPLOAD_CLOCK_SLACK_MS));
     const recordScheduledMs = Date.now();
     await new Promise((r) => setTimeout(r, 1100));
     // Run B of the partition began uploading after that attempt of A's recordRun was scheduled (it is a
@@ -265,6 +266,11 @@ describe('lake records and housekeeping', () => {
       for (const f of filesUnder(runDir)) fs.utimesSync(path.join(runDir, f), twoDaysAgo, twoDaysAgo);
       const clean = path.join(t.lake.root, staged.staged);
       assert.equal(await t.lake.area.fetch(clean, { immutable: true }), clean);
+      // An empty folder left a day ago goes; one made a moment ago (a fetch about to write into it) stays.
+      const oldEmpty = path.join(t.lake.partitionStagingDir('orders', input.partition), 'run_id=old', 'landed.x');
+      const newEmpty = path.join(t.lake.partitionStagingDir('orders', input.partition), 'run_id=new', 'landed.y');
+      for (const d of [oldEmpty, newEmpty]) fs.mkdirSync(d, { recursive: true });
+      for (const d of [oldEmpty, path.dirname(oldEmpty)]) fs.utimesSync(d, twoDaysAgo, twoDaysAgo);
       const removed = (await pruneStagingCache(t.lake)).map((f) => path.relative(runDir, f)).sort();
       if (kind === 'folder') {
         assert.deepEqual(removed, [], 'a folder lake has no cache: its staging is the lake');
@@ -272,6 +278,8 @@ describe('lake records and housekeeping', () => {
         return;
       }
       assert.deepEqual(removed, local.filter((f) => path.join(runDir, f) !== clean).sort(), 'all but the file used just now');
+      assert.equal(fs.existsSync(path.dirname(oldEmpty)), false, 'the idle empty folders are gone');
+      assert.ok(fs.existsSync(newEmpty), 'the new empty folder stays');
       assert.deepEqual(filesUnder(runDir), [path.relative(runDir, clean), `${path.relative(runDir, clean)}.etag`], 'their ETags went with them');
       // The run's files are still in the bucket: a later step on this worker fetches them again.
       const again = path.join(runDir, local.find((f) => path.join(runDir, f) !== clean)!);
@@ -291,8 +299,16 @@ describe('lake records and housekeeping', () => {
         const ingested: IngestResult = await env.run(t.activities.ingest, at);
         const staged: TransformResult = await env.run(t.activities.transform, { ...at, ingested: ingested.staged });
         await env.run(t.activities.publish, { ...at, clean: staged.staged });
-        // The worker is lost after publishing the second partition: it has no run record.
-        if (partition === unrecorded) continue;
+        // The worker is lost after publishing the second partition: no record of its run (only of an
+        // earlier run of the partition, which published nothing).
+        if (partition === unrecorded) {
+          const earlier: RunManifest = {
+            pipeline: 'orders', partition, workflowId: `orders.${partition}`, runId: 'run-earlier', runKind: 'manual', status: 'failed',
+            failure: { failureClass: 'data', step: 'transform', reason: 'too many rejects' }, rows: { in: 40 }, files: [], attempts: {}, durationsMs: {}, startedAt: new Date(0).toISOString(),
+          };
+          await attemptOf('run-earlier', 500).run(t.activities.recordRun, earlier);
+          continue;
+        }
         const manifest: RunManifest = {
           pipeline: 'orders', partition, workflowId: `orders.${partition}`, runId: `run-${partition}`, runKind: 'manual', status: 'succeeded',
           rows: { in: 40, published: 39 }, files: [], attempts: {}, durationsMs: {}, startedAt: new Date(0).toISOString(),
