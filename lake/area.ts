@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { commitFile, fsyncPath, readVersion, readVersions, type CommitOutcome, type CommitRequest, type FileVersion } from './commit';
 import type { DuckSession } from './duckdb';
-import { ETAG_SUFFIX, FETCHES_AT_ONCE, mirrorPrefix, readEtag, writeEtag } from './mirror';
+import { ETAG_SUFFIX, FETCHES_AT_ONCE, mirrorPrefix, readEtag, removeCached, replaceCached, writeEtag } from './mirror';
 import { commitObject, versionOfObject } from './object-commit';
 import { FolderStore, PreconditionFailed, type StoredObject } from './object-store';
 import type { S3Body, S3Store } from './s3-store';
@@ -292,14 +292,9 @@ export class S3Area implements FileArea {
       if (!head) return undefined;
       if (head.etag === cached) return used(file);
     }
-    // The old ETag goes first and the new one is written last: after a crash in between, no ETag
-    // matches, so the next fetch downloads again rather than trusting the file.
-    await fs.promises.mkdir(path.dirname(file), { recursive: true });
-    await fs.promises.rm(`${file}${ETAG_SUFFIX}`, { force: true });
-    const object = await store.download(key, file);
-    if (!object) return undefined;
-    await writeEtag(file, object.etag);
-    return file;
+    // The download makes the file's folder and puts the file in place whole.
+    const etag = await replaceCached(file, async () => (await store.download(key, file))?.etag);
+    return etag === undefined ? undefined : file;
   }
   private readonly busy = new Map<string, Promise<unknown>>();
   private async oneAtATime<T>(file: string, fn: () => Promise<T>): Promise<T> {
@@ -474,12 +469,6 @@ export async function mapConcurrently<T, R>(items: readonly T[], atOnce: number,
 /** The area at `url` (s3://…) cached under `cacheDir`, or the folder `dir`. */
 export function fileArea(options: { url?: string; dir: string; env?: NodeJS.ProcessEnv }): FileArea {
   return options.url ? new S3Area(options.url, options.dir, options.env) : new FolderArea(options.dir);
-}
-
-/** Remove a cached copy: its ETag first, so a crash in between leaves no ETag vouching for a missing file. */
-async function removeCached(file: string): Promise<void> {
-  await fs.promises.rm(`${file}${ETAG_SUFFIX}`, { force: true });
-  await fs.promises.rm(file, { force: true });
 }
 
 /** Mark a cached copy as just used (its mtime), so pruning the cache spares what is being read. */

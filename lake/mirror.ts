@@ -38,11 +38,10 @@ export async function mirrorPrefix(store: ObjectStore, prefix: string, dir: stri
     await fs.promises.mkdir(path.dirname(file), { recursive: true });
     const temp = `${file}.tmp-${randomUUID()}`;
     await fs.promises.writeFile(temp, got.body);
-    // The old ETag goes first, the new one last: after a crash in between no ETag matches, so the next
-    // mirror fetches the object again rather than trusting the file beside it.
-    await fs.promises.rm(`${file}${ETAG_SUFFIX}`, { force: true });
-    await fs.promises.rename(temp, file);
-    await writeEtag(file, got.object.etag);
+    await replaceCached(file, async () => {
+      await fs.promises.rename(temp, file);
+      return got.object.etag;
+    });
     result.fetched += 1;
   };
   const batch: StoredObject[] = [];
@@ -55,12 +54,29 @@ export async function mirrorPrefix(store: ObjectStore, prefix: string, dir: stri
   // What the mirror holds under the prefix that the store no longer has.
   for (const key of await mirroredKeys(dir, prefix)) {
     if (listed.has(key)) continue;
-    const file = path.join(dir, ...key.split('/'));
-    await fs.promises.rm(file, { force: true });
-    await fs.promises.rm(`${file}${ETAG_SUFFIX}`, { force: true });
+    await removeCached(path.join(dir, ...key.split('/')));
     result.removed += 1;
   }
   return result;
+}
+
+/**
+ * Replace a cached copy of an object: `write` puts the new file in place whole and returns its ETag
+ * (undefined: there is no object). The old ETag goes first and the new one is written last: after a
+ * crash in between no ETag matches, so the next read fetches the object again rather than trusting
+ * the file beside it.
+ */
+export async function replaceCached(file: string, write: () => Promise<string | undefined>): Promise<string | undefined> {
+  await fs.promises.rm(`${file}${ETAG_SUFFIX}`, { force: true });
+  const etag = await write();
+  if (etag !== undefined) await writeEtag(file, etag);
+  return etag;
+}
+
+/** Remove a cached copy: its ETag first, so a crash in between leaves no ETag vouching for a missing file. */
+export async function removeCached(file: string): Promise<void> {
+  await fs.promises.rm(`${file}${ETAG_SUFFIX}`, { force: true });
+  await fs.promises.rm(file, { force: true });
 }
 
 /** Write a cached file's ETag beside it, whole (written beside, then renamed). */
