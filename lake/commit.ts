@@ -47,12 +47,7 @@ const NOT_PARQUET = /^Invalid (Input )?Error/;
  * is thrown, never taken for "no version": the commit rule must not be skipped on a passing error.
  */
 export async function readVersion(db: DuckSession, file: string): Promise<FileVersion | undefined | 'unreadable'> {
-  try {
-    await fs.promises.stat(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  if (!(await isThere(file))) return undefined;
   let rows: { key: string; value: string }[];
   try {
     rows = await db.query<{ key: string; value: string }>(
@@ -70,19 +65,8 @@ export async function readVersion(db: DuckSession, file: string): Promise<FileVe
  * are left out. As {@link readVersion}, any failure other than a file that is not Parquet is thrown.
  */
 export async function readVersions(db: DuckSession, files: readonly string[]): Promise<Map<string, FileVersion | 'unreadable'>> {
-  const present = (
-    await Promise.all(
-      files.map((file) =>
-        fs.promises.stat(file).then(
-          () => file,
-          (err: NodeJS.ErrnoException) => {
-            if (err.code === 'ENOENT') return undefined;
-            throw err;
-          },
-        ),
-      ),
-    )
-  ).filter((file): file is string => file !== undefined);
+  const there = await Promise.all(files.map(isThere));
+  const present = files.filter((_, i) => there[i]);
   const versions = new Map<string, FileVersion | 'unreadable'>();
   if (present.length === 0) return versions;
   let rows: { file_name: string; key: string; value: string }[];
@@ -103,6 +87,17 @@ export async function readVersions(db: DuckSession, files: readonly string[]): P
   for (const r of rows) kvs.get(r.file_name)?.set(r.key, r.value);
   for (const [file, kv] of kvs) versions.set(file, versionOfKv(kv));
   return versions;
+}
+
+/** Whether a file is there: only a missing one is "no"; any other failure to look is thrown. */
+async function isThere(file: string): Promise<boolean> {
+  try {
+    await fs.promises.stat(file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
 }
 
 function versionOfKv(kv: Map<string, string>): FileVersion | 'unreadable' {
