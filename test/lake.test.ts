@@ -230,27 +230,31 @@ describe('lake records and housekeeping', () => {
   it('aborts the uploads a run left once it is recorded, never one the next run began after (s3)', async () => {
     const t = tempLake('s3');
     const client = new S3Client({ endpoint: s3!.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: s3!.accessKeyId, secretAccessKey: s3!.secretAccessKey } });
-    const keyOf = (file: string) => `${path.basename(t.dir)}/${t.lake.relative(file)}`;
-    const begin = (file: string) => client.send(new CreateMultipartUploadCommand({ Bucket: 'lake', Key: keyOf(file) }));
-    const pending = async () =>
-      ((await client.send(new ListMultipartUploadsCommand({ Bucket: 'lake', Prefix: `${path.basename(t.dir)}/` }))).Uploads ?? []).map((u) => u.Key).sort();
-    // Run A's publish was killed mid-upload (and its retry published); its recordRun is scheduled after.
-    const published = t.lake.publishedFile('orders', input.partition);
-    await begin(published);
-    // S3 gives an upload's start to the second; the janitor allows for that and for clock skew.
-    await new Promise((r) => setTimeout(r, 1100 + UPLOAD_CLOCK_SLACK_MS));
-    const recordScheduledMs = Date.now();
-    await new Promise((r) => setTimeout(r, 1100));
-    // Run B of the partition began uploading after that attempt of A's recordRun was scheduled (it is a
-    // zombie that ran late, after A ended): B's upload, in its staging folder, stays.
-    const runB = path.join(t.lake.runStagingDir('orders', input.partition, 'run-b'), 'clean.parquet');
-    await begin(runB);
-    const manifest: RunManifest = {
-      pipeline: 'orders', partition: input.partition, workflowId: 'orders.2024-03-01', runId: 'run-a', runKind: 'manual',
-      status: 'succeeded', rows: { in: 1 }, files: [], attempts: {}, durationsMs: {}, startedAt: new Date(0).toISOString(),
-    };
-    await attemptOf('run-a', recordScheduledMs).run(t.activities.recordRun, manifest);
-    assert.deepEqual(await pending(), [keyOf(runB)], "A's abandoned upload is aborted, B's is not");
+    try {
+      const keyOf = (file: string) => `${path.basename(t.dir)}/${t.lake.relative(file)}`;
+      const begin = (file: string) => client.send(new CreateMultipartUploadCommand({ Bucket: 'lake', Key: keyOf(file) }));
+      const pending = async () =>
+        ((await client.send(new ListMultipartUploadsCommand({ Bucket: 'lake', Prefix: `${path.basename(t.dir)}/` }))).Uploads ?? []).map((u) => u.Key).sort();
+      // Run A's publish was killed mid-upload (and its retry published); its recordRun is scheduled after.
+      const published = t.lake.publishedFile('orders', input.partition);
+      await begin(published);
+      // S3 gives an upload's start to the second; the janitor allows for that and for clock skew.
+      await new Promise((r) => setTimeout(r, 1100 + UPLOAD_CLOCK_SLACK_MS));
+      const recordScheduledMs = Date.now();
+      await new Promise((r) => setTimeout(r, 1100));
+      // Run B of the partition began uploading after that attempt of A's recordRun was scheduled (it is a
+      // zombie that ran late, after A ended): B's upload, in its staging folder, stays.
+      const runB = path.join(t.lake.runStagingDir('orders', input.partition, 'run-b'), 'clean.parquet');
+      await begin(runB);
+      const manifest: RunManifest = {
+        pipeline: 'orders', partition: input.partition, workflowId: 'orders.2024-03-01', runId: 'run-a', runKind: 'manual',
+        status: 'succeeded', rows: { in: 1 }, files: [], attempts: {}, durationsMs: {}, startedAt: new Date(0).toISOString(),
+      };
+      await attemptOf('run-a', recordScheduledMs).run(t.activities.recordRun, manifest);
+      assert.deepEqual(await pending(), [keyOf(runB)], "A's abandoned upload is aborted, B's is not");
+    } finally {
+      client.destroy();
+    }
   });
 
   for (const kind of KINDS) {
