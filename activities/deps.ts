@@ -1,8 +1,8 @@
-import type { ConveyorConfig } from '../common/config';
+import type { ConveyorConfig } from '../platform/config';
 import type { FileArea } from '../lake/area';
 import type { LakeLayout } from '../lake/layout';
 import { landingOf } from '../landing/landing-zone';
-import type { PipelineRegistry } from '../pipelines/registry';
+import type { PipelineRegistry } from '../definitions/registry';
 
 /** What the activities need from their process; injected so tests can use their own. */
 export interface ActivityDeps {

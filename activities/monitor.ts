@@ -8,8 +8,8 @@
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AlertSink } from '../common/alert-sinks';
-import { getLogger } from '../common/logger';
-import { webUiListUrl, webUiWorkflowUrl } from '../client/workflow-lookup';
+import { getLogger } from '../platform/logger';
+import { webUiListUrl, webUiWorkflowUrl } from '../common/web-ui';
 import { alertKey, PLAYBOOKS, reconcileAlerts, type Alert, type AlertEvent } from '../monitoring/alerts';
 import { readOpenAlerts, writeOpenAlerts } from '../monitoring/alert-store';
 import { evaluateChecks } from '../monitoring/checks';

@@ -2,8 +2,8 @@
  * planBackfillChunk: which partitions of a chunk of the range need work, and why — decided from
  * the lake's durable records (published files, run manifests, operators' skips), never from memory.
  */
-import { partitionSchemeOf } from '../pipelines/definition';
-import { getLogger } from '../common/logger';
+import { partitionSchemeOf } from '../definitions/definition';
+import { getLogger } from '../platform/logger';
 import { activeWaiver, partitionsWithOverrides, readOverrides } from '../lake/overrides';
 import { publishedPartitions, readManifests } from '../lake/runs';
 import { withDuckDB } from '../lake/duckdb';

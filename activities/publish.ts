@@ -14,7 +14,11 @@ import { runClassified } from './classify-error';
 import type { ActivityDeps } from './deps';
 import { pipelineOfStep, stepContext } from './step-context';
 import { Context } from '@temporalio/activity';
-import { wakeDownstream } from '../sources/upstream';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { PipelineRegistry } from '../definitions/registry';
+import { partitionWorkflowId } from '../common/workflow-ids';
+import { downstreamPartitionsOf } from '../sources/upstream';
+import { dataLandedSignal } from '../workflows/partition-signals';
 
 export function makePublish(deps: ActivityDeps) {
   return async function publish(input: PublishInput): Promise<PublishResult> {
@@ -60,4 +64,23 @@ async function rowsOf(db: DuckSession, file: string): Promise<number> {
   if (!fs.existsSync(file)) throw new Error(`Internal Error: ${file} disappeared`);
   const { rows } = await db.queryOne<{ rows: bigint }>(`SELECT sum(num_rows) AS rows FROM parquet_file_metadata(${sqlString(file)})`);
   return Number(rows);
+}
+
+/**
+ * After `pipeline/partition` is published: tell the downstream partitions that read it and are
+ * running (waiting for it, most likely) to check readiness now, not at their next poll. One signal
+ * each; a partition not running is not there to tell (its run will find the data when it starts).
+ */
+async function wakeDownstream(client: Client, registry: PipelineRegistry, pipeline: string, partition: string): Promise<string[]> {
+  const woken: string[] = [];
+  for (const down of downstreamPartitionsOf(registry, pipeline, partition)) {
+    const workflowId = partitionWorkflowId(down.pipeline, down.partition);
+    try {
+      await client.workflow.getHandle(workflowId).signal(dataLandedSignal, { by: `publish of ${pipeline}/${partition}`, at: new Date().toISOString() });
+      woken.push(workflowId);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+  }
+  return woken;
 }

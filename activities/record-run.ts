@@ -4,7 +4,7 @@
  * run's staging folder. Retry-safe: a manifest is written once per run, and removing twice is harmless.
  */
 import { Context } from '@temporalio/activity';
-import { getLogger } from '../common/logger';
+import { getLogger } from '../platform/logger';
 import type { RunManifest } from '../common/run-types';
 import { removeRunStaging } from '../lake/janitor';
 import { manifestRecordOf, writeManifest } from '../lake/runs';

@@ -9,8 +9,8 @@ import { classifiedFailure } from '../common/failure-classes';
 import { PartitionKeyError } from '../common/partitions';
 import type { ResolvedPartitionRun } from '../common/run-types';
 import type { RunKind } from '../common/search-attributes';
-import { InputError } from '../pipelines/registry';
-import { snapshotOf } from '../pipelines/snapshot';
+import { InputError } from '../common/errors';
+import { snapshotOf } from '../definitions/snapshot';
 import type { ActivityDeps } from './deps';
 import { checkedPartition } from './step-context';
 

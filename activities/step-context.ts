@@ -5,14 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { getLogger, type Logger } from '../common/logger';
+import { getLogger, type Logger } from '../platform/logger';
 import type { StepInput, StepName } from '../common/run-types';
 import type { FileVersion } from '../lake/commit';
 import { classifiedFailure } from '../common/failure-classes';
 import { PartitionKeyError } from '../common/partitions';
-import { partitionSchemeOf, type PipelineDefinition } from '../pipelines/definition';
-import type { PipelineRegistry } from '../pipelines/registry';
-import { definitionOfSnapshot, SnapshotError } from '../pipelines/snapshot';
+import { partitionSchemeOf, type PipelineDefinition } from '../definitions/definition';
+import type { PipelineRegistry } from '../definitions/registry';
+import { definitionOfSnapshot, SnapshotError } from '../definitions/snapshot';
 
 export interface StepContext {
   step: StepName;

@@ -16,7 +16,7 @@ import { versionMetadataOption, type FileVersion } from '../lake/commit';
 import { sqlIdent, sqlString } from '../common/sql';
 import { withDuckDB, type DuckSession } from '../lake/duckdb';
 import { castList, publishedColumns, REJECT_COLUMNS } from '../lake/tables';
-import { sqlParamsOf, type PipelineDefinition } from '../pipelines/definition';
+import { sqlParamsOf, type PipelineDefinition } from '../definitions/definition';
 import { sourceOf, validateInputs } from '../sources';
 import type { InputsInfo } from '../sources/source';
 import { runClassified } from './classify-error';

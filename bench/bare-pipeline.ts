@@ -14,13 +14,13 @@ import path from 'node:path';
 import { z } from 'zod';
 import { activityDeps } from '../activities/deps';
 import { transformInDuckDB } from '../activities/transform';
-import { loadConfig } from '../common/config';
+import { loadConfig } from '../platform/config';
 import { commitFile } from '../lake/commit';
 import { withDuckDB } from '../lake/duckdb';
 import { LakeLayout } from '../lake/layout';
 import { snapshotFiles } from '../landing/landing-zone';
 import { ordersPipeline } from '../pipelines/orders/definition';
-import { PipelineRegistry } from '../pipelines/registry';
+import { PipelineRegistry } from '../definitions/registry';
 import { filesSourceOf, listDataFiles, partitionLandingDir } from '../sources/files';
 
 const argsSchema = z.object({

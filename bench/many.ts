@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { makePlanBackfillChunk } from '../activities/plan-backfill';
 import { statusReport } from '../client/status';
-import { loadConfig } from '../common/config';
+import { loadConfig } from '../platform/config';
 import { PartitionScheme } from '../common/partitions';
 import { dashboardPage } from '../dashboard/page';
 import { versionMetadataOption } from '../lake/commit';
@@ -19,8 +19,8 @@ import { withDuckDB } from '../lake/duckdb';
 import { LakeLayout } from '../lake/layout';
 import { manifestRecordOf, writeManifest } from '../lake/runs';
 import { clickstreamPipeline } from '../pipelines/clickstream/definition';
-import { definePipeline } from '../pipelines/definition';
-import { PipelineRegistry } from '../pipelines/registry';
+import { definePipeline } from '../definitions/definition';
+import { PipelineRegistry } from '../definitions/registry';
 import { upstreamSource } from '../sources/upstream';
 
 export interface ManyFigure {

@@ -1,5 +1,5 @@
 /** A bench-only pipeline whose steps are no-ops (stubbed activities) and whose history starts in 1900. */
-import { definePipeline } from '../pipelines/definition';
+import { definePipeline } from '../definitions/definition';
 import { ordersPipeline } from '../pipelines/orders/definition';
 
 export const benchNoopPipeline = definePipeline({

@@ -7,14 +7,14 @@
  * Configured by the same environment as `npm run worker`; tells its parent "ready" over IPC and exits
  * on SIGTERM once its workers have drained.
  */
-import { temporalTarget } from '../client/connect';
+import { temporalTarget } from '../platform/temporal';
 import { Context } from '@temporalio/activity';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { loadConfig } from '../common/config';
+import { loadConfig } from '../platform/config';
 import type { RunManifest, StepInput } from '../common/run-types';
 import { ordersPipeline } from '../pipelines/orders/definition';
-import { PipelineRegistry } from '../pipelines/registry';
+import { PipelineRegistry } from '../definitions/registry';
 import { lakeOf } from '../lake/layout';
 import { createConveyorWorkers } from '../workers/create-worker';
 import { installRuntime } from '../workers/runtime';

@@ -3,16 +3,18 @@
  * pause / resume / resize / cancel it. Bad input throws a one-line {@link InputError}; nothing starts.
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { describeWorkflow, webUiWorkflowUrl } from './workflow-lookup';
+import { webUiWorkflowUrl } from '../common/web-ui';
+import { describeWorkflow } from './service';
 import { z } from 'zod';
-import type { ConveyorConfig } from '../common/config';
+import type { ConveyorConfig } from '../platform/config';
 import { withDuckDB } from '../lake/duckdb';
 import { lakeOf } from '../lake/layout';
 import { stalePartitionsOf } from '../lake/staleness';
-import { partitionSchemeOf } from '../pipelines/definition';
+import { partitionSchemeOf } from '../definitions/definition';
 import { BACKFILL_ID_SA, PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
 import { backfillIdOf, backfillPlanIdOf } from '../common/workflow-ids';
-import { assertPartitionKey, InputError, latestAvailablePartition, type PipelineRegistry } from '../pipelines/registry';
+import { assertPartitionKey, latestAvailablePartition, type PipelineRegistry } from '../definitions/registry';
+import { InputError } from '../common/errors';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setConcurrencyUpdate } from '../workflows/backfill-api';
 import {
   BACKFILL_ORDERS,

@@ -3,4 +3,4 @@ export { connectClient } from './connect';
 export * from './partition-runs';
 export * from './backfills';
 export * from './lake';
-export { InputError } from '../pipelines/registry';
+export { InputError, Unavailable } from '../common/errors';

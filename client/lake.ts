@@ -8,12 +8,12 @@
  * const runs = await partitionRuns(config, 'orders', '2024-03-01');
  * ```
  */
-import type { ConveyorConfig } from '../common/config';
+import type { ConveyorConfig } from '../platform/config';
 import type { Json } from '@duckdb/node-api';
 import { lakeOf } from '../lake/layout';
 import { withLakeReader } from '../lake/reader';
 import { publishedPartitions as listPublished, readManifests, type ManifestRecord } from '../lake/runs';
-import { assertPartitionKey, type PipelineRegistry } from '../pipelines/registry';
+import { assertPartitionKey, type PipelineRegistry } from '../definitions/registry';
 
 export type { ManifestRecord } from '../lake/runs';
 

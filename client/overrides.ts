@@ -11,16 +11,17 @@
  */
 import os from 'node:os';
 import type { Client } from '@temporalio/client';
-import type { ConveyorConfig } from '../common/config';
+import type { ConveyorConfig } from '../platform/config';
 import type { OverrideRecord } from '../common/run-types';
 import { partitionWorkflowId } from '../common/workflow-ids';
 import { lakeOf } from '../lake/layout';
 import { recordOverride } from '../lake/overrides';
-import { InputError } from '../pipelines/registry';
+import { InputError } from '../common/errors';
 import { dataLandedSignal, forceReadinessUpdate } from '../workflows/partition-signals';
 import type { partitionPipeline } from '../workflows/partition-pipeline';
 import { partitionStartOptions, preflightPartitionRun, type PartitionRun, type PartitionRunClientOptions } from './partition-runs';
-import { describeWorkflow, webUiWorkflowUrl } from './workflow-lookup';
+import { webUiWorkflowUrl } from '../common/web-ui';
+import { describeWorkflow } from './service';
 
 export interface OverrideOptions extends PartitionRunClientOptions {
   config: PartitionRunClientOptions['config'] & Pick<ConveyorConfig, 'lakeDir' | 'lakeUrl' | 'lakeUrl'>;

@@ -7,16 +7,17 @@
  * ```
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { webUiWorkflowUrl } from './workflow-lookup';
+import { webUiWorkflowUrl } from '../common/web-ui';
 import { partitionStart, startPartition, waitForPartition, type PartitionOutcome } from './service';
 import { z } from 'zod';
-import type { ConveyorConfig } from '../common/config';
+import type { ConveyorConfig } from '../platform/config';
 import type { OverrideRecord } from '../common/run-types';
 import { RUN_KINDS } from '../common/search-attributes';
 import { lakeOf } from '../lake/layout';
 import { landingOf } from '../landing/landing-zone';
 import { sourceOf } from '../sources';
-import { assertPartitionAvailable, InputError, type PipelineRegistry } from '../pipelines/registry';
+import { assertPartitionAvailable, type PipelineRegistry } from '../definitions/registry';
+import { InputError } from '../common/errors';
 import type { PartitionRunInput } from '../workflows/partition-input';
 import type { partitionPipeline } from '../workflows/partition-pipeline';
 

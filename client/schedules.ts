@@ -8,13 +8,14 @@
  */
 import { createHash } from 'node:crypto';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
-import type { ConveyorConfig } from '../common/config';
+import type { ConveyorConfig } from '../platform/config';
 import { PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
 import { MONITOR_SCHEDULE_SUFFIX, monitorScheduleIdOf, monitorWorkflowIdOf, partitionWorkflowId, SCHEDULE_ID_PREFIX, scheduledWorkflowIdOf, scheduleIdOf } from '../common/workflow-ids';
 import type { PipelineMonitorInput } from '../workflows/pipeline-monitor';
-import { monitorWindowOf, partitionSchemeOf, type PipelineDefinition } from '../pipelines/definition';
+import { monitorWindowOf, partitionSchemeOf, type PipelineDefinition } from '../definitions/definition';
 import { calendarOf, describeScheduleAt } from '../common/schedule-at';
-import { InputError, type PipelineRegistry } from '../pipelines/registry';
+import { type PipelineRegistry } from '../definitions/registry';
+import { InputError } from '../common/errors';
 import type { ScheduledPartitionInput } from '../workflows/scheduled-input';
 import { operatorName } from './overrides';
 

@@ -12,6 +12,7 @@ import type { PartitionFailure, PartitionRunResult } from '../common/run-types';
 import { partitionSearchAttributes } from '../common/search-attributes';
 import { parsePartitionWorkflowId, partitionWorkflowId } from '../common/workflow-ids';
 import { describeInputError, PARTITION_RUN_INPUT_FIELDS, partitionRunInputSchema, type PartitionRunInput, type PartitionRunRequestInput } from '../workflows/partition-input';
+import { InputError } from '../common/errors';
 
 export { parsePartitionWorkflowId, partitionFailureSchema, partitionRunInputSchema, partitionRunResultSchema, partitionWorkflowId };
 export type { PartitionFailure, PartitionRunInput, PartitionRunRequestInput, PartitionRunResult };
@@ -20,7 +21,7 @@ export type { PartitionFailure, PartitionRunInput, PartitionRunRequestInput, Par
 export const DEFAULT_TASK_QUEUE = 'conveyor-daily';
 
 /** A request that is not a valid partition run input: one line naming the field and what is allowed. */
-export class PartitionRequestError extends Error {
+export class PartitionRequestError extends InputError {
   override name = 'PartitionRequestError';
 }
 

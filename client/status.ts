@@ -5,16 +5,16 @@
  * write) and, when it answers, the Temporal server (running partitions and backfills).
  */
 import type { Client } from '@temporalio/client';
-import type { ConveyorConfig } from '../common/config';
+import type { ConveyorConfig } from '../platform/config';
 import { lakeOf } from '../lake/layout';
 import type { Alert } from '../monitoring/alerts';
 import { readOpenAlerts } from '../monitoring/alert-store';
 import { observePipeline, runningBackfillRanges, runningPartitions, type BackfillRange, type RunningRuns } from '../monitoring/observe';
 import { describeFreshness, type Freshness, type PartitionCell } from '../monitoring/partition-states';
-import type { PipelineRegistry } from '../pipelines/registry';
-import { webUiWorkflowUrl } from './workflow-lookup';
+import type { PipelineRegistry } from '../definitions/registry';
+import { webUiWorkflowUrl } from '../common/web-ui';
 import type { PartitionKind, PartitionScheme } from '../common/partitions';
-import { partitionSchemeOf } from '../pipelines/definition';
+import { partitionSchemeOf } from '../definitions/definition';
 
 export interface PartitionSummary {
   partition: string;

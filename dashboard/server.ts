@@ -9,9 +9,10 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { connectClient } from '../client/connect';
 import { statusReport } from '../client/status';
-import type { ConveyorConfig } from '../common/config';
-import type { PipelineRegistry } from '../pipelines/registry';
+import type { ConveyorConfig } from '../platform/config';
+import type { PipelineRegistry } from '../definitions/registry';
 import { dashboardPage } from './page';
+import { Unavailable } from '../common/errors';
 
 const daysSchema = z.coerce.number().int().min(7).max(366);
 const RECONNECT_MS = 15_000;
@@ -102,6 +103,6 @@ export function startDashboard(options: DashboardOptions & { port: number; host?
   });
 }
 
-export class DashboardUnavailable extends Error {
+export class DashboardUnavailable extends Unavailable {
   override name = 'DashboardUnavailable';
 }

@@ -15,13 +15,14 @@ import path from 'node:path';
 import { FolderArea, S3Area, type FileArea } from './area';
 import { IDENTIFIER_PATTERN } from '../common/identifiers';
 import { ANY_PARTITION_KEY } from '../common/partitions';
+import { InputError, Unavailable } from '../common/errors';
 const isPartitionKey = (key: string) => ANY_PARTITION_KEY.test(key);
 
 export const DATA_FILE = 'data.parquet';
 /** Temporal run ids are UUIDs; anything outside this alphabet never becomes a path. */
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/;
 
-export class UnsafeLakePath extends Error {
+export class UnsafeLakePath extends InputError {
   override name = 'UnsafeLakePath';
 }
 
@@ -119,7 +120,7 @@ export class LakeLayout {
   }
 }
 
-export class LakeUnavailable extends Error {
+export class LakeUnavailable extends Unavailable {
   override name = 'LakeUnavailable';
 }
 

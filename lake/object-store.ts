@@ -19,6 +19,10 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { COMMIT_LOCK, fsyncPath, withCommitLock } from './commit';
+import { Unavailable } from '../common/errors';
+import { checkKey, parseS3Url } from '../common/object-keys';
+
+export { checkKey, parseS3Url };
 
 export interface StoredObject {
   key: string;
@@ -34,7 +38,7 @@ export class PreconditionFailed extends Error {
 }
 
 /** The store refused or could not be reached: one line naming the store and what to check, never a secret. */
-export class ObjectStoreUnavailable extends Error {
+export class ObjectStoreUnavailable extends Unavailable {
   override name = 'ObjectStoreUnavailable';
 }
 
@@ -54,23 +58,6 @@ export interface ObjectStore {
   /** Every object whose key starts with `prefix`, in key order, page by page. */
   list(prefix: string): AsyncIterable<StoredObject>;
   delete(key: string): Promise<void>;
-}
-
-/** Keys are `/`-separated relative paths of safe segments (lake/layout.ts makes them). */
-export function checkKey(key: string): string {
-  if (key === '' || key.startsWith('/') || key.split('/').some((s) => s === '' || s === '.' || s === '..')) {
-    throw new Error(`invalid object key ${JSON.stringify(key)}`);
-  }
-  return key;
-}
-
-/** `s3://bucket/prefix` parsed; the prefix has no leading or trailing slash ('' for the bucket's root). */
-export function parseS3Url(url: string): { bucket: string; prefix: string } {
-  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
-  if (!match) throw new Error(`invalid S3 URL ${JSON.stringify(url)}: expected s3://<bucket>[/<prefix>], e.g. s3://lake/conveyor`);
-  const prefix = (match[2] ?? '').replace(/\/+$/, '');
-  if (prefix !== '') checkKey(prefix);
-  return { bucket: match[1]!, prefix };
 }
 
 // ---------------------------------------------------------------------------------------------------

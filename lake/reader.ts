@@ -5,12 +5,11 @@
  * sees whole partitions (each is one file, replaced atomically). Used by `npm run sql` and the client.
  */
 import path from 'node:path';
-import type { PipelineRegistry } from '../pipelines/registry';
 import { sqlIdent, sqlString } from '../common/sql';
 import { withDuckDB, type DuckSession } from './duckdb';
 import type { LakeLayout } from './layout';
 import { staleSql } from './staleness';
-import { columnsArgument, emptyTable, MANIFEST_COLUMNS, OVERRIDE_COLUMNS, publishedColumns, REJECT_COLUMNS, type Columns } from './tables';
+import { columnsArgument, emptyTable, MANIFEST_COLUMNS, OVERRIDE_COLUMNS, publishedColumns, REJECT_COLUMNS, type Columns, type TableCatalog } from './tables';
 
 export interface LakeView {
   schema: 'showroom' | 'quality' | 'meta';
@@ -19,7 +18,7 @@ export interface LakeView {
   description: string;
 }
 
-export function lakeViews(registry: PipelineRegistry): LakeView[] {
+export function lakeViews(registry: TableCatalog): LakeView[] {
   return [
     ...registry.all().map((p) => ({ schema: 'showroom' as const, name: p.name, description: `published rows of ${p.name}, one file per partition` })),
     { schema: 'quality', name: 'rejects', description: 'the reject bin: rows rejected by the latest run of each partition, with reason and raw record' },
@@ -52,7 +51,7 @@ async function createView(db: DuckSession, name: string, body: string, columns: 
  * (Re)create the views over what the lake holds now. Cheap (a glob per view): call it before each
  * query, so partitions published since are seen and an empty table becomes a real one.
  */
-export async function refreshLakeViews(db: DuckSession, layout: LakeLayout, registry: PipelineRegistry): Promise<void> {
+export async function refreshLakeViews(db: DuckSession, layout: LakeLayout, registry: TableCatalog): Promise<void> {
   // A lake in S3: its local mirror, brought up to date (what changed is fetched, by ETag).
   await layout.area.sync(['showroom', 'quality', 'meta'].map((top) => path.join(layout.root, top)));
   const globs = layout.globs();
@@ -109,7 +108,7 @@ export async function refreshLakeViews(db: DuckSession, layout: LakeLayout, regi
 }
 
 /** Run `fn` against a fresh reader of the lake. */
-export function withLakeReader<T>(layout: LakeLayout, registry: PipelineRegistry, fn: (db: DuckSession) => Promise<T>): Promise<T> {
+export function withLakeReader<T>(layout: LakeLayout, registry: TableCatalog, fn: (db: DuckSession) => Promise<T>): Promise<T> {
   return withDuckDB(async (db) => {
     await refreshLakeViews(db, layout, registry);
     return fn(db);

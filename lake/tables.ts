@@ -3,13 +3,23 @@
  * tables are typed by them (docs/lake.md lists them for readers outside Conveyor).
  */
 import { STEP_NAMES } from '../common/run-types';
-import type { PipelineDefinition } from '../pipelines/definition';
 import { sqlIdent } from '../common/sql';
 
 export type Columns = readonly (readonly [name: string, type: string])[];
 
+/** What the lake knows of a pipeline: its name and its published columns (a definition is one). */
+export interface TableDeclaration {
+  name: string;
+  table: { columns: readonly { name: string; type: string }[] };
+}
+
+/** The pipelines whose tables the lake holds (the deployment's registry is one). */
+export interface TableCatalog {
+  all(): readonly TableDeclaration[];
+}
+
 /** A published partition's file: the pipeline's columns, then the run that published it. */
-export function publishedColumns(pipeline: Pick<PipelineDefinition, 'table'>): Columns {
+export function publishedColumns(pipeline: Pick<TableDeclaration, 'table'>): Columns {
   return [...pipeline.table.columns.map((c) => [c.name, c.type] as const), ['run_id', 'VARCHAR']];
 }
 

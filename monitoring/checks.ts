@@ -3,7 +3,7 @@
  * (freshness broken, a failed or missing partition, a row count far from its trailing median, too
  * many rejects). Thresholds come from the definition's `monitors`. Pure.
  */
-import { monitorWindowOf, type PipelineDefinition } from '../pipelines/definition';
+import { monitorWindowOf, type PipelineDefinition } from '../definitions/definition';
 import { formatHours, median, type Freshness, type PartitionCell } from './partition-states';
 
 export const ALERT_CONDITIONS = ['freshness', 'failed', 'missing', 'row_count_drop', 'row_count_spike', 'reject_ratio'] as const;

@@ -12,8 +12,8 @@ import { withDuckDB } from '../lake/duckdb';
 import { publishedPartitions, readManifests, type ManifestRecord } from '../lake/runs';
 import type { LakeLayout } from '../lake/layout';
 import { activeWaiver, partitionsWithOverrides, readOverrides } from '../lake/overrides';
-import { monitorWindowOf, partitionSchemeOf, type PipelineDefinition } from '../pipelines/definition';
-import { latestAvailablePartition, type PipelineRegistry } from '../pipelines/registry';
+import { monitorWindowOf, partitionSchemeOf, type PipelineDefinition } from '../definitions/definition';
+import { latestAvailablePartition, type PipelineRegistry } from '../definitions/registry';
 import { freshnessOf, partitionCells, type Freshness, type PartitionCell, type PartitionFacts } from './partition-states';
 
 /** Running partition runs of a pipeline, by partition (from the server's visibility store). */

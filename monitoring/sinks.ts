@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../common/logger';
+import type { Logger } from '../platform/logger';
 import type { AlertSink } from '../common/alert-sinks';
 import { alertText, redactUrl, slackPayload, type AlertEvent } from './alerts';
 

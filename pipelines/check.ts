@@ -12,11 +12,11 @@ import { LakeLayout } from '../lake/layout';
 import { publishedColumns } from '../lake/tables';
 import { sourceOf, validateInputs } from '../sources';
 import { listDataFiles, MALFORMED_TABLE, partitionLandingDir } from '../sources/files';
-import { viewNameOf, type FilesSource } from '../sources/schema';
+import { viewNameOf, type FilesSource } from '../definitions/source-schema';
 import { writeSourceRows } from '../sources/function';
-import { partitionSchemeOf, sqlParamsOf, upstreamOf, type PipelineDefinition } from './definition';
-import type { SampleGenerator } from './generator';
-import { deploymentRegistry, PipelineRegistry } from './registry';
+import { partitionSchemeOf, sqlParamsOf, upstreamOf, type PipelineDefinition } from '../definitions/definition';
+import type { SampleGenerator } from '../definitions/generator';
+import { deploymentRegistry, PipelineRegistry } from '../definitions/registry';
 
 export interface SampleCheck {
   /** Rows the SQL yielded, valid and rejected (with the first reasons). */

@@ -28,10 +28,11 @@ import {
   type BackfillStatus,
 } from '../client/backfills';
 import { connectClient } from '../client/connect';
-import { loadConfig, type ConveyorConfig } from '../common/config';
+import { loadConfig, type ConveyorConfig } from '../platform/config';
 import { progressQuery } from '../workflows/backfill-api';
 import { BACKFILL_ORDERS, MAX_BACKFILL_CONCURRENCY, REPROCESS_MODES, type BackfillProgress } from '../workflows/backfill-input';
-import { deploymentRegistry, InputError, type PipelineRegistry } from '../pipelines/registry';
+import { deploymentRegistry, type PipelineRegistry } from '../definitions/registry';
+import { InputError } from '../common/errors';
 import { exitOnError } from './lib/cli-errors';
 
 const CONTROL_COMMANDS = ['status', 'pause', 'resume', 'cancel', 'resize'] as const;

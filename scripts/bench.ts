@@ -24,13 +24,14 @@ import { z } from 'zod';
 import { startBackfill } from '../client/backfills';
 import { progressQuery } from '../workflows/backfill-api';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
-import { loadConfig, PROJECT_ROOT } from '../common/config';
+import { loadConfig, PROJECT_ROOT } from '../platform/config';
 import { addDays } from '../common/partition-key';
 import type { PartitionRunResult } from '../common/run-types';
 import { partitionWorkflowId } from '../common/workflow-ids';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { ordersPipeline } from '../pipelines/orders/definition';
-import { InputError, PipelineRegistry } from '../pipelines/registry';
+import { PipelineRegistry } from '../definitions/registry';
+import { InputError } from '../common/errors';
 import { landingOf } from '../landing/landing-zone';
 import { filesSourceOf } from '../sources/files';
 import { ensureSeaweedFS, SEAWEEDFS_VERSION, startSeaweedFS } from './lib/seaweedfs';
@@ -46,7 +47,7 @@ import { ensureTemporalCli, TEMPORAL_CLI_VERSION } from './lib/temporal-cli';
 import { startCluster } from './lib/cluster/stack';
 import { ensureClusterTools, TEMPORAL_SERVER_VERSION } from './lib/cluster/tools';
 import { freePort } from './lib/ports';
-import { intInRange, parseOption } from './lib/options';
+import { intInRange, parseOption } from '../common/options';
 
 /** How often the isolation section starts a daily run during the backfill. */
 const DAILY_RUN_EVERY_MS = 1000;

@@ -3,7 +3,7 @@
  * Writes CONVEYOR_WORKFLOW_BUNDLE (default `.build/workflow-bundle.js`).
  */
 import path from 'node:path';
-import { loadConfig } from '../common/config';
+import { loadConfig } from '../platform/config';
 import { exitOnError } from './lib/cli-errors';
 import { buildWorkflowBundle } from './lib/workflow-bundle';
 

@@ -14,14 +14,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { isServerUp, temporalTarget } from '../client/connect';
-import { loadConfig } from '../common/config';
+import { loadConfig } from '../platform/config';
 import { exitOnError } from './lib/cli-errors';
 import { privatePostgresUnavailable } from './lib/cluster/postgres';
 import { ClusterStartFailed, startCluster, stopLeftovers } from './lib/cluster/stack';
 import { ensureClusterTools } from './lib/cluster/tools';
 import { claimPidFile } from './lib/service-process';
 import { CLUSTER_LAKE_URL, CLUSTER_LANDING_URL, startClusterS3, type ClusterS3 } from './lib/cluster/s3';
-import { parseOption } from './lib/options';
+import { parseOption } from '../common/options';
 import { z } from 'zod';
 
 const say = (line: string) => console.error(line);

@@ -5,11 +5,11 @@
  */
 import { serve } from '@hono/node-server';
 import { Command, CommanderError } from 'commander';
-import { ConfigError, loadConfig } from '../common/config';
-import { AesGcmCodec } from '../common/payload-codec';
+import { ConfigError, loadConfig } from '../platform/config';
+import { AesGcmCodec } from '../platform/payload-codec';
 import { createCodecApp } from './lib/codec-server';
 import { exitOnError } from './lib/cli-errors';
-import { intInRange, parseOption } from './lib/options';
+import { intInRange, parseOption } from '../common/options';
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command('npm run codec-server --')

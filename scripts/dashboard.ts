@@ -3,11 +3,11 @@
  * trend, open alerts per pipeline) at http://localhost:8090/ (CONVEYOR_DASHBOARD_PORT). Ctrl-C stops it.
  */
 import { Command, CommanderError } from 'commander';
-import { loadConfig } from '../common/config';
+import { loadConfig } from '../platform/config';
 import { startDashboard } from '../dashboard/server';
-import { deploymentRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../definitions/registry';
 import { exitOnError } from './lib/cli-errors';
-import { intInRange, parseOption } from './lib/options';
+import { intInRange, parseOption } from '../common/options';
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command('npm run dashboard --')

@@ -7,13 +7,14 @@
  * no-marker, flaky:N; clickstream: malformed, no-marker).
  */
 import { Command, CommanderError } from 'commander';
-import { loadConfig } from '../common/config';
+import { loadConfig } from '../platform/config';
 import { landingOf } from '../landing/landing-zone';
-import { partitionSchemeOf } from '../pipelines/definition';
-import type { GeneratorFault } from '../pipelines/generator';
-import { assertPartitionKey, deploymentRegistry, generatorOf, InputError } from '../pipelines/registry';
+import { partitionSchemeOf } from '../definitions/definition';
+import type { GeneratorFault } from '../definitions/generator';
+import { assertPartitionKey, deploymentRegistry, generatorOf } from '../definitions/registry';
+import { InputError } from '../common/errors';
 import { exitOnError } from './lib/cli-errors';
-import { intInRange, parseOption } from './lib/options';
+import { intInRange, parseOption } from '../common/options';
 
 const MAX_PARTITIONS = 20_000;
 

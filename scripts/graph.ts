@@ -7,10 +7,10 @@
 import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { queryLake } from '../client/lake';
-import { loadConfig } from '../common/config';
+import { loadConfig } from '../platform/config';
 import { describeScheduleAt } from '../common/schedule-at';
-import { partitionSchemeOf, upstreamOf, type PipelineDefinition } from '../pipelines/definition';
-import { deploymentRegistry, type PipelineRegistry } from '../pipelines/registry';
+import { partitionSchemeOf, upstreamOf, type PipelineDefinition } from '../definitions/definition';
+import { deploymentRegistry, type PipelineRegistry } from '../definitions/registry';
 import { exitOnError } from './lib/cli-errors';
 
 const cadenceOf = (p: PipelineDefinition) => describeScheduleAt(p.partitions.kind, p.schedule.at);

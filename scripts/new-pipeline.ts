@@ -14,9 +14,10 @@ import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { IDENTIFIER_PATTERN } from '../common/identifiers';
 import { PARTITION_KINDS, partitionsSchema, PartitionScheme, type PartitionKind, type PartitionsDeclaration } from '../common/partitions';
-import { DEFINITION_IMPORT } from '../pipelines/definition-import';
-import { BUILT_IN_PIPELINES_DIR, deploymentRegistry, InputError, pipelineRoots } from '../pipelines/registry';
-import { FILE_FORMATS } from '../sources/schema';
+import { DEFINITION_IMPORT } from '../definitions/definition-import';
+import { BUILT_IN_PIPELINES_DIR, deploymentRegistry, pipelineRoots } from '../definitions/registry';
+import { InputError } from '../common/errors';
+import { FILE_FORMATS } from '../definitions/source-schema';
 import { exitOnError } from './lib/cli-errors';
 
 const SOURCES = [...FILE_FORMATS, 'upstream', 'function'] as const;

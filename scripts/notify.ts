@@ -7,9 +7,9 @@ import { Command, CommanderError } from 'commander';
 import { connectClient } from '../client/connect';
 import { notifyLanded } from '../client/overrides';
 import { preflightPartitionRun } from '../client/partition-runs';
-import { loadConfig } from '../common/config';
+import { loadConfig } from '../platform/config';
 import { exitOnError } from './lib/cli-errors';
-import { deploymentRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../definitions/registry';
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command('npm run notify --')

@@ -10,9 +10,9 @@
 import { Command, CommanderError } from 'commander';
 import { connectClient } from '../client/connect';
 import { checkOverride, forcePartition, rerunPartition, skipPartition } from '../client/overrides';
-import { loadConfig } from '../common/config';
+import { loadConfig } from '../platform/config';
 import { exitOnError } from './lib/cli-errors';
-import { deploymentRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../definitions/registry';
 
 async function main(argv: string[]): Promise<void> {
   const config = loadConfig();

@@ -7,9 +7,9 @@
 import { Command, CommanderError } from 'commander';
 import { connectClient } from '../client/connect';
 import { checkLandedData, preflightPartitionRun, startPartitionRun, waitForPartitionRun, type PartitionRunOutcome } from '../client/partition-runs';
-import { loadConfig } from '../common/config';
+import { loadConfig } from '../platform/config';
 import { exitOnError } from './lib/cli-errors';
-import { deploymentRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../definitions/registry';
 import { parsePartitionWorkflowId } from '../common/workflow-ids';
 
 async function main(argv: string[]): Promise<number> {

@@ -5,12 +5,13 @@
  */
 import { Command, CommanderError } from 'commander';
 import { queryLake } from '../client/lake';
-import { webUiWorkflowUrl } from '../client/workflow-lookup';
-import { loadConfig } from '../common/config';
+import { webUiWorkflowUrl } from '../common/web-ui';
+import { loadConfig } from '../platform/config';
 import { sqlString } from '../common/sql';
-import { assertPartitionKey, deploymentRegistry, InputError } from '../pipelines/registry';
+import { assertPartitionKey, deploymentRegistry } from '../definitions/registry';
+import { InputError } from '../common/errors';
 import { exitOnError } from './lib/cli-errors';
-import { intInRange, parseOption } from './lib/options';
+import { intInRange, parseOption } from '../common/options';
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command('npm run runs --')

@@ -8,9 +8,10 @@
 import { Command, CommanderError } from 'commander';
 import { connectClient } from '../client/connect';
 import { applySchedules, listSchedules, pauseSchedule, triggerSchedule, unpauseSchedule } from '../client/schedules';
-import { loadConfig } from '../common/config';
-import { webUiSchedulesUrl } from '../client/workflow-lookup';
-import { deploymentRegistry, InputError } from '../pipelines/registry';
+import { loadConfig } from '../platform/config';
+import { webUiSchedulesUrl } from '../common/web-ui';
+import { deploymentRegistry } from '../definitions/registry';
+import { InputError } from '../common/errors';
 import { exitOnError } from './lib/cli-errors';
 
 async function main(argv: string[]): Promise<void> {

@@ -3,7 +3,7 @@
  * persisting to `<data dir>/temporal/temporal.db`. Ctrl-C stops it; state survives a restart.
  */
 import path from 'node:path';
-import { loadConfig } from '../common/config';
+import { loadConfig } from '../platform/config';
 import { exitOnError } from './lib/cli-errors';
 import { isServerUp, temporalTarget } from '../client/connect';
 import { startDevServer, uiCodecEndpointOf } from './lib/dev-server';

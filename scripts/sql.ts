@@ -7,11 +7,12 @@
 import readline from 'node:readline';
 import { Command, CommanderError } from 'commander';
 import type { Json } from '@duckdb/node-api';
-import { loadConfig } from '../common/config';
+import { loadConfig } from '../platform/config';
 import { withDuckDB } from '../lake/duckdb';
 import { LakeLayout, lakeOf } from '../lake/layout';
 import { lakeViews, refreshLakeViews } from '../lake/reader';
-import { deploymentRegistry, InputError } from '../pipelines/registry';
+import { deploymentRegistry } from '../definitions/registry';
+import { InputError } from '../common/errors';
 import { exitOnError } from './lib/cli-errors';
 
 type Format = 'table' | 'json' | 'csv';

@@ -8,10 +8,10 @@ import { Command, CommanderError } from 'commander';
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../client/connect';
 import { statusReport, statusText } from '../client/status';
-import { loadConfig } from '../common/config';
-import { deploymentRegistry } from '../pipelines/registry';
+import { loadConfig } from '../platform/config';
+import { deploymentRegistry } from '../definitions/registry';
 import { exitOnError } from './lib/cli-errors';
-import { intInRange, parseOption } from './lib/options';
+import { intInRange, parseOption } from '../common/options';
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command('npm run status --')

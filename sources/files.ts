@@ -11,8 +11,8 @@ import { sqlIdent, sqlString } from '../common/sql';
 import type { FileArea } from '../lake/area';
 import { columnsArgument } from '../lake/tables';
 import { FLAKY_READ_FAULT_FILE, injectedReadFailures, snapshotFiles } from '../landing/landing-zone';
-import type { PipelineDefinition } from '../pipelines/definition';
-import type { FilesSource } from './schema';
+import type { PipelineDefinition } from '../definitions/definition';
+import type { FilesSource } from '../definitions/source-schema';
 import type { InputsInfo, Readiness, SourceModule, SourceRunContext } from './source';
 
 /** The landing folder segment of each scheme (`date=` for days, as before). */

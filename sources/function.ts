@@ -10,35 +10,12 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import { classOfError } from '../activities/classify-error';
+import { classOfSourceError } from '../common/classify';
 import { classifiedFailure, type FailureClass } from '../common/failure-classes';
-import { partitionSchemeOf, type PipelineDefinition } from '../pipelines/definition';
+import { partitionSchemeOf, type PipelineDefinition } from '../definitions/definition';
 import { filesSource } from './files';
-import type { FunctionSource, SourceFunctionContext } from './schema';
+import type { FunctionSource, SourceFunctionContext } from '../definitions/source-schema';
 import type { SourceModule } from './source';
-
-/** An HTTP answer that is not a success: thrown by a source function, classed by its status. */
-export class HttpError extends Error {
-  override name = 'HttpError';
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Rows that are not what they should be (a bad page): a `data` failure, not retried. */
-export class SourceDataError extends Error {
-  override name = 'SourceDataError';
-}
-
-export function classOfSourceError(err: unknown): FailureClass {
-  if (err instanceof HttpError) return err.status === 429 || err.status >= 500 ? 'transient' : 'code';
-  if (err instanceof SourceDataError || err instanceof SyntaxError) return 'data';
-  if (err instanceof Error && (err.name === 'AbortError' || /fetch failed|ECONNRE|ETIMEDOUT|socket/i.test(`${err.message} ${String((err as { cause?: unknown }).cause)}`))) return 'transient';
-  return classOfError(err);
-}
 
 const ROWS_FILE = 'rows.jsonl';
 

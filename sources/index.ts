@@ -1,9 +1,9 @@
 /** The module of each source kind: the one place that maps a pipeline's `source.kind` to its code. */
 import type { DuckSession } from '../lake/duckdb';
-import type { PipelineDefinition } from '../pipelines/definition';
-import type { PipelineRegistry } from '../pipelines/registry';
+import type { PipelineDefinition } from '../definitions/definition';
+import type { PipelineRegistry } from '../definitions/registry';
 import { filesSource } from './files';
-import type { SourceDefinition } from './schema';
+import type { SourceDefinition } from '../definitions/source-schema';
 import type { InputsInfo, SourceCall, SourceModule } from './source';
 import { upstreamSource } from './upstream';
 import { functionSource } from './function';

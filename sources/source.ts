@@ -6,11 +6,11 @@
 import type { FailureClass } from '../common/failure-classes';
 import type { LandedFileRecord, UpstreamRef } from '../common/run-types';
 import type { DuckSession } from '../lake/duckdb';
-import type { PipelineDefinition } from '../pipelines/definition';
-import type { PipelineRegistry } from '../pipelines/registry';
+import type { PipelineDefinition } from '../definitions/definition';
+import type { PipelineRegistry } from '../definitions/registry';
 import type { CopyOf, FileArea } from '../lake/area';
 import type { LakeLayout } from '../lake/layout';
-import type { SourceDefinition } from './schema';
+import type { SourceDefinition } from '../definitions/source-schema';
 
 /** What a source module may use of its process. */
 export interface SourceDeps {

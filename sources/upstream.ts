@@ -13,14 +13,11 @@ import { readVersion } from '../lake/commit';
 import { withDuckDB } from '../lake/duckdb';
 import { publishedColumns } from '../lake/tables';
 import { copyWithSha256 } from '../landing/landing-zone';
-import { partitionSchemeOf, type PipelineDefinition } from '../pipelines/definition';
-import type { PipelineRegistry } from '../pipelines/registry';
+import { partitionSchemeOf, type PipelineDefinition } from '../definitions/definition';
+import type { PipelineRegistry } from '../definitions/registry';
 import { MALFORMED_TABLE } from './files';
-import { downstreamKeys, upstreamRange } from './mapping';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { partitionWorkflowId } from '../common/workflow-ids';
-import { dataLandedSignal } from '../workflows/partition-signals';
-import { viewNameOf, type UpstreamInput, type UpstreamSource } from './schema';
+import { downstreamKeys, upstreamRange } from '../common/mapping';
+import { viewNameOf, type UpstreamInput, type UpstreamSource } from '../definitions/source-schema';
 import type { Readiness, SnapshotEntry, SourceModule } from './source';
 
 /** Each input's upstream keys for `partition`, oldest first. */
@@ -126,26 +123,16 @@ export const upstreamSource: SourceModule<UpstreamSource> = {
 };
 
 /**
- * After `pipeline/partition` is published: tell the downstream partitions that read it and are
- * running (waiting for it, most likely) to check readiness now, not at their next poll. One signal
- * each; a partition not running is not there to tell (its run will find the data when it starts).
+ * The downstream partitions that read `pipeline/partition` (every pipeline with an upstream input on
+ * it, mapped back through its mapping): the ones its publish should wake.
  */
-export async function wakeDownstream(client: Client, registry: PipelineRegistry, pipeline: string, partition: string): Promise<string[]> {
+export function downstreamPartitionsOf(registry: PipelineRegistry, pipeline: string, partition: string): { pipeline: string; partition: string }[] {
   const up = partitionSchemeOf(registry.get(pipeline));
-  const woken: string[] = [];
-  for (const down of registry.all()) {
-    if (down.source.kind !== 'upstream') continue;
-    for (const input of down.source.inputs.filter((i) => i.pipeline === pipeline)) {
-      for (const key of downstreamKeys(partitionSchemeOf(down), up, input, partition)) {
-        const workflowId = partitionWorkflowId(down.name, key);
-        try {
-          await client.workflow.getHandle(workflowId).signal(dataLandedSignal, { by: `publish of ${pipeline}/${partition}`, at: new Date().toISOString() });
-          woken.push(workflowId);
-        } catch (err) {
-          if (!(err instanceof WorkflowNotFoundError)) throw err;
-        }
-      }
-    }
-  }
-  return woken;
+  return registry.all().flatMap((down) =>
+    down.source.kind !== 'upstream'
+      ? []
+      : down.source.inputs
+          .filter((i) => i.pipeline === pipeline)
+          .flatMap((input) => downstreamKeys(partitionSchemeOf(down), up, input, partition).map((key) => ({ pipeline: down.name, partition: key }))),
+  );
 }

@@ -26,7 +26,7 @@ import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs
 import { classifiedFailure } from '../common/failure-classes';
 import { addDays } from '../common/partition-key';
 import type { StepInput } from '../common/run-types';
-import { deploymentRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../definitions/registry';
 import { parsePartitionWorkflowId, partitionWorkflowId } from '../common/workflow-ids';
 import { progressQuery } from '../workflows/backfill-api';
 import type { BackfillProgress } from '../workflows/backfill-input';

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { deploymentRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../definitions/registry';
 
 const ROOT = path.resolve(__dirname, '..');
 /** The pipelines the CLIs know, as their errors list them: from the registry, never a hard-coded list. */

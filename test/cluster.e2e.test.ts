@@ -21,7 +21,7 @@ import type { Client } from '@temporalio/client';
 import { startBackfill } from '../client/backfills';
 import { connectClient } from '../client/connect';
 import { queryLake } from '../client/lake';
-import { loadConfig, type ConveyorConfig } from '../common/config';
+import { loadConfig, type ConveyorConfig } from '../platform/config';
 import { addDays } from '../common/partition-key';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { privatePostgresUnavailable } from '../scripts/lib/cluster/postgres';
@@ -31,7 +31,7 @@ import { findClusterTools } from '../scripts/lib/cluster/tools';
 import { readLakeThroughout } from './helpers/lake-reader';
 import { publishedBy, startedWorkers, startWorkerProcess, stopWorkerProcess, type WorkerProcess } from './helpers/worker-process';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
-import { deploymentRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../definitions/registry';
 
 const ROOT = path.resolve(__dirname, '..');
 const run = promisify(execFile);

@@ -16,11 +16,11 @@ import { partitionsSchema, PartitionScheme, type PartitionsDeclaration } from '.
 import { startDashboard, type RunningDashboard } from '../dashboard/server';
 import { STATE_COLOURS } from '../dashboard/page';
 import type { PartitionState } from '../monitoring/partition-states';
-import { definePipeline, type PipelineDefinition } from '../pipelines/definition';
+import { definePipeline, type PipelineDefinition } from '../definitions/definition';
 import { ordersPipeline } from '../pipelines/orders/definition';
-import { PipelineRegistry } from '../pipelines/registry';
-import { SourceDataError } from '../sources/function';
-import type { SourceFunction } from '../sources/schema';
+import { PipelineRegistry } from '../definitions/registry';
+import { SourceDataError } from '../common/classify';
+import type { SourceFunction } from '../definitions/source-schema';
 import { freePort } from '../scripts/lib/ports';
 import { startHarness, type Harness } from './helpers/harness';
 import { buildScenario, scenarioPipeline, type Scenario } from './helpers/monitor-scenario';

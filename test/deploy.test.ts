@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { parseS3Url } from '../lake/object-store';
-import { ConfigError, loadConfig } from '../common/config';
+import { ConfigError, loadConfig } from '../platform/config';
 import { CONVEYOR_SEARCH_ATTRIBUTES } from '../common/search-attributes';
 import { firstError, serverLogCause } from '../scripts/lib/cluster/stack';
 import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from '../scripts/lib/cluster/tools';

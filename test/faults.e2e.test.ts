@@ -16,12 +16,12 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { startBackfill } from '../client/backfills';
 import { queryLake } from '../client/lake';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
-import type { ConveyorConfig } from '../common/config';
+import type { ConveyorConfig } from '../platform/config';
 import { addDays } from '../common/partition-key';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { publishedBy, startedWorkers, startWorkerFleet, type WorkerFleet, startWorkerProcess, stopWorkerProcess } from './helpers/worker-process';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
-import { deploymentRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../definitions/registry';
 
 let fleet: WorkerFleet;
 let env: WorkerFleet['env'];

@@ -9,11 +9,11 @@ import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { startBackfill } from '../client/backfills';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
-import { definePipeline } from '../pipelines/definition';
+import { definePipeline } from '../definitions/definition';
 import { ordersPipeline } from '../pipelines/orders/definition';
-import { PipelineRegistry } from '../pipelines/registry';
-import { HttpError, SourceDataError } from '../sources/function';
-import type { SourceFunction } from '../sources/schema';
+import { PipelineRegistry } from '../definitions/registry';
+import { HttpError, SourceDataError } from '../common/classify';
+import type { SourceFunction } from '../definitions/source-schema';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 import { startHarness, type Harness } from './helpers/harness';
 

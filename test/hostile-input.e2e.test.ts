@@ -15,7 +15,7 @@ import { filesSourceOf } from '../sources/files';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { startHarness, type Harness } from './helpers/harness';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
-import { deploymentRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../definitions/registry';
 
 let h: Harness;
 before(async () => {

@@ -16,9 +16,9 @@ import { preflightBackfill } from '../client/backfills';
 import { partitionRuns } from '../client/lake';
 import { checkOverride } from '../client/overrides';
 import { preflightPartitionRun } from '../client/partition-runs';
-import { loadConfig } from '../common/config';
+import { loadConfig } from '../platform/config';
 import { LakeLayout, UnsafeLakePath } from '../lake/layout';
-import { InputError } from '../pipelines/registry';
+import { InputError } from '../common/errors';
 import { filesUnder, startHarness, type Harness } from './helpers/harness';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 

@@ -4,7 +4,7 @@
  * publish), path safety, manifests written once, the janitor, and bad files in the lake.
  */
 import { activityDeps } from '../activities/deps';
-import { loadConfig } from '../common/config';
+import { loadConfig } from '../platform/config';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,11 +24,11 @@ import { withLakeReader } from '../lake/reader';
 import { manifestRecordOf, publishedPartitions, readManifests, writeManifest } from '../lake/runs';
 import { stalePartitionsOf } from '../lake/staleness';
 import { pruneStagingCache, STAGING_CACHE_IDLE_MS, UPLOAD_CLOCK_SLACK_MS } from '../lake/janitor';
-import { deploymentRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../definitions/registry';
 import { ordersPipeline } from '../pipelines/orders/definition';
-import { partitionSchemeOf } from '../pipelines/definition';
+import { partitionSchemeOf } from '../definitions/definition';
 import { readPartitionFacts } from '../monitoring/observe';
-import { snapshotOf } from '../pipelines/snapshot';
+import { snapshotOf } from '../definitions/snapshot';
 import { filesUnder } from './helpers/harness';
 import { S3Area } from '../lake/area';
 import { findSeaweedFS, startSeaweedFS, type SeaweedFSServer } from '../scripts/lib/seaweedfs';

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { startBackfill } from '../client/backfills';
 import { queryLake } from '../client/lake';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
-import type { ConveyorConfig } from '../common/config';
+import type { ConveyorConfig } from '../platform/config';
 import { addDays } from '../common/partition-key';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { LakeLayout } from '../lake/layout';
@@ -19,7 +19,7 @@ import { filesUnder } from './helpers/harness';
 import { readLakeThroughout } from './helpers/lake-reader';
 import { publishedBy, startedWorkers, startWorkerFleet, type WorkerFleet, startWorkerProcess, stopWorkerProcess } from './helpers/worker-process';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
-import { deploymentRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../definitions/registry';
 
 const ROOT = path.resolve(__dirname, '..');
 let fleet: WorkerFleet;

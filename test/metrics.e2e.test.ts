@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
-import type { ConveyorConfig } from '../common/config';
+import type { ConveyorConfig } from '../platform/config';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { freePort } from '../scripts/lib/ports';
 import { startWorkerFleet, startWorkerProcess, stopWorkerProcess, type WorkerFleet, type WorkerProcess } from './helpers/worker-process';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
-import { deploymentRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../definitions/registry';
 
 let fleet: WorkerFleet;
 let env: WorkerFleet['env'];

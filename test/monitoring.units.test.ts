@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CONFIG_VARIABLES, loadConfig } from '../common/config';
+import { CONFIG_VARIABLES, loadConfig } from '../platform/config';
 import { alertKey, alertText, PLAYBOOKS, reconcileAlerts, redactUrl, slackPayload, type Alert } from '../monitoring/alerts';
 import { evaluateChecks } from '../monitoring/checks';
 import { freshnessOf, describeFreshness, median, partitionCells, partitionState, type PartitionFacts } from '../monitoring/partition-states';
-import { definePipeline, monitorWindowOf, partitionSchemeOf } from '../pipelines/definition';
+import { definePipeline, monitorWindowOf, partitionSchemeOf } from '../definitions/definition';
 import { ordersPipeline } from '../pipelines/orders/definition';
 
 const H = 3_600_000;

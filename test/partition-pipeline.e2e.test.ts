@@ -8,9 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { startPartitionRun, waitForPartitionRun, type PartitionRunRequest } from '../client/partition-runs';
 import { PARTITION_SA, PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
 import { generateOrdersPartition, type Fault, type FaultKind } from '../pipelines/orders/generate';
-import { definePipeline } from '../pipelines/definition';
+import { definePipeline } from '../definitions/definition';
 import { ordersPipeline } from '../pipelines/orders/definition';
-import { PipelineRegistry } from '../pipelines/registry';
+import { PipelineRegistry } from '../definitions/registry';
 import { filesUnder, startHarness, withReadiness, type Harness } from './helpers/harness';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 

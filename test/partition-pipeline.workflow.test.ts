@@ -10,7 +10,7 @@ import { classifiedFailure, type FailureClass } from '../common/failure-classes'
 import type { PublishInput, RunManifest, StepInput, TransformInput } from '../common/run-types';
 import { recordFixture, startHarness, type Harness } from './helpers/harness';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
-import { deploymentRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../definitions/registry';
 
 
 /** Per-partition behaviour of the stubbed ingest step: fail N times with a class (a held gate blocks it: h.gates). */

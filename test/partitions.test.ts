@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { partitionsSchema, PartitionScheme, type PartitionsDeclaration } from '../common/partitions';
-import { downstreamKeys, mappingError, upstreamRange } from '../sources/mapping';
-import type { UpstreamInput } from '../sources/schema';
+import { downstreamKeys, mappingError, upstreamRange } from '../common/mapping';
+import type { UpstreamInput } from '../definitions/source-schema';
 
 const scheme = (spec: PartitionsDeclaration) => new PartitionScheme(partitionsSchema.parse(spec));
 const hourly = scheme({ kind: 'hourly', first: '2024-01-01T00' });

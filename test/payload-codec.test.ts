@@ -9,13 +9,13 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
-import { loadConfig } from '../common/config';
-import { AesGcmCodec, codecKeysSchema, dataConverterOf, UnknownCodecKey } from '../common/payload-codec';
+import { loadConfig } from '../platform/config';
+import { AesGcmCodec, codecKeysSchema, dataConverterOf, UnknownCodecKey } from '../platform/payload-codec';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { createCodecApp } from '../scripts/lib/codec-server';
 import { startHarness, type Harness } from './helpers/harness';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
-import { deploymentRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../definitions/registry';
 
 const key = () => randomBytes(32).toString('base64');
 const K1 = `k1:${key()}`;

@@ -11,8 +11,8 @@ import { planBackfill, startBackfill } from '../client/backfills';
 import { forcePartition, notifyLanded, rerunPartition, skipPartition } from '../client/overrides';
 import { startPartitionRun, waitForPartitionRun, type PartitionRun } from '../client/partition-runs';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
-import { definePipeline } from '../pipelines/definition';
-import { deploymentRegistry, PipelineRegistry } from '../pipelines/registry';
+import { definePipeline } from '../definitions/definition';
+import { deploymentRegistry, PipelineRegistry } from '../definitions/registry';
 import { recordFixture, startHarness, withReadiness, type Harness } from './helpers/harness';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 

@@ -17,13 +17,13 @@ import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { connectClient, ServerUnreachable } from '../client/connect';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
-import { ConfigError, loadConfig } from '../common/config';
+import { ConfigError, loadConfig } from '../platform/config';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { startTestServer } from './helpers/harness';
 import { makeCertificates, startTlsProxy, type TestCertificates } from './helpers/tls';
 import { startedWorkers, startWorkerProcess, stopWorkerProcess } from './helpers/worker-process';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
-import { deploymentRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../definitions/registry';
 
 const ROOT = path.resolve(__dirname, '..');
 let env: TestWorkflowEnvironment;

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import { loadConfig } from '../common/config';
+import { loadConfig } from '../platform/config';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 

@@ -1,7 +1,7 @@
 /** `npm start`'s sample data: a downstream partition reading an upstream key still landing waits too (scripts/lib/sample-late.ts). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deploymentRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../definitions/registry';
 import { lateDownstreamKeys } from '../scripts/lib/sample-late';
 
 const registry = deploymentRegistry();

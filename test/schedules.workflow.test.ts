@@ -11,13 +11,13 @@ import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { applySchedules, desiredSchedule, listSchedules, monitorScheduleNote, pauseSchedule, scheduleNote, unpauseSchedule } from '../client/schedules';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
 import { scheduleIdOf } from '../common/workflow-ids';
-import { definePipeline } from '../pipelines/definition';
+import { definePipeline } from '../definitions/definition';
 import { ordersPipeline } from '../pipelines/orders/definition';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
-import { PipelineRegistry } from '../pipelines/registry';
+import { PipelineRegistry } from '../definitions/registry';
 import { recordFixture, startHarness, workflowsWhere as workflowsWhereIn, type Harness } from './helpers/harness';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS, waitFor } from './helpers/bounds';
-import { deploymentRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../definitions/registry';
 
 // Readiness polled every second, so a run waiting for data notices it quickly.
 const orders = definePipeline({ ...ordersPipeline, readiness: { ...ordersPipeline.readiness, pollIntervalSeconds: 1 } });

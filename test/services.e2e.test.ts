@@ -13,7 +13,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { partitionFailureSchema, partitionRunResultSchema } from '../common/run-contract';
 import { partitionWorkflowId } from '../common/workflow-ids';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
-import { deploymentRegistry } from '../pipelines/registry';
+import { deploymentRegistry } from '../definitions/registry';
 import { freePort } from '../scripts/lib/ports';
 import { PYTHON } from '../scripts/python-env';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS, waitFor } from './helpers/bounds';

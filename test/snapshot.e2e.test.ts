@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { queryLake } from '../client/lake';
-import { discoverPipelines, pipelineRoots } from '../pipelines/registry';
+import { discoverPipelines, pipelineRoots } from '../definitions/registry';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS, waitFor } from './helpers/bounds';
 import { runCli } from './helpers/cli';
 import { startWorkerFleet, startWorkerProcess, stopWorkerProcess, type WorkerFleet } from './helpers/worker-process';

@@ -8,9 +8,10 @@ import type { Duration } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities/deps';
-import type { ConveyorConfig } from '../common/config';
-import { dataConverterOf } from '../common/payload-codec';
+import type { ConveyorConfig } from '../platform/config';
+import { dataConverterOf } from '../platform/payload-codec';
 import { ProductionFirst } from './production-first';
+import { Unavailable } from '../common/errors';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../workflows/index.ts');
 /**
@@ -78,7 +79,7 @@ export const SHUTDOWN_GRACE_TIME = '30 seconds';
 /** When a stopping worker gives up on steps that ignore their cancellation, and exits. */
 export const SHUTDOWN_FORCE_TIME = '60 seconds';
 
-export class MissingWorkflowBundle extends Error {
+export class MissingWorkflowBundle extends Unavailable {
   override name = 'MissingWorkflowBundle';
 }
 

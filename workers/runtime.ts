@@ -4,12 +4,13 @@
  * activities/metrics.ts) are served for Prometheus at `http://<host>:<port>/metrics`.
  */
 import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
-import { getLogger, PinoSdkLogger } from '../common/logger';
+import { getLogger, PinoSdkLogger } from '../platform/logger';
+import { Unavailable } from '../common/errors';
 
 let installed = false;
 
 /** The worker runtime could not start as configured (e.g. its metrics port is taken): one line. */
-export class WorkerRuntimeUnavailable extends Error {
+export class WorkerRuntimeUnavailable extends Unavailable {
   override name = 'WorkerRuntimeUnavailable';
 }
 

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { withDuckDB } from '../../lake/duckdb';
-import { partitionSchemeOf } from '../definition';
-import { deploymentRegistry } from '../registry';
+import { partitionSchemeOf } from '../../definitions/definition';
+import { deploymentRegistry } from '../../definitions/registry';
 import { checkPipelineSample } from '../sdk';
 import { mappedPartitions } from '../../sources/upstream';
 import { customerSessionsPipeline } from './definition';

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { withDuckDB } from '../../lake/duckdb';
-import { upstreamOf } from '../definition';
-import { deploymentRegistry } from '../registry';
+import { upstreamOf } from '../../definitions/definition';
+import { deploymentRegistry } from '../../definitions/registry';
 import { dailyRevenuePipeline } from './definition';
 
 describe('daily_revenue', () => {

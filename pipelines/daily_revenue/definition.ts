@@ -6,7 +6,7 @@
  * (`meta.stale_partitions`, `npm run graph`) until it is rerun.
  */
 import path from 'node:path';
-import { definePipeline, loadSql } from '../definition';
+import { definePipeline, loadSql } from '../../definitions/definition';
 import { ordersPipeline } from '../orders/definition';
 
 export const dailyRevenuePipeline = definePipeline({

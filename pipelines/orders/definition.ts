@@ -3,7 +3,7 @@
  * `landing/orders/date=YYYY-MM-DD/part-*.csv`, followed by a `_SUCCESS` marker.
  */
 import path from 'node:path';
-import { definePipeline, loadSql, sqlList } from '../definition';
+import { definePipeline, loadSql, sqlList } from '../../definitions/definition';
 
 export const ORDER_CURRENCIES = ['EUR', 'USD', 'GBP'] as const;
 export const ORDER_STATUSES = ['placed', 'paid', 'shipped', 'cancelled'] as const;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ORDER_CURRENCIES, ORDER_STATUSES, ordersPipeline } from './definition';
 import { FLAKY_READ_FAULT_FILE } from '../../landing/landing-zone';
 import { filesSourceOf, partitionLandingDir } from '../../sources/files';
-import { pad, pick, prng, type SampleGenerator } from '../generator';
+import { pad, pick, prng, type SampleGenerator } from '../../definitions/generator';
 
 export const FAULT_KINDS = ['malformed', 'duplicates', 'no-marker', 'flaky'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];

@@ -3,9 +3,10 @@
  * binary) print one line and exit 2 (usage) or 1; anything else is a bug and keeps its stack.
  */
 import { ServerUnreachable } from '../../client/connect';
-import { ConfigError } from '../../common/config';
-import { PipelineDefinitionError } from '../../pipelines/definition';
-import { InputError, PipelineGraphError } from '../../pipelines/registry';
+import { ConfigError } from '../../platform/config';
+import { PipelineDefinitionError } from '../../definitions/definition';
+import { PipelineGraphError } from '../../definitions/registry';
+import { InputError } from '../../common/errors';
 import { MissingWorkflowBundle } from '../../workers/create-worker';
 import { TemporalCliNotFound } from './temporal-cli';
 import { LakeUnavailable, UnsafeLakePath } from '../../lake/layout';

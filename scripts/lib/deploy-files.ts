@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { PROJECT_ROOT } from '../../common/config';
+import { PROJECT_ROOT } from '../../platform/config';
 
 export const DEPLOY_DIR = path.join(PROJECT_ROOT, 'deploy');
 /** Server config template (`--root <this> --config config --env conveyor`). */

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { waitForServer } from '../../client/connect';
+import { waitForServer } from '../../platform/temporal';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CONVEYOR_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { serverDynamicConfig } from './deploy-files';

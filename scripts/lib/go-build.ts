@@ -7,7 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../common/config';
+import { PROJECT_ROOT } from '../../platform/config';
 
 export type Progress = (line: string) => void;
 

@@ -4,9 +4,9 @@
  * still landing too. Both run on their own and wait for their data, as scheduled runs do, instead of
  * being backfilled (a backfill would wait out its readiness deadline and fail them). Pure.
  */
-import { partitionSchemeOf, type PipelineDefinition } from '../../pipelines/definition';
-import type { PipelineRegistry } from '../../pipelines/registry';
-import { downstreamKeys } from '../../sources/mapping';
+import { partitionSchemeOf, type PipelineDefinition } from '../../definitions/definition';
+import type { PipelineRegistry } from '../../definitions/registry';
+import { downstreamKeys } from '../../common/mapping';
 
 /** `keys` of `pipeline` that read a key still landing upstream (`lateByPipeline`: each upstream's keys still landing). */
 export function lateDownstreamKeys(registry: PipelineRegistry, pipeline: PipelineDefinition, keys: string[], lateByPipeline: ReadonlyMap<string, readonly string[]>): string[] {

@@ -15,6 +15,7 @@ import { quietNodeVersionWarning } from '../../lake/s3-store';
 import { goUnusable, goVersion, runGo, TOOLS_DIR, type Progress } from './go-build';
 import { freePort } from './ports';
 import { spawnService, type ServiceProcess } from './service-process';
+import { Unavailable } from '../../common/errors';
 
 export const SEAWEEDFS_MODULE = 'github.com/seaweedfs/seaweedfs';
 /** A pseudo-version of the module (its `weed` reports 4.53). */
@@ -23,7 +24,7 @@ export const SEAWEEDFS_VERSION = 'v0.0.0-20261109003541-7506e5f91cd6';
 const DIR = path.join(TOOLS_DIR, `seaweedfs-${SEAWEEDFS_VERSION}`);
 const BINARY = path.join(DIR, 'weed');
 
-export class SeaweedFSUnavailable extends Error {
+export class SeaweedFSUnavailable extends Unavailable {
   override name = 'SeaweedFSUnavailable';
 }
 

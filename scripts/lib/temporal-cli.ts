@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { goInstall, TOOLS_DIR, type Progress } from './go-build';
 import { onPath } from './which';
+import { Unavailable } from '../../common/errors';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
@@ -21,7 +22,7 @@ export type TemporalCli =
   | { kind: 'path'; path: string; source: 'TEMPORAL_CLI_PATH' | 'PATH' | 'project cache' | 'go build' }
   | { kind: 'sdk-download' };
 
-export class TemporalCliNotFound extends Error {
+export class TemporalCliNotFound extends Unavailable {
   override name = 'TemporalCliNotFound';
 }
 

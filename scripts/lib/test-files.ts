@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { pipelineRoots } from '../../pipelines/registry';
+import { pipelineRoots } from '../../definitions/registry';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -13,7 +13,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 export const NODE_TEST_FLAGS = [
   '--import', 'tsx',
   '--require', 'tsx/cjs',
-  '--require', path.join(ROOT, 'pipelines', 'definition-import.ts'),
+  '--require', path.join(ROOT, 'definitions', 'definition-import.ts'),
   '--test', '--test-force-exit', '--test-concurrency=1',
 ];
 

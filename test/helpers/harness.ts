@@ -8,10 +8,10 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { loadConfig, type ConveyorConfig } from '../../common/config';
+import { loadConfig, type ConveyorConfig } from '../../platform/config';
 import { CONVEYOR_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
-import { definePipeline, type PipelineDefinition } from '../../pipelines/definition';
-import { deploymentRegistry, PipelineRegistry } from '../../pipelines/registry';
+import { definePipeline, type PipelineDefinition } from '../../definitions/definition';
+import { deploymentRegistry, PipelineRegistry } from '../../definitions/registry';
 import { serverTuningArgs } from '../../scripts/lib/dev-server';
 import { findTemporalCli } from '../../scripts/lib/temporal-cli';
 import type { Row } from '../../lake/duckdb';
@@ -21,7 +21,7 @@ import { createActivities } from '../../activities';
 import { activityDeps } from '../../activities/deps';
 import { createConveyorWorkers } from '../../workers/create-worker';
 import { installRuntime } from '../../workers/runtime';
-import { createLogger, setLogger } from '../../common/logger';
+import { createLogger, setLogger } from '../../platform/logger';
 import { Gates, waitFor, within } from './bounds';
 
 export async function startTestServer(options: { uiPort?: number; httpPort?: number } = {}): Promise<TestWorkflowEnvironment> {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { queryLake } from '../../client/lake';
-import type { ConveyorConfig } from '../../common/config';
-import { deploymentRegistry } from '../../pipelines/registry';
+import type { ConveyorConfig } from '../../platform/config';
+import { deploymentRegistry } from '../../definitions/registry';
 
 export interface LakeReader {
   /** Stop reading; resolves with how many reads were made and every inconsistency seen. */

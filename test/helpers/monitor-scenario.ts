@@ -13,10 +13,10 @@ import { randomUUID } from 'node:crypto';
 import { startPartitionRun, waitForPartitionRun } from '../../client/partition-runs';
 import { addDays, partitionKeyOf } from '../../common/partition-key';
 import type { RunKind } from '../../common/search-attributes';
-import { definePipeline, type PipelineDefinition } from '../../pipelines/definition';
+import { definePipeline, type PipelineDefinition } from '../../definitions/definition';
 import { ordersPipeline } from '../../pipelines/orders/definition';
 import { generateOrdersPartition } from '../../pipelines/orders/generate';
-import { latestAvailablePartition, PipelineRegistry } from '../../pipelines/registry';
+import { latestAvailablePartition, PipelineRegistry } from '../../definitions/registry';
 import type { Harness } from './harness';
 
 /**

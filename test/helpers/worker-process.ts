@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { loadConfig, type ConveyorConfig } from '../../common/config';
+import { loadConfig, type ConveyorConfig } from '../../platform/config';
 import { startTestServer } from './harness';
 import { within } from './bounds';
 import fs from 'node:fs';

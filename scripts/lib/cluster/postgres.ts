@@ -7,11 +7,12 @@ import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { PostgresEndpoint } from '../../../common/config';
+import type { PostgresEndpoint } from '../../../platform/config';
 import { freePort } from '../ports';
 import { onPath } from '../which';
+import { Unavailable } from '../../../common/errors';
 
-export class PostgresUnavailable extends Error {
+export class PostgresUnavailable extends Unavailable {
   override name = 'PostgresUnavailable';
 }
 

@@ -9,7 +9,7 @@ import dns from 'node:dns/promises';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { waitForServer } from '../../../client/connect';
+import { waitForServer } from '../../../platform/temporal';
 import { CONVEYOR_SEARCH_ATTRIBUTES } from '../../../common/search-attributes';
 import {
   DEPLOY_DIR,
@@ -22,12 +22,13 @@ import {
   UI_CONFIG_DIR_NAME,
 } from '../deploy-files';
 import { spawnService, stopLeftover, type ServiceProcess } from '../service-process';
-import type { PostgresEndpoint } from '../../../common/config';
+import type { PostgresEndpoint } from '../../../platform/config';
 import { freePort } from '../ports';
 import { startPrivatePostgres } from './postgres';
 import type { ClusterTools } from './tools';
+import { Unavailable } from '../../../common/errors';
 
-export class ClusterStartFailed extends Error {
+export class ClusterStartFailed extends Unavailable {
   override name = 'ClusterStartFailed';
 }
 

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { goInstall, goUnusable, TOOLS_DIR, type Progress } from '../go-build';
 import { ensureTemporalCli, findTemporalCli } from '../temporal-cli';
+import { Unavailable } from '../../../common/errors';
 
 /** docker-compose.yml runs `temporalio/server:<this without v>` and `temporalio/admin-tools:<this>-…`. */
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
@@ -31,7 +32,7 @@ export interface ClusterTools {
   cli: string;
 }
 
-export class ClusterToolsUnavailable extends Error {
+export class ClusterToolsUnavailable extends Unavailable {
   override name = 'ClusterToolsUnavailable';
 }
 

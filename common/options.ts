@@ -1,6 +1,6 @@
 /** zod-validated parsing helpers for CLI option values: one-line errors naming the value and what is allowed. */
 import { z } from 'zod';
-import { InputError } from '../../pipelines/registry';
+import { InputError } from './errors';
 
 export function parseOption<T>(name: string, schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);

@@ -8,7 +8,7 @@ import Module from 'node:module';
 import path from 'node:path';
 
 export const DEFINITION_IMPORT = 'conveyor/pipeline';
-const SDK = path.join(__dirname, 'sdk.ts');
+const SDK = path.resolve(__dirname, '..', 'pipelines', 'sdk.ts');
 
 let installed = false;
 export function installDefinitionImport(): void {

@@ -2,13 +2,34 @@
  * Partition mappings: which partitions of an upstream one partition reads, as one contiguous range of
  * upstream keys (so readiness and lineage work on ranges, never on lists). Pure.
  */
-import type { PartitionScheme } from '../common/partitions';
-import type { UpstreamInput } from './schema';
+import type { PartitionScheme } from './partitions';
+import { z } from 'zod';
+
+/**
+ * Which partitions of an upstream a partition reads:
+ * - `same`: the same key (both pipelines have the same scheme);
+ * - `covering`: every partition of a finer (or equal) upstream that overlaps this partition's window,
+ *   straddling ones included (a day ← its 24 hours; a month ← its days, or the weeks that touch it);
+ * - `window`: the last `partitions` partitions up to this one (a 7-day rolling table; same scheme).
+ */
+export const partitionMappingSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('same') }),
+  z.object({ kind: z.literal('covering') }),
+  z.object({ kind: z.literal('window'), partitions: z.number().int().min(1).max(1000) }),
+]);
+export type PartitionMapping = z.infer<typeof partitionMappingSchema>;
+
+/** What a mapping needs of an upstream input: which pipeline, how its partitions map, and a shift. */
+export interface MappedInput {
+  pipeline: string;
+  mapping: PartitionMapping;
+  shift: number;
+}
 
 const FINENESS: Record<string, number> = { hourly: 0, daily: 1, weekly: 2, monthly: 3 };
 
 /** Why a mapping cannot join these two schemes (one line), or undefined when it can. */
-export function mappingError(down: PartitionScheme, up: PartitionScheme, input: UpstreamInput): string | undefined {
+export function mappingError(down: PartitionScheme, up: PartitionScheme, input: MappedInput): string | undefined {
   const pair = `${down.kind === 'hourly' ? 'an' : 'a'} ${down.kind} pipeline reading ${input.pipeline} (${up.kind})`;
   switch (input.mapping.kind) {
     case 'same':
@@ -29,7 +50,7 @@ export function mappingError(down: PartitionScheme, up: PartitionScheme, input: 
 }
 
 /** The upstream keys `key` reads, oldest first, as a range (both ends inclusive). */
-export function upstreamRange(down: PartitionScheme, up: PartitionScheme, input: UpstreamInput, key: string): { from: string; to: string } {
+export function upstreamRange(down: PartitionScheme, up: PartitionScheme, input: MappedInput, key: string): { from: string; to: string } {
   const shifted = (k: string) => {
     const s = up.next(k, input.shift);
     if (s === undefined) throw new RangeError(`${input.pipeline}: shifting ${k} by ${input.shift} leaves its key set`);
@@ -56,7 +77,7 @@ export function upstreamRange(down: PartitionScheme, up: PartitionScheme, input:
  * (a day's partition for each of its hours; the months a straddling week touches; the windows it is in).
  * Keys outside the downstream's scheme (before its first, past a static set's end) are left out.
  */
-export function downstreamKeys(down: PartitionScheme, up: PartitionScheme, input: UpstreamInput, upKey: string): string[] {
+export function downstreamKeys(down: PartitionScheme, up: PartitionScheme, input: MappedInput, upKey: string): string[] {
   const unshifted = up.next(upKey, -input.shift);
   if (unshifted === undefined) return [];
   const keys: string[] = [];

@@ -11,7 +11,8 @@ import { IDENTIFIER_PATTERN } from '../common/identifiers';
 import { ALERT_SINKS } from '../common/alert-sinks';
 import { PartitionScheme, partitionsSchema } from '../common/partitions';
 import { scheduleAtError } from '../common/schedule-at';
-import { sourceSchema } from '../sources/schema';
+import { sourceSchema } from './source-schema';
+import { InputError } from '../common/errors';
 
 const identifier = z.string().regex(IDENTIFIER_PATTERN, 'lower-case letters, digits and _; starts with a letter');
 
@@ -142,7 +143,7 @@ export type PipelineDefinition = z.infer<typeof pipelineDefinitionSchema>;
 export type PipelineDeclaration = z.input<typeof pipelineDefinitionSchema>;
 
 /** A pipeline definition that does not parse: one line naming the pipeline and the field. */
-export class PipelineDefinitionError extends Error {
+export class PipelineDefinitionError extends InputError {
   override name = 'PipelineDefinitionError';
 }
 

@@ -3,8 +3,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { InputError } from '../common/errors';
 import { PartitionKeyError } from '../common/partitions';
-import { mappingError } from '../sources/mapping';
+import { mappingError } from '../common/mapping';
 import type { SampleGenerator } from './generator';
 import { installDefinitionImport } from './definition-import';
 import { isPipelineDefinition, partitionSchemeOf, PipelineDefinitionError, upstreamOf, type PipelineDefinition } from './definition';
@@ -91,7 +92,7 @@ function shownFolder(folder: string): string {
 }
 
 /** Pipeline definitions that do not fit together (an unknown upstream, a cycle): refused when they load. */
-export class PipelineGraphError extends Error {
+export class PipelineGraphError extends InputError {
   override name = 'PipelineGraphError';
 }
 
@@ -119,11 +120,6 @@ export function findCycle(pipelines: PipelineDefinition[]): string[] | undefined
     if (cycle) return cycle;
   }
   return undefined;
-}
-
-/** A bad value from a user or caller: shown as one line, never as a stack trace. */
-export class InputError extends Error {
-  override name = 'InputError';
 }
 
 /** The newest partition of `pipeline` whose data can exist at `nowMs` (see its `partitions.lag`). */
@@ -159,7 +155,7 @@ export function assertPartitionAvailable(pipeline: PipelineDefinition, partition
 }
 
 /** Where Conveyor's own pipelines live; `CONVEYOR_PIPELINES_DIR` (':'-separated) adds a team's folders. */
-export const BUILT_IN_PIPELINES_DIR = __dirname;
+export const BUILT_IN_PIPELINES_DIR = path.resolve(__dirname, '..', 'pipelines');
 
 /** The folders that hold pipelines: Conveyor's, then those of `CONVEYOR_PIPELINES_DIR`. */
 export function pipelineRoots(env: NodeJS.ProcessEnv = process.env): string[] {

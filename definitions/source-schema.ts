@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { IDENTIFIER_PATTERN } from '../common/identifiers';
+import { partitionMappingSchema } from '../common/mapping';
 
 const identifier = z.string().regex(IDENTIFIER_PATTERN, 'lower-case letters, digits and _; starts with a letter');
 
@@ -26,20 +27,6 @@ export const filesSourceSchema = z.object({
   /** The readiness signal: this file, written last into the partition's landing folder. */
   marker: z.string().min(1),
 });
-
-/**
- * Which partitions of an upstream a partition reads:
- * - `same`: the same key (both pipelines have the same scheme);
- * - `covering`: every partition of a finer (or equal) upstream that overlaps this partition's window,
- *   straddling ones included (a day ← its 24 hours; a month ← its days, or the weeks that touch it);
- * - `window`: the last `partitions` partitions up to this one (a 7-day rolling table; same scheme).
- */
-export const partitionMappingSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('same') }),
-  z.object({ kind: z.literal('covering') }),
-  z.object({ kind: z.literal('window'), partitions: z.number().int().min(1).max(1000) }),
-]);
-export type PartitionMapping = z.infer<typeof partitionMappingSchema>;
 
 export const upstreamInputSchema = z.object({
   /** The upstream pipeline, whose published partitions this one reads. */

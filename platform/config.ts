@@ -5,9 +5,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { ALERT_SINKS, type AlertSink } from './alert-sinks';
+import { ALERT_SINKS, type AlertSink } from '../common/alert-sinks';
 import { codecKeysSchema, type CodecKeys } from './payload-codec';
-import { parseS3Url } from '../lake/object-store';
+import { parseS3Url } from '../common/object-keys';
+import { InputError } from '../common/errors';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
@@ -48,7 +49,7 @@ export const workerQueuesSchema = z
 export type WorkerQueue = 'daily' | 'backfill';
 
 /** An empty value (`VAR=` in a .env file or compose's `${VAR:-}`) means unset. */
-/** `s3://bucket/prefix`, checked by the one parser of S3 URLs (lake/object-store.ts). */
+/** `s3://bucket/prefix`, checked by the one parser of S3 URLs (common/object-keys.ts). */
 const s3UrlSchema = z.string().superRefine((url, ctx) => {
   try {
     parseS3Url(url);
@@ -187,7 +188,7 @@ function shownValue(name: string, value: string | undefined): string | undefined
   return at < 0 ? '***' : `***${value.slice(at)}`;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends InputError {
   override name = 'ConfigError';
 }
 
