@@ -70,8 +70,9 @@ module.exports = {
     // The dev stack: Temporal's servers, PostgreSQL, SeaweedFS, tool builds, the test runner.
     layer('scripts', [...MODEL, 'workers', 'workflows']),
     // The operator commands: everything a user drives.
+    { from: { path: '^cli/' }, to: { path: '^package\\.json$' } },
     layer('cli', [...MODEL, 'monitoring', 'activities', 'workflows', 'workers', 'client', 'dashboard', 'scripts']),
-    layer('bench', [...MODEL, 'monitoring', 'activities', 'workflows', 'workers', 'client', 'dashboard', 'scripts']),
+    layer('bench', [...MODEL, 'monitoring', 'activities', 'workflows', 'workers', 'client', 'dashboard', 'scripts', 'pipelines']),
     // A pipeline's folder: conveyor/pipeline and its own files. The SDK sits on the model.
     { from: { path: '^pipelines/([^/]+)/' }, to: { path: '^pipelines/($1/|sdk\\.ts$)' } },
     { from: { path: '^pipelines/[^/]+\\.ts$' }, to: { path: `^(${[...MODEL, 'pipelines'].join('|')})/` } },

@@ -14,16 +14,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 
-COPY tsconfig.json ./
-COPY common ./common
-COPY pipelines ./pipelines
-COPY lake ./lake
-COPY landing ./landing
-COPY activities ./activities
-COPY workflows ./workflows
-COPY workers ./workers
-COPY client ./client
-COPY scripts ./scripts
+# The sources, all of them (.dockerignore leaves out state, builds and tools): the worker, the
+# `conveyor` command (the dashboard service runs it) and the pipelines.
+COPY . ./
 
 # Prebuild the workflow bundle into /app/.build/workflow-bundle.js (the default
 # CONVEYOR_WORKFLOW_BUNDLE), where workers/main.ts loads it from.

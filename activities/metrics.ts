@@ -4,23 +4,23 @@
  * (which adds the namespace and task queue); a no-op when the runtime exports no metrics.
  */
 import { Context } from '@temporalio/activity';
-import type { RunManifest } from '../common/run-types';
+import type { UnfinishedRunRecord } from '../common/run-record';
 
 const meter = () => Context.current().metricMeter;
 
 /** Counters and step durations of a finished partition run. */
-export function recordRunMetrics(manifest: RunManifest): void {
+export function recordRunMetrics(record: UnfinishedRunRecord): void {
   const m = meter();
-  const pipeline = { pipeline: manifest.pipeline };
-  if (manifest.status === 'succeeded') {
+  const pipeline = { pipeline: record.pipeline };
+  if (record.status === 'succeeded') {
     m.createCounter('conveyor_partitions_published', 'partitions', 'Partitions published').add(1, pipeline);
-    m.createCounter('conveyor_rows_published', 'rows', 'Rows published').add(manifest.rows.published ?? 0, pipeline);
+    m.createCounter('conveyor_rows_published', 'rows', 'Rows published').add(record.rows_published ?? 0, pipeline);
   } else {
-    m.createCounter('conveyor_partitions_failed', 'partitions', 'Partitions failed, by failure class').add(1, { ...pipeline, failure_class: manifest.failure?.failureClass ?? 'code' });
+    m.createCounter('conveyor_partitions_failed', 'partitions', 'Partitions failed, by failure class').add(1, { ...pipeline, failure_class: record.failure_class ?? 'code' });
   }
-  m.createCounter('conveyor_rows_rejected', 'rows', 'Rows sent to the reject bin').add(manifest.rows.rejected ?? 0, pipeline);
+  m.createCounter('conveyor_rows_rejected', 'rows', 'Rows sent to the reject bin').add(record.rows_rejected ?? 0, pipeline);
   const steps = m.createHistogram('conveyor_step_duration', 'int', 'ms', 'Duration of each step of a partition run');
-  for (const [step, ms] of Object.entries(manifest.durationsMs)) steps.record(Math.max(0, Math.round(ms)), { ...pipeline, step });
+  for (const [step, ms] of Object.entries(record.durations_ms)) if (ms !== undefined) steps.record(Math.max(0, Math.round(ms)), { ...pipeline, step });
 }
 
 /** The freshness lag of a pipeline's newest published partition, as the monitor last saw it. */

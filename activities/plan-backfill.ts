@@ -52,7 +52,7 @@ export function makePlanBackfillChunk(deps: ActivityDeps) {
       // Run history matters for unpublished partitions and for `failed`; published ones skip the read.
       if (!record.published || input.reprocess === 'failed') {
         const runs = await readManifests(deps.lake, input.pipeline, partition, (file) =>
-          getLogger().warn({ file }, 'skipping a run manifest that is not valid JSON'),
+          getLogger().warn({ file }, 'skipping a run manifest that is not valid JSON or not a run record'),
         );
         const latest = runs[runs.length - 1];
         if (latest) Object.assign(record, { lastStatus: latest.status, lastClass: latest.failure_class });

@@ -5,27 +5,29 @@
  */
 import { Context } from '@temporalio/activity';
 import { getLogger } from '../platform/logger';
-import type { RunManifest } from '../common/run-types';
+import type { UnfinishedRunRecord } from '../common/run-record';
 import { removeRunStaging } from '../lake/janitor';
-import { manifestRecordOf, writeManifest } from '../lake/runs';
+import { writeManifest } from '../lake/runs';
 import type { ActivityDeps } from './deps';
 import { recordRunMetrics } from './metrics';
 
 export function makeRecordRun(deps: ActivityDeps) {
-  return async function recordRun(manifest: RunManifest): Promise<void> {
+  /** `record`: the run's record as the workflow built it; this stamps its `finished_at`. */
+  return async function recordRun(record: UnfinishedRunRecord): Promise<void> {
     const info = Context.current().info;
     const log = getLogger().child({
-      workflowId: manifest.workflowId,
-      runId: manifest.runId,
-      pipeline: manifest.pipeline,
-      partition: manifest.partition,
+      workflowId: record.workflow_id,
+      runId: record.run_id,
+      pipeline: record.pipeline,
+      partition: record.partition_key,
       attempt: info.attempt,
       step: 'recordRun',
     });
-    const written = await writeManifest(deps.lake, manifestRecordOf(manifest, new Date()));
+    const written = await writeManifest(deps.lake, { ...record, finished_at: new Date().toISOString() });
     // Counted once per run: a retry that finds the manifest written does not count it again.
-    if (written) recordRunMetrics(manifest);
-    await removeRunStaging(deps.lake, manifest.pipeline, manifest.partition, manifest.runId, info.currentAttemptScheduledTimestampMs);
-    log.info({ status: manifest.status, failure: manifest.failure, alreadyRecorded: !written }, 'run manifest recorded');
+    if (written) recordRunMetrics(record);
+    await removeRunStaging(deps.lake, record.pipeline, record.partition_key, record.run_id, info.currentAttemptScheduledTimestampMs);
+    const failure = record.status === 'failed' ? { failureClass: record.failure_class, step: record.failure_step, reason: record.failure_reason } : undefined;
+    log.info({ status: record.status, failure, alreadyRecorded: !written }, 'run manifest recorded');
   };
 }

@@ -17,7 +17,7 @@ import { dashboardPage } from '../dashboard/page';
 import { versionMetadataOption } from '../lake/commit';
 import { withDuckDB } from '../lake/duckdb';
 import { LakeLayout } from '../lake/layout';
-import { manifestRecordOf, writeManifest } from '../lake/runs';
+import { writeManifest } from '../lake/runs';
 import { clickstreamPipeline } from '../pipelines/clickstream/definition';
 import { definePipeline } from '../definitions/definition';
 import { PipelineRegistry } from '../definitions/registry';
@@ -61,16 +61,12 @@ export async function measureManyPartitions(n: number, nowMs: number, say: (line
       await fs.promises.mkdir(path.dirname(file), { recursive: true });
       await fs.promises.copyFile(template, file);
       const at = new Date(hours.windowOf(key).endMs + 600_000);
-      await writeManifest(
-        lake,
-        manifestRecordOf(
-          {
-            pipeline: 'many_events', partition: key, workflowId: `many_events/${key}`, runId: 'run-bench', runKind: 'scheduled', status: 'succeeded',
-            rows: { in: 1, rejected: 0, duplicate: 0, published: 1 }, files: [], attempts: {}, durationsMs: {}, startedAt: at.toISOString(),
-          },
-          at,
-        ),
-      );
+      await writeManifest(lake, {
+        run_id: 'run-bench', workflow_id: `many_events/${key}`, pipeline: 'many_events', partition_key: key, run_kind: 'scheduled', backfill_id: null,
+        status: 'succeeded', failure_class: null, failure_step: null, failure_reason: null,
+        rows_in: 1, rows_rejected: 0, rows_duplicate: 0, rows_published: 1, files: [], attempts: {}, durations_ms: {},
+        started_at: at.toISOString(), finished_at: at.toISOString(), overrides: [], upstream: [],
+      });
     }
 
     const timed = async (name: string, fn: () => Promise<unknown> | unknown): Promise<ManyFigure> => {

@@ -12,7 +12,8 @@ import { Context } from '@temporalio/activity';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { loadConfig } from '../platform/config';
-import type { RunManifest, StepInput } from '../common/run-types';
+import type { UnfinishedRunRecord } from '../common/run-record';
+import type { StepInput } from '../common/run-types';
 import { ordersPipeline } from '../pipelines/orders/definition';
 import { PipelineRegistry } from '../definitions/registry';
 import { lakeOf } from '../lake/layout';
@@ -21,7 +22,7 @@ import { installRuntime } from '../workers/runtime';
 import { benchNoopHourlyPipeline, benchNoopPipeline, NOOP_PIPELINES, ordersJsonlPipeline, ordersParquetPipeline } from './pipelines';
 import { activityDeps } from '../activities/deps';
 
-const CEILING_TASK_QUEUE = 'bench-ceiling'; // must match scripts/bench.ts
+const CEILING_TASK_QUEUE = 'bench-ceiling'; // must match bench/noop.ts
 
 async function conveyorWorkers(connection: NativeConnection): Promise<{ workers: Worker[]; close: () => void }> {
   const config = loadConfig();
@@ -45,7 +46,7 @@ async function conveyorWorkers(connection: NativeConnection): Promise<{ workers:
     ingest: pick('ingest'),
     transform: pick('transform'),
     publish: pick('publish'),
-    recordRun: (m: RunManifest) => real.recordRun(m),
+    recordRun: (m: UnfinishedRunRecord) => real.recordRun(m),
   };
   const workers = await createConveyorWorkers(
     { connection, namespace: config.namespace, deps, workflowBundlePath: config.workflowBundlePath, activities },

@@ -1,11 +1,12 @@
 /**
- * The two kinds of error a user sees as one line, never as a stack trace (the CLIs' exit policy and
- * the worker's start-up decide by them, cli/exit.ts):
+ * The two kinds of error a user sees as one line, never as a stack trace (the exit policy of every
+ * command and the worker decides by them, platform/exit.ts):
  * - {@link InputError}: a bad value from a user or caller (a flag, a key, a definition, the
  *   environment): exit code 2, before anything is started or written;
- * - {@link Unavailable}: something Conveyor needs does not answer or is not there (a server, a bucket,
- *   a tool): an operational condition, not a bug; exit code 1, naming what does not answer and what to check.
- * Anything else that reaches a CLI is a bug and keeps its stack. Pure: safe for workflow code.
+ * - {@link Failed}: an expected failure, exit code 1; above all {@link Unavailable}, something
+ *   Conveyor needs that does not answer or is not there (a server, a bucket, a tool): an operational
+ *   condition, not a bug, named with what to check.
+ * Anything else that reaches a command is a bug and keeps its stack. Pure: safe for workflow code.
  */
 
 /** A bad value from a user or caller: shown as one line, never as a stack trace. */
@@ -13,8 +14,13 @@ export class InputError extends Error {
   override name = 'InputError';
 }
 
+/** An expected failure (a query the engine refused, a run that failed): one line, exit 1. */
+export class Failed extends Error {
+  override name = 'Failed';
+}
+
 /** Something Conveyor needs does not answer or is not there: one line saying what, and what to check. */
-export class Unavailable extends Error {
+export class Unavailable extends Failed {
   override name = 'Unavailable';
 }
 
@@ -43,6 +49,6 @@ export function oneLineFailure(err: unknown): { line: string; exitCode: 1 | 2 } 
     };
   }
   if (err instanceof InputError) return { line: err.message, exitCode: 2 };
-  if (err instanceof Unavailable) return { line: err.message, exitCode: 1 };
+  if (err instanceof Failed) return { line: err.message, exitCode: 1 };
   return undefined;
 }

@@ -6,17 +6,27 @@ import type { PartitionScheme } from './partitions';
 import { z } from 'zod';
 
 /**
- * Which partitions of an upstream a partition reads:
+ * Which partitions of an upstream a partition reads (written as an object, or `same` and `covering` as strings):
  * - `same`: the same key (both pipelines have the same scheme);
  * - `covering`: every partition of a finer (or equal) upstream that overlaps this partition's window,
  *   straddling ones included (a day ← its 24 hours; a month ← its days, or the weeks that touch it);
  * - `window`: the last `partitions` partitions up to this one (a 7-day rolling table; same scheme).
  */
-export const partitionMappingSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('same') }),
-  z.object({ kind: z.literal('covering') }),
-  z.object({ kind: z.literal('window'), partitions: z.number().int().min(1).max(1000) }),
-]);
+const MAPPING_FORMS = "'same', 'covering' or { kind: 'window', partitions: N }";
+
+export const partitionMappingSchema = z.preprocess(
+  // 'same' and 'covering' may be written as strings.
+  (value) => (value === 'same' || value === 'covering' ? { kind: value } : value),
+  z.discriminatedUnion(
+    'kind',
+    [
+      z.object({ kind: z.literal('same') }),
+      z.object({ kind: z.literal('covering') }),
+      z.object({ kind: z.literal('window'), partitions: z.number({ error: 'expected a whole number of partitions from 1 to 1000' }).int().min(1).max(1000) }),
+    ],
+    { error: `expected ${MAPPING_FORMS}` },
+  ),
+);
 export type PartitionMapping = z.infer<typeof partitionMappingSchema>;
 
 /** What a mapping needs of an upstream input: which pipeline, how its partitions map, and a shift. */

@@ -140,7 +140,7 @@ export const partitionsSchema = z
         .refine((keys) => new Set(keys).size === keys.length, 'each key once')
         .refine((keys) => !keys.some((k) => RESERVED_KEYS.includes(k)), `none of ${'monitor, scheduled'} (they name a pipeline's other workflows)`),
     }),
-  ])
+  ], { error: "expected { kind: 'hourly' | 'daily' | 'weekly' | 'monthly', first, lag } or { kind: 'static', keys: [...] }" })
   .superRefine((spec, ctx) => {
     if (spec.kind === 'static') return;
     const codec = CODECS[spec.kind];

@@ -9,8 +9,12 @@ import { z } from 'zod';
 import { FAILURE_CLASSES } from './failure-classes';
 import { RUN_KINDS } from './search-attributes';
 
-const STEPS = ['awaitLanding', 'ingest', 'transform', 'publish'] as const;
-const perStep = z.object(Object.fromEntries(STEPS.map((s) => [s, z.number().int().nonnegative()])) as Record<(typeof STEPS)[number], z.ZodNumber>);
+/** A partition run's steps, in order: the one list (the per-step maps of results and run records are keyed by it). */
+export const STEP_NAMES = ['awaitLanding', 'ingest', 'transform', 'publish'] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+/** A value per step, every step present. */
+const perStep = z.object(Object.fromEntries(STEP_NAMES.map((s) => [s, z.number().int().nonnegative()])) as Record<StepName, z.ZodNumber>);
 
 export const rowCountsSchema = z.object({
   in: z.number().int().nonnegative().describe('rows read: landed records, or upstream rows'),
@@ -37,7 +41,7 @@ export const partitionRunResultSchema = z
 export const partitionFailureSchema = z
   .object({
     failureClass: z.enum(FAILURE_CLASSES).describe('transient and dependency were retried until the limits; data and code never are'),
-    step: z.enum([...STEPS, 'workflow']),
+    step: z.enum([...STEP_NAMES, 'workflow']),
     reason: z.string(),
     attempt: z.number().int().positive().optional(),
     rejectedRows: z.number().int().nonnegative().optional().describe('a data failure: rows rejected'),

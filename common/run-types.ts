@@ -3,10 +3,10 @@
  */
 import type { z } from 'zod';
 import type { partitionFailureSchema, partitionRunResultSchema, rowCountsSchema } from './run-contract';
-import type { RunKind } from './search-attributes';
+import type { OVERRIDE_KINDS } from './run-record';
 
-export const STEP_NAMES = ['awaitLanding', 'ingest', 'transform', 'publish'] as const;
-export type StepName = (typeof STEP_NAMES)[number];
+/** The steps' names: the list is `STEP_NAMES` in common/run-contract.ts. */
+export type { StepName } from './run-contract';
 
 /**
  * A pipeline's definition as one run uses it from its start to its end, resolved once when the run
@@ -43,7 +43,7 @@ export interface StepInput {
 
 /** An operator's override, recorded with the run it concerns and in `meta.overrides`. */
 export interface OverrideRecord {
-  kind: 'force' | 'skip' | 'rerun';
+  kind: (typeof OVERRIDE_KINDS)[number];
   reason: string;
   by: string;
   at: string;
@@ -92,9 +92,6 @@ export interface FileRowCounts {
   malformedRows: number;
 }
 
-/** A file of the run's manifest: ingest's record, with transform's counts once transform has parsed it. */
-export type IngestedFile = LandedFileRecord & Partial<Omit<FileRowCounts, 'name'>>;
-
 /** The upstream run a downstream partition read (the run that published that upstream partition). */
 export interface UpstreamRef {
   pipeline: string;
@@ -130,26 +127,5 @@ export type RowCounts = z.infer<typeof rowCountsSchema>;
 
 /** Why a partition run failed: class, step and reason, plus evidence for data failures. */
 export type PartitionFailure = z.infer<typeof partitionFailureSchema>;
-
-/** A run's manifest (`meta/partition_runs/…/<run>.json` in the lake, `meta.partition_runs` to readers). */
-export interface RunManifest {
-  pipeline: string;
-  partition: string;
-  workflowId: string;
-  runId: string;
-  runKind: RunKind;
-  backfillId?: string;
-  status: 'succeeded' | 'failed';
-  failure?: PartitionFailure;
-  rows: Partial<RowCounts>;
-  files: IngestedFile[];
-  attempts: Partial<Record<StepName, number>>;
-  durationsMs: Partial<Record<StepName, number>>;
-  startedAt: string;
-  /** Overrides that shaped this run (forced past readiness, a rerun asked for with a reason). */
-  overrides?: OverrideRecord[];
-  /** A downstream pipeline's: the upstream runs it consumed. */
-  upstream?: UpstreamRef[];
-}
 
 export type PartitionRunResult = z.infer<typeof partitionRunResultSchema>;

@@ -3,7 +3,6 @@
  * report as `npm run status -- --json`, `GET /healthz`. Read-only. It keeps one Temporal client to ask
  * what is running; while the server is down the page still shows the lake and says what it cannot.
  */
-import { serve, type ServerType } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -12,7 +11,7 @@ import { statusReport } from '../client/status';
 import type { ConveyorConfig } from '../platform/config';
 import type { PipelineRegistry } from '../definitions/registry';
 import { dashboardPage } from './page';
-import { Unavailable } from '../common/errors';
+import { serveApp, type RunningHttpServer } from '../platform/http-server';
 
 const daysSchema = z.coerce.number().int().min(7).max(366);
 const RECONNECT_MS = 15_000;
@@ -76,33 +75,16 @@ export function createDashboardApp(options: DashboardOptions) {
   return { app, close: () => temporal.close() };
 }
 
-export interface RunningDashboard {
-  url: string;
-  close(): Promise<void>;
-}
+export type RunningDashboard = RunningHttpServer;
 
 /** Serve the dashboard on `host:port`; resolves once it listens (a port in use is a one-line error). */
-export function startDashboard(options: DashboardOptions & { port: number; host?: string }): Promise<RunningDashboard> {
+export async function startDashboard(options: DashboardOptions & { port: number; host?: string }): Promise<RunningDashboard> {
   const { app, close } = createDashboardApp(options);
-  const host = options.host ?? '127.0.0.1';
-  return new Promise((resolve, reject) => {
-    let server: ServerType;
-    const onError = (err: NodeJS.ErrnoException) =>
-      reject(new DashboardUnavailable(err.code === 'EADDRINUSE' ? `port ${options.port} is in use: set CONVEYOR_DASHBOARD_PORT to a free one` : `cannot serve on ${host}:${options.port} (${err.message})`));
-    server = serve({ fetch: app.fetch, port: options.port, hostname: host }, () => {
-      server.off('error', onError);
-      resolve({
-        url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${options.port}/`,
-        close: async () => {
-          await new Promise<void>((done) => server.close(() => done()));
-          await close();
-        },
-      });
-    });
-    server.once('error', onError);
-  });
-}
-
-export class DashboardUnavailable extends Unavailable {
-  override name = 'DashboardUnavailable';
+  try {
+    const server = await serveApp(app, { port: options.port, host: options.host ?? '127.0.0.1', portVariable: 'CONVEYOR_DASHBOARD_PORT' });
+    return { url: server.url, close: async () => (await server.close(), await close()) };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }

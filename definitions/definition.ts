@@ -11,6 +11,7 @@ import { IDENTIFIER_PATTERN } from '../common/identifiers';
 import { ALERT_SINKS } from '../common/alert-sinks';
 import { PartitionScheme, partitionsSchema } from '../common/partitions';
 import { scheduleAtError } from '../common/schedule-at';
+import { DEFAULTS, SCHEME_DEFAULTS } from './defaults';
 import { sourceSchema } from './source-schema';
 import { InputError } from '../common/errors';
 
@@ -22,10 +23,13 @@ export const columnSchema = z.object({
   type: z.string().min(1),
 });
 
-/** Below this much input (64 MiB), a partition's ingest and transform run as local activities. */
-export const DEFAULT_LOCAL_BELOW_BYTES = 64 * 2 ** 20;
+const OVERLAP_POLICIES = ['allow_all', 'buffer_all', 'buffer_one', 'skip'] as const;
 
-export const pipelineDefinitionSchema = z.object({
+/**
+ * A definition as written. Only name, description, owner, partitions, source and table are required;
+ * everything else has a default (definitions/defaults.ts), by partition scheme where it depends on it.
+ */
+const declarationSchema = z.object({
   name: identifier,
   description: z.string().min(1),
   /** Team or person that alerts about this pipeline are routed to. */
@@ -36,43 +40,49 @@ export const pipelineDefinitionSchema = z.object({
    */
   partitions: partitionsSchema,
   /** How stale the newest published partition may get before it is an incident (for freshness alerts). */
-  freshnessObjectiveHours: z.number().positive(),
+  freshnessObjectiveHours: z.number().positive().optional(),
   /**
-   * When Conveyor runs it by itself (a Temporal Schedule per pipeline, `npm run schedules -- apply`).
+   * When Conveyor runs it by itself (a Temporal Schedule per pipeline, `conveyor schedules apply`).
    * Each scheduled run processes the partition its *scheduled* time implies (the newest available then),
    * so runs made up after an outage process the partitions that were missed. A static key set runs
    * every key, daily.
    */
-  schedule: z.object({
-    /**
-     * When, UTC, in the cadence's terms: hourly `:MM` (minute past each hour), daily and static `HH:MM`,
-     * weekly `<mon..sun> HH:MM`, monthly `<1..28> HH:MM` (day of the month).
-     */
-    at: z.string(),
-    /** How far back missed runs are made up after an outage (older ones are dropped). */
-    catchupWindowDays: z.number().int().min(1).max(365),
-    /**
-     * What a run does when the previous scheduled run still runs: `allow_all` runs both (each
-     * processes its own partition), `buffer_all` queues, `skip` drops it.
-     */
-    overlap: z.enum(['allow_all', 'buffer_all', 'buffer_one', 'skip']),
-  }),
+  schedule: z
+    .object({
+      /**
+       * When, UTC, in the cadence's terms: hourly `:MM` (minute past each hour), daily and static `HH:MM`,
+       * weekly `<mon..sun> HH:MM`, monthly `<1..28> HH:MM` (day of the month).
+       */
+      at: z.string().optional(),
+      /** How far back missed runs are made up after an outage (older ones are dropped). */
+      catchupWindowDays: z.number().int().min(1).max(365).default(DEFAULTS.catchupWindowDays),
+      /**
+       * What a run does when the previous scheduled run still runs: `allow_all` runs both (each
+       * processes its own partition), `buffer_all` queues, `skip` drops it.
+       */
+      overlap: z.enum(OVERLAP_POLICIES, { error: `expected one of ${OVERLAP_POLICIES.join(', ')}` }).default(DEFAULTS.overlap),
+    })
+    .prefault({}),
   /** Where the partition's rows come from: one module per kind (`sources/`). */
   source: sourceSchema,
   /** How a run waits for its source to be ready: polled this often, for up to this long. */
-  readiness: z.object({
-    pollIntervalSeconds: z.number().int().positive(),
-    timeoutSeconds: z.number().int().positive(),
-    /**
-     * A backfill's runs are of history, whose data is there or is not: they poll at most every 15 s
-     * and fail (dependency) after this long instead of waiting out the scheduled runs' deadline.
-     */
-    backfillTimeoutSeconds: z.number().int().positive().default(120),
-  }),
-  quality: z.object({
-    /** Fail the partition (data failure) when more than this share of rows is rejected. */
-    maxRejectedRatio: z.number().min(0).max(1),
-  }),
+  readiness: z
+    .object({
+      pollIntervalSeconds: z.number().int().positive().default(DEFAULTS.pollIntervalSeconds),
+      timeoutSeconds: z.number().int().positive().optional(),
+      /**
+       * A backfill's runs are of history, whose data is there or is not: they poll at most every 15 s
+       * and fail (dependency) after this long instead of waiting out the scheduled runs' deadline.
+       */
+      backfillTimeoutSeconds: z.number().int().positive().default(DEFAULTS.backfillTimeoutSeconds),
+    })
+    .prefault({}),
+  quality: z
+    .object({
+      /** Fail the partition (data failure) when more than this share of rows is rejected. */
+      maxRejectedRatio: z.number().min(0).max(1).optional(),
+    })
+    .prefault({}),
   table: z.object({
     /** Columns of the published table, `showroom.<name>` (besides partition_key and run_id). */
     columns: z.array(columnSchema).min(1),
@@ -93,7 +103,7 @@ export const pipelineDefinitionSchema = z.object({
   monitors: z
     .object({
       /** How often the monitor runs. */
-      everyMinutes: z.number().int().min(1).max(1440).default(5),
+      everyMinutes: z.number().int().min(1).max(1440).default(DEFAULTS.monitorEveryMinutes),
       /**
        * Partitions checked for failed / missing / row-count / reject alerts: the newest this many
        * (default by scheme: 48 hours, 14 days, 8 weeks, 6 months, every static key).
@@ -102,13 +112,13 @@ export const pipelineDefinitionSchema = z.object({
       rowCount: z
         .object({
           /** A partition's published rows are compared with the median of this many partitions before it. */
-          trailingPartitions: z.number().int().min(3).max(60).default(7),
+          trailingPartitions: z.number().int().min(3).max(60).default(DEFAULTS.rowCount.trailingPartitions),
           /** Flag a drop below this share of the median ... */
-          minRatio: z.number().min(0).max(1).default(0.5),
+          minRatio: z.number().min(0).max(1).default(DEFAULTS.rowCount.minRatio),
           /** ... or a spike above this multiple of it. */
-          maxRatio: z.number().min(1).default(2),
+          maxRatio: z.number().min(1).default(DEFAULTS.rowCount.maxRatio),
         })
-        .default({ trailingPartitions: 7, minRatio: 0.5, maxRatio: 2 }),
+        .prefault({}),
       /**
        * Warn when a published partition rejected more than this share of its rows (default: half of
        * `quality.maxRejectedRatio`, above which the partition fails).
@@ -117,30 +127,55 @@ export const pipelineDefinitionSchema = z.object({
       alerts: z
         .object({
           /** Where this pipeline's alerts go; default: the environment's CONVEYOR_ALERT_SINKS. */
-          sinks: z.array(z.enum(ALERT_SINKS)).min(1).optional(),
+          sinks: z.array(z.enum(ALERT_SINKS, { error: `expected one of ${ALERT_SINKS.join(', ')}` })).min(1).optional(),
           /** The environment variable holding this pipeline's webhook URL; default CONVEYOR_ALERT_WEBHOOK_URL. */
           webhookUrlEnv: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an environment variable name, e.g. ORDERS_SLACK_WEBHOOK').optional(),
         })
-        .default({}),
+        .prefault({}),
     })
-    .default({ everyMinutes: 5, rowCount: { trailingPartitions: 7, minRatio: 0.5, maxRatio: 2 }, alerts: {} }),
-  steps: z.object({
-    /** Start-to-close timeout of each work step (ingest, transform, publish). */
-    timeoutSeconds: z.number().int().positive(),
-    /** Attempts for transient failures before the partition fails. */
-    maxAttempts: z.number().int().min(1).max(20),
-    /**
-     * A partition whose input is smaller than this runs ingest and transform as local activities, in
-     * its workflow's own task (no task-queue round trips); a larger one as activities with heartbeats.
-     * 0: always activities. A function source always runs as activities (its calls heartbeat).
-     */
-    localBelowBytes: z.number().int().min(0).default(DEFAULT_LOCAL_BELOW_BYTES),
-  }),
+    .prefault({}),
+  steps: z
+    .object({
+      /** Start-to-close timeout of each work step (ingest, transform, publish). */
+      timeoutSeconds: z.number().int().positive().default(DEFAULTS.stepTimeoutSeconds),
+      /** Attempts for transient failures before the partition fails. */
+      maxAttempts: z.number().int().min(1).max(20).default(DEFAULTS.stepMaxAttempts),
+      /**
+       * A partition whose input is smaller than this runs ingest and transform as local activities, in
+       * its workflow's own task (no task-queue round trips); a larger one as activities with heartbeats.
+       * 0: always activities. A function source always runs as activities (its calls heartbeat).
+       */
+      localBelowBytes: z.number().int().min(0).default(DEFAULTS.localBelowBytes),
+    })
+    .prefault({}),
 });
 
-export type PipelineDefinition = z.infer<typeof pipelineDefinitionSchema>;
-/** A definition as written: fields with defaults (`monitors`) may be left out. */
-export type PipelineDeclaration = z.input<typeof pipelineDefinitionSchema>;
+type Declared = z.output<typeof declarationSchema>;
+
+/** A definition with every default filled in: what the steps, monitors and schedules read. */
+export type PipelineDefinition = Omit<Declared, 'freshnessObjectiveHours' | 'schedule' | 'readiness' | 'quality'> & {
+  freshnessObjectiveHours: number;
+  schedule: Required<Declared['schedule']>;
+  readiness: Required<Declared['readiness']>;
+  quality: Required<Declared['quality']>;
+};
+
+/** The defaults that depend on the partition scheme or the source (definitions/defaults.ts). */
+function withSchemeDefaults(d: Declared): PipelineDefinition {
+  const byScheme = SCHEME_DEFAULTS[d.partitions.kind];
+  return {
+    ...d,
+    freshnessObjectiveHours: d.freshnessObjectiveHours ?? byScheme.freshnessObjectiveHours,
+    schedule: { ...d.schedule, at: d.schedule.at ?? byScheme.at },
+    readiness: { ...d.readiness, timeoutSeconds: d.readiness.timeoutSeconds ?? byScheme.readinessTimeoutSeconds },
+    quality: { maxRejectedRatio: d.quality.maxRejectedRatio ?? DEFAULTS.maxRejectedRatio[d.source.kind === 'upstream' ? 'fromUpstreams' : 'otherwise'] },
+  };
+}
+
+export const pipelineDefinitionSchema = declarationSchema.transform(withSchemeDefaults);
+
+/** A definition as written: only name, description, owner, partitions, source and table are required. */
+export type PipelineDeclaration = z.input<typeof declarationSchema>;
 
 /** A pipeline definition that does not parse: one line naming the pipeline and the field. */
 export class PipelineDefinitionError extends InputError {
@@ -176,9 +211,9 @@ const schemes = new WeakMap<PipelineDefinition['partitions'], PartitionScheme>()
 
 /** How many partitions the monitor watches: the definition's, or the scheme's default. */
 export function monitorWindowOf(pipeline: Pick<PipelineDefinition, 'monitors' | 'partitions'>): number {
-  const byKind = { hourly: 48, daily: 14, weekly: 8, monthly: 6 } as const;
   const p = pipeline.partitions;
-  return pipeline.monitors.windowPartitions ?? (p.kind === 'static' ? p.keys.length : byKind[p.kind]);
+  const byScheme = SCHEME_DEFAULTS[p.kind].monitorWindowPartitions;
+  return pipeline.monitors.windowPartitions ?? (byScheme === 'every key' && p.kind === 'static' ? p.keys.length : (byScheme as number));
 }
 
 /** The pipelines whose partitions this one reads (its graph edges). */

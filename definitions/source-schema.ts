@@ -75,7 +75,9 @@ export const functionSourceSchema = z.object({
   columns: z.array(identifier).min(1),
 });
 
-export const sourceSchema = z.discriminatedUnion('kind', [filesSourceSchema, upstreamSourceSchema, functionSourceSchema]);
+export const sourceSchema = z.discriminatedUnion('kind', [filesSourceSchema, upstreamSourceSchema, functionSourceSchema], {
+  error: "expected { kind: 'files', format, filePattern, columns, marker }, { kind: 'upstream', inputs: [...] } or { kind: 'function', rows, columns }",
+});
 export type SourceDefinition = z.infer<typeof sourceSchema>;
 export type FilesSource = z.infer<typeof filesSourceSchema>;
 export type UpstreamSource = z.infer<typeof upstreamSourceSchema>;

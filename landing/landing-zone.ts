@@ -13,12 +13,6 @@ export function landingOf(config: { landingDir: string; landingUrl?: string | un
   return fileArea({ dir: config.landingDir, url: config.landingUrl, env });
 }
 
-/**
- * Fault-injection hook for tests and demos: a file with this name holding a number N makes reads of
- * the partition fail with a transient I/O error on the first N attempts. Written only by the generator.
- */
-export const FLAKY_READ_FAULT_FILE = '_FAULT_FLAKY_READS';
-
 /** A landed file, snapshotted into a run's staging folder. */
 export interface SnapshotFile {
   name: string;
@@ -76,12 +70,4 @@ async function sha256OfFile(file: string): Promise<{ bytes: number; sha256: stri
   } finally {
     await handle.close();
   }
-}
-
-/** How many leading read attempts should fail for this partition (0 when no fault is injected). */
-export function injectedReadFailures(dir: string): number {
-  const faultPath = path.join(dir, FLAKY_READ_FAULT_FILE);
-  if (!fs.existsSync(faultPath)) return 0;
-  const count = Number.parseInt(fs.readFileSync(faultPath, 'utf8').trim(), 10);
-  return Number.isFinite(count) && count > 0 ? count : 0;
 }

@@ -9,7 +9,8 @@ import { PARTITION_SA } from '../common/search-attributes';
 import type { PartitionScheme } from '../common/partitions';
 import { sqlString } from '../common/sql';
 import { withDuckDB } from '../lake/duckdb';
-import { publishedPartitions, readManifests, type ManifestRecord } from '../lake/runs';
+import type { RunRecord } from '../common/run-record';
+import { publishedPartitions, readManifests } from '../lake/runs';
 import type { LakeLayout } from '../lake/layout';
 import { activeWaiver, partitionsWithOverrides, readOverrides } from '../lake/overrides';
 import { monitorWindowOf, partitionSchemeOf, type PipelineDefinition } from '../definitions/definition';
@@ -63,7 +64,7 @@ export async function readPartitionFacts(
   const facts = new Map<string, PartitionFacts>();
   const at = (p: string) => facts.get(p) ?? (facts.set(p, { partition: p }).get(p) as PartitionFacts);
   const withOverrides = await partitionsWithOverrides(lake, pipeline);
-  const runsByKey = new Map<string, ManifestRecord[]>();
+  const runsByKey = new Map<string, RunRecord[]>();
   const publishedFiles: { key: string; file: string }[] = [];
   for (const key of keys) {
     const runs = await readManifests(lake, pipeline, key);

@@ -1,12 +1,15 @@
 /**
- * What a pipeline folder's files import. Inside this checkout: `from '../sdk'`; in a team's own folder
- * or repository (CONVEYOR_PIPELINES_DIR): `from 'conveyor/pipeline'`, which Conveyor resolves to this
- * file (definitions/definition-import.ts): no build step, no relative path into Conveyor's tree.
+ * `conveyor/pipeline`: everything a pipeline folder's files import from Conveyor, and the only thing
+ * they import from it (the layer rules check it). Inside this checkout the package resolves its own
+ * name (package.json "exports"); in a team's folder (CONVEYOR_PIPELINES_DIR) Conveyor resolves it when
+ * it loads the folder (definitions/definition-import.ts): no build step, no relative path into Conveyor.
  */
-export { definePipeline, loadSql, partitionSchemeOf, sqlList, type PipelineDeclaration, type PipelineDefinition } from '../definitions/definition';
+export { definePipeline, loadSql, partitionSchemeOf, sqlList, upstreamOf, type PipelineDeclaration, type PipelineDefinition } from '../definitions/definition';
+export { deploymentRegistry, type PipelineRegistry } from '../definitions/registry';
 export type { PartitionsDeclaration } from '../common/partitions';
 export { clearLanded, pad, pick, prng, seedOf, writeLanded, writeMarker, type GenerateRequest, type GeneratorFault, type SampleGenerator } from '../definitions/generator';
-export { partitionLandingDir } from '../sources/files';
+export { filesSourceOf, partitionLandingDir } from '../sources/files';
+export { mappedPartitions } from '../sources/upstream';
 export { withDuckDB } from '../lake/duckdb';
 export { checkPipelineSample, type SampleCheck } from './check';
 export { HttpError, SourceDataError } from '../common/classify';

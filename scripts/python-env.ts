@@ -8,6 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Unavailable } from '../common/errors';
+import { runMain } from '../platform/exit';
 
 const ROOT = path.resolve(__dirname, '..');
 export const PYTHON_ENV_DIR = path.join(ROOT, '.tools', 'python');
@@ -15,9 +17,16 @@ export const PYTHON = path.join(PYTHON_ENV_DIR, 'bin', 'python');
 const REQUIREMENTS = path.join(ROOT, 'docs', 'examples', 'python', 'requirements.txt');
 const STAMP = path.join(PYTHON_ENV_DIR, '.requirements.sha256');
 
+/** The environment could not be made: one line, exit 1. */
+class PythonEnvUnavailable extends Unavailable {
+  override name = 'PythonEnvUnavailable';
+}
+
 function run(command: string, args: string[]): void {
   const done = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (done.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${done.error?.message ?? `exit ${done.status}`})`);
+  if (done.status !== 0) {
+    throw new PythonEnvUnavailable(`the Python environment: ${command} ${args.join(' ')} failed (${done.error?.message ?? `exit ${done.status}`}); it needs python3 with venv (Debian's python3-venv)`);
+  }
 }
 
 export function ensurePythonEnv(): string {
@@ -31,11 +40,8 @@ export function ensurePythonEnv(): string {
 }
 
 if (require.main === module) {
-  try {
+  runMain('conveyor python-env', async () => {
     const python = ensurePythonEnv();
     if (!process.argv.includes('--quiet')) console.log(python);
-  } catch (err) {
-    console.error(`conveyor: the Python environment: ${err instanceof Error ? err.message : String(err)} (needs python3 with venv: Debian's python3-venv)`);
-    process.exit(1);
-  }
+  });
 }

@@ -3,15 +3,10 @@
  * against, building it first if needed (Go, about 10 minutes the first time). `--quiet` prints
  * nothing on success (used by `npm test` to make sure the binary exists).
  */
-import { ensureSeaweedFS, SeaweedFSUnavailable } from './lib/seaweedfs';
+import { runMain } from '../platform/exit';
+import { ensureSeaweedFS } from './lib/seaweedfs';
 
-async function main(): Promise<void> {
-  const quiet = process.argv.includes('--quiet');
+runMain('conveyor seaweedfs', async () => {
   const weed = await ensureSeaweedFS((line) => console.error(line));
-  if (!quiet) console.log(weed);
-}
-
-main().catch((err: unknown) => {
-  console.error(`conveyor: ${err instanceof SeaweedFSUnavailable ? err.message : String(err)}`);
-  process.exit(1);
+  if (!process.argv.includes('--quiet')) console.log(weed);
 });

@@ -10,7 +10,7 @@ import { classifiedFailure } from '../common/failure-classes';
 import { sqlIdent, sqlString } from '../common/sql';
 import type { FileArea } from '../lake/area';
 import { columnsArgument } from '../lake/tables';
-import { FLAKY_READ_FAULT_FILE, injectedReadFailures, snapshotFiles } from '../landing/landing-zone';
+import { snapshotFiles } from '../landing/landing-zone';
 import type { PipelineDefinition } from '../definitions/definition';
 import type { FilesSource } from '../definitions/source-schema';
 import type { InputsInfo, Readiness, SourceModule, SourceRunContext } from './source';
@@ -27,7 +27,7 @@ export function filesSourceOf(pipeline: PipelineDefinition): FilesSource {
   return pipeline.source;
 }
 
-const isDataFile = (name: string, source: FilesSource) => source.filePattern.test(name) && name !== FLAKY_READ_FAULT_FILE;
+const isDataFile = (name: string, source: FilesSource) => source.filePattern.test(name);
 
 /** Names of the partition's data files in a local folder, sorted; empty when the folder is missing. */
 export function listDataFiles(dir: string, source: FilesSource): string[] {
@@ -59,15 +59,6 @@ export const filesSource: SourceModule<FilesSource> = {
     const { deps, ctx, pipeline, source, partition, force, stagingDir } = run;
     const dir = partitionLandingDir(deps.landing.root, pipeline, partition);
     const landed = await landedFiles(deps.landing, dir, source);
-    const faulty = landed.all.has(FLAKY_READ_FAULT_FILE) && (await deps.landing.fetch(path.join(dir, FLAKY_READ_FAULT_FILE))) !== undefined;
-    const failingReads = faulty ? injectedReadFailures(dir) : 0;
-    if (ctx.attempt <= failingReads) {
-      throw classifiedFailure('transient', {
-        step: ctx.step,
-        message: `I/O error reading ${dir}: injected flaky read (attempt ${ctx.attempt}, first ${failingReads} fail)`,
-        details: { attempt: ctx.attempt },
-      });
-    }
     if (!force && !landed.all.has(source.marker)) {
       throw classifiedFailure('dependency', {
         step: ctx.step,

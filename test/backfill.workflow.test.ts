@@ -69,9 +69,9 @@ const stubs = {
     fs.writeFileSync(file, Context.current().info.workflowExecution!.runId);
     return { rowsPublished: 1, ...metrics() };
   },
-  async recordRun(manifest: Parameters<typeof real.recordRun>[0]) {
-    await real.recordRun(manifest);
-    active.delete(manifest.partition);
+  async recordRun(record: Parameters<typeof real.recordRun>[0]) {
+    await real.recordRun(record);
+    active.delete(record.partition_key);
   },
   async planBackfillChunk(input: Parameters<typeof real.planBackfillChunk>[0]) {
     return real.planBackfillChunk(input);

@@ -8,6 +8,7 @@
  * into .tools/ by `npm test`); skipped with a one-line reason otherwise, unless
  * CONVEYOR_CLUSTER_TESTS=required (CI), where a missing prerequisite fails the suite.
  */
+import { conveyorArgv } from './helpers/cli';
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -88,7 +89,7 @@ async function eventuallyCount(query: string, want: number): Promise<number> {
 
 /** A CLI as a user runs it (`npm run <script> -- ...`), with only the environment to point it at the cluster. */
 async function cli(script: string, args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', `${script}.ts`), ...args], { cwd: ROOT, env, maxBuffer: 64 << 20 });
+  const { stdout } = await run(process.execPath, conveyorArgv(script, args), { cwd: ROOT, env, maxBuffer: 64 << 20 });
   return stdout;
 }
 
@@ -239,7 +240,7 @@ describe('npm run cluster', { skip: !required && privateMissing ? privateMissing
 
   /** Start `npm run cluster` in the background; resolves with its output once it is up. */
   async function up(args: string[] = []): Promise<{ child: ChildProcess; output: () => string }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'cluster.ts'), ...args], { cwd: ROOT, env: clusterEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, conveyorArgv('cluster', args), { cwd: ROOT, env: clusterEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     child.on('exit', () => children.delete(child));
     let output = '';
@@ -271,17 +272,17 @@ describe('npm run cluster', { skip: !required && privateMissing ? privateMissing
     const uiUrl = String(clusterEnv.TEMPORAL_UI_URL);
     assert.equal((await fetch(uiUrl)).status, 200, 'the Web UI answers');
     // Another cluster (or dev server) on the same address is refused in one line.
-    const second = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'cluster.ts'), '--exit'], {
+    const second = spawnSync(process.execPath, conveyorArgv('cluster', ['--exit']), {
       cwd: ROOT,
       env: { ...clusterEnv, CONVEYOR_DATA_DIR: path.join(home, 'other') },
       encoding: 'utf8',
     });
     assert.equal(second.status, 1);
-    assert.match(second.stderr.trim(), /^npm run cluster: a Temporal server already answers at 127\.0\.0\.1:\d+ .*set TEMPORAL_ADDRESS to another host:port$/m);
+    assert.match(second.stderr.trim(), /^conveyor cluster: a Temporal server already answers at 127\.0\.0\.1:\d+ .*set TEMPORAL_ADDRESS to another host:port$/m);
     // A second one on the same data dir is refused, and leaves the running one alone.
-    const same = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'cluster.ts'), '--exit'], { cwd: ROOT, env: clusterEnv, encoding: 'utf8' });
+    const same = spawnSync(process.execPath, conveyorArgv('cluster', ['--exit']), { cwd: ROOT, env: clusterEnv, encoding: 'utf8' });
     assert.equal(same.status, 1);
-    assert.match(same.stderr.trim(), /^npm run cluster: npm run cluster already runs for .* \(pid \d+\): stop it first, or use another CONVEYOR_DATA_DIR$/m);
+    assert.match(same.stderr.trim(), /^conveyor cluster: conveyor cluster already runs for .* \(pid \d+\): stop it first, or use another CONVEYOR_DATA_DIR$/m);
     assert.equal((await fetch(uiUrl)).status, 200, 'the first one still serves');
     const pids = servicePids();
     first.child.kill('SIGINT');
@@ -291,14 +292,14 @@ describe('npm run cluster', { skip: !required && privateMissing ? privateMissing
   });
 
   it('says in one line why it cannot use the PostgreSQL at CONVEYOR_POSTGRES_URL, without its password', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'cluster.ts'), '--exit'], {
+    const result = spawnSync(process.execPath, conveyorArgv('cluster', ['--exit']), {
       cwd: ROOT,
       env: { ...clusterEnv, CONVEYOR_DATA_DIR: path.join(home, 'elsewhere'), CONVEYOR_POSTGRES_URL: 'postgres://temporal:hunter2@127.0.0.1:1' },
       encoding: 'utf8',
     });
     assert.equal(result.status, 1);
     const last = result.stderr.trim().split('\n').pop()!;
-    assert.match(last, /^npm run cluster: temporal\/setup-schema\.sh failed \(exit 1\): .*127\.0\.0\.1:1: connect: connection refused/);
+    assert.match(last, /^conveyor cluster: temporal\/setup-schema\.sh failed \(exit 1\): .*127\.0\.0\.1:1: connect: connection refused/);
     assert.doesNotMatch(result.stderr, /hunter2/);
   });
 
@@ -309,14 +310,14 @@ describe('npm run cluster', { skip: !required && privateMissing ? privateMissing
     // Each process its own data folder: they share the Temporal server and the buckets only.
     const as = (name: string) => ({ ...clusterEnv, ...exported, CONVEYOR_DATA_DIR: path.join(home, name), CONVEYOR_TASK_QUEUE: 's3-daily' });
     // Each command is killed if it hangs (the test then fails instead of waiting forever).
-    const tsx = (script: string, args: string[], name: string) => run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', script), ...args], { cwd: ROOT, env: as(name), timeout: 120_000 });
+    const tsx = (script: string, args: string[], name: string) => run(process.execPath, conveyorArgv(script, args), { cwd: ROOT, env: as(name), timeout: 120_000 });
     let worker: WorkerProcess | undefined;
     try {
-    await tsx('generate-data.ts', ['orders', '--from', '2024-05-01', '--to', '2024-05-01', '--rows', '300', '--files', '1'], 'upstream');
+    await tsx('generate', ['orders', '--from', '2024-05-01', '--to', '2024-05-01', '--rows', '300', '--files', '1'], 'upstream');
     worker = await startWorkerProcess({ name: 's3-worker', queues: 'daily', env: as('worker'), logDir: home });
-    const partition = await tsx('partition.ts', ['orders', '2024-05-01', '--json'], 'operator');
+    const partition = await tsx('partition', ['orders', '2024-05-01', '--json'], 'operator');
     assert.equal((JSON.parse(partition.stdout) as { status: string }).status, 'succeeded', partition.stdout);
-    const sql = await tsx('sql.ts', ["SELECT count(*) AS n, count(DISTINCT order_id) AS d FROM showroom.orders WHERE partition_key = '2024-05-01'", '--json'], 'analyst');
+    const sql = await tsx('sql', ["SELECT count(*) AS n, count(DISTINCT order_id) AS d FROM showroom.orders WHERE partition_key = '2024-05-01'", '--json'], 'analyst');
     const [row] = JSON.parse(sql.stdout) as { n: string; d: string }[];
     assert.ok(Number(row!.n) > 250 && row!.n === row!.d, sql.stdout);
     assert.ok(!fs.existsSync(path.join(home, 'cluster', 'lake')) && !fs.existsSync(path.join(home, 'lake')), 'no lake folder anywhere');
@@ -338,7 +339,7 @@ describe('npm run cluster', { skip: !required && privateMissing ? privateMissing
     await exited(again.child);
     assert.deepEqual(pids.map(alive), [true, true], 'a SIGKILLed npm run cluster cannot stop its server and UI');
 
-    const next = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'cluster.ts'), '--exit'], { cwd: ROOT, env: clusterEnv, encoding: 'utf8' });
+    const next = spawnSync(process.execPath, conveyorArgv('cluster', ['--exit']), { cwd: ROOT, env: clusterEnv, encoding: 'utf8' });
     assert.equal(next.status, 0, next.stderr);
     assert.match(next.stderr, /Stopped the Temporal server an earlier npm run cluster left running/);
     assert.match(next.stderr, /Stopped the Web UI server an earlier npm run cluster left running/);

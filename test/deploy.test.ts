@@ -91,7 +91,7 @@ describe('docker-compose.yml deploys what npm run cluster runs', () => {
       assert.equal(config.alerts.webhookUrl, undefined, 'an empty webhook URL from compose means no webhook');
     }
     const dashboard = services['conveyor-dashboard']!;
-    assert.deepEqual(dashboard.command, ['node', '--require', 'tsx/cjs', 'scripts/dashboard.ts', '--host', '0.0.0.0', '--port', '8090']);
+    assert.deepEqual(dashboard.command, ['node', 'cli/bin.js', 'dashboard', '--host', '0.0.0.0', '--port', '8090']);
     assert.equal(dashboard.volumes, undefined, 'no folder shared with the workers');
     assert.equal(loadConfig(composeEnv(dashboard.environment)).lakeUrl, loadConfig(composeEnv(services['conveyor-daily-worker']!.environment)).lakeUrl);
   });

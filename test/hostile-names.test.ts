@@ -4,6 +4,7 @@
  * And a property-based test (fast-check, fixed seed, bounded) that drives the client API and the CLIs
  * with random arguments: every case ends in success or a one-line error, never a stack trace or a hang.
  */
+import { conveyorArgv } from './helpers/cli';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -102,22 +103,22 @@ describe('hostile pipeline names and partition keys', () => {
   it('are refused by the CLIs in one line, and nothing lands outside the roots', () => {
     const dataDir = path.join(tmp, 'cli');
     const run = (script: string, args: string[]) =>
-      spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', script), ...args], {
+      spawnSync(process.execPath, conveyorArgv(script, args), {
         cwd: ROOT,
         encoding: 'utf8',
         timeout: 60_000,
         env: { ...process.env, CONVEYOR_DATA_DIR: dataDir, TEMPORAL_ADDRESS: '127.0.0.1:1' },
       });
     const attempts: [string, string[]][] = [
-      ['partition.ts', ['../etc', '2024-03-01']],
-      ['partition.ts', ['orders', '../../etc/passwd']],
-      ['notify.ts', ["orders'; --", '2024-03-01']],
-      ['notify.ts', ['orders', '2024-03-01/../x']],
-      ['override.ts', ['skip', '../orders', '2024-03-01', '--reason', 'x']],
-      ['runs.ts', ['orders', '--partition', "2024-03-01' OR '1'='1"]],
-      ['runs.ts', ['../orders']],
-      ['backfill.ts', ['--pipeline', '../../x', '--from', '2024-03-01', '--to', '2024-03-02']],
-      ['generate-data.ts', ['--from', '../x', '--to', '2024-03-02']],
+      ['partition', ['../etc', '2024-03-01']],
+      ['partition', ['orders', '../../etc/passwd']],
+      ['notify', ["orders'; --", '2024-03-01']],
+      ['notify', ['orders', '2024-03-01/../x']],
+      ['override', ['skip', '../orders', '2024-03-01', '--reason', 'x']],
+      ['runs', ['orders', '--partition', "2024-03-01' OR '1'='1"]],
+      ['runs', ['../orders']],
+      ['backfill', ['--pipeline', '../../x', '--from', '2024-03-01', '--to', '2024-03-02']],
+      ['generate', ['--from', '../x', '--to', '2024-03-02']],
     ];
     for (const [script, args] of attempts) {
       const result = run(script, args);
@@ -161,14 +162,14 @@ describe('fuzz: random arguments end in success or a one-line error', () => {
 
   it(`the CLIs (${CLI_CASES} cases, seed ${SEED})`, () => {
     const config = loadConfig({ CONVEYOR_DATA_DIR: path.join(tmp, 'fuzz') });
-    const scripts = ['partition.ts', 'backfill.ts', 'runs.ts', 'notify.ts', 'override.ts', 'status.ts', 'graph.ts', 'schedules.ts'];
+    const scripts = ['partition', 'backfill', 'runs', 'notify', 'override', 'status', 'graph', 'schedules.ts'];
     const argv = fc.array(fc.oneof(text, fc.constantFrom('--from', '--to', '--pipeline', '--last', '--partition', '--json', '--reason', '--concurrency', 'status', 'plan', 'skip', 'list')), { maxLength: 6 });
     let cases = 0;
     fc.assert(
       fc.property(fc.constantFrom(...scripts), argv, (script, args) => {
         cases += 1;
         const started = Date.now();
-        const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', script), ...args.map((a) => a.replace(/\u0000/g, ''))], {
+        const result = spawnSync(process.execPath, conveyorArgv(script, args.map((a) => a.replace(/\u0000/g, ''))), {
           cwd: ROOT,
           encoding: 'utf8',
           timeout: 30_000,

@@ -14,14 +14,15 @@ import { after, before, describe, it } from 'node:test';
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
-import type { IngestResult, PublishResult, RunManifest, TransformResult } from '../common/run-types';
+import type { RunRecord, UnfinishedRunRecord } from '../common/run-record';
+import type { IngestResult, PublishResult, TransformResult } from '../common/run-types';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { COMMIT_LOCK, commitFile, readVersion, readVersions, StaleCommit, versionMetadataOption, type FileVersion } from '../lake/commit';
 import { sqlString } from '../common/sql';
 import { withDuckDB } from '../lake/duckdb';
 import { LakeLayout, prepareLake, UnsafeLakePath } from '../lake/layout';
 import { withLakeReader } from '../lake/reader';
-import { manifestRecordOf, publishedPartitions, readManifests, writeManifest } from '../lake/runs';
+import { publishedPartitions, readManifests, writeManifest } from '../lake/runs';
 import { stalePartitionsOf } from '../lake/staleness';
 import { pruneStagingCache, STAGING_CACHE_IDLE_MS, UPLOAD_CLOCK_SLACK_MS } from '../lake/janitor';
 import { deploymentRegistry } from '../definitions/registry';
@@ -74,6 +75,19 @@ function attemptOf(runId: string, scheduledMs: number, attempt = 1) {
 }
 
 const input = { pipeline: 'orders', partition: '2024-03-01', snapshot: snapshotOf(ordersPipeline) };
+
+/** A run's record as the workflow hands it to recordRun: `fields` over a succeeded manual run of orders/2024-03-01 that read one row. */
+function runRecord(fields: Partial<UnfinishedRunRecord> = {}): UnfinishedRunRecord {
+  return {
+    run_id: 'run-a', workflow_id: 'orders.2024-03-01', pipeline: 'orders', partition_key: '2024-03-01', run_kind: 'manual', backfill_id: null,
+    status: 'succeeded', failure_class: null, failure_step: null, failure_reason: null,
+    rows_in: 1, rows_rejected: null, rows_duplicate: null, rows_published: null,
+    files: [], attempts: {}, durations_ms: {}, started_at: new Date(0).toISOString(), overrides: [], upstream: [],
+    ...fields,
+  };
+}
+/** The record as recordRun writes it, finished at `at`. */
+const finished = (record: UnfinishedRunRecord, at: Date): RunRecord => ({ ...record, finished_at: at.toISOString() });
 
 async function stage(t: ReturnType<typeof tempLake>, runId: string, scheduledMs: number): Promise<TransformResult> {
   const env = attemptOf(runId, scheduledMs);
@@ -201,15 +215,26 @@ describe('lake records and housekeeping', () => {
   for (const kind of KINDS) {
     it(`writes a run manifest once, and the janitor removes what crashed runs left (${kind})`, async () => {
       const t = tempLake(kind);
-      const manifest: RunManifest = {
-        pipeline: 'orders', partition: '2024-03-01', workflowId: 'orders.2024-03-01', runId: 'run-a', runKind: 'manual',
-        status: 'succeeded', rows: { in: 1 }, files: [], attempts: {}, durationsMs: {}, startedAt: new Date(0).toISOString(),
-      };
-      assert.equal(await writeManifest(t.lake, manifestRecordOf(manifest, new Date(1000))), true);
-      assert.equal(await writeManifest(t.lake, manifestRecordOf({ ...manifest, status: 'failed' }, new Date(2000))), false);
-      const runs = await readManifests(t.lake, 'orders', '2024-03-01');
+      const manifest = runRecord({ attempts: { awaitLanding: 2 }, durations_ms: { awaitLanding: 5 } });
+      assert.equal(await writeManifest(t.lake, finished(manifest, new Date(1000))), true);
+      assert.equal(await writeManifest(t.lake, finished({ ...manifest, status: 'failed' }, new Date(2000))), false);
+      // The file: one JSON object on one line, its fields those of meta.partition_runs, in their order.
+      const text = await t.lake.area.readText(t.lake.manifestFile('orders', '2024-03-01', 'run-a'));
+      assert.deepEqual(Object.keys(JSON.parse(text!)), [
+        'run_id', 'workflow_id', 'pipeline', 'partition_key', 'run_kind', 'backfill_id', 'status', 'failure_class', 'failure_step', 'failure_reason',
+        'rows_in', 'rows_rejected', 'rows_duplicate', 'rows_published', 'files', 'attempts', 'durations_ms', 'started_at', 'finished_at', 'overrides', 'upstream',
+      ]);
+      assert.match(text!, /^\{[^\n]*\}\n$/);
+      // A record that is not valid JSON, or not a run record, is skipped and reported.
+      const dir = t.lake.manifestDir('orders', '2024-03-01');
+      await t.lake.area.writeOnce(path.join(dir, 'run-torn.json'), '{"run_id": "run-torn", ');
+      await t.lake.area.writeOnce(path.join(dir, 'run-odd.json'), JSON.stringify({ ...finished(manifest, new Date(1500)), run_id: 'run-odd', status: 'maybe' }) + '\n');
+      const unreadable: string[] = [];
+      const runs = await readManifests(t.lake, 'orders', '2024-03-01', (file) => unreadable.push(path.basename(file)));
+      assert.deepEqual(unreadable.sort(), ['run-odd.json', 'run-torn.json']);
       assert.equal(runs.length, 1);
       assert.equal(runs[0]!.status, 'succeeded', 'the first record of a run stands');
+      assert.deepEqual(runs[0], finished(manifest, new Date(1000)));
 
       // A crashed run left staging files; the next run of the partition sweeps them at ingest.
       const crashed = t.lake.runStagingDir('orders', '2024-03-01', 'run-crashed');
@@ -221,7 +246,7 @@ describe('lake records and housekeeping', () => {
       await attemptOf('run-b', 3_100).run(t.activities.publish, { ...input, clean: staged.staged });
       assert.equal(fs.existsSync(crashed), false);
       assert.deepEqual(await t.lake.area.readdir(t.lake.partitionStagingDir('orders', '2024-03-01')), [path.basename(t.lake.runStagingDir('orders', '2024-03-01', 'run-b'))]);
-      await attemptOf('run-b', 3_200).run(t.activities.recordRun, { ...manifest, runId: 'run-b' });
+      await attemptOf('run-b', 3_200).run(t.activities.recordRun, { ...manifest, run_id: 'run-b' });
       assert.deepEqual(filesUnder(path.join(t.lake.root, 'staging')), [], 'the run removed its own staging');
       assert.deepEqual(await t.lake.area.readdir(t.lake.partitionStagingDir('orders', '2024-03-01')), [], 'in the lake too');
     });
@@ -246,11 +271,7 @@ describe('lake records and housekeeping', () => {
       // zombie that ran late, after A ended): B's upload, in its staging folder, stays.
       const runB = path.join(t.lake.runStagingDir('orders', input.partition, 'run-b'), 'clean.parquet');
       await begin(runB);
-      const manifest: RunManifest = {
-        pipeline: 'orders', partition: input.partition, workflowId: 'orders.2024-03-01', runId: 'run-a', runKind: 'manual',
-        status: 'succeeded', rows: { in: 1 }, files: [], attempts: {}, durationsMs: {}, startedAt: new Date(0).toISOString(),
-      };
-      await attemptOf('run-a', recordScheduledMs).run(t.activities.recordRun, manifest);
+      await attemptOf('run-a', recordScheduledMs).run(t.activities.recordRun, runRecord());
       assert.deepEqual(await pending(), [keyOf(runB)], "A's abandoned upload is aborted, B's is not");
     } finally {
       client.destroy();
@@ -306,17 +327,14 @@ describe('lake records and housekeeping', () => {
         // The worker is lost after publishing the second partition: no record of its run (only of an
         // earlier run of the partition, which published nothing).
         if (partition === unrecorded) {
-          const earlier: RunManifest = {
-            pipeline: 'orders', partition, workflowId: `orders.${partition}`, runId: 'run-earlier', runKind: 'manual', status: 'failed',
-            failure: { failureClass: 'data', step: 'transform', reason: 'too many rejects' }, rows: { in: 40 }, files: [], attempts: {}, durationsMs: {}, startedAt: new Date(0).toISOString(),
-          };
+          const earlier = runRecord({
+            partition_key: partition, workflow_id: `orders.${partition}`, run_id: 'run-earlier', status: 'failed',
+            failure_class: 'data', failure_step: 'transform', failure_reason: 'too many rejects', rows_in: 40,
+          });
           await attemptOf('run-earlier', 500).run(t.activities.recordRun, earlier);
           continue;
         }
-        const manifest: RunManifest = {
-          pipeline: 'orders', partition, workflowId: `orders.${partition}`, runId: `run-${partition}`, runKind: 'manual', status: 'succeeded',
-          rows: { in: 40, published: 39 }, files: [], attempts: {}, durationsMs: {}, startedAt: new Date(0).toISOString(),
-        };
+        const manifest = runRecord({ partition_key: partition, workflow_id: `orders.${partition}`, run_id: `run-${partition}`, rows_in: 40, rows_published: 39 });
         await attemptOf(`run-${partition}`, 1_100).run(t.activities.recordRun, manifest);
       }
       // Read as a machine that has never read the lake would (S3: a fresh cache).
@@ -374,15 +392,12 @@ describe('the lake in S3, past one page of a listing', () => {
     const t = tempLake('s3');
     const registry = deploymentRegistry();
     const keys = Array.from({ length: 1205 }, (_, i) => new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString().slice(0, 10));
-    const manifest: RunManifest = {
-      pipeline: 'orders', partition: '', workflowId: '', runId: '', runKind: 'backfill',
-      status: 'succeeded', rows: { in: 1 }, files: [], attempts: {}, durationsMs: {}, startedAt: new Date(0).toISOString(),
-    };
+    const manifest = runRecord({ run_kind: 'backfill' });
     for (let i = 0; i < keys.length; i += 50) {
       await Promise.all(
         keys.slice(i, i + 50).flatMap((key) => [
           t.lake.area.writeOnce(t.lake.publishedFile('orders', key), 'a published file'),
-          writeManifest(t.lake, manifestRecordOf({ ...manifest, partition: key, workflowId: `orders.${key}`, runId: `run-${key}` }, new Date(1000))),
+          writeManifest(t.lake, finished({ ...manifest, partition_key: key, workflow_id: `orders.${key}`, run_id: `run-${key}` }, new Date(1000))),
         ]),
       );
     }

@@ -3,6 +3,7 @@
  * real local Temporal server and a real lake: two backfill workers and readers at once, and a worker
  * killed during publish.
  */
+import { conveyorArgv } from './helpers/cli';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -57,7 +58,7 @@ describe('the lake with several worker processes', () => {
 
     const run = await startBackfill(env.client, { pipeline: 'orders', from, to, maxConcurrency: 8 }, { config, registry: deploymentRegistry() });
     // `npm run sql` answers while the workers run.
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'sql.ts'), 'SELECT count(*) AS n FROM meta.partition_runs', '--json'], {
+    const { stdout } = await promisify(execFile)(process.execPath, conveyorArgv('sql', ['SELECT count(*) AS n FROM meta.partition_runs', '--json']), {
       cwd: ROOT,
       env: workerEnv,
     });

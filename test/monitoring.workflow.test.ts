@@ -6,6 +6,7 @@
  * and its URL is never logged; `npm run status -- --json` agrees with the lake; the monitor Schedule
  * runs the monitor.
  */
+import { conveyorArgv } from './helpers/cli';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -106,7 +107,7 @@ describe('monitor', () => {
   });
 
   it('`npm run status -- --json` agrees with the lake', async () => {
-    const { stdout } = await promisify(execFile)('node', ['--import', 'tsx', 'scripts/status.ts', '--json', '--days', '10'], {
+    const { stdout } = await promisify(execFile)(process.execPath, conveyorArgv('status', ['--json', '--days', '10']), {
       cwd: path.resolve(__dirname, '..'),
       env: { ...process.env, CONVEYOR_DATA_DIR: h.config.dataDir, TEMPORAL_ADDRESS: h.env.address, TEMPORAL_NAMESPACE: 'default' },
     });

@@ -7,7 +7,9 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
 import { classifiedFailure, type FailureClass } from '../common/failure-classes';
-import type { PublishInput, RunManifest, StepInput, TransformInput } from '../common/run-types';
+import { STEP_NAMES } from '../common/run-contract';
+import { runRecordSchema, type UnfinishedRunRecord } from '../common/run-record';
+import type { PublishInput, StepInput, TransformInput } from '../common/run-types';
 import { recordFixture, startHarness, type Harness } from './helpers/harness';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 import { deploymentRegistry } from '../definitions/registry';
@@ -16,7 +18,7 @@ import { deploymentRegistry } from '../definitions/registry';
 /** Per-partition behaviour of the stubbed ingest step: fail N times with a class (a held gate blocks it: h.gates). */
 const behaviour = new Map<string, { failClass?: FailureClass; failTimes?: number; notLandedChecks?: number; landedBytes?: number }>();
 const calls = new Map<string, number>();
-const manifests: RunManifest[] = [];
+const manifests: UnfinishedRunRecord[] = [];
 
 const count = (step: string, partition: string) => calls.get(`${step}:${partition}`) ?? 0;
 const metrics = () => ({ attempt: Context.current().info.attempt, durationMs: 1 });
@@ -48,8 +50,9 @@ const stubs = {
     assert.equal(input.clean, 'staged/clean', 'publish commits what transform staged');
     return { rowsPublished: 10, ...metrics() };
   },
-  async recordRun(manifest: RunManifest) {
-    manifests.push(manifest);
+  async recordRun(record: UnfinishedRunRecord) {
+    // What the workflow hands recordRun is a run record but its finish time, as the schema says.
+    manifests.push(runRecordSchema.omit({ finished_at: true }).strict().parse(record));
   },
 };
 
@@ -92,10 +95,10 @@ describe('partitionPipeline workflow (stubbed activities)', () => {
   it('runs the steps in order, once each, and records a succeeded manifest', async () => {
     const { run, outcome } = await runPartition('2023-05-01');
     assert.equal(outcome.status, 'succeeded');
-    for (const step of ['awaitLanding', 'ingest', 'transform', 'publish']) assert.equal(count(step, '2023-05-01'), 1, step);
-    const manifest = manifests.find((m) => m.runId === run.runId);
+    for (const step of STEP_NAMES) assert.equal(count(step, '2023-05-01'), 1, step);
+    const manifest = manifests.find((m) => m.run_id === run.runId);
     assert.equal(manifest?.status, 'succeeded');
-    assert.equal(manifest?.rows.published, 10);
+    assert.equal(manifest?.rows_published, 10);
     // A small partition: ingest and transform are local activities (markers, no task-queue round
     // trip); publish, the lake's commit, is an activity with a heartbeat timeout.
     const steps = await workSteps(run.workflowId, run.runId);
@@ -149,9 +152,10 @@ describe('partitionPipeline workflow (stubbed activities)', () => {
         assert.equal(outcome.failure.step, 'ingest');
         assert.match(outcome.message, new RegExp(`failed at ingest \\(${failClass} failure\\): stubbed`));
       }
-      const manifest = manifests.find((m) => m.runId === run.runId);
+      const manifest = manifests.find((m) => m.run_id === run.runId);
       assert.equal(manifest?.status, 'failed');
-      assert.equal(manifest?.failure?.failureClass, failClass);
+      assert.equal(manifest?.failure_class, failClass);
+      assert.equal(manifest?.failure_step, 'ingest');
       if (failClass === 'data') await recordFixture(h.env, 'data-failed', run.workflowId, run.runId);
     });
   }

@@ -12,7 +12,7 @@ import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs
 import { loadConfig } from '../platform/config';
 import { AesGcmCodec, codecKeysSchema, dataConverterOf, UnknownCodecKey } from '../platform/payload-codec';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
-import { createCodecApp } from '../scripts/lib/codec-server';
+import { createCodecApp } from '../platform/codec-server';
 import { startHarness, type Harness } from './helpers/harness';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 import { deploymentRegistry } from '../definitions/registry';

@@ -37,7 +37,7 @@ describe('pipelines in their own folder (CONVEYOR_PIPELINES_DIR)', () => {
   it('a scaffolded hourly JSON-lines pipeline: its test passes as generated, and it runs end to end through npm run partition and a worker', { timeout: 300_000 }, async () => {
     const env = fleet.workerEnv;
     const before = spawnSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).stdout;
-    const made = cli('new-pipeline.ts', ['team_events', '--partitions', 'hourly', '--source', 'jsonl'], env);
+    const made = cli('new-pipeline', ['team_events', '--partitions', 'hourly', '--source', 'jsonl'], env);
     assert.equal(made.status, 0, made.stderr);
     assert.deepEqual(fs.readdirSync(path.join(teamDir, 'team_events')).sort(), ['definition.ts', 'generate.ts', 'team_events.test.ts', 'validate.sql']);
     assert.match(fs.readFileSync(path.join(teamDir, 'team_events', 'definition.ts'), 'utf8'), /from 'conveyor\/pipeline'/, 'one stable import, no path into Conveyor');
@@ -46,17 +46,17 @@ describe('pipelines in their own folder (CONVEYOR_PIPELINES_DIR)', () => {
     assert.equal(own.status, 0, own.stdout + own.stderr);
     assert.match(own.stdout, /^# pass 1$/m);
 
-    const generated = cli('generate-data.ts', ['team_events', '--from', '2024-03-01T05', '--to', '2024-03-01T06'], env);
+    const generated = cli('generate', ['team_events', '--from', '2024-03-01T05', '--to', '2024-03-01T06'], env);
     assert.equal(generated.status, 0, generated.stderr);
     assert.match(generated.stderr, /generated 2 partition\(s\) of team_events, 200 rows/);
 
     await startWorkerProcess({ name: 'team-worker', queues: 'daily', env, logDir: teamDir });
-    const ran = cli('partition.ts', ['team_events', '2024-03-01T05'], env);
+    const ran = cli('partition', ['team_events', '2024-03-01T05'], env);
     assert.equal(ran.status, 0, ran.stdout + ran.stderr);
     assert.match(ran.stdout, /^✔ team_events\.2024-03-01T05 succeeded\n {2}rows in 100, published 100, rejected 0/m);
     assert.ok(fs.existsSync(path.join(fleet.config.lakeDir, 'showroom', 'team_events', 'partition_key=2024-03-01T05', 'data.parquet')));
 
-    const graph = cli('graph.ts', [], env);
+    const graph = cli('graph', [], env);
     assert.match(graph.stdout, /^team_events {2}\(TODO: what team_events holds, for whom\.\)\n(.*\n) {2}partitions: hourly from 2024-01-01T00/m);
     assert.equal(spawnSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).stdout, before, "no file of Conveyor's checkout changed");
   });
@@ -72,7 +72,7 @@ describe('pipelines in their own folder (CONVEYOR_PIPELINES_DIR)', () => {
       ['team_regions', 'fetchTeamRegions', ['--partitions', 'static', '--keys', 'eu,us']],
     ];
     for (const [name, fn, args] of scaffolds) {
-      const made = cli('new-pipeline.ts', [name, ...args, '--source', 'function'], env);
+      const made = cli('new-pipeline', [name, ...args, '--source', 'function'], env);
       assert.equal(made.status, 0, made.stderr);
       assert.deepEqual(fs.readdirSync(path.join(teamDir, name)).sort(), ['definition.ts', `${name}.test.ts`, 'validate.sql'], 'no generator: the source function makes the rows');
       const definition = fs.readFileSync(path.join(teamDir, name, 'definition.ts'), 'utf8');
@@ -87,12 +87,12 @@ describe('pipelines in their own folder (CONVEYOR_PIPELINES_DIR)', () => {
     }
 
     await startWorkerProcess({ name: 'team-function-worker', queues: 'daily', env, logDir: teamDir });
-    const ran = cli('partition.ts', ['team_sales', '2024-03-01'], env);
+    const ran = cli('partition', ['team_sales', '2024-03-01'], env);
     assert.equal(ran.status, 0, ran.stdout + ran.stderr);
     assert.match(ran.stdout, /^✔ team_sales\.2024-03-01 succeeded\n {2}rows in 100, published 100, rejected 0/m);
     assert.ok(fs.existsSync(path.join(fleet.config.lakeDir, 'showroom', 'team_sales', 'partition_key=2024-03-01', 'data.parquet')));
 
-    const graph = cli('graph.ts', [], env);
+    const graph = cli('graph', [], env);
     assert.match(graph.stdout, /^team_sales {2}\(TODO: what team_sales holds, for whom\.\)\n(.*\n){3} {2}source: {5}function fetchTeamSales \(columns id, amount, event_at\)$/m);
     assert.match(graph.stdout, /^team_regions {2}\(.*\)\n.*\n {2}partitions: static keys \(2\): eu, us;/m);
     assert.equal(spawnSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).stdout, before, "no file of Conveyor's checkout changed");
@@ -109,13 +109,13 @@ describe('pipelines in their own folder (CONVEYOR_PIPELINES_DIR)', () => {
       `import { definePipeline } from 'conveyor/pipeline';\nexport const p = definePipeline({ ...require(${JSON.stringify(path.join(ROOT, 'pipelines', 'orders', 'definition.ts'))}).ordersPipeline, name: '${name}'${extra} });\n`;
     try {
       define('orders_again', copyOfOrders('orders'));
-      const twice = cli('graph.ts', [], env);
+      const twice = cli('graph', [], env);
       assert.equal(twice.status, 2);
       assert.equal(twice.stderr, `conveyor graph: pipeline 'orders' is defined twice (in pipelines/orders and in ${path.join(bad, 'orders_again')})\n`);
 
       fs.rmSync(path.join(bad, 'orders_again'), { recursive: true });
       define('broken', `import { definePipeline } from 'conveyor/pipeline';\nexport const p = definePipeline({ name: 'broken' } as never);\n`);
-      const broken = cli('graph.ts', [], env);
+      const broken = cli('graph', [], env);
       assert.equal(broken.status, 2);
       assert.match(broken.stderr, new RegExp(`^conveyor graph: ${path.join(bad, 'broken').replace(/[/.]/g, '\\$&')}: pipeline 'broken': description: .*\n$`));
       const worker = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workers', 'main.ts')], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
@@ -124,7 +124,7 @@ describe('pipelines in their own folder (CONVEYOR_PIPELINES_DIR)', () => {
 
       fs.rmSync(path.join(bad, 'broken'), { recursive: true });
       define('lonely', copyOfOrders('lonely', `, source: { kind: 'upstream', inputs: [{ pipeline: 'nowhere' }] }`));
-      const lonely = cli('graph.ts', [], env);
+      const lonely = cli('graph', [], env);
       assert.equal(lonely.status, 2);
       assert.match(lonely.stderr, /^conveyor graph: .*lonely: pipeline 'lonely': unknown upstream 'nowhere' \(known: .*\)\n$/);
     } finally {

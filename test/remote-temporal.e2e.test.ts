@@ -5,6 +5,7 @@
  * a client certificate a CLI fails in one line within seconds; an API key is sent as a bearer token
  * and never shown.
  */
+import { conveyorArgv } from './helpers/cli';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -76,7 +77,7 @@ describe('a remote Temporal behind TLS', () => {
   it('without a client certificate, a CLI fails in one line within seconds', () => {
     const started = Date.now();
     const { TEMPORAL_TLS_CLIENT_CERT_PATH: _c, TEMPORAL_TLS_CLIENT_KEY_PATH: _k, ...withoutClientCert } = tlsEnv;
-    const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'schedules.ts'), 'list'], { cwd: ROOT, env: withoutClientCert, encoding: 'utf8', timeout: 60_000 });
+    const result = spawnSync(process.execPath, conveyorArgv('schedules', ['list']), { cwd: ROOT, env: withoutClientCert, encoding: 'utf8', timeout: 60_000 });
     assert.equal(result.status, 1, result.stderr);
     assert.match(result.stderr.trim(), /^conveyor schedules: cannot reach the Temporal server at localhost:\d+ \(.*\)/);
     assert.equal(result.stderr.trim().split('\n').length, 1);

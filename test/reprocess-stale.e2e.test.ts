@@ -69,21 +69,21 @@ describe('--reprocess stale across pipelines', () => {
     const query = async <T>(sql: string) => (await queryLake(fleet.config, sql, registry)).rows as T[];
     const ok = (what: string, ran: ReturnType<typeof cli>) => assert.equal(ran.status, 0, `${what}: ${ran.all}`);
 
-    ok('generate', cli('generate-data.ts', ['orders', '--from', WEEK_DAYS[0]!, '--to', WEEK_DAYS[6]!, '--rows', '200']));
+    ok('generate', cli('generate', ['orders', '--from', WEEK_DAYS[0]!, '--to', WEEK_DAYS[6]!, '--rows', '200']));
     for (const [pipeline, from, to] of [['orders', WEEK_DAYS[0]!, WEEK_DAYS[6]!], ['daily_revenue', WEEK_DAYS[0]!, WEEK_DAYS[6]!], ['revenue_weekly', '2024-W10', '2024-W10']] as const) {
-      ok(`backfill ${pipeline}`, cli('backfill.ts', ['--pipeline', pipeline, '--from', from, '--to', to, '--json']));
+      ok(`backfill ${pipeline}`, cli('backfill', ['--pipeline', pipeline, '--from', from, '--to', to, '--json']));
     }
     assert.deepEqual(await query('SELECT * FROM meta.stale_partitions'), []);
 
     // An orders day republished: its daily_revenue day is stale; the week is not yet (it read the day's old run, still published).
-    ok('rerun orders', cli('partition.ts', ['orders', '2024-03-05', '--json']));
-    const dry = cli('backfill.ts', ['--reprocess', 'stale', '--dry-run']);
+    ok('rerun orders', cli('partition', ['orders', '2024-03-05', '--json']));
+    const dry = cli('backfill', ['--reprocess', 'stale', '--dry-run']);
     ok('dry run', dry);
     assert.match(dry.stdout, /^2024-03-05 {2}stale: orders run .* since republished by /m);
     assert.match(dry.stderr, /^daily_revenue: 1 stale partition\(s\), 2024-03-05$/m);
     assert.match(dry.stderr, /^revenue_weekly: nothing stale$/m);
 
-    const walk = cli('backfill.ts', ['--reprocess', 'stale', '--json']);
+    const walk = cli('backfill', ['--reprocess', 'stale', '--json']);
     ok('reprocess stale', walk);
     const steps = walk.stderr.split('\n').filter((l) => /^\w+: (\d+ stale|nothing stale)/.test(l));
     assert.deepEqual(steps, [

@@ -3,6 +3,7 @@
  * worker processes whose CONVEYOR_DATA_DIRs are different folders, so nothing is shared but the
  * Temporal server and the buckets of a real S3 server (SeaweedFS, built into .tools/ by `npm test`).
  */
+import { conveyorArgv } from './helpers/cli';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -108,7 +109,7 @@ describe('the lake in S3, with workers that share no folder', () => {
 
     const run = await startBackfill(fleet.env.client, { pipeline: 'orders', from, to, maxConcurrency: 8 }, { config, registry: deploymentRegistry() });
     // `npm run sql` answers while the workers run, from its own local cache of the bucket.
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'sql.ts'), 'SELECT count(*) AS n FROM meta.partition_runs', '--json'], {
+    const { stdout } = await promisify(execFile)(process.execPath, conveyorArgv('sql', ['SELECT count(*) AS n FROM meta.partition_runs', '--json']), {
       cwd: ROOT,
       env: { ...fleet.workerEnv, CONVEYOR_DATA_DIR: path.join(fleet.dataDir, 'analyst') },
     });

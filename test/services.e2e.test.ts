@@ -110,7 +110,7 @@ describe('services in any language', () => {
     assert.equal(result.rows.published, Number(published!.n));
 
     // A fifth of this day's lines are malformed (over the 1 % orders allows): a data failure, with its class, step and reason.
-    generateOrdersPartition({ landingDir: h.config.landingDir, partition: '2024-03-04', rows: 50, files: 1, faults: [{ kind: 'malformed', count: 10 }] });
+    generateOrdersPartition({ landingDir: h.config.landingDir, partition: '2024-03-04', rows: 50, files: 1, faults: ['malformed'] });
     const bad = await python('2024-03-04');
     assert.equal(bad.code, 1, bad.err);
     const failed = (JSON.parse(bad.out) as { failed: { type: string; message: string; failure: unknown } }).failed;

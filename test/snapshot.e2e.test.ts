@@ -64,7 +64,7 @@ after(async () => {
 describe('a run keeps the definition it started with', () => {
   it('a definition edited and the worker restarted while a run waits for data: that run publishes with its old SQL, the next run with the new', { timeout: 300_000 }, async () => {
     const first = await startWorkerProcess({ name: 'worker-v1', queues: 'daily', env: fleet.workerEnv, logDir: fleet.dataDir });
-    const started = cli('partition.ts', ['snap_feed', '2024-03-01', '--wait-for-data', '--no-wait']);
+    const started = cli('partition', ['snap_feed', '2024-03-01', '--wait-for-data', '--no-wait']);
     assert.equal(started.status, 0, started.all);
     await waitFor(() => first.lines().some((l) => l.msg === 'awaitLanding failed' && l.partition === '2024-03-01'), 'the run to wait for its data');
 
@@ -77,7 +77,7 @@ describe('a run keeps the definition it started with', () => {
     assert.equal(waited.status, 'succeeded');
 
     land('2024-03-02');
-    const next = cli('partition.ts', ['snap_feed', '2024-03-02', '--json']);
+    const next = cli('partition', ['snap_feed', '2024-03-02', '--json']);
     assert.equal(next.status, 0, next.all);
 
     const registry = discoverPipelines(pipelineRoots(fleet.workerEnv));

@@ -17,7 +17,7 @@ import { ordersPipeline } from '../pipelines/orders/definition';
 import { definePipeline, loadSql, sqlList } from '../definitions/definition';
 import { assertPartitionAvailable, deploymentRegistry, PipelineGraphError, PipelineRegistry } from '../definitions/registry';
 import { WORKER_ENV, WORKER_NODE_FLAGS } from '../workers/node-flags';
-import { missingSearchAttribute } from '../scripts/lib/cli-errors';
+import { missingSearchAttribute } from '../common/errors';
 import { watchedChildren } from '../workflows/backfill';
 import { contractSchemas } from '../scripts/contract';
 import { backfillIdOf, monitorWorkflowIdOf, parsePartitionWorkflowId, partitionWorkflowId, scheduledWorkflowIdOf } from '../common/workflow-ids';
@@ -130,11 +130,10 @@ describe('the pipeline graph', () => {
 
 describe('worker process flags', () => {
   const root = path.resolve(__dirname, '..');
-  it('npm run worker and the Dockerfile start the worker with WORKER_NODE_FLAGS and WORKER_ENV', () => {
+  it('npm run worker is conveyor worker (which starts workers/main.ts with them), and the Dockerfile starts the worker with WORKER_NODE_FLAGS and WORKER_ENV', () => {
     const env = Object.entries(WORKER_ENV).map(([k, v]) => `${k}=${v}`);
     const workerScript = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts.worker as string;
-    const expected = `${env.join(' ')} node ${WORKER_NODE_FLAGS.join(' ')} workers/main.ts`;
-    assert.ok(workerScript.includes(expected), `package.json worker script: ${workerScript}`);
+    assert.equal(workerScript, 'node cli/bin.js worker');
     const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
     assert.deepEqual(JSON.parse(dockerfile.match(/^CMD (.*)$/m)?.[1] ?? '[]'), ['node', ...WORKER_NODE_FLAGS, 'workers/main.ts']);
     for (const line of env) assert.match(dockerfile, new RegExp(`^ENV ${line}$`, 'm'));
@@ -198,9 +197,11 @@ describe('workflow IDs', () => {
 });
 
 describe('the contract services read', () => {
-  it('docs/contract/*.schema.json say what the code validates (npm run contract regenerates them)', () => {
+  it("docs/contract/*.schema.json and docs/lake.md's run record table say what the code validates (npm run contract regenerates them)", () => {
+    const names = Object.keys(contractSchemas());
+    assert.ok(names.includes('contract/run-record.schema.json') && names.includes('lake.md'), names.join(', '));
     for (const [name, text] of Object.entries(contractSchemas())) {
-      assert.equal(fs.readFileSync(path.join(__dirname, '..', 'docs', 'contract', name), 'utf8'), text, `docs/contract/${name} is stale: run npm run contract`);
+      assert.equal(fs.readFileSync(path.join(__dirname, '..', 'docs', name), 'utf8'), text, `docs/${name} is stale: run npm run contract`);
     }
   });
 });

@@ -1,5 +1,5 @@
 /**
- * `npm run worker [-- --queues daily|backfill|daily,backfill]`: a Conveyor worker process. Serves the
+ * The worker process (`conveyor worker [--queues daily|backfill|daily,backfill]` starts it with its Node flags). Serves the
  * daily task queue, the backfill queue, or both (the default), each with its own pool of slots. Run
  * as many as you like, on this machine or others sharing the lake root (CONVEYOR_LAKE_DIR).
  * Waits for the server with backoff at start; shuts down gracefully on SIGINT/SIGTERM (running
@@ -8,18 +8,17 @@
 import { landingOf } from '../landing/landing-zone';
 import { Command, CommanderError } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
-import { ConfigError, loadConfig, workerQueuesSchema } from '../platform/config';
+import { loadConfig, workerQueuesSchema } from '../platform/config';
 import { getLogger } from '../platform/logger';
 import { pruneStagingCache } from '../lake/janitor';
-import { LakeUnavailable, prepareLake, lakeOf } from '../lake/layout';
-import { PipelineDefinitionError } from '../definitions/definition';
-import { deploymentRegistry, PipelineGraphError } from '../definitions/registry';
-import { InputError } from '../common/errors';
-import { ServerUnreachable, temporalTarget, waitForServer } from '../platform/temporal';
+import { prepareLake, lakeOf } from '../lake/layout';
+import { deploymentRegistry } from '../definitions/registry';
+import { oneLineFailure } from '../common/errors';
+import { temporalTarget, waitForServer } from '../platform/temporal';
 import { parseOption } from '../common/options';
 import { activityDeps } from '../activities/deps';
-import { createConveyorWorkers, MissingWorkflowBundle } from './create-worker';
-import { installRuntime, WorkerRuntimeUnavailable } from './runtime';
+import { createConveyorWorkers } from './create-worker';
+import { installRuntime } from './runtime';
 
 /** How long a starting worker waits for the server before giving up (a supervisor restarts it). */
 const SERVER_WAIT_MS = 120_000;
@@ -27,7 +26,7 @@ const SERVER_WAIT_MS = 120_000;
 const CACHE_PRUNE_EVERY_MS = 3600_000;
 
 async function main(argv: string[]): Promise<void> {
-  const program = new Command('npm run worker --')
+  const program = new Command('conveyor worker')
     .option('--queues <list>', 'task queues to serve: daily, backfill or daily,backfill (default: CONVEYOR_WORKER_QUEUES)')
     .exitOverride();
   program.parse(argv, { from: 'user' });
@@ -79,9 +78,9 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
-  const usage = err instanceof ConfigError || err instanceof InputError || err instanceof PipelineGraphError || err instanceof PipelineDefinitionError;
-  const oneLine = usage || err instanceof MissingWorkflowBundle || err instanceof LakeUnavailable || err instanceof ServerUnreachable || err instanceof WorkerRuntimeUnavailable;
-  if (oneLine) console.error(`conveyor worker: ${(err as Error).message}`);
+  // Bad input or configuration, or a server or store that does not answer: one line (common/errors.ts).
+  const failure = oneLineFailure(err);
+  if (failure) console.error(`conveyor worker: ${failure.line}`);
   else getLogger().fatal({ err }, 'worker crashed');
-  process.exit(usage ? 2 : 1);
+  process.exit(failure?.exitCode ?? 1);
 });

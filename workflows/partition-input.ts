@@ -4,6 +4,7 @@
  * Pure: safe to import from workflow code.
  */
 import { z } from 'zod';
+import { OVERRIDE_KINDS } from '../common/run-record';
 import { IDENTIFIER_PATTERN } from '../common/identifiers';
 import { ANY_PARTITION_KEY } from '../common/partitions';
 import { RUN_KINDS } from '../common/search-attributes';
@@ -23,7 +24,7 @@ export const partitionRunInputSchema = z
     backfillId: z.string().min(1).optional(),
     /** An operator's override that started this run (a rerun with its reason), for the manifest. */
     override: z
-      .object({ kind: z.enum(['force', 'skip', 'rerun']), reason: z.string().min(1), by: z.string().min(1), at: z.string().min(1) })
+      .object({ kind: z.enum(OVERRIDE_KINDS), reason: z.string().min(1), by: z.string().min(1), at: z.string().min(1) })
       .strict()
       .optional(),
   })

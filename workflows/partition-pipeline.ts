@@ -29,9 +29,9 @@ import {
   workStepRetryPolicy,
   type FailureDetails,
 } from '../common/failure-classes';
+import type { OVERRIDE_KINDS, RunRecord, UnfinishedRunRecord } from '../common/run-record';
 import type {
   FileRowCounts,
-  IngestedFile,
   IngestResult,
   LandedFileRecord,
   PartitionFailure,
@@ -39,7 +39,6 @@ import type {
   PublishResult,
   ReadinessResult,
   ResolvedPartitionRun,
-  RunManifest,
   StepInput,
   StepName,
   TransformResult,
@@ -122,33 +121,41 @@ async function runPartition(input: PartitionRunInput, wake: ReadinessWake): Prom
   }
   const steps = stepActivities(input, run);
   const stepInput: StepInput = { pipeline: input.pipeline, partition: input.partition, snapshot: run.snapshot };
-  const manifest: RunManifest = {
+  // The run's record (common/run-record.ts), filled in as the steps go; recordRun stamps `finished_at`.
+  const record: UnfinishedRunRecord = {
+    run_id: info.runId,
+    workflow_id: info.workflowId,
     pipeline: input.pipeline,
-    partition: input.partition,
-    workflowId: info.workflowId,
-    runId: info.runId,
-    runKind: input.runKind,
-    backfillId: input.backfillId,
+    partition_key: input.partition,
+    run_kind: input.runKind,
+    backfill_id: input.backfillId ?? null,
     status: 'succeeded',
-    rows: {},
+    failure_class: null,
+    failure_step: null,
+    failure_reason: null,
+    rows_in: null,
+    rows_rejected: null,
+    rows_duplicate: null,
+    rows_published: null,
     files: [],
     attempts: {},
-    durationsMs: {},
-    startedAt: info.startTime.toISOString(),
-    ...(input.override ? { overrides: [input.override] } : {}),
+    durations_ms: {},
+    started_at: info.startTime.toISOString(),
+    overrides: input.override ? [overrideOf(input.override.kind, input.override)] : [],
+    upstream: [],
   };
   let current: StepName = 'awaitLanding';
-  const record = (step: StepName, result: { attempt: number; durationMs: number }) => {
-    manifest.attempts[step] = result.attempt;
-    manifest.durationsMs[step] = result.durationMs;
+  const done = (step: StepName, result: { attempt: number; durationMs: number }) => {
+    record.attempts[step] = result.attempt;
+    record.durations_ms[step] = result.durationMs;
   };
 
   try {
     setCurrentDetails(`waiting for ${input.pipeline}/${input.partition} to land`);
     wake.waiting = true;
     const landed: ReadinessResult = await steps.awaitLanding(stepInput, wake).finally(() => (wake.waiting = false));
-    record(current, landed);
-    if (wake.forced) manifest.overrides = [...(manifest.overrides ?? []), { kind: 'force', ...wake.forced }];
+    done(current, landed);
+    if (wake.forced) record.overrides = [...record.overrides, overrideOf('force', wake.forced)];
 
     // A small partition's ingest and transform run as local activities, in this workflow's own task.
     const local = landed.bytes < run.steps.localBelowBytes;
@@ -159,45 +166,51 @@ async function runPartition(input: PartitionRunInput, wake: ReadinessWake): Prom
     setCurrentDetails(`ingesting ${landed.files} file(s), ${landed.bytes} bytes${local ? ' (local step)' : ''}`);
     // Forced past readiness: ingest takes the files that are there, marker or not.
     const ingested: IngestResult = await work.ingest(wake.forced ? { ...workInput, force: true } : workInput);
-    record(current, ingested);
-    manifest.files = ingested.files;
-    if (ingested.upstream) manifest.upstream = ingested.upstream;
+    done(current, ingested);
+    record.files = withRowCounts(ingested.files, []);
+    if (ingested.upstream) record.upstream = ingested.upstream.map((u) => ({ pipeline: u.pipeline, partition_key: u.partition, run_id: u.runId }));
 
     current = 'transform';
     setCurrentDetails(`transforming ${ingested.files.length} file(s), ${ingested.bytes} bytes`);
     const transformed: TransformResult = await work.transform({ ...workInput, ingested: ingested.staged });
-    record(current, transformed);
-    manifest.files = withRowCounts(ingested.files, transformed.files);
-    manifest.rows = { in: transformed.rowsIn, rejected: transformed.rowsRejected, duplicate: transformed.rowsDuplicate };
+    done(current, transformed);
+    record.files = withRowCounts(ingested.files, transformed.files);
+    record.rows_in = transformed.rowsIn;
+    record.rows_rejected = transformed.rowsRejected;
+    record.rows_duplicate = transformed.rowsDuplicate;
 
     current = 'publish';
     setCurrentDetails(`publishing ${transformed.rowsOut} rows`);
     // Publish is always an activity: the lake's commit of the partition, with a heartbeat.
     const published: PublishResult = await steps.work.publish({ ...stepInput, clean: transformed.staged });
-    record(current, published);
-    manifest.rows.published = published.rowsPublished;
+    done(current, published);
+    record.rows_published = published.rowsPublished;
   } catch (err) {
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(() =>
-        steps.recordRun({ ...manifest, status: 'failed', failure: { failureClass: 'code', step: current, reason: 'cancelled' } }),
+        steps.recordRun({ ...record, status: 'failed', failure_class: 'code', failure_step: current, failure_reason: 'cancelled' }),
       );
       throw err;
     }
     const failure = describeFailure(err, current);
-    manifest.status = 'failed';
-    manifest.failure = failure;
-    if (failure.attempt !== undefined) manifest.attempts[current] = failure.attempt;
+    record.status = 'failed';
+    record.failure_class = failure.failureClass;
+    record.failure_step = failure.step;
+    record.failure_reason = failure.reason;
+    if (failure.attempt !== undefined) record.attempts[current] = failure.attempt;
     // A data failure's evidence (rows read and rejected) goes into the run record too.
-    if (failure.rejectedRows !== undefined) manifest.rows = { ...manifest.rows, in: failure.totalRows, rejected: failure.rejectedRows };
-    await steps.recordRun(manifest);
+    if (failure.rejectedRows !== undefined) {
+      record.rows_in = failure.totalRows ?? null;
+      record.rows_rejected = failure.rejectedRows;
+    }
+    await steps.recordRun(record);
     setCurrentDetails(`FAILED at ${failure.step} (${failure.failureClass}): ${failure.reason}`);
     log.warn('partition failed', { pipeline: input.pipeline, partition: input.partition, ...failure });
     throw failedRun(input, failure);
   }
 
-  await steps.recordRun(manifest);
-  const rows = manifest.rows;
-  setCurrentDetails(`published ${rows.published} rows (${rows.rejected} rejected, ${rows.duplicate} duplicates)`);
+  await steps.recordRun(record);
+  setCurrentDetails(`published ${record.rows_published} rows (${record.rows_rejected} rejected, ${record.rows_duplicate} duplicates)`);
   return {
     pipeline: input.pipeline,
     partition: input.partition,
@@ -205,11 +218,16 @@ async function runPartition(input: PartitionRunInput, wake: ReadinessWake): Prom
     runId: info.runId,
     runKind: input.runKind,
     status: 'succeeded',
-    rows: { in: rows.in ?? 0, rejected: rows.rejected ?? 0, duplicate: rows.duplicate ?? 0, published: rows.published ?? 0 },
-    files: manifest.files.length,
-    attempts: manifest.attempts as Record<StepName, number>,
-    durationsMs: manifest.durationsMs as Record<StepName, number>,
+    rows: { in: record.rows_in ?? 0, rejected: record.rows_rejected ?? 0, duplicate: record.rows_duplicate ?? 0, published: record.rows_published ?? 0 },
+    files: record.files.length,
+    attempts: record.attempts as Record<StepName, number>,
+    durationsMs: record.durations_ms as Record<StepName, number>,
   };
+}
+
+/** An operator's override as the run's record keeps it. */
+function overrideOf(kind: (typeof OVERRIDE_KINDS)[number], stamp: OverrideStamp): RunRecord['overrides'][number] {
+  return { kind, reason: stamp.reason, requested_by: stamp.by, requested_at: stamp.at };
 }
 
 /** The run's failure, as callers see it: its class as the type, one line naming step and reason, the record as details. */
@@ -348,11 +366,11 @@ function isRetryableStepFailure(err: unknown): boolean {
   return failureClass !== 'data' && failureClass !== 'code';
 }
 
-/** Ingest's record of each file, with the rows transform found in it. */
-function withRowCounts(files: LandedFileRecord[], counts: FileRowCounts[]): IngestedFile[] {
+/** Ingest's record of each file, with the rows transform found in it (null until transform has counted them). */
+function withRowCounts(files: LandedFileRecord[], counts: FileRowCounts[]): RunRecord['files'] {
   return files.map((f) => {
     const found = counts.find((c) => c.name === f.name);
-    return found ? { ...f, rows: found.rows, malformedRows: found.malformedRows } : f;
+    return { name: f.name, bytes: f.bytes, sha256: f.sha256, rows: found?.rows ?? null, malformed_rows: found?.malformedRows ?? null };
   });
 }
 

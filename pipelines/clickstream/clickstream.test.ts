@@ -1,7 +1,7 @@
 /** The clickstream pipeline's own tests: its generator and its SQL, through its source (JSON lines), beside its definition. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkPipelineSample } from '../sdk';
+import { checkPipelineSample } from 'conveyor/pipeline';
 import { clickstreamPipeline } from './definition';
 import { generator } from './generate';
 

@@ -4,7 +4,7 @@
  * is not a JSON object, or an event that breaks a rule, goes to the reject bin.
  */
 import path from 'node:path';
-import { definePipeline, loadSql, sqlList } from '../sdk';
+import { definePipeline, loadSql, sqlList } from 'conveyor/pipeline';
 
 export const EVENT_TYPES = ['view', 'search', 'add_to_cart', 'checkout'] as const;
 
@@ -14,8 +14,8 @@ export const clickstreamPipeline = definePipeline({
   owner: 'web-analytics@conveyor.example',
   // An hour's events can exist from the next hour (UTC).
   partitions: { kind: 'hourly', first: '2015-01-01T00', lag: 1 },
-  freshnessObjectiveHours: 3,
-  schedule: { at: ':10', catchupWindowDays: 2, overlap: 'allow_all' },
+  // Runs made up after an outage: the last two days' hours, not a week's.
+  schedule: { catchupWindowDays: 2 },
   source: {
     kind: 'files',
     format: 'jsonl',
@@ -23,7 +23,6 @@ export const clickstreamPipeline = definePipeline({
     columns: ['event_id', 'customer_id', 'event_at', 'page', 'event_type'],
     marker: '_SUCCESS',
   },
-  readiness: { pollIntervalSeconds: 60, timeoutSeconds: 3 * 3600 },
   quality: { maxRejectedRatio: 0.05 },
   table: {
     columns: [
@@ -36,5 +35,4 @@ export const clickstreamPipeline = definePipeline({
     uniqueKey: ['event_id'],
     validateSql: loadSql(path.join(__dirname, 'validate.sql'), { EVENT_TYPES: sqlList(EVENT_TYPES), EVENT_TYPES_TEXT: EVENT_TYPES.join(', ') }),
   },
-  steps: { timeoutSeconds: 300, maxAttempts: 5 },
 });

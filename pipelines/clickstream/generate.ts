@@ -2,7 +2,7 @@
  * Sample hourly click events as JSON lines, deterministic per hour. Faults: `malformed` (one line that
  * is not JSON, one event of an unknown type), `no-marker` (the hour has not finished landing: late).
  */
-import { pad, partitionLandingDir, pick, prng, seedOf, writeLanded, type SampleGenerator } from '../sdk';
+import { pad, partitionLandingDir, pick, prng, seedOf, writeLanded, type SampleGenerator } from 'conveyor/pipeline';
 import { clickstreamPipeline, EVENT_TYPES } from './definition';
 
 const PAGES = ['/', '/search', '/product/1', '/product/2', '/product/3', '/cart', '/checkout'] as const;

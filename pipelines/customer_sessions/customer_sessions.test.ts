@@ -1,11 +1,7 @@
 /** The customer_sessions pipeline's own tests: its mappings and its SQL, beside its definition. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { withDuckDB } from '../../lake/duckdb';
-import { partitionSchemeOf } from '../../definitions/definition';
-import { deploymentRegistry } from '../../definitions/registry';
-import { checkPipelineSample } from '../sdk';
-import { mappedPartitions } from '../../sources/upstream';
+import { checkPipelineSample, deploymentRegistry, mappedPartitions, partitionSchemeOf, withDuckDB } from 'conveyor/pipeline';
 import { customerSessionsPipeline } from './definition';
 
 describe('customer_sessions', () => {

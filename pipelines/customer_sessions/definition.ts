@@ -5,7 +5,7 @@
  * each upstream run it read, so a republished hour or day marks this day stale.
  */
 import path from 'node:path';
-import { definePipeline, loadSql } from '../sdk';
+import { definePipeline, loadSql } from 'conveyor/pipeline';
 
 export const customerSessionsPipeline = definePipeline({
   name: 'customer_sessions',
@@ -13,16 +13,15 @@ export const customerSessionsPipeline = definePipeline({
   owner: 'growth-analytics@conveyor.example',
   partitions: { kind: 'daily', first: '2015-01-01', lag: 1 },
   freshnessObjectiveHours: 32,
-  schedule: { at: '03:30', catchupWindowDays: 7, overlap: 'allow_all' },
+  // After its upstreams' runs, so their partitions are usually published; if not, it waits for them.
+  schedule: { at: '03:30' },
   source: {
     kind: 'upstream',
     inputs: [
-      { pipeline: 'clickstream', mapping: { kind: 'covering' } },
-      { pipeline: 'orders', mapping: { kind: 'same' } },
+      { pipeline: 'clickstream', mapping: 'covering' },
+      { pipeline: 'orders', mapping: 'same' },
     ],
   },
-  readiness: { pollIntervalSeconds: 60, timeoutSeconds: 8 * 3600 },
-  quality: { maxRejectedRatio: 0 },
   table: {
     columns: [
       { name: 'customer_id', type: 'VARCHAR' },
@@ -34,5 +33,4 @@ export const customerSessionsPipeline = definePipeline({
     uniqueKey: ['customer_id'],
     validateSql: loadSql(path.join(__dirname, 'sessions.sql')),
   },
-  steps: { timeoutSeconds: 600, maxAttempts: 5 },
 });

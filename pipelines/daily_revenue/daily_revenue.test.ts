@@ -1,9 +1,7 @@
 /** The daily_revenue pipeline's own tests: its definition and its SQL, beside them. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { withDuckDB } from '../../lake/duckdb';
-import { upstreamOf } from '../../definitions/definition';
-import { deploymentRegistry } from '../../definitions/registry';
+import { deploymentRegistry, upstreamOf, withDuckDB } from 'conveyor/pipeline';
 import { dailyRevenuePipeline } from './definition';
 
 describe('daily_revenue', () => {

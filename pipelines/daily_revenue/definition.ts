@@ -6,22 +6,19 @@
  * (`meta.stale_partitions`, `npm run graph`) until it is rerun.
  */
 import path from 'node:path';
-import { definePipeline, loadSql } from '../../definitions/definition';
-import { ordersPipeline } from '../orders/definition';
+import { definePipeline, loadSql } from 'conveyor/pipeline';
 
 export const dailyRevenuePipeline = definePipeline({
   name: 'daily_revenue',
   description: 'Revenue and order counts per day and currency, from the published orders partitions.',
   owner: 'finance-analytics@conveyor.example',
-  partitions: ordersPipeline.partitions,
+  partitions: { kind: 'daily', first: '2015-01-01', lag: 1 },
   freshnessObjectiveHours: 32,
-  // An hour after orders' run, so its partition is usually published; if not, it waits for it.
-  schedule: { at: '03:00', catchupWindowDays: 7, overlap: 'allow_all' },
+  // An hour after orders' run, so its partition is usually published; if not, it waits for it
+  // (checked every minute, for up to 8 hours: the daily defaults).
+  schedule: { at: '03:00' },
   // The same day's orders partition, as the view `orders`.
-  source: { kind: 'upstream', inputs: [{ pipeline: 'orders', mapping: { kind: 'same' } }] },
-  // Waits for orders' partition to be published: checked every minute, for up to 8 hours.
-  readiness: { pollIntervalSeconds: 60, timeoutSeconds: 8 * 3600 },
-  quality: { maxRejectedRatio: 0 },
+  source: { kind: 'upstream', inputs: [{ pipeline: 'orders', mapping: 'same' }] },
   table: {
     columns: [
       { name: 'currency', type: 'VARCHAR' },
@@ -31,5 +28,4 @@ export const dailyRevenuePipeline = definePipeline({
     uniqueKey: ['currency'],
     validateSql: loadSql(path.join(__dirname, 'revenue.sql')),
   },
-  steps: { timeoutSeconds: 600, maxAttempts: 5 },
 });

@@ -3,7 +3,7 @@
  * `landing/orders/date=YYYY-MM-DD/part-*.csv`, followed by a `_SUCCESS` marker.
  */
 import path from 'node:path';
-import { definePipeline, loadSql, sqlList } from '../../definitions/definition';
+import { definePipeline, loadSql, sqlList } from 'conveyor/pipeline';
 
 export const ORDER_CURRENCIES = ['EUR', 'USD', 'GBP'] as const;
 export const ORDER_STATUSES = ['placed', 'paid', 'shipped', 'cancelled'] as const;
@@ -12,11 +12,8 @@ export const ordersPipeline = definePipeline({
   name: 'orders',
   description: 'Daily orders from the web shop, validated, de-duplicated and published to showroom.orders.',
   owner: 'data-platform@conveyor.example',
-  // A day's partition can exist from the next day (UTC).
+  // A day's partition can exist from the next day (UTC). Its schedule runs at 02:00 UTC (the daily default).
   partitions: { kind: 'daily', first: '2015-01-01', lag: 1 },
-  freshnessObjectiveHours: 30,
-  // Partitions are independent, so runs made up after an outage may run side by side.
-  schedule: { at: '02:00', catchupWindowDays: 7, overlap: 'allow_all' },
   source: {
     kind: 'files',
     format: 'csv',
@@ -24,8 +21,6 @@ export const ordersPipeline = definePipeline({
     columns: ['order_id', 'customer_id', 'ordered_at', 'amount', 'currency', 'status'],
     marker: '_SUCCESS',
   },
-  readiness: { pollIntervalSeconds: 60, timeoutSeconds: 6 * 3600 },
-  quality: { maxRejectedRatio: 0.01 },
   table: {
     columns: [
       { name: 'order_id', type: 'VARCHAR' },
@@ -43,5 +38,4 @@ export const ordersPipeline = definePipeline({
       ORDER_STATUSES_TEXT: ORDER_STATUSES.join(', '),
     }),
   },
-  steps: { timeoutSeconds: 600, maxAttempts: 5 },
 });

@@ -6,17 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ORDER_CURRENCIES, ORDER_STATUSES, ordersPipeline } from './definition';
-import { FLAKY_READ_FAULT_FILE } from '../../landing/landing-zone';
-import { filesSourceOf, partitionLandingDir } from '../../sources/files';
-import { pad, pick, prng, type SampleGenerator } from '../../definitions/generator';
+import { filesSourceOf, pad, partitionLandingDir, pick, prng, type SampleGenerator } from 'conveyor/pipeline';
 
-export const FAULT_KINDS = ['malformed', 'duplicates', 'no-marker', 'flaky'] as const;
+export const FAULT_KINDS = ['malformed', 'duplicates', 'no-marker'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface Fault {
   kind: FaultKind;
-  /** For `flaky`: how many read attempts fail before one succeeds. */
-  count?: number;
 }
 
 export interface GenerateOptions {
@@ -24,7 +20,7 @@ export interface GenerateOptions {
   partition: string;
   rows: number;
   files: number;
-  /** Faults to inject; a bare kind means its default (e.g. `'flaky'` fails 2 reads). */
+  /** Faults to inject. */
   faults?: (Fault | FaultKind)[];
 }
 
@@ -92,8 +88,6 @@ export function generateOrdersPartition(options: GenerateOptions): GeneratedPart
     fs.writeFileSync(path.join(dir, `.${name}.tmp`), body);
     fs.renameSync(path.join(dir, `.${name}.tmp`), path.join(dir, name));
   }
-  const flaky = faults.get('flaky');
-  if (flaky) fs.writeFileSync(path.join(dir, FLAKY_READ_FAULT_FILE), String(flaky.count ?? 2));
   if (!faults.has('no-marker')) fs.writeFileSync(path.join(dir, filesSourceOf(ordersPipeline).marker), '');
 
   return { dir, rowsWritten: lines.length, validOrders, malformedRows, duplicateRows };
@@ -103,7 +97,7 @@ export function generateOrdersPartition(options: GenerateOptions): GeneratedPart
 export const generator: SampleGenerator = {
   faults: FAULT_KINDS,
   generate: ({ landingDir, partition, rows, files, faults }) =>
-    generateOrdersPartition({ landingDir, partition, rows: rows ?? 1000, files: files ?? 2, faults: faults?.map((f) => ({ kind: f.kind as FaultKind, count: f.count })) }),
-  // One day carries duplicate rows (dropped), one day's storage is flaky at first (retried, then fine).
-  demoFaults: (keys) => ({ ...(keys.length > 1 ? { [keys[keys.length - 2]!]: [{ kind: 'duplicates' }] } : {}), ...(keys.length > 3 ? { [keys[keys.length - 4]!]: [{ kind: 'flaky', count: 1 }] } : {}) }),
+    generateOrdersPartition({ landingDir, partition, rows: rows ?? 1000, files: files ?? 2, faults: faults?.map((f) => ({ kind: f.kind as FaultKind })) }),
+  // One day carries duplicate rows (dropped).
+  demoFaults: (keys) => (keys.length > 1 ? { [keys[keys.length - 2]!]: [{ kind: 'duplicates' }] } : {}),
 };

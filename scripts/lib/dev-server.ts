@@ -9,7 +9,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CONVEYOR_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { serverDynamicConfig } from './deploy-files';
 import { spawnService } from './service-process';
-import type { TemporalCli } from './temporal-cli';
+import type { ConveyorConfig } from '../../platform/config';
+import { ensureTemporalCli, type TemporalCli } from './temporal-cli';
 
 /**
  * Settings every Conveyor server runs with (`npm run server`, `npm start`, tests, bench), measured
@@ -104,4 +105,29 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     throw err;
   }
   return { address, uiUrl, pid: server.pid, exited: server.exited, stop: () => server.stop() };
+}
+
+/**
+ * The dev server as the configuration says (`conveyor server`, `conveyor start`): on TEMPORAL_ADDRESS,
+ * its state in `<data dir>/temporal/temporal.db`, the Web UI on TEMPORAL_UI_URL's port. Finds or
+ * builds the Temporal CLI first (`progress` shows the build).
+ */
+export async function startConfiguredDevServer(
+  config: Pick<ConveyorConfig, 'temporalAddress' | 'dataDir' | 'webUiUrl' | 'namespace' | 'codecKeys' | 'codecPort'>,
+  options: { log: (line: string) => void; progress: (line: string) => void },
+): Promise<RunningDevServer & { dbFile: string }> {
+  const cli = await ensureTemporalCli({ progress: options.progress, allowSdkDownload: true });
+  const [host, port] = config.temporalAddress.split(':') as [string, string];
+  const dbFile = path.join(config.dataDir, 'temporal', 'temporal.db');
+  const server = await startDevServer({
+    cli,
+    dbFile,
+    ip: host === 'localhost' ? '127.0.0.1' : host,
+    port: Number(port),
+    uiPort: Number(new URL(config.webUiUrl).port || 8233),
+    namespace: config.namespace,
+    log: options.log,
+    uiCodecEndpoint: uiCodecEndpointOf(config),
+  });
+  return { ...server, dbFile };
 }

@@ -18,7 +18,7 @@ import type { Row } from '../../lake/duckdb';
 import { LakeLayout } from '../../lake/layout';
 import { withLakeReader } from '../../lake/reader';
 import { createActivities } from '../../activities';
-import { activityDeps } from '../../activities/deps';
+import { activityDeps, type ActivityDeps } from '../../activities/deps';
 import { createConveyorWorkers } from '../../workers/create-worker';
 import { installRuntime } from '../../workers/runtime';
 import { createLogger, setLogger } from '../../platform/logger';
@@ -73,6 +73,8 @@ export interface HarnessOptions {
   httpPort?: number;
   /** Gates the test's stubs wait on (a fresh set by default). */
   gates?: Gates;
+  /** Wrap the real activities' dependencies, e.g. a landing zone whose reads fail at first. */
+  wrapDeps?: (deps: ActivityDeps) => ActivityDeps;
 }
 
 /** One server per test file; call `stop()` in `after`. */
@@ -92,14 +94,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   const registry = options.registry ?? deploymentRegistry();
   const lake = new LakeLayout(config.lakeDir);
+  const deps = (options.wrapDeps ?? ((d: ActivityDeps) => d))(activityDeps(config, registry, lake));
   const workers = await createConveyorWorkers(
     {
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
-      deps: activityDeps(config, registry, lake),
+      deps,
       workflowBundlePath: config.workflowBundlePath,
       // Stubs replace the activities they name; the others are the real ones.
-      activities: options.activities ? { ...createActivities(activityDeps(config, registry, lake)), ...options.activities } : undefined,
+      activities: options.activities ? { ...createActivities(deps), ...options.activities } : undefined,
       shutdown: { graceTime: '1 second', forceTime: '10 seconds' },
     },
     config,
