@@ -9,7 +9,8 @@ import type { ConveyorConfig } from '../platform/config';
 import { lakeOf } from '../lake/layout';
 import type { Alert } from '../monitoring/alerts';
 import { readOpenAlerts } from '../monitoring/alert-store';
-import { observePipeline, runningBackfillRanges, runningPartitions, type BackfillRange, type RunningRuns } from '../monitoring/observe';
+import { lastFinishedRun, observePipeline, runningBackfillRanges, runningPartitions, type BackfillRange, type RunningRuns } from '../monitoring/observe';
+import type { RunRecord } from '../common/run-record';
 import { describeFreshness, type Freshness, type PartitionCell } from '../monitoring/partition-states';
 import type { PipelineRegistry } from '../definitions/registry';
 import { webUiWorkflowUrl } from '../common/web-ui';
@@ -65,39 +66,49 @@ export async function statusReport(
     let running: RunningRuns | undefined;
     let backfills: string[] | null = null;
     let ranges: BackfillRange[] = [];
+    let newest: PipelineStatus['lastRun'] = null;
     if (options.client && !serverUnavailable) {
       try {
         running = await runningPartitions(options.client, pipeline.name);
         ranges = await runningBackfillRanges(options.client, pipeline.name);
         backfills = ranges.map((r) => r.backfillId);
+        const found = await lastFinishedRun(options.client, lake, pipeline.name);
+        if (found) newest = lastRunOf(found.partition, found.record);
       } catch (err) {
         serverUnavailable = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
       }
     }
     const shown = partitionsCovering(partitionSchemeOf(pipeline), options.days ?? 7);
     const observation = await observePipeline(lake, registry, pipeline.name, nowMs, running, shown, ranges);
-    // The last run among the partitions observed (the window and its baseline): read from their records
-    // only, so status costs the same however many partitions the pipeline has.
-    const last = observation.cells
+    // The last run: the newest the server lists anywhere in the range (a partition run by hand long ago
+    // included), or, without a server, the newest among the partitions observed (the window and its baseline).
+    const inWindow = observation.cells
       .map((c) => c.lastRun && { partition: c.partition, ...c.lastRun })
       .filter((r): r is NonNullable<typeof r> => Boolean(r))
       .sort((a, b) => a.finishedAt.localeCompare(b.finishedAt))
       .at(-1);
+    const windowLast: PipelineStatus['lastRun'] = inWindow
+      ? { partition: inWindow.partition, runId: inWindow.runId, workflowId: inWindow.workflowId, runKind: inWindow.runKind, status: inWindow.status, failureClass: inWindow.failureClass, finishedAt: inWindow.finishedAt }
+      : null;
+    const last = [newest, windowLast].filter((r): r is NonNullable<typeof r> => r !== null).sort((a, b) => a.finishedAt.localeCompare(b.finishedAt)).at(-1) ?? null;
     pipelines.push({
       pipeline: pipeline.name,
       owner: pipeline.owner,
       partitionKind: pipeline.partitions.kind,
       newestPublished: observation.freshness.newestPublished,
       freshness: { ...observation.freshness, text: describeFreshness(observation.freshness) },
-      lastRun: last
-        ? { partition: last.partition, runId: last.runId, workflowId: last.workflowId, runKind: last.runKind, status: last.status, failureClass: last.failureClass, finishedAt: last.finishedAt }
-        : null,
+      lastRun: last,
       partitions: observation.cells.slice(-shown).map((c) => summaryOf(config, c)),
       runningBackfills: backfills,
       openAlerts: await readOpenAlerts(lake, pipeline.name),
     });
   }
   return { asOf: new Date(nowMs).toISOString(), serverUnavailable, pipelines };
+}
+
+/** A run record as the status's last run. */
+function lastRunOf(partition: string, r: RunRecord): NonNullable<PipelineStatus['lastRun']> {
+  return { partition, runId: r.run_id, workflowId: r.workflow_id, runKind: r.run_kind, status: r.status, failureClass: r.failure_class, finishedAt: r.finished_at };
 }
 
 function summaryOf(config: StatusConfig, c: PartitionCell): PartitionSummary {

@@ -218,3 +218,21 @@ export async function runningBackfills(client: Client, pipeline: string): Promis
   for await (const w of client.workflow.list({ query })) ids.push(w.workflowId);
   return ids.sort();
 }
+
+/**
+ * The pipeline's newest finished partition run anywhere in its range (a partition run by hand long
+ * ago included): the newest closed run the server lists, and its record in the lake. Undefined when
+ * the server lists none or the lake has no record of it (yet).
+ */
+export async function lastFinishedRun(client: Client, lake: LakeLayout, pipeline: string): Promise<{ partition: string; record: RunRecord } | undefined> {
+  // Closed runs list newest first (the SQL visibility stores order by close time).
+  const query = `WorkflowType = 'partitionPipeline' AND ExecutionStatus != 'Running' AND Pipeline = '${pipeline}'`;
+  for await (const w of client.workflow.list({ query, pageSize: 1 })) {
+    const partition = w.typedSearchAttributes.get(PARTITION_SA);
+    if (!partition) return undefined;
+    const records = await readManifests(lake, pipeline, partition);
+    const record = records.find((r) => r.run_id === w.runId) ?? records.at(-1);
+    return record && { partition, record };
+  }
+  return undefined;
+}

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startPartitionRun, waitForPartitionRun, type PartitionRunRequest } from '../client/partition-runs';
+import { statusReport, statusText } from '../client/status';
 import { PARTITION_SA, PIPELINE_SA, RUN_KIND_SA } from '../common/search-attributes';
 import { generateOrdersPartition, type Fault, type FaultKind } from '../pipelines/orders/generate';
 import { definePipeline } from '../definitions/definition';
@@ -185,5 +186,15 @@ describe('partitionPipeline end to end', () => {
     if (outcome.status !== 'failed') return;
     assert.equal(outcome.failure.failureClass, 'dependency', outcome.failure.reason);
     assert.equal(outcome.failure.step, 'awaitLanding');
+  });
+
+  it("status names a pipeline's last run even when its partition is far before the days it shows", async () => {
+    land('2024-01-06');
+    const { started, outcome } = await run('2024-01-06');
+    assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome));
+    const report = await statusReport(h.config, h.registry, { client: h.env.client, days: 7 });
+    const orders = report.pipelines.find((p) => p.pipeline === 'orders')!;
+    assert.deepEqual([orders.lastRun?.partition, orders.lastRun?.runId, orders.lastRun?.status, orders.lastRun?.runKind], ['2024-01-06', started.runId, 'succeeded', 'manual']);
+    assert.match(statusText(report), /last run: +2024-01-06 succeeded, manual, finished /);
   });
 });
