@@ -108,7 +108,8 @@ export class S3Store implements ObjectStore {
             waitedMs += delayMs;
             continue;
           }
-          throw new ObjectStoreUnavailable(`the S3 endpoint ${this.endpoint} does not answer (${e.code ?? e.name}): check AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL`);
+          const check = this.endpoint === 'AWS S3' ? 'no AWS_ENDPOINT_URL_S3 is set, so AWS itself was asked: set it for another store, or check the network' : 'check AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, and that the store is up';
+          throw new ObjectStoreUnavailable(`the S3 endpoint ${this.endpoint} for ${this.url} does not answer (${e.code ?? e.name}): ${check}`);
         }
         throw err;
       }
@@ -132,7 +133,8 @@ export class S3Store implements ObjectStore {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     };
-    const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+    // An empty value (`VAR=` in a .env file) is unset, as for Conveyor's own variables.
+    const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
     if (endpoint) config.endpoint = endpoint;
     // Keys from `env` itself (the SDK's default chain reads only this process's environment).
     if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {

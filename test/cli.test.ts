@@ -197,6 +197,23 @@ describe('npm run status, runs, dashboard: bad input and no server', () => {
   });
 });
 
+describe('a lake in S3 that does not answer', () => {
+  const s3 = { CONVEYOR_LAKE_URL: 's3://lake/conveyor', CONVEYOR_LANDING_URL: 's3://landing/drops', AWS_ACCESS_KEY_ID: 'key', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-east-1' };
+  /** An operational condition, not a bug: one line naming the endpoint and what to check, exit 1. */
+  const itFailsInOneLine = (name: string, command: string, args: string[], env: NodeJS.ProcessEnv, expected: RegExp) =>
+    it(name, () => {
+      const result = cli(command, args, { ...s3, ...env });
+      assert.equal(result.code, 1, result.stderr);
+      assert.equal(result.stderr.split('\n').length, 1, `one line, got: ${result.stderr}`);
+      assert.match(result.stderr, expected);
+      assert.doesNotMatch(result.stderr, /secret/);
+    });
+  itFailsInOneLine('conveyor generate with no AWS_ENDPOINT_URL_S3 says AWS itself was asked', 'generate', ['orders', '--from', '2024-03-01', '--to', '2024-03-01'], { AWS_ENDPOINT_URL_S3: '', AWS_ENDPOINT_URL: '' },
+    /^conveyor generate: the S3 endpoint AWS S3 for s3:\/\/landing\/drops does not answer \(\w+\): no AWS_ENDPOINT_URL_S3 is set/);
+  itFailsInOneLine('conveyor partition while the S3 server is down names the endpoint', 'partition', ['orders', '2024-03-01'], { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:1' },
+    /^conveyor partition: the S3 endpoint http:\/\/127\.0\.0\.1:1 for s3:\/\/\S+ does not answer \(ECONNREFUSED\): check AWS_ENDPOINT_URL_S3/);
+});
+
 describe('npm run worker: a metrics port in use', () => {
   it('is refused in one line naming CONVEYOR_METRICS_PORT', async () => {
     const taken = net.createServer();
