@@ -70,7 +70,8 @@ export interface BackfillChunk {
   total: number;
 }
 
-export interface PlanChunkInput {
+/** What a plan covers: a pipeline's range (or keys), which partitions in it, in which order. */
+export interface BackfillPlanInput {
   pipeline: string;
   from: string;
   to: string;
@@ -78,6 +79,10 @@ export interface PlanChunkInput {
   keys?: string[];
   reprocess: ReprocessMode;
   order: BackfillOrder;
+}
+
+/** One chunk of a plan: from `cursor`, at most `limit` partitions. */
+export interface PlanChunkInput extends BackfillPlanInput {
   cursor: string;
   limit: number;
 }

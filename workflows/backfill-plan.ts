@@ -5,21 +5,14 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { ConveyorActivities } from '../activities';
 import { workStepRetryPolicy } from '../common/failure-classes';
-import type { BackfillChunk, BackfillOrder, PlannedPartition, ReprocessMode, WaivedPartition } from './backfill-input';
+import type { BackfillChunk, BackfillPlanInput, PlannedPartition, WaivedPartition } from './backfill-input';
+
+export type { BackfillPlanInput };
 
 const { planBackfillChunk } = proxyActivities<ConveyorActivities>({
   startToCloseTimeout: '2 minutes',
   retry: workStepRetryPolicy(10),
 });
-
-export interface BackfillPlanInput {
-  pipeline: string;
-  from: string;
-  to: string;
-  keys?: string[];
-  reprocess: ReprocessMode;
-  order: BackfillOrder;
-}
 
 export interface BackfillPlan {
   partitions: PlannedPartition[];
