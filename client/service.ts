@@ -6,6 +6,7 @@
  */
 import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { DEFAULT_TASK_QUEUE } from '../common/task-queues';
 import { failureClassOfType } from '../common/failure-classes';
 import { partitionFailureSchema, partitionRunResultSchema } from '../common/run-contract';
 import type { PartitionFailure, PartitionRunResult } from '../common/run-types';
@@ -17,8 +18,7 @@ import { InputError } from '../common/errors';
 export { parsePartitionWorkflowId, partitionFailureSchema, partitionRunInputSchema, partitionRunResultSchema, partitionWorkflowId };
 export type { PartitionFailure, PartitionRunInput, PartitionRunRequestInput, PartitionRunResult };
 
-/** The task queue partition runs are served on unless the deployment says otherwise (CONVEYOR_TASK_QUEUE). */
-export const DEFAULT_TASK_QUEUE = 'conveyor-daily';
+export { DEFAULT_TASK_QUEUE };
 
 /** A request that is not a valid partition run input: one line naming the field and what is allowed. */
 export class PartitionRequestError extends InputError {

@@ -1,0 +1,6 @@
+/**
+ * The task queues partition runs are served on unless the deployment says otherwise
+ * (CONVEYOR_TASK_QUEUE, CONVEYOR_BACKFILL_TASK_QUEUE): daily runs, and backfills on a pool of their own.
+ */
+export const DEFAULT_TASK_QUEUE = 'conveyor-daily';
+export const DEFAULT_BACKFILL_TASK_QUEUE = 'conveyor-backfill';
