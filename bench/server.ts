@@ -39,7 +39,7 @@ export async function startBenchServer(kind: ServerKind, tmp: string): Promise<B
 async function startDev(tmp: string, port: number): Promise<BenchServer> {
   const cli = await ensureTemporalCli({ progress: say, allowSdkDownload: true });
   say(`starting a fresh Temporal dev server on port ${port} (database in ${tmp}) ...`);
-  const server = await startDevServer({ cli, dbFile: path.join(tmp, 'temporal.db'), port, uiPort: await freePort() });
+  const server = await startDevServer({ cli, dbFile: path.join(tmp, 'temporal.db'), port, uiPort: await freePort(), httpPort: await freePort() });
   trackPid(server.pid);
   return { address: server.address, pid: server.pid ?? Number.NaN, stop: () => server.stop() };
 }

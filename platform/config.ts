@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_BACKFILL_TASK_QUEUE, DEFAULT_TASK_QUEUE } from '../common/task-queues';
 import { ALERT_SINKS, type AlertSink } from '../common/alert-sinks';
 import { codecKeysSchema, type CodecKeys } from './payload-codec';
 import { parseS3Url } from '../common/object-keys';
@@ -65,6 +66,11 @@ const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_UI_URL: z.url().default('http://localhost:8233'),
   /**
+   * Temporal's HTTP API (what services call with curl, docs/services.md). `conveyor server`,
+   * `conveyor start` and `conveyor cluster` serve it on this URL's port.
+   */
+  TEMPORAL_HTTP_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL, e.g. http://localhost:7243' }).default('http://localhost:7243'),
+  /**
    * A remote Temporal (Temporal Cloud, a server behind TLS): the Temporal CLI's variable names.
    * TLS is on when TEMPORAL_TLS=true or when any of the certificates or an API key is given.
    */
@@ -82,8 +88,8 @@ const envSchema = z.object({
   CONVEYOR_LAKE_URL: unsetWhenEmpty(s3UrlSchema.optional()),
   /** The landing zone in an S3 bucket (`s3://bucket/prefix`); `<data dir>/landing` is then this process's local cache of it. */
   CONVEYOR_LANDING_URL: unsetWhenEmpty(s3UrlSchema.optional()),
-  CONVEYOR_TASK_QUEUE: z.string().min(1).default('conveyor-daily'),
-  CONVEYOR_BACKFILL_TASK_QUEUE: z.string().min(1).default('conveyor-backfill'),
+  CONVEYOR_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
+  CONVEYOR_BACKFILL_TASK_QUEUE: z.string().min(1).default(DEFAULT_BACKFILL_TASK_QUEUE),
   CONVEYOR_WORKFLOW_BUNDLE: z.string().min(1).default(path.join(PROJECT_ROOT, '.build', 'workflow-bundle.js')),
   /** Which task queues this worker process serves: daily, backfill, or both (comma-separated). */
   CONVEYOR_WORKER_QUEUES: workerQueuesSchema.default(['daily', 'backfill']),
@@ -138,6 +144,8 @@ export interface ConveyorConfig {
   temporalSecurity: TemporalSecurity;
   namespace: string;
   webUiUrl: string;
+  /** TEMPORAL_HTTP_URL, without a trailing `/`: Temporal's HTTP API (`<url>/api/v1/...`). */
+  httpApiUrl: string;
   dataDir: string;
   landingDir: string;
   /** CONVEYOR_LANDING_URL: the landing zone in S3 (landingDir is then its local cache). */
@@ -207,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
     temporalSecurity: temporalSecurityOf(e),
     namespace: e.TEMPORAL_NAMESPACE,
     webUiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
+    httpApiUrl: e.TEMPORAL_HTTP_URL.replace(/\/$/, ''),
     dataDir,
     landingDir: path.join(dataDir, e.CONVEYOR_LANDING_URL ? 'landing-cache' : 'landing'),
     ...(e.CONVEYOR_LANDING_URL ? { landingUrl: e.CONVEYOR_LANDING_URL } : {}),
@@ -231,6 +240,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
     dashboardPort: e.CONVEYOR_DASHBOARD_PORT,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/**
+ * The port a server Conveyor starts (`conveyor server`, `start`, `cluster`) serves Temporal's HTTP API
+ * on: TEMPORAL_HTTP_URL's (80 when it names none). They serve plain http, so an https URL is refused.
+ */
+export function localHttpApiPort(config: Pick<ConveyorConfig, 'httpApiUrl'>): number {
+  const url = new URL(config.httpApiUrl);
+  if (url.protocol !== 'http:') {
+    throw new ConfigError(`invalid TEMPORAL_HTTP_URL=${JSON.stringify(config.httpApiUrl)}: a server Conveyor starts serves its HTTP API over plain http (e.g. http://localhost:7243)`);
+  }
+  return Number(url.port || 80);
 }
 
 /** TLS settings and API key from the environment; certificate files are read here, a bad one named in one line. */

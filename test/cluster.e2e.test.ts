@@ -136,6 +136,12 @@ describe('Conveyor on the full Temporal server and PostgreSQL', { skip: !require
     for (const name of ['Pipeline', 'Partition', 'RunKind', 'BackfillId']) assert.ok(body.customAttributes?.[name], `search attribute ${name} registered`);
   });
 
+  it('serves Temporal\'s HTTP API where it reports it (docs/services.md)', async () => {
+    const response = await fetch(`${cluster.httpUrl}/api/v1/namespaces/default`);
+    assert.equal(response.status, 200);
+    assert.equal(((await response.json()) as { namespaceInfo?: { name?: string } }).namespaceInfo?.name, 'default');
+  });
+
   it('runs a 200-partition backfill on two backfill workers while a daily run and a reader go on: exact data, runs findable in visibility', async () => {
     const from = '2022-01-01';
     const expected = land(from, 200, 200);
@@ -229,6 +235,7 @@ describe('npm run cluster', { skip: !required && privateMissing ? privateMissing
       CONVEYOR_DATA_DIR: home,
       TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
       TEMPORAL_UI_URL: `http://localhost:${await freePort()}`,
+      TEMPORAL_HTTP_URL: `http://localhost:${await freePort()}`,
     };
   }, START_HOOK_OPTIONS);
   after(() => {
@@ -271,6 +278,9 @@ describe('npm run cluster', { skip: !required && privateMissing ? privateMissing
     assert.match(first.output(), /search attribute BackfillId registered/);
     const uiUrl = String(clusterEnv.TEMPORAL_UI_URL);
     assert.equal((await fetch(uiUrl)).status, 200, 'the Web UI answers');
+    const httpUrl = String(clusterEnv.TEMPORAL_HTTP_URL);
+    assert.match(first.output(), new RegExp(`^HTTP API: ${httpUrl} `, 'm'));
+    assert.equal((await fetch(`${httpUrl}/api/v1/system-info`)).status, 200, 'the HTTP API answers where TEMPORAL_HTTP_URL says');
     // Another cluster (or dev server) on the same address is refused in one line.
     const second = spawnSync(process.execPath, conveyorArgv('cluster', ['--exit']), {
       cwd: ROOT,

@@ -9,9 +9,9 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { parseS3Url } from '../lake/object-store';
-import { ConfigError, loadConfig } from '../platform/config';
+import { ConfigError, loadConfig, localHttpApiPort } from '../platform/config';
 import { CONVEYOR_SEARCH_ATTRIBUTES } from '../common/search-attributes';
-import { firstError, serverLogCause } from '../scripts/lib/cluster/stack';
+import { DEFAULT_HTTP_PORT, firstError, serverLogCause } from '../scripts/lib/cluster/stack';
 import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from '../scripts/lib/cluster/tools';
 import {
   DYNAMIC_CONFIG_FILE,
@@ -33,6 +33,7 @@ interface Service {
   volumes?: string[];
   entrypoint?: string[];
   command?: string[] | string;
+  ports?: string[];
 }
 const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
 const services = compose.services;
@@ -69,6 +70,19 @@ describe('docker-compose.yml deploys what npm run cluster runs', () => {
       for (const variable of read) assert.ok(services[name]!.environment![variable], `${name} sets ${variable}`);
     }
     assert.equal(services.postgresql!.environment!.POSTGRES_PASSWORD, services.temporal!.environment!.POSTGRES_PWD);
+  });
+
+  it('publishes the frontend\'s gRPC and HTTP API on 127.0.0.1 where TEMPORAL_ADDRESS and TEMPORAL_HTTP_URL say by default, as npm run cluster serves them', () => {
+    const template = fs.readFileSync(path.join(TEMPORAL_DEPLOY_DIR, 'config', `${TEMPORAL_CONFIG_ENV}.yaml`), 'utf8');
+    const portIn = (name: string) => Number(new RegExp(`env "${name}" \\| default "(\\d+)"`).exec(template)?.[1]);
+    const [grpc, http] = [portIn('TEMPORAL_FRONTEND_PORT'), portIn('TEMPORAL_FRONTEND_HTTP_PORT')];
+    const defaults = loadConfig({});
+    assert.equal(defaults.temporalAddress, `localhost:${grpc}`);
+    assert.equal(defaults.httpApiUrl, `http://localhost:${http}`);
+    assert.equal(localHttpApiPort(defaults), http);
+    assert.equal(DEFAULT_HTTP_PORT, http, 'npm run cluster with the default ports');
+    assert.equal(services.temporal!.environment!.TEMPORAL_FRONTEND_HTTP_PORT, undefined, 'the container keeps the config file\'s default');
+    assert.deepEqual(services.temporal!.ports, [`127.0.0.1:${grpc}:${grpc}`, `127.0.0.1:${http}:${http}`]);
   });
 
   it('registers the namespace with Conveyor\'s search attributes and retention', () => {

@@ -1,12 +1,15 @@
 /**
- * Services in any language start and watch partitions with a pipeline name and a partition key, on a
- * real local Temporal server (with its HTTP API) and a real worker: over Temporal's HTTP API with
- * curl (started, its result read back over HTTP; started again while it runs, it attaches), and from
- * Python with the Temporal Python SDK running docs/examples/python/start_partition.py as a service
- * would. The data holds what the result says.
+ * Services in any language start and watch partitions with a pipeline name and a partition key, on
+ * the stack `npm start` runs (the dev server started from the configuration by the code `npx conveyor
+ * server` and `npx conveyor start` run, on free ports) and a real worker: over Temporal's HTTP API
+ * with curl, at TEMPORAL_HTTP_URL as docs/services.md says (started, its result read back over HTTP;
+ * started again while it runs, it attaches), and from Python with the Temporal Python SDK running
+ * docs/examples/python/start_partition.py as a service would. The data holds what the result says.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -14,6 +17,8 @@ import { partitionFailureSchema, partitionRunResultSchema } from '../common/run-
 import { partitionWorkflowId } from '../common/workflow-ids';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { deploymentRegistry } from '../definitions/registry';
+import { loadConfig } from '../platform/config';
+import { startConfiguredDevServer, type RunningDevServer } from '../scripts/lib/dev-server';
 import { freePort } from '../scripts/lib/ports';
 import { PYTHON } from '../scripts/python-env';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS, waitFor } from './helpers/bounds';
@@ -21,15 +26,40 @@ import { startHarness, withReadiness, type Harness } from './helpers/harness';
 
 const ROOT = path.resolve(__dirname, '..');
 const execFileAsync = promisify(execFile);
+let server: RunningDevServer;
+let serverDataDir: string;
 let h: Harness;
 let api: string;
 
+/** Distinct loopback ports free now: none of them a user's server's. */
+async function freePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
+}
+
 before(async () => {
-  const httpPort = await freePort();
-  h = await startHarness({ httpPort, registry: withReadiness(deploymentRegistry(), { orders: { pollIntervalSeconds: 1, timeoutSeconds: 120 } }) });
-  api = `http://127.0.0.1:${httpPort}/api/v1/namespaces/default/workflows`;
+  const [grpc, ui, http] = await freePorts(3);
+  // What a user sets to move the stack: the server's address, the Web UI's URL, the HTTP API's URL.
+  const where = { TEMPORAL_ADDRESS: `127.0.0.1:${grpc}`, TEMPORAL_UI_URL: `http://localhost:${ui}`, TEMPORAL_HTTP_URL: `http://localhost:${http}` };
+  serverDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-services-server-'));
+  server = await startConfiguredDevServer(loadConfig({ ...process.env, ...where, CONVEYOR_DATA_DIR: serverDataDir }), { log: () => undefined, progress: () => undefined });
+  h = await startHarness({
+    server: { address: server.address },
+    env: where,
+    registry: withReadiness(deploymentRegistry(), { orders: { pollIntervalSeconds: 1, timeoutSeconds: 120 } }),
+  });
+  // Where the configuration says, as docs/services.md has services call it (not where the server says it is).
+  api = `${h.config.httpApiUrl}/api/v1/namespaces/${h.config.namespace}/workflows`;
 }, START_HOOK_OPTIONS);
-after(() => h?.stop(), STOP_HOOK_OPTIONS);
+after(async () => {
+  try {
+    await h?.stop();
+  } finally {
+    await server?.stop();
+    if (serverDataDir) fs.rmSync(serverDataDir, { recursive: true, force: true });
+  }
+}, STOP_HOOK_OPTIONS);
 afterEach(() => h?.reset(), STOP_HOOK_OPTIONS);
 
 /**
@@ -65,6 +95,12 @@ async function resultOverHttp(workflowId: string, runId: string): Promise<Record
 }
 
 describe('services in any language', () => {
+  it('the dev server `npm start` runs serves the HTTP API at TEMPORAL_HTTP_URL, and reports it there', async () => {
+    assert.equal(server.httpUrl, h.config.httpApiUrl);
+    const info = await curl('GET', `${h.config.httpApiUrl}/api/v1/system-info`);
+    assert.equal(typeof info.serverVersion, 'string', JSON.stringify(info));
+  });
+
   it('curl over the HTTP API: a partition started with its pipeline and key runs, and its result is read back over HTTP', { timeout: 120_000 }, async () => {
     const landed = generateOrdersPartition({ landingDir: h.config.landingDir, partition: '2024-03-01', rows: 500, files: 2 });
     const started = await startOverHttp('orders', '2024-03-01');

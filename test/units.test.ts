@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { classOfError } from '../common/classify';
 import { ObjectStoreUnavailable } from '../lake/object-store';
-import { loadConfig } from '../platform/config';
+import { loadConfig, localHttpApiPort } from '../platform/config';
 import { classifiedFailure, NON_RETRYABLE_FAILURE_TYPES, workStepRetryPolicy } from '../common/failure-classes';
 import { addDays, countPartitions, isPartitionKey } from '../common/partition-key';
 import { copyWithSha256 } from '../landing/landing-zone';
@@ -94,6 +94,18 @@ describe('config and availability', () => {
   it('rejects a bad environment value in one line naming it', () => {
     assert.throws(() => loadConfig({ TEMPORAL_ADDRESS: 'nope' }), /^ConfigError: invalid TEMPORAL_ADDRESS="nope": expected host:port/);
     assert.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /invalid LOG_LEVEL="loud"/);
+  });
+  it('reads where Temporal\'s HTTP API is (TEMPORAL_HTTP_URL): the port a local server serves it on, plain http only', () => {
+    assert.equal(loadConfig({}).httpApiUrl, 'http://localhost:7243');
+    assert.equal(localHttpApiPort(loadConfig({})), 7243);
+    assert.equal(loadConfig({ TEMPORAL_HTTP_URL: 'http://127.0.0.1:7310/' }).httpApiUrl, 'http://127.0.0.1:7310');
+    assert.equal(localHttpApiPort(loadConfig({ TEMPORAL_HTTP_URL: 'http://temporal.internal' })), 80);
+    for (const bad of ['localhost:7243', 'ftp://localhost:7243', 'nope']) {
+      assert.throws(() => loadConfig({ TEMPORAL_HTTP_URL: bad }), /^ConfigError: invalid TEMPORAL_HTTP_URL=".*": expected an http\(s\) URL, e\.g\. http:\/\/localhost:7243$/, bad);
+    }
+    const remote = loadConfig({ TEMPORAL_HTTP_URL: 'https://temporal.example.com' });
+    assert.equal(remote.httpApiUrl, 'https://temporal.example.com');
+    assert.throws(() => localHttpApiPort(remote), /^ConfigError: invalid TEMPORAL_HTTP_URL="https:\/\/temporal\.example\.com": a server Conveyor starts serves its HTTP API over plain http/);
   });
   it('refuses unknown pipelines, bad dates, and partitions that cannot have landed yet', () => {
     const now = Date.parse('2026-11-24T12:00:00Z');

@@ -1,7 +1,8 @@
 /**
  * `conveyor cluster`: the production shape on this machine, natively (the stack docker-compose.yml
- * deploys): the full Temporal server on PostgreSQL with the Web UI, and with `--lake s3` an S3 server.
- * Workers and CLIs need nothing but TEMPORAL_ADDRESS. Ctrl-C stops everything it started.
+ * deploys): the full Temporal server on PostgreSQL with the Web UI and the HTTP API, and with
+ * `--lake s3` an S3 server. Workers and CLIs need nothing but TEMPORAL_ADDRESS. Ctrl-C stops
+ * everything it started.
  */
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -72,6 +73,7 @@ function printStarted(running: ConfiguredCluster, namespace: string, postgres: s
   say('');
   say(`Temporal ${running.release} on PostgreSQL is up at ${cluster.address}, namespace ${namespace}.`);
   say(`Web UI:   ${cluster.uiUrl ?? '(not available; docker-compose.yml runs temporal-ui)'}`);
+  say(`HTTP API: ${cluster.httpUrl} (services call it with curl: docs/services.md)`);
   say(`State:    ${postgres ?? path.join(running.stateDir, 'postgres')} (survives a restart)`);
   say('Workers and CLIs use it as they use the dev server (same TEMPORAL_ADDRESS), e.g. in other terminals:');
   say('  npx conveyor worker --queues daily      npx conveyor worker --queues backfill');

@@ -11,18 +11,18 @@ export function register(program: Command, ctx: Context): void {
   program
     .command('server')
     .summary("run the Temporal dev server")
-    .description('Run the Temporal dev server in the foreground (SQLite in <data dir>/temporal, the Web UI beside it); state survives a restart.')
-    .addHelpText('after', examples('npx conveyor server', 'TEMPORAL_ADDRESS=localhost:7300 TEMPORAL_UI_URL=http://localhost:8300 npx conveyor server'))
+    .description('Run the Temporal dev server in the foreground (SQLite in <data dir>/temporal, the Web UI and the HTTP API beside it); state survives a restart.')
+    .addHelpText('after', examples('npx conveyor server', 'TEMPORAL_ADDRESS=localhost:7300 TEMPORAL_UI_URL=http://localhost:8300 TEMPORAL_HTTP_URL=http://localhost:7310 npx conveyor server'))
     .action(async () => {
       const { config } = ctx;
       if (await isServerUp(temporalTarget(config))) {
-        console.error(`a Temporal server is already running at ${config.temporalAddress} (Web UI ${config.webUiUrl})`);
+        console.error(`a Temporal server is already running at ${config.temporalAddress} (Web UI ${config.webUiUrl}, HTTP API ${config.httpApiUrl})`);
         return;
       }
       const stopped = untilStopped();
       const say = (line: string) => console.error(line);
       const server = await startConfiguredDevServer(config, { log: say, progress: say });
-      console.error(`Temporal server up at ${server.address}; Web UI ${server.uiUrl}; state in ${path.relative(process.cwd(), server.dbFile) || server.dbFile}`);
+      console.error(`Temporal server up at ${server.address}; Web UI ${server.uiUrl}; HTTP API ${server.httpUrl}; state in ${path.relative(process.cwd(), server.dbFile) || server.dbFile}`);
       if (config.codecKeys) console.error(`Payloads are encrypted: the Web UI decodes them through ${uiCodecEndpointOf(config)} (run \`npx conveyor codec-server\`)`);
       console.error('Press Ctrl-C to stop.');
       await Promise.race([stopped, server.exited]);

@@ -96,11 +96,12 @@ function outcomesTable(outcomes: Outcome[]): string {
   return table(header, rows);
 }
 
-/** Where to look next: the Web UI, the pipelines, the dashboard, the lake. */
+/** Where to look next: the Web UI, the HTTP API, the pipelines, the dashboard, the lake. */
 export function printWhereToLook(ctx: Context, lake: LakeLayout, dashboardUrl: string | undefined): void {
   const say = (line: string) => console.error(line);
   say('');
   say(`Web UI:    ${webUiListUrl(ctx.config, 'ExecutionStatus = "Running" OR ExecutionStatus = "Failed"')}`);
+  say(`HTTP API:  ${ctx.config.httpApiUrl} (services start and watch partitions with curl: docs/services.md)`);
   say(`Pipelines: npx conveyor graph (${ctx.registry.names().join(', ')})`);
   if (dashboardUrl) say(`Dashboard: ${dashboardUrl} (partition calendars, open alerts; \`npx conveyor status\` in a terminal)`);
   say(`Lake:      ${path.relative(process.cwd(), lake.root)}/ (Parquet; query it, even while workers run, with \`npx conveyor sql "SELECT count(*) FROM showroom.clickstream"\`)`);

@@ -43,7 +43,7 @@ export async function startServerUnlessUp(config: ConveyorConfig, started: Start
     say('1/5 Starting the Temporal server ...');
     const server = await startConfiguredDevServer(config, { log: (line) => getLogger().info({ component: 'temporal-server' }, line), progress: say });
     started.add('the Temporal server', () => server.stop());
-    say(`    server up at ${server.address}`);
+    say(`    server up at ${server.address}; Web UI ${server.uiUrl}; HTTP API ${server.httpUrl}`);
   }
   // The configured address (say, localhost) may resolve differently from the one the server was
   // checked on, and a server that just started can be slow to serve.

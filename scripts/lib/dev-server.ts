@@ -1,6 +1,7 @@
 /**
  * Runs `temporal server start-dev` with Conveyor's settings: SQLite persistence under the data dir
- * (state survives restarts), gRPC on 7233, the Web UI on 8233, Conveyor's search attributes registered.
+ * (state survives restarts), gRPC on 7233, the Web UI on 8233, the HTTP API on 7243, Conveyor's
+ * search attributes registered.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,7 +10,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CONVEYOR_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { serverDynamicConfig } from './deploy-files';
 import { spawnService } from './service-process';
-import type { ConveyorConfig } from '../../platform/config';
+import { localHttpApiPort, type ConveyorConfig } from '../../platform/config';
 import { ensureTemporalCli, type TemporalCli } from './temporal-cli';
 
 /**
@@ -39,6 +40,8 @@ export interface DevServerOptions {
   ip?: string;
   port: number;
   uiPort: number;
+  /** Temporal's HTTP API (left to itself, the CLI would pick a random port and not say which). */
+  httpPort: number;
   namespace?: string;
   log?: (line: string) => void;
   /** The Web UI decodes encrypted payloads through this codec endpoint (`npm run codec-server`). */
@@ -51,6 +54,8 @@ export const uiCodecEndpointOf = (config: { codecKeys?: unknown; codecPort: numb
 export interface RunningDevServer {
   address: string;
   uiUrl: string;
+  /** Temporal's HTTP API, e.g. http://localhost:7243 (paths under /api/v1/). */
+  httpUrl: string;
   /** The server's process ID (undefined when the SDK runs it), for CPU and memory readings. */
   pid?: number;
   /** Resolves when the server exits. */
@@ -62,6 +67,9 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
   const ip = options.ip ?? '127.0.0.1';
   const address = `${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${options.port}`;
   const uiUrl = `http://localhost:${options.uiPort}`;
+  // The HTTP API listens on the frontend's IP.
+  const httpUrl = `http://${ip === '127.0.0.1' || ip === '0.0.0.0' ? 'localhost' : ip}:${options.httpPort}`;
+  const httpArgs = ['--http-port', String(options.httpPort)];
   const log = options.log ?? (() => undefined);
   if (options.dbFile) fs.mkdirSync(path.dirname(options.dbFile), { recursive: true });
 
@@ -74,12 +82,12 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
         dbFilename: options.dbFile,
         namespace: options.namespace,
         searchAttributes: CONVEYOR_SEARCH_ATTRIBUTES,
-        extraArgs: [...serverTuningArgs({ persistent: options.dbFile !== undefined }), ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : [])],
+        extraArgs: [...httpArgs, ...serverTuningArgs({ persistent: options.dbFile !== undefined }), ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : [])],
       },
     });
     let resolveExit!: (code: number | null) => void;
     const exited = new Promise<number | null>((resolve) => (resolveExit = resolve));
-    return { address, uiUrl, exited, stop: async () => { await env.teardown(); resolveExit(0); } };
+    return { address, uiUrl, httpUrl, exited, stop: async () => { await env.teardown(); resolveExit(0); } };
   }
 
   const args = [
@@ -87,6 +95,7 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     '--ip', ip,
     '--port', String(options.port),
     '--ui-port', String(options.uiPort),
+    ...httpArgs,
     '--namespace', options.namespace ?? 'default',
     '--log-level', 'warn',
     ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
@@ -104,18 +113,19 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     await server.stop();
     throw err;
   }
-  return { address, uiUrl, pid: server.pid, exited: server.exited, stop: () => server.stop() };
+  return { address, uiUrl, httpUrl, pid: server.pid, exited: server.exited, stop: () => server.stop() };
 }
 
 /**
  * The dev server as the configuration says (`conveyor server`, `conveyor start`): on TEMPORAL_ADDRESS,
- * its state in `<data dir>/temporal/temporal.db`, the Web UI on TEMPORAL_UI_URL's port. Finds or
- * builds the Temporal CLI first (`progress` shows the build).
+ * its state in `<data dir>/temporal/temporal.db`, the Web UI on TEMPORAL_UI_URL's port, the HTTP API
+ * on TEMPORAL_HTTP_URL's port. Finds or builds the Temporal CLI first (`progress` shows the build).
  */
 export async function startConfiguredDevServer(
-  config: Pick<ConveyorConfig, 'temporalAddress' | 'dataDir' | 'webUiUrl' | 'namespace' | 'codecKeys' | 'codecPort'>,
+  config: Pick<ConveyorConfig, 'temporalAddress' | 'dataDir' | 'webUiUrl' | 'httpApiUrl' | 'namespace' | 'codecKeys' | 'codecPort'>,
   options: { log: (line: string) => void; progress: (line: string) => void },
 ): Promise<RunningDevServer & { dbFile: string }> {
+  const httpPort = localHttpApiPort(config);
   const cli = await ensureTemporalCli({ progress: options.progress, allowSdkDownload: true });
   const [host, port] = config.temporalAddress.split(':') as [string, string];
   const dbFile = path.join(config.dataDir, 'temporal', 'temporal.db');
@@ -125,6 +135,7 @@ export async function startConfiguredDevServer(
     ip: host === 'localhost' ? '127.0.0.1' : host,
     port: Number(port),
     uiPort: Number(new URL(config.webUiUrl).port || 8233),
+    httpPort,
     namespace: config.namespace,
     log: options.log,
     uiCodecEndpoint: uiCodecEndpointOf(config),

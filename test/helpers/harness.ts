@@ -1,6 +1,7 @@
 /**
  * Test harness: a real Temporal dev server (the project's CLI binary, random free ports, in-memory
- * database), a worker on a unique task queue, a temporary data dir with its own lake.
+ * database) or a server the test started itself, a worker on a unique task queue, a temporary data
+ * dir with its own lake.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,7 +25,7 @@ import { installRuntime } from '../../workers/runtime';
 import { createLogger, setLogger } from '../../platform/logger';
 import { Gates, waitFor, within } from './bounds';
 
-export async function startTestServer(options: { uiPort?: number; httpPort?: number } = {}): Promise<TestWorkflowEnvironment> {
+export async function startTestServer(options: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
   const cli = findTemporalCli();
   if (!cli || cli.kind !== 'path') {
     throw new Error('no Temporal CLI: run `npm run temporal-cli` (npm test does it for you)');
@@ -33,7 +34,7 @@ export async function startTestServer(options: { uiPort?: number; httpPort?: num
     server: {
       executable: { type: 'existing-path', path: cli.path },
       searchAttributes: CONVEYOR_SEARCH_ATTRIBUTES,
-      extraArgs: [...serverTuningArgs({ persistent: false }), ...(options.httpPort ? ['--http-port', String(options.httpPort)] : [])],
+      extraArgs: serverTuningArgs({ persistent: false }),
       ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
     },
   });
@@ -57,7 +58,7 @@ export interface Harness {
    * have no step in flight, so one failed test cannot leak work into the tests after it.
    */
   reset(): Promise<void>;
-  /** Release the gates, drain the workers, stop the server: each bounded, failing with a name. */
+  /** Release the gates, drain the workers, stop the server (unless options.server): each bounded, failing with a name. */
   stop(): Promise<void>;
 }
 
@@ -69,8 +70,11 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Serve the Temporal Web UI on this port too (for tests that follow links into it). */
   uiPort?: number;
-  /** Serve Temporal's HTTP API on this port too (for tests of services that use it). */
-  httpPort?: number;
+  /**
+   * Run the worker against this server, already running (the test starts and stops it, e.g. the
+   * dev server as `npm start` runs it), instead of starting one. `stop()` leaves it running.
+   */
+  server?: { address: string; namespace?: string };
   /** Gates the test's stubs wait on (a fresh set by default). */
   gates?: Gates;
   /** Wrap the real activities' dependencies, e.g. a landing zone whose reads fail at first. */
@@ -82,7 +86,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logLines: Record<string, unknown>[] = [];
   setLogger(createLogger('info', { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) }));
   installRuntime();
-  const env = await startTestServer({ uiPort: options.uiPort, httpPort: options.httpPort });
+  if (options.server && options.uiPort !== undefined) throw new Error('startHarness: uiPort is for a server the harness starts, not for options.server');
+  const env = options.server
+    ? await TestWorkflowEnvironment.createFromExistingServer({ address: options.server.address, namespace: options.server.namespace })
+    : await startTestServer({ uiPort: options.uiPort });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-test-'));
   const config = loadConfig({
     ...process.env,

@@ -1,12 +1,13 @@
 /**
  * The production shape on this machine as the configuration says (`conveyor cluster`): the full
  * Temporal server on PostgreSQL (CONVEYOR_POSTGRES_URL, or a private cluster under the data dir) with
- * its Web UI, and with `lake: 's3'` an S3 server for the lake and landing zone. Refuses to start
- * beside another cluster of the same data dir or a server already answering on TEMPORAL_ADDRESS.
+ * its Web UI, its HTTP API on TEMPORAL_HTTP_URL's port, and with `lake: 's3'` an S3 server for the
+ * lake and landing zone. Refuses to start beside another cluster of the same data dir or a server
+ * already answering on TEMPORAL_ADDRESS.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ConveyorConfig } from '../../../platform/config';
+import { localHttpApiPort, type ConveyorConfig } from '../../../platform/config';
 import { isServerUp, temporalTarget } from '../../../platform/temporal';
 import { claimPidFile } from '../service-process';
 import { startClusterS3, type ClusterS3 } from './s3';
@@ -23,10 +24,11 @@ export interface ConfiguredCluster {
   stop(): Promise<void>;
 }
 
-type ClusterConfig = Pick<ConveyorConfig, 'dataDir' | 'postgres' | 'temporalAddress' | 'temporalSecurity' | 'webUiUrl' | 'namespace'>;
+type ClusterConfig = Pick<ConveyorConfig, 'dataDir' | 'postgres' | 'temporalAddress' | 'temporalSecurity' | 'webUiUrl' | 'httpApiUrl' | 'namespace'>;
 
 export async function startConfiguredCluster(config: ClusterConfig, options: { lake: 'folder' | 's3'; progress: (line: string) => void }): Promise<ConfiguredCluster> {
   const { progress } = options;
+  const httpPort = localHttpApiPort(config);
   const tools = await ensureClusterTools(progress);
   const stateDir = path.join(config.dataDir, 'cluster');
   fs.mkdirSync(stateDir, { recursive: true });
@@ -42,6 +44,7 @@ export async function startConfiguredCluster(config: ClusterConfig, options: { l
     postgres: config.postgres,
     address: config.temporalAddress,
     internalPorts: 'default',
+    httpPort,
     uiPort: Number(new URL(config.webUiUrl).port || 8233),
     namespace: config.namespace,
     progress,

@@ -32,9 +32,8 @@ export class ClusterStartFailed extends Unavailable {
   override name = 'ClusterStartFailed';
 }
 
-/** The server's listening ports besides the frontend's; `default` keeps the config file's defaults (7234, 6933, ...). */
+/** The server's listening ports besides the frontend's gRPC and HTTP ones; `default` keeps the config file's defaults (7234, 6933, ...). */
 const INTERNAL_PORTS = [
-  'TEMPORAL_FRONTEND_HTTP_PORT',
   'TEMPORAL_FRONTEND_MEMBERSHIP_PORT',
   'TEMPORAL_HISTORY_PORT',
   'TEMPORAL_HISTORY_MEMBERSHIP_PORT',
@@ -43,6 +42,9 @@ const INTERNAL_PORTS = [
   'TEMPORAL_WORKER_PORT',
   'TEMPORAL_WORKER_MEMBERSHIP_PORT',
 ] as const;
+
+/** The frontend's HTTP API port when none is given (deploy/temporal/config/conveyor.yaml's default, TEMPORAL_HTTP_URL's). */
+export const DEFAULT_HTTP_PORT = 7243;
 
 const SERVER_PID_FILE = 'temporal-server.pid';
 const UI_PID_FILE = 'temporal-ui.pid';
@@ -72,6 +74,8 @@ export interface ClusterOptions {
   address: string;
   /** `default`: the config file's ports (what `npm run cluster` uses); `free`: any free ones (tests). */
   internalPorts: 'default' | 'free';
+  /** The frontend's HTTP API port (TEMPORAL_HTTP_URL's); when not given, 7243 with `default` ports, a free one with `free`. */
+  httpPort?: number;
   /** Web UI port; no UI when undefined or when the UI server could not be built. */
   uiPort?: number;
   namespace: string;
@@ -81,6 +85,8 @@ export interface ClusterOptions {
 export interface RunningCluster {
   address: string;
   uiUrl?: string;
+  /** Temporal's HTTP API, e.g. http://localhost:7243 (paths under /api/v1/). */
+  httpUrl: string;
   postgres: PostgresEndpoint;
   serverLogFile: string;
   /** The Temporal server process running now. */
@@ -163,7 +169,8 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     const bindIp = host === 'localhost' ? '127.0.0.1' : net.isIP(host) ? host : await resolveIPv4(host);
     // Bound to every interface, the server still announces one address its services can reach.
     const announced = bindIp === '0.0.0.0' ? '127.0.0.1' : bindIp;
-    const portEnv: Record<string, string> = { TEMPORAL_FRONTEND_PORT: port };
+    const httpPort = options.httpPort ?? (options.internalPorts === 'free' ? await freePort() : DEFAULT_HTTP_PORT);
+    const portEnv: Record<string, string> = { TEMPORAL_FRONTEND_PORT: port, TEMPORAL_FRONTEND_HTTP_PORT: String(httpPort) };
     if (options.internalPorts === 'free') {
       for (const name of INTERNAL_PORTS) portEnv[name] = String(await freePort());
     }
@@ -177,6 +184,8 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     };
     const serverLogFile = path.join(options.stateDir, 'temporal-server.log');
     const address = `${announced}:${port}`;
+    // The HTTP API listens on the frontend's IP.
+    const httpUrl = `http://${announced === '127.0.0.1' ? 'localhost' : announced}:${httpPort}`;
     let server!: ServiceProcess;
     const startServer = async () => {
       server = spawnService(
@@ -233,6 +242,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     return {
       address,
       uiUrl,
+      httpUrl,
       postgres,
       serverLogFile,
       server: () => server,
