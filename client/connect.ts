@@ -18,7 +18,7 @@ export async function connectClient(config: Pick<ConveyorConfig, 'temporalAddres
     const remote = target.tls !== undefined || target.apiKey !== undefined;
     throw new ServerUnreachable(
       `cannot reach the Temporal server at ${config.temporalAddress} (${firstLine(err)}); ` +
-        (remote ? 'check TEMPORAL_ADDRESS, the TEMPORAL_TLS_* certificates and TEMPORAL_API_KEY' : 'start one with `npm run server`'),
+        (remote ? 'check TEMPORAL_ADDRESS, the TEMPORAL_TLS_* certificates and TEMPORAL_API_KEY' : 'start one with `npx conveyor server`'),
     );
   }
   const dataConverter = dataConverterOf(config);

@@ -1,5 +1,5 @@
 /**
- * Reading the lake from a service: SQL over the same views as `npm run sql`, and the run records of a
+ * Reading the lake from a service: SQL over the same views as `npx conveyor sql`, and the run records of a
  * partition. Works while any number of workers write (nothing is locked); every partition is read
  * whole. Needs only the lake root (CONVEYOR_LAKE_DIR), not a Temporal connection.
  *

@@ -94,7 +94,7 @@ export async function forcePartition(client: Client, request: OverrideRequest, o
   const workflowId = partitionWorkflowId(request.pipeline, request.partition);
   const running = await describeWorkflow(client, workflowId);
   if (running?.status.name !== 'RUNNING') {
-    throw new InputError(`${workflowId} is not running, so there is no wait to force: start it (npm run partition) or rerun it`);
+    throw new InputError(`${workflowId} is not running, so there is no wait to force: start it (npx conveyor partition) or rerun it`);
   }
   const accepted = await client.workflow.getHandle(workflowId, running.runId).executeUpdate(forceReadinessUpdate, { args: [{ reason: stamp.reason, by: stamp.by, at: stamp.at }] });
   if (!accepted) throw new InputError(`${workflowId} is past its readiness wait (or forced already): nothing to force; rerun it instead`);
@@ -117,7 +117,7 @@ export async function rerunPartition(client: Client, request: OverrideRequest, o
   const stamp = checkOverride('rerun', request, options);
   const workflowId = partitionWorkflowId(request.pipeline, request.partition);
   if ((await describeWorkflow(client, workflowId))?.status.name === 'RUNNING') {
-    throw new InputError(`${workflowId} is running already: wait for it (npm run partition attaches) or cancel it first`);
+    throw new InputError(`${workflowId} is running already: wait for it (npx conveyor partition attaches) or cancel it first`);
   }
   const start = partitionStartOptions({ pipeline: request.pipeline, partition: request.partition, runKind: 'manual' }, options, stamp);
   const handle = await client.workflow.start<typeof partitionPipeline>('partitionPipeline', { ...start, workflowIdReusePolicy: 'ALLOW_DUPLICATE' });

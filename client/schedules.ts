@@ -44,7 +44,7 @@ export function scheduleNote(pipeline: PipelineDefinition): string {
       : `each run processes the partition its scheduled time implies (the scheduled ${scheme.unit}${p.lag ? ` minus ${p.lag}` : ''})`;
   return (
     `Runs ${pipeline.name} ${describeScheduleAt(p.kind, at)}: ${what} as ${partitionWorkflowId(pipeline.name, '<partition>')}, attaching to that partition's run if one is going. ` +
-    `Catch-up ${catchupWindowDays} day(s), overlap ${overlap}. Owner ${pipeline.owner}. Managed by \`npm run schedules -- apply\`.`
+    `Catch-up ${catchupWindowDays} day(s), overlap ${overlap}. Owner ${pipeline.owner}. Managed by \`npx conveyor schedules apply\`.`
   );
 }
 
@@ -85,7 +85,7 @@ export function desiredSchedule(pipeline: PipelineDefinition, options: Pick<Sche
 export function monitorScheduleNote(pipeline: PipelineDefinition): string {
   return (
     `Checks ${pipeline.name} every ${pipeline.monitors.everyMinutes} min: freshness (objective ${pipeline.freshnessObjectiveHours} h), failed and missing partitions, ` +
-    `row counts and rejects over the newest ${monitorWindowOf(pipeline)} partitions; alerts go to ${pipeline.owner}. Managed by \`npm run schedules -- apply\`.`
+    `row counts and rejects over the newest ${monitorWindowOf(pipeline)} partitions; alerts go to ${pipeline.owner}. Managed by \`npx conveyor schedules apply\`.`
   );
 }
 
@@ -238,7 +238,7 @@ async function pipelineSchedule(client: Client, pipeline: string, registry: Pipe
   try {
     return { handle, description: await handle.describe() };
   } catch (err) {
-    if (err instanceof ScheduleNotFoundError) throw new InputError(`${pipeline} has no schedule yet: run \`npm run schedules -- apply\``);
+    if (err instanceof ScheduleNotFoundError) throw new InputError(`${pipeline} has no schedule yet: run \`npx conveyor schedules apply\``);
     throw err;
   }
 }

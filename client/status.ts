@@ -1,5 +1,5 @@
 /**
- * The state of each pipeline's data, for people (`npm run status`, the dashboard) and scripts
+ * The state of each pipeline's data, for people (`npx conveyor status`, the dashboard) and scripts
  * (`--json`, `GET /api/status`): owner, freshness, the last run's outcome, recent partitions with
  * their rows and rejects, running backfills and open alerts. Read from the lake (while workers
  * write) and, when it answers, the Temporal server (running partitions and backfills).
@@ -129,7 +129,7 @@ function summaryOf(config: StatusConfig, c: PartitionCell): PartitionSummary {
 /** Rows of the text table per pipeline (a day of hours); the counts line covers them all. */
 const SHOWN_ROWS = 24;
 
-/** `npm run status` as text. */
+/** `npx conveyor status` as text. */
 export function statusText(report: StatusReport): string {
   const lines: string[] = [];
   for (const p of report.pipelines) {

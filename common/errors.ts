@@ -26,7 +26,7 @@ export class Unavailable extends Failed {
 
 /**
  * The search attribute a server refused because its namespace does not define it (a server not
- * started by `npm run server` nor set up as docker-compose.yml does), or undefined.
+ * started by `npx conveyor server` nor set up as docker-compose.yml does), or undefined.
  */
 export function missingSearchAttribute(err: unknown): string | undefined {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {

@@ -25,6 +25,6 @@ export function partitionSearchAttributes(run: { pipeline: string; partition: st
 /** Temporal's own: set by a Schedule on each run it starts, to the time that run was scheduled for. */
 export const SCHEDULED_START_TIME_SA = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
-/** `event`: started by a notification that the partition's data landed (`npm run notify`). */
+/** `event`: started by a notification that the partition's data landed (`npx conveyor notify`). */
 export const RUN_KINDS = ['scheduled', 'manual', 'backfill', 'event'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];

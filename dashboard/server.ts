@@ -1,6 +1,6 @@
 /**
  * The dashboard's web server (hono on Node's http): `GET /` the page, `GET /api/status` the same
- * report as `npm run status -- --json`, `GET /healthz`. Read-only. It keeps one Temporal client to ask
+ * report as `npx conveyor status --json`, `GET /healthz`. Read-only. It keeps one Temporal client to ask
  * what is running; while the server is down the page still shows the lake and says what it cannot.
  */
 import type { Client } from '@temporalio/client';

@@ -1,6 +1,6 @@
 /**
  * The sample-data generator contract: a pipeline folder's `generate.ts` may export `generator`, and
- * `npm run generate -- <pipeline> --from <key> --to <key>` (and `npm start`) use it. Plus the helpers
+ * `npx conveyor generate <pipeline> --from <key> --to <key>` (and `npm start`) use it. Plus the helpers
  * generators share. A generator writes one partition's landing files, the marker last.
  */
 import fs from 'node:fs';

@@ -1,7 +1,7 @@
 /**
  * The audit trail of operators' overrides (force, skip, rerun): one JSON file per override under
  * `meta/overrides/<pipeline>/partition_key=<D>/`, written once and never rewritten, readable as
- * `meta.overrides` with `npm run sql`. A partition is waived (skipped) while it is unpublished and its
+ * `meta.overrides` with `npx conveyor sql`. A partition is waived (skipped) while it is unpublished and its
  * latest skip or rerun is a skip: backfills do not plan it. Overrides are ordered by `requested_at`,
  * the requesting machine's clock.
  */
@@ -43,7 +43,7 @@ export async function readOverrides(layout: LakeLayout, pipeline: string, partit
     try {
       if (text !== undefined) records.push(JSON.parse(text) as OverrideFileRecord);
     } catch {
-      // a damaged record is ignored here; `npm run sql` names it
+      // a damaged record is ignored here; `npx conveyor sql` names it
     }
   }
   return records.sort((a, b) => a.requested_at.localeCompare(b.requested_at));

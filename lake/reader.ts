@@ -2,7 +2,7 @@
  * Reading the lake with SQL: an in-memory DuckDB whose views (`showroom.<pipeline>`,
  * `quality.rejects`, `meta.partition_runs`, `meta.published_partitions`, `meta.ingested_files`) read
  * the lake's files. Nothing is locked: it works while any number of workers write, and every query
- * sees whole partitions (each is one file, replaced atomically). Used by `npm run sql` and the client.
+ * sees whole partitions (each is one file, replaced atomically). Used by `npx conveyor sql` and the client.
  */
 import path from 'node:path';
 import { sqlIdent, sqlString } from '../common/sql';

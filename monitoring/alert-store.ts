@@ -1,6 +1,6 @@
 /**
  * The monitor's open alerts, per pipeline, in the lake (`meta/alerts/<pipeline>/open.json`): read by
- * the monitor to deduplicate, by `npm run status` and the dashboard to show them. Replaced atomically
+ * the monitor to deduplicate, by `npx conveyor status` and the dashboard to show them. Replaced atomically
  * (written beside, flushed, renamed), so a reader never sees half of it. One monitor runs at a time per
  * pipeline (its Schedule skips overlapping runs).
  */

@@ -1,6 +1,6 @@
 /**
  * What the lake and the server say about a pipeline's recent partitions: the facts the monitor's
- * checks, `npm run status` and the dashboard read. The lake is read without locks (while workers
+ * checks, `npx conveyor status` and the dashboard read. The lake is read without locks (while workers
  * write); the server is asked which partitions and backfills are running.
  */
 import type { Client } from '@temporalio/client';

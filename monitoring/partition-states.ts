@@ -1,6 +1,6 @@
 /**
  * What state each partition of a pipeline is in, from what the lake and the server say about it.
- * One rule, used by the monitor, `npm run status` and the dashboard's calendar. Pure.
+ * One rule, used by the monitor, `npx conveyor status` and the dashboard's calendar. Pure.
  */
 import type { PartitionScheme } from '../common/partitions';
 

@@ -17,7 +17,7 @@ const hostPort = z
   .string()
   .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port, e.g. localhost:7233');
 
-/** Where Temporal's PostgreSQL databases live and how to log in (`npm run cluster`). */
+/** Where Temporal's PostgreSQL databases live and how to log in (`npx conveyor cluster`). */
 export interface PostgresEndpoint {
   host: string;
   port: number;
@@ -101,7 +101,7 @@ const envSchema = z.object({
    * this percentage of the rate it reached on its own (workers/production-first.ts); 0 pauses it.
    */
   CONVEYOR_BACKFILL_SHARE_WHILE_DAILY: z.coerce.number().int().min(0).max(100).default(50),
-  /** `npm run cluster`: an existing PostgreSQL for Temporal; unset, a private cluster under the data dir. */
+  /** `npx conveyor cluster`: an existing PostgreSQL for Temporal; unset, a private cluster under the data dir. */
   CONVEYOR_POSTGRES_URL: postgresUrlSchema.optional(),
   /** Where alerts go unless a pipeline's definition says otherwise: log, jsonl, webhook (comma-separated). */
   CONVEYOR_ALERT_SINKS: z
@@ -117,9 +117,9 @@ const envSchema = z.object({
   CONVEYOR_METRICS_PORT: unsetWhenEmpty(z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535).optional()),
   /** Encrypt payloads (AES-256-GCM) with these keys, `id:base64,...`, the first encrypting; unset: payloads in clear. A secret. */
   CONVEYOR_CODEC_KEYS: unsetWhenEmpty(codecKeysSchema.optional()),
-  /** `npm run codec-server`: the codec endpoint the Web UI decodes payloads through. */
+  /** `npx conveyor codec-server`: the codec endpoint the Web UI decodes payloads through. */
   CONVEYOR_CODEC_PORT: z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535).default(8091),
-  /** `npm run dashboard` (and `npm start`) serve the dashboard on this port. */
+  /** `npx conveyor dashboard` (and `npm start`) serve the dashboard on this port. */
   CONVEYOR_DASHBOARD_PORT: z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535).default(8090),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -62,7 +62,7 @@ describe('npm run partition: bad input', () => {
     fs.writeFileSync(path.join(dataDir, 'landing/orders/date=2020-01-01/part-0000.csv'), 'order_id\n');
     const result = cli('partition', ['orders', '2020-01-01']);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /cannot reach the Temporal server at 127\.0\.0\.1:1 .*npm run server/);
+    assert.match(result.stderr, /cannot reach the Temporal server at 127\.0\.0\.1:1 .*npx conveyor server/);
   });
 });
 
@@ -147,7 +147,7 @@ describe('npm run sql: bad input', () => {
   });
 });
 
-describe('npm run notify, override, schedules, graph: bad input', () => {
+describe('npx conveyor notify, override, schedules, graph: bad input', () => {
   itRefuses('notify', [
     ['an unknown pipeline', ['ordres', '2024-01-01'], new RegExp(`^conveyor notify: unknown pipeline 'ordres' \\(known: ${KNOWN}\\)$`)],
     ['an invalid date', ['orders', '2024-13-01'], /^conveyor notify: orders: partition '2024-13-01' is not a day as YYYY-MM-DD, e.g. 2024-03-01$/],
@@ -163,7 +163,7 @@ describe('npm run notify, override, schedules, graph: bad input', () => {
     ['pause without a reason', ['pause', 'orders'], /error: required option '--reason <text>' not specified/],
     ['an unknown pipeline', ['trigger', 'ordres'], new RegExp(`^conveyor schedules: unknown pipeline 'ordres' \\(known: ${KNOWN}\\)$`)],
   ]);
-  it('npm run graph prints the pipelines', () => {
+  it('npx conveyor graph prints the pipelines', () => {
     const result = cli('graph', []);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^orders {2}\(.*\n {2}owner: {6}data-platform@conveyor\.example\n {2}partitions: daily from 2015-01-01; a partition is available 1 day\(s\) after it starts; freshness objective 30 h\n {2}schedule: {3}daily at 02:00 UTC, catch-up 7 day\(s\), overlap allow_all\n {2}source: {5}files \(csv /m);
@@ -172,7 +172,7 @@ describe('npm run notify, override, schedules, graph: bad input', () => {
   });
 });
 
-describe('npm run status, runs, dashboard: bad input and no server', () => {
+describe('npx conveyor status, runs, dashboard: bad input and no server', () => {
   itRefuses('runs', [
     ['an unknown pipeline', ['ordres'], new RegExp(`^conveyor runs: unknown pipeline 'ordres' \\(known: ${KNOWN}\\)$`)],
     ['an invalid --partition', ['orders', '--partition', '2024-02-30'], /^conveyor runs: orders: --partition '2024-02-30' is not a day as YYYY-MM-DD, e.g. 2024-03-01$/],
@@ -181,12 +181,12 @@ describe('npm run status, runs, dashboard: bad input and no server', () => {
   ]);
   itRefuses('status', [['a bad --days', ['--days', 'x'], /^conveyor status: invalid --days "x": expected a whole number from 1 to 366$/]]);
   itRefuses('dashboard', [['a bad --port', ['--port', '99999'], /^conveyor dashboard: invalid --port "99999": expected a whole number from 1 to 65535$/]]);
-  it('npm run runs says when a pipeline has no runs', () => {
+  it('npx conveyor runs says when a pipeline has no runs', () => {
     const result = cli('runs', ['orders', '--last', '5']);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^no runs of orders recorded in .*lake$/);
   });
-  it('npm run status shows the lake when the server is down, and says what it cannot know', () => {
+  it('npx conveyor status shows the lake when the server is down, and says what it cannot know', () => {
     const started = Date.now();
     const result = cli('status', []);
     assert.equal(result.code, 0, result.stderr);

@@ -1,5 +1,5 @@
 /**
- * End to end on the production shape (`npm run cluster`'s stack): the full Temporal server on
+ * End to end on the production shape (`npx conveyor cluster`'s stack): the full Temporal server on
  * PostgreSQL with its SQL visibility store, separate daily and backfill worker processes, the CLIs,
  * and a reader, all configured by nothing but TEMPORAL_ADDRESS and the data dir. Also: the server
  * process SIGKILLed mid-backfill and restarted on the same database.
@@ -41,7 +41,7 @@ function prerequisiteMissing(): string | undefined {
   const postgresUrl = loadConfig().postgres;
   const noPostgres = postgresUrl ? undefined : privatePostgresUnavailable();
   if (noPostgres) return noPostgres;
-  if (!findClusterTools()) return 'the Temporal server is not built (`npm run cluster -- --tools` builds it; needs Go)';
+  if (!findClusterTools()) return 'the Temporal server is not built (`npx conveyor cluster --tools` builds it; needs Go)';
   return undefined;
 }
 const missing = prerequisiteMissing();
@@ -217,10 +217,10 @@ describe('Conveyor on the full Temporal server and PostgreSQL', { skip: !require
   });
 });
 
-/** `npm run cluster` itself, as a user runs it: up from nothing, Ctrl-C, a restart on the same state, a SIGKILL. */
-// `npm run cluster` with its private PostgreSQL (a CONVEYOR_POSTGRES_URL of the environment is not used here).
+/** `npx conveyor cluster` itself, as a user runs it: up from nothing, Ctrl-C, a restart on the same state, a SIGKILL. */
+// `npx conveyor cluster` with its private PostgreSQL (a CONVEYOR_POSTGRES_URL of the environment is not used here).
 const privateMissing = missing ?? privatePostgresUnavailable();
-describe('npm run cluster', { skip: !required && privateMissing ? privateMissing : false }, () => {
+describe('npx conveyor cluster', { skip: !required && privateMissing ? privateMissing : false }, () => {
   let home: string;
   let clusterEnv: NodeJS.ProcessEnv;
   const children = new Set<ChildProcess>();
@@ -245,7 +245,7 @@ describe('npm run cluster', { skip: !required && privateMissing ? privateMissing
     fs.rmSync(home, { recursive: true, force: true });
   }, STOP_HOOK_OPTIONS);
 
-  /** Start `npm run cluster` in the background; resolves with its output once it is up. */
+  /** Start `npx conveyor cluster` in the background; resolves with its output once it is up. */
   async function up(args: string[] = []): Promise<{ child: ChildProcess; output: () => string }> {
     const child = spawn(process.execPath, conveyorArgv('cluster', args), { cwd: ROOT, env: clusterEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
@@ -254,7 +254,7 @@ describe('npm run cluster', { skip: !required && privateMissing ? privateMissing
     child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
     for (const deadline = Date.now() + 120_000; !output.includes('Press Ctrl-C to stop.'); await sleep(200)) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm run cluster did not come up:\n${output}`);
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npx conveyor cluster did not come up:\n${output}`);
     }
     return { child, output: () => output };
   }
@@ -313,7 +313,7 @@ describe('npm run cluster', { skip: !required && privateMissing ? privateMissing
     assert.doesNotMatch(result.stderr, /hunter2/);
   });
 
-  it('with --lake s3, the production shape with nothing shared on disk: its export lines are all a worker, npm run generate and npm run sql need', async () => {
+  it('with --lake s3, the production shape with nothing shared on disk: its export lines are all a worker, npx conveyor generate and npx conveyor sql need', async () => {
     const cluster = await up(['--lake', 's3']);
     const exported = Object.fromEntries([...cluster.output().matchAll(/^export ([A-Z0-9_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
     assert.deepEqual(Object.keys(exported).sort(), ['AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL_S3', 'AWS_REGION', 'AWS_SECRET_ACCESS_KEY', 'CONVEYOR_LAKE_URL', 'CONVEYOR_LANDING_URL', 'CONVEYOR_S3_FORCE_PATH_STYLE']);
@@ -347,12 +347,12 @@ describe('npm run cluster', { skip: !required && privateMissing ? privateMissing
     const pids = servicePids();
     again.child.kill('SIGKILL');
     await exited(again.child);
-    assert.deepEqual(pids.map(alive), [true, true], 'a SIGKILLed npm run cluster cannot stop its server and UI');
+    assert.deepEqual(pids.map(alive), [true, true], 'a SIGKILLed npx conveyor cluster cannot stop its server and UI');
 
     const next = spawnSync(process.execPath, conveyorArgv('cluster', ['--exit']), { cwd: ROOT, env: clusterEnv, encoding: 'utf8' });
     assert.equal(next.status, 0, next.stderr);
-    assert.match(next.stderr, /Stopped the Temporal server an earlier npm run cluster left running/);
-    assert.match(next.stderr, /Stopped the Web UI server an earlier npm run cluster left running/);
+    assert.match(next.stderr, /Stopped the Temporal server an earlier npx conveyor cluster left running/);
+    assert.match(next.stderr, /Stopped the Web UI server an earlier npx conveyor cluster left running/);
     assert.match(next.stderr, /A private PostgreSQL from an earlier run is still up; restarting it/);
     assert.deepEqual(pids.map(alive), [false, false]);
     assert.deepEqual(leftovers(), []);

@@ -1,6 +1,6 @@
 /**
  * The two production-shape stacks stay one: docker-compose.yml (read here; no Docker engine runs on
- * this machine) deploys the server release, config files and setup scripts that `npm run cluster`
+ * this machine) deploys the server release, config files and setup scripts that `npx conveyor cluster`
  * runs natively and test/cluster.e2e.test.ts tests. And the cluster's configuration checks.
  */
 import assert from 'node:assert/strict';
@@ -44,7 +44,7 @@ const composeEnv = (env: Record<string, string> = {}) =>
 /** docker-compose path → the file in this repository. */
 const inRepo = (containerPath: string) => path.join(TEMPORAL_DEPLOY_DIR, path.relative(MOUNT, containerPath));
 
-describe('docker-compose.yml deploys what npm run cluster runs', () => {
+describe('docker-compose.yml deploys what npx conveyor cluster runs', () => {
   it('runs the same Temporal server and Web UI releases', () => {
     const release = TEMPORAL_SERVER_VERSION.replace(/^v/, '');
     assert.equal(services.temporal!.image, `temporalio/server:${release}`);
@@ -72,7 +72,7 @@ describe('docker-compose.yml deploys what npm run cluster runs', () => {
     assert.equal(services.postgresql!.environment!.POSTGRES_PASSWORD, services.temporal!.environment!.POSTGRES_PWD);
   });
 
-  it('publishes the frontend\'s gRPC and HTTP API on 127.0.0.1 where TEMPORAL_ADDRESS and TEMPORAL_HTTP_URL say by default, as npm run cluster serves them', () => {
+  it('publishes the frontend\'s gRPC and HTTP API on 127.0.0.1 where TEMPORAL_ADDRESS and TEMPORAL_HTTP_URL say by default, as npx conveyor cluster serves them', () => {
     const template = fs.readFileSync(path.join(TEMPORAL_DEPLOY_DIR, 'config', `${TEMPORAL_CONFIG_ENV}.yaml`), 'utf8');
     const portIn = (name: string) => Number(new RegExp(`env "${name}" \\| default "(\\d+)"`).exec(template)?.[1]);
     const [grpc, http] = [portIn('TEMPORAL_FRONTEND_PORT'), portIn('TEMPORAL_FRONTEND_HTTP_PORT')];
@@ -80,7 +80,7 @@ describe('docker-compose.yml deploys what npm run cluster runs', () => {
     assert.equal(defaults.temporalAddress, `localhost:${grpc}`);
     assert.equal(defaults.httpApiUrl, `http://localhost:${http}`);
     assert.equal(localHttpApiPort(defaults), http);
-    assert.equal(DEFAULT_HTTP_PORT, http, 'npm run cluster with the default ports');
+    assert.equal(DEFAULT_HTTP_PORT, http, 'npx conveyor cluster with the default ports');
     assert.equal(services.temporal!.environment!.TEMPORAL_FRONTEND_HTTP_PORT, undefined, 'the container keeps the config file\'s default');
     assert.deepEqual(services.temporal!.ports, [`127.0.0.1:${grpc}:${grpc}`, `127.0.0.1:${http}:${http}`]);
   });

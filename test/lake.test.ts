@@ -406,6 +406,6 @@ describe('the lake in S3, past one page of a listing', () => {
     const stale = await withDuckDB((db) => stalePartitionsOf(db, t.lake, 'orders'));
     assert.equal(stale.size, 0);
     const [runs] = await withLakeReader(t.lake, registry, (db) => db.query<{ n: bigint }>('SELECT count(*) AS n FROM meta.partition_runs'));
-    assert.equal(runs!.n, 1205n, 'npm run sql reads every record, through the mirror');
+    assert.equal(runs!.n, 1205n, 'npx conveyor sql reads every record, through the mirror');
   });
 });

@@ -1,5 +1,5 @@
 /**
- * End to end with real worker processes (`workers/main.ts`, as `npm run worker` starts them) on a
+ * End to end with real worker processes (`workers/main.ts`, as `npx conveyor worker` starts them) on a
  * real local Temporal server and a real lake: two backfill workers and readers at once, and a worker
  * killed during publish.
  */
@@ -37,7 +37,7 @@ after(async () => {
   await fleet?.stop();
 }, STOP_HOOK_OPTIONS);
 
-/** Start `workers/main.ts --queues <queues>` as `npm run worker` does; resolves once it polls. */
+/** Start `workers/main.ts --queues <queues>` as `npx conveyor worker` does; resolves once it polls. */
 const startWorker = (name: string, queues: string) => startWorkerProcess({ name, queues, env: workerEnv, logDir: dataDir });
 
 describe('the lake with several worker processes', () => {
@@ -57,7 +57,7 @@ describe('the lake with several worker processes', () => {
     const reader = readLakeThroughout(config, expectedByPartition);
 
     const run = await startBackfill(env.client, { pipeline: 'orders', from, to, maxConcurrency: 8 }, { config, registry: deploymentRegistry() });
-    // `npm run sql` answers while the workers run.
+    // `npx conveyor sql` answers while the workers run.
     const { stdout } = await promisify(execFile)(process.execPath, conveyorArgv('sql', ['SELECT count(*) AS n FROM meta.partition_runs', '--json']), {
       cwd: ROOT,
       env: workerEnv,

@@ -3,7 +3,7 @@
  * partition runs (test/helpers/monitor-scenario.ts): one alert per condition, deduplicated while
  * open, resolved when it clears; a failed partition alerts with its class; the webhook (a local HTTP
  * server) gets Slack-compatible payloads and, when it keeps failing, monitoring goes on without it
- * and its URL is never logged; `npm run status -- --json` agrees with the lake; the monitor Schedule
+ * and its URL is never logged; `npx conveyor status --json` agrees with the lake; the monitor Schedule
  * runs the monitor.
  */
 import { conveyorArgv } from './helpers/cli';
@@ -106,7 +106,7 @@ describe('monitor', () => {
     assert.equal(received.length, 4);
   });
 
-  it('`npm run status -- --json` agrees with the lake', async () => {
+  it('`npx conveyor status --json` agrees with the lake', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, conveyorArgv('status', ['--json', '--days', '10']), {
       cwd: path.resolve(__dirname, '..'),
       env: { ...process.env, CONVEYOR_DATA_DIR: h.config.dataDir, TEMPORAL_ADDRESS: h.env.address, TEMPORAL_NAMESPACE: 'default' },

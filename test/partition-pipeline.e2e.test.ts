@@ -66,7 +66,7 @@ async function run(partition: string, extra: Partial<PartitionRunRequest> = {}) 
   return { started, outcome: await waitForPartitionRun(started) };
 }
 
-/** A count from the lake, read through the same views as `npm run sql`. */
+/** A count from the lake, read through the same views as `npx conveyor sql`. */
 async function count(sql: string): Promise<number> {
   const rows = await h.query<{ n: bigint }>(sql);
   return Number(rows[0]!.n);

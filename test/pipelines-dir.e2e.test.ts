@@ -1,8 +1,8 @@
 /**
  * A pipeline kept outside Conveyor's checkout (CONVEYOR_PIPELINES_DIR), as a team keeps its own:
- * scaffolded by `npm run new-pipeline`, its generated test passing as generated, its sample data from
+ * scaffolded by `npx conveyor new-pipeline`, its generated test passing as generated, its sample data from
  * its own generator (or its rows from its own source function, offline), run end to end through
- * `npm run partition` and a real worker process, without any edit to Conveyor's files. Definitions
+ * `npx conveyor partition` and a real worker process, without any edit to Conveyor's files. Definitions
  * that do not fit (two with one name, a broken one, an unknown upstream) stop the CLIs and the worker
  * in one line naming the folder.
  */
@@ -34,7 +34,7 @@ after(async () => {
 }, STOP_HOOK_OPTIONS);
 
 describe('pipelines in their own folder (CONVEYOR_PIPELINES_DIR)', () => {
-  it('a scaffolded hourly JSON-lines pipeline: its test passes as generated, and it runs end to end through npm run partition and a worker', { timeout: 300_000 }, async () => {
+  it('a scaffolded hourly JSON-lines pipeline: its test passes as generated, and it runs end to end through npx conveyor partition and a worker', { timeout: 300_000 }, async () => {
     const env = fleet.workerEnv;
     const before = spawnSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).stdout;
     const made = cli('new-pipeline', ['team_events', '--partitions', 'hourly', '--source', 'jsonl'], env);
@@ -61,7 +61,7 @@ describe('pipelines in their own folder (CONVEYOR_PIPELINES_DIR)', () => {
     assert.equal(spawnSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).stdout, before, "no file of Conveyor's checkout changed");
   });
 
-  it('scaffolded function-source pipelines (daily, and a static set): their tests pass as generated, offline, and the daily one runs end to end through npm run partition and a worker', { timeout: 300_000 }, async () => {
+  it('scaffolded function-source pipelines (daily, and a static set): their tests pass as generated, offline, and the daily one runs end to end through npx conveyor partition and a worker', { timeout: 300_000 }, async () => {
     // Task queues of its own: the worker of the test above loaded its definitions before these existed.
     const env = { ...fleet.workerEnv, CONVEYOR_TASK_QUEUE: `test-daily-${randomUUID()}`, CONVEYOR_BACKFILL_TASK_QUEUE: `test-backfill-${randomUUID()}` };
     const before = spawnSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).stdout;

@@ -2,7 +2,7 @@
  * Event-driven readiness and operators' overrides on a real local Temporal server, real activities
  * and a real lake: a notify ends a wait at once (the wait holds no worker slot), the polling sensor
  * stays the fallback and still ends as a dependency failure naming what it waited for; force, skip
- * and rerun each take a reason and are recorded (who, when, why) where `npm run sql` reads them.
+ * and rerun each take a reason and are recorded (who, when, why) where `npx conveyor sql` reads them.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

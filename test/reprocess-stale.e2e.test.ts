@@ -1,5 +1,5 @@
 /**
- * `npm run backfill -- --reprocess stale` with no pipeline and no range: every stale partition of
+ * `npx conveyor backfill --reprocess stale` with no pipeline and no range: every stale partition of
  * every pipeline built from upstreams, upstream first. A chain of three (orders → daily_revenue → a
  * team's weekly table kept in CONVEYOR_PIPELINES_DIR) with one orders day republished: the walk reruns
  * that day of daily_revenue first, which makes the week that read it stale, then reruns the week, and

@@ -100,7 +100,7 @@ async function assertOnePublishedVersion(partition: string, runId: string, rows:
 }
 
 describe('the lake in S3, with workers that share no folder', () => {
-  it('two workers run a 200-partition backfill from the landing bucket; npm run sql answers meanwhile; the data is exact', async () => {
+  it('two workers run a 200-partition backfill from the landing bucket; npx conveyor sql answers meanwhile; the data is exact', async () => {
     const from = '2023-01-01';
     const to = addDays(from, 199);
     let expectedRows = 0;
@@ -108,7 +108,7 @@ describe('the lake in S3, with workers that share no folder', () => {
     const [a, b] = [await startWorker('worker-a', 'daily,backfill'), await startWorker('worker-b', 'daily,backfill')];
 
     const run = await startBackfill(fleet.env.client, { pipeline: 'orders', from, to, maxConcurrency: 8 }, { config, registry: deploymentRegistry() });
-    // `npm run sql` answers while the workers run, from its own local cache of the bucket.
+    // `npx conveyor sql` answers while the workers run, from its own local cache of the bucket.
     const { stdout } = await promisify(execFile)(process.execPath, conveyorArgv('sql', ['SELECT count(*) AS n FROM meta.partition_runs', '--json']), {
       cwd: ROOT,
       env: { ...fleet.workerEnv, CONVEYOR_DATA_DIR: path.join(fleet.dataDir, 'analyst') },
@@ -122,7 +122,7 @@ describe('the lake in S3, with workers that share no folder', () => {
     const [runs] = (await queryLake(config, `SELECT count(*) AS n, count(*) FILTER (WHERE status = 'succeeded') AS ok FROM meta.partition_runs`, deploymentRegistry())).rows;
     assert.deepEqual(runs, { n: '200', ok: '200' });
     assert.ok(publishedBy(a) > 0 && publishedBy(b) > 0, `both workers published (${publishedBy(a)} and ${publishedBy(b)})`);
-    // `npm run status` reads the run records and published files from the bucket too.
+    // `npx conveyor status` reads the run records and published files from the bucket too.
     const report = await statusReport(config, deploymentRegistry(), { serverUnavailable: 'not asked', days: 7, nowMs: Date.parse(`${addDays(to, 3)}T12:00:00Z`) });
     const orders = report.pipelines.find((p) => p.pipeline === 'orders')!;
     assert.equal(orders.newestPublished, to);

@@ -142,7 +142,7 @@ describe('the pipeline graph', () => {
 
 describe('worker process flags', () => {
   const root = path.resolve(__dirname, '..');
-  it('npm run worker is conveyor worker (which starts workers/main.ts with them), and the Dockerfile starts the worker with WORKER_NODE_FLAGS and WORKER_ENV', () => {
+  it('npx conveyor worker is conveyor worker (which starts workers/main.ts with them), and the Dockerfile starts the worker with WORKER_NODE_FLAGS and WORKER_ENV', () => {
     const env = Object.entries(WORKER_ENV).map(([k, v]) => `${k}=${v}`);
     const workerScript = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts.worker as string;
     assert.equal(workerScript, 'node cli/bin.js worker');

@@ -1,5 +1,5 @@
 /**
- * The Node.js flags and environment a worker process runs with (`npm run worker`, the Dockerfile,
+ * The Node.js flags and environment a worker process runs with (`npx conveyor worker`, the Dockerfile,
  * `npm run bench`).
  *
  * - `--require tsx/cjs` runs the TypeScript sources without tsx's CLI wrapper process and ESM loader

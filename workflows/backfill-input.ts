@@ -62,7 +62,7 @@ export interface BackfillChunk {
   partitions: PlannedPartition[];
   /** Partitions in this chunk that need no work (e.g. already published, or waived). */
   skipped: number;
-  /** Of those, the ones an operator waived (`npm run override -- skip`), with who, when and why. */
+  /** Of those, the ones an operator waived (`npx conveyor override skip`), with who, when and why. */
   waived?: WaivedPartition[];
   /** Where the next chunk starts; null when the range is exhausted. */
   nextCursor: string | null;

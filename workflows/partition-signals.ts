@@ -40,11 +40,11 @@ export interface OverrideStamp {
   at: string;
 }
 
-/** The partition's data has landed (`npm run notify`, the client's notifyLanded): check readiness now, not at the next poll. */
+/** The partition's data has landed (`npx conveyor notify`, the client's notifyLanded): check readiness now, not at the next poll. */
 export const dataLandedSignal = defineSignal<[{ by: string; at: string }]>('dataLanded');
 
 /**
- * An operator forces the run past its readiness wait (`npm run override -- force`). Answers true
+ * An operator forces the run past its readiness wait (`npx conveyor override force`). Answers true
  * when the run was waiting for its data (and now goes on), false when it was past that.
  */
 export const forceReadinessUpdate = defineUpdate<boolean, [OverrideStamp]>('forceReadiness');

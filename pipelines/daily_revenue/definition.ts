@@ -3,7 +3,7 @@
  * `orders` partition (whatever started either run) and publishes revenue and order counts per
  * currency to showroom.daily_revenue; its run records which orders run it read. When that orders
  * partition is republished later, the daily_revenue partition is listed as stale
- * (`meta.stale_partitions`, `npm run graph`) until it is rerun.
+ * (`meta.stale_partitions`, `npx conveyor graph`) until it is rerun.
  */
 import path from 'node:path';
 import { definePipeline, loadSql } from 'conveyor/pipeline';

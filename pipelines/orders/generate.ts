@@ -93,7 +93,7 @@ export function generateOrdersPartition(options: GenerateOptions): GeneratedPart
   return { dir, rowsWritten: lines.length, validOrders, malformedRows, duplicateRows };
 }
 
-/** `npm run generate -- orders ...` and `npm start` use this. */
+/** `npx conveyor generate orders ...` and `npm start` use this. */
 export const generator: SampleGenerator = {
   faults: FAULT_KINDS,
   generate: ({ landingDir, partition, rows, files, faults }) =>

@@ -1,5 +1,5 @@
 /**
- * The deployment files both Temporal stacks share (`deploy/`): `npm run cluster` runs them natively,
+ * The deployment files both Temporal stacks share (`deploy/`): `npx conveyor cluster` runs them natively,
  * docker-compose.yml mounts them into Temporal's images. The dev server takes its dynamic config from
  * the same file, so every stack runs with the same settings.
  */

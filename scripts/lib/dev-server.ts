@@ -14,7 +14,7 @@ import { localHttpApiPort, type ConveyorConfig } from '../../platform/config';
 import { ensureTemporalCli, type TemporalCli } from './temporal-cli';
 
 /**
- * Settings every Conveyor server runs with (`npm run server`, `npm start`, tests, bench), measured
+ * Settings every Conveyor server runs with (`npx conveyor server`, `npm start`, tests, bench), measured
  * with `npm run bench`:
  * - SQLite in WAL mode with synchronous=NORMAL: commits no longer wait for an fsync of the rollback
  *   journal, which took the server from ~13 to ~32 workflows/s on 2 cores. A killed server process
@@ -44,7 +44,7 @@ export interface DevServerOptions {
   httpPort: number;
   namespace?: string;
   log?: (line: string) => void;
-  /** The Web UI decodes encrypted payloads through this codec endpoint (`npm run codec-server`). */
+  /** The Web UI decodes encrypted payloads through this codec endpoint (`npx conveyor codec-server`). */
   uiCodecEndpoint?: string;
 }
 

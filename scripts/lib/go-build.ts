@@ -1,7 +1,7 @@
 /**
  * Builds Go programs from the Go module proxy into the project's `.tools/` cache, with progress: the
  * Temporal CLI (dev server), and the full Temporal server, its schema tool and the Web UI server that
- * `npm run cluster` runs. One `go install` per binary folder; nothing outside `.tools/` is written but
+ * `npx conveyor cluster` runs. One `go install` per binary folder; nothing outside `.tools/` is written but
  * Go's own module and build caches.
  */
 import { spawn, spawnSync } from 'node:child_process';

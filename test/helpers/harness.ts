@@ -44,7 +44,7 @@ export interface Harness {
   env: TestWorkflowEnvironment;
   config: ConveyorConfig;
   lake: LakeLayout;
-  /** Query the lake through the same views as `npm run sql`. */
+  /** Query the lake through the same views as `npx conveyor sql`. */
   query<T extends Row = Row>(sql: string): Promise<T[]>;
   registry: PipelineRegistry;
   workers: Worker[];

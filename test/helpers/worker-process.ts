@@ -1,6 +1,6 @@
 /**
  * Real worker processes for end-to-end tests: `workers/main.ts --queues <q>`, started as
- * `npm run worker` starts it, with its JSON log lines parsed as they come.
+ * `npx conveyor worker` starts it, with its JSON log lines parsed as they come.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL that `npm run cluster` runs Temporal on: the server at CONVEYOR_POSTGRES_URL, or a
+ * The PostgreSQL that `npx conveyor cluster` runs Temporal on: the server at CONVEYOR_POSTGRES_URL, or a
  * private cluster under the data dir (`initdb` + `pg_ctl` from Debian's `postgresql` package, on
  * loopback, on a free port picked at each start, with a generated password). No system service.
  */
@@ -56,7 +56,7 @@ export interface PrivatePostgres {
 
 /**
  * Start (creating it on first use) the private cluster in `dir`. As root, PostgreSQL runs as the
- * `postgres` user, which then owns `dir`. A cluster left running by a killed `npm run cluster` is
+ * `postgres` user, which then owns `dir`. A cluster left running by a killed `npx conveyor cluster` is
  * stopped and started again. State survives restarts.
  */
 export async function startPrivatePostgres(options: { dir: string; log: (line: string) => void }): Promise<PrivatePostgres> {

@@ -1,5 +1,5 @@
 /**
- * `npm run cluster -- --lake s3`: the S3 server beside the Temporal cluster, so the production shape
+ * `npx conveyor cluster --lake s3`: the S3 server beside the Temporal cluster, so the production shape
  * runs with nothing shared on disk: SeaweedFS (built into .tools/ on first use) on loopback, with a
  * bucket for the lake and one for landing, its data and its secret kept under the cluster's state
  * folder (both survive a restart, so the exported variables stay valid).
@@ -20,7 +20,7 @@ export const CLUSTER_LANDING_URL = 's3://landing/drops';
 
 export interface ClusterS3 {
   server: SeaweedFSServer;
-  /** What a worker, `npm run generate` and `npm run sql` need, as `NAME=value`. */
+  /** What a worker, `npx conveyor generate` and `npx conveyor sql` need, as `NAME=value`. */
   env: Record<string, string>;
   /** The same as `export NAME=value` lines, in a file to `source`. */
   envFile: string;
@@ -33,9 +33,9 @@ export async function startClusterS3(stateDir: string, progress: (line: string) 
   const secretFile = path.join(dir, 'secret');
   if (!fs.existsSync(secretFile)) fs.writeFileSync(secretFile, `secret-${randomUUID()}`, { mode: 0o600 });
   const pidFile = path.join(stateDir, 'seaweedfs.pid');
-  if (await stopLeftover(pidFile, weed)) progress('Stopped the SeaweedFS an earlier npm run cluster left running.');
+  if (await stopLeftover(pidFile, weed)) progress('Stopped the SeaweedFS an earlier npx conveyor cluster left running.');
   if (!(await portIsFree(CLUSTER_S3_PORT))) {
-    throw new ClusterStartFailed(`port ${CLUSTER_S3_PORT} (S3) is taken: stop what listens there (another npm run cluster -- --lake s3?)`);
+    throw new ClusterStartFailed(`port ${CLUSTER_S3_PORT} (S3) is taken: stop what listens there (another npx conveyor cluster --lake s3?)`);
   }
   progress(`Starting SeaweedFS (S3 on 127.0.0.1:${CLUSTER_S3_PORT}, buckets lake and landing, data in ${path.relative(process.cwd(), dir)}) ...`);
   const server = await startSeaweedFS({ weed, dir, buckets: ['lake', 'landing'], s3Port: CLUSTER_S3_PORT, secretAccessKey: fs.readFileSync(secretFile, 'utf8').trim(), pidFile });

@@ -50,12 +50,12 @@ const SERVER_PID_FILE = 'temporal-server.pid';
 const UI_PID_FILE = 'temporal-ui.pid';
 
 /**
- * Stop the Temporal server and Web UI an earlier `npm run cluster` in `stateDir` left running (it was
+ * Stop the Temporal server and Web UI an earlier `npx conveyor cluster` in `stateDir` left running (it was
  * killed with SIGKILL, so it could not stop them). Its PostgreSQL is restarted by startCluster.
  */
 export async function stopLeftovers(stateDir: string, tools: ClusterTools, progress: (line: string) => void): Promise<void> {
   for (const [file, binary, what] of [[SERVER_PID_FILE, tools.server, 'Temporal server'], [UI_PID_FILE, tools.ui, 'Web UI server']] as const) {
-    if (binary && (await stopLeftover(path.join(stateDir, file), binary))) progress(`Stopped the ${what} an earlier npm run cluster left running.`);
+    if (binary && (await stopLeftover(path.join(stateDir, file), binary))) progress(`Stopped the ${what} an earlier npx conveyor cluster left running.`);
   }
 }
 
@@ -72,7 +72,7 @@ export interface ClusterOptions {
   databases?: { main: string; visibility: string; dropOnStop?: boolean };
   /** The frontend's gRPC address, host:port (TEMPORAL_ADDRESS). */
   address: string;
-  /** `default`: the config file's ports (what `npm run cluster` uses); `free`: any free ones (tests). */
+  /** `default`: the config file's ports (what `npx conveyor cluster` uses); `free`: any free ones (tests). */
   internalPorts: 'default' | 'free';
   /** The frontend's HTTP API port (TEMPORAL_HTTP_URL's); when not given, 7243 with `default` ports, a free one with `free`. */
   httpPort?: number;

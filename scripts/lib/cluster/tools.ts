@@ -1,5 +1,5 @@
 /**
- * The binaries `npm run cluster` runs, found in or built into `.tools/`:
+ * The binaries `npx conveyor cluster` runs, found in or built into `.tools/`:
  * - the full Temporal server and its schema tool (`temporal-sql-tool` in Temporal's images), from
  *   `go.temporal.io/server` at the version docker-compose.yml deploys;
  * - the Temporal Web UI server, from `github.com/temporalio/ui-server/v2` at the version the dev
