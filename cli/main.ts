@@ -3,7 +3,10 @@
  * subcommand is a module of `cli/commands/` that registers itself on the program. Start-up (the
  * configuration, the pipelines, a Temporal client on first use: cli/context.ts) and the exit policy
  * (platform/exit.ts: bad input exit 2, a failure exit 1, each one line; a stack trace only for a
- * bug) are here, once. Every `npm run <command>` is an alias of `conveyor <command>`.
+ * bug) are here, once. Every `npm run <command>` is an alias of `conveyor <command>`. The heavy
+ * modules (a worker, the dev server, the cluster) are required inside the commands that use them, so
+ * `status` or `sql` do not load them; with `require`, since Conveyor is CommonJS run through tsx's
+ * require hook, where a dynamic `import()` would not find a `.ts` file.
  */
 import { Command, CommanderError } from 'commander';
 import { version } from '../package.json';
@@ -67,7 +70,7 @@ export async function runConveyor(argv: string[]): Promise<number> {
   }
 }
 
-/** The subcommand a line names (`backfill status`, `schedules apply`), for the prefix of an error line. */
+/** The command a line names (`backfill`, `schedules`): the prefix of its error lines. */
 function commandOf(argv: string[]): string {
   return argv.filter((a) => !a.startsWith('-')).slice(0, 1).join(' ');
 }

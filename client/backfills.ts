@@ -58,7 +58,7 @@ export type BackfillRequest = z.input<typeof backfillRequestSchema>;
 
 export interface BackfillClientOptions {
   config: Pick<ConveyorConfig, 'backfillTaskQueue' | 'webUiUrl' | 'namespace'>;
-  /** The deployment's pipelines (pipelines/registry.ts: deploymentRegistry(), or a registry of your own). */
+  /** The deployment's pipelines (definitions/registry.ts: deploymentRegistry(), or a registry of your own). */
   registry: PipelineRegistry;
   now?: () => number;
 }

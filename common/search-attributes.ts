@@ -1,7 +1,7 @@
 /**
  * Conveyor's custom search attributes: what makes runs findable in the Temporal Web UI
  * (e.g. `Pipeline = "orders" AND RunKind = "backfill"`). All Keyword-typed.
- * The dev server registers them at start (scripts/server.ts, test/helpers); docker-compose does it with the CLI.
+ * The dev server registers them at start (scripts/lib/dev-server.ts, test/helpers); docker-compose does it with the CLI.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 

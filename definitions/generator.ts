@@ -8,7 +8,7 @@ import path from 'node:path';
 
 export interface GeneratorFault {
   kind: string;
-  /** For faults that take a number (e.g. `flaky:N`: the first N reads fail). */
+  /** For faults that take a number (`--fault KEY=KIND:N`). */
   count?: number;
 }
 

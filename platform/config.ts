@@ -254,6 +254,11 @@ export function localHttpApiPort(config: Pick<ConveyorConfig, 'httpApiUrl'>): nu
   return Number(url.port || 80);
 }
 
+/** The port a server Conveyor starts serves the Web UI on: TEMPORAL_UI_URL's (8233 when it names none). */
+export function localWebUiPort(config: Pick<ConveyorConfig, 'webUiUrl'>): number {
+  return Number(new URL(config.webUiUrl).port || 8233);
+}
+
 /** TLS settings and API key from the environment; certificate files are read here, a bad one named in one line. */
 function temporalSecurityOf(e: z.infer<typeof envSchema>): TemporalSecurity {
   const read = (name: keyof typeof e) => {

@@ -1,6 +1,6 @@
 /**
  * The `upstream` source: published partitions of one or more upstream pipelines, each input with a
- * partition mapping (sources/mapping.ts) and a view name its SQL uses. Ready when every mapped upstream
+ * partition mapping (common/mapping.ts) and a view name its SQL uses. Ready when every mapped upstream
  * partition is published (checked on the range, file by file); the snapshot copies each file with the
  * run that published it, recorded in the run's manifest so a later republish marks this partition stale.
  */

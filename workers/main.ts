@@ -39,6 +39,10 @@ async function main(argv: string[]): Promise<void> {
   const lake = lakeOf(config);
   await prepareLake(lake, landingOf(config));
   installRuntime({ metricsPort: config.metricsPort });
+  // The SDK stops the workers on the first SIGINT or SIGTERM; a repeated one (a terminal's Ctrl-C also
+  // passed on by \`conveyor worker\`, a supervisor's second SIGTERM) must not kill the drain, which is
+  // bounded by the shutdown grace and force times.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => log.info({ signal }, 'stopping: running steps finish first'));
   await waitForServer(temporalTarget(config), {
     timeoutMs: SERVER_WAIT_MS,
     onRetry: (attempt, delayMs) => log.warn({ temporal: config.temporalAddress, attempt, delayMs }, 'Temporal server not reachable yet; retrying'),

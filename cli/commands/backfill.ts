@@ -33,10 +33,7 @@ export function register(program: Command, ctx: Context): void {
       'npx conveyor backfill --pipeline orders --from 2024-03-01 --to 2024-03-31 --reprocess failed --dry-run',
       'npx conveyor backfill --reprocess stale',
       'npx conveyor backfill status backfill.orders.2024-03-01..2024-03-31.missing.oldest-first',
-    ));
-  backfill
-    .command('start', { isDefault: true })
-    .description('start (or attach to) a backfill and watch it; the default')
+    ))
     .option('--pipeline <name>', 'pipeline name (with --reprocess stale and no range: every pipeline, upstream first, when left out)')
     .option('--from <key>', "first partition, inclusive, in the pipeline's scheme (2024-03-01, 2024-03-01T05, 2024-W10, 2024-03, or a static key)")
     .option('--to <key>', 'last partition, inclusive')

@@ -8,10 +8,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { parseOption } from '../../common/options';
-import { CLUSTER_LAKE_URL, CLUSTER_LANDING_URL } from '../../scripts/lib/cluster/s3';
-import { startConfiguredCluster, type ConfiguredCluster } from '../../scripts/lib/cluster/configured';
-import { privatePostgresUnavailable } from '../../scripts/lib/cluster/postgres';
-import { ensureClusterTools } from '../../scripts/lib/cluster/tools';
+import type { ConfiguredCluster } from '../../scripts/lib/cluster/configured';
 import type { Context } from '../context';
 import { examples } from '../output';
 import { signalExitCode, untilStopped } from '../signals';
@@ -32,15 +29,12 @@ export function register(program: Command, ctx: Context): void {
       const lake = opts.lake === undefined ? 'folder' : parseOption('--lake', z.enum(['folder', 's3'], { error: 'expected folder or s3' }), opts.lake);
       const { config } = ctx;
       if (opts.tools) return buildTools(config.postgres === undefined, opts.quiet === true);
-      let running: ConfiguredCluster | undefined;
-      const interrupted = untilStopped();
       // While the stack is still coming up, Ctrl-C exits at once: the exit hooks stop what already runs.
-      void interrupted.then((signal) => {
-        if (running) return;
-        say(`\n${signal}: stopping what conveyor cluster started ...`);
-        process.exit(signalExitCode(signal));
-      });
-      running = await startConfiguredCluster(config, { lake, progress: say });
+      // Once it runs, a second Ctrl-C must not end this process before it has stopped PostgreSQL.
+      const stopping = untilStopped({ whileStarting: (signal) => say(`\n${signal}: stopping what conveyor cluster started ...`), secondSignal: 'ignore' });
+      const { startConfiguredCluster } = (require('../../scripts/lib/cluster/configured') as typeof import('../../scripts/lib/cluster/configured'));
+      const running = await startConfiguredCluster(config, { lake, progress: say });
+      stopping.started();
       printStarted(running, config.namespace, config.postgres ? `PostgreSQL at ${config.postgres.host}:${config.postgres.port}` : undefined);
       if (opts.exit) {
         await running.stop();
@@ -48,7 +42,7 @@ export function register(program: Command, ctx: Context): void {
         return;
       }
       say('Press Ctrl-C to stop.');
-      const ended = await Promise.race([interrupted, running.cluster.server().exited]);
+      const ended = await Promise.race([stopping.stopped, running.cluster.server().exited]);
       if (typeof ended === 'string') {
         say(`\n${ended}: stopping the Temporal server, Web UI${running.s3 ? ', SeaweedFS' : ''} and PostgreSQL ...`);
         await running.stop();
@@ -62,6 +56,8 @@ export function register(program: Command, ctx: Context): void {
 }
 
 async function buildTools(privatePostgres: boolean, quiet: boolean): Promise<void> {
+  const { privatePostgresUnavailable } = (require('../../scripts/lib/cluster/postgres') as typeof import('../../scripts/lib/cluster/postgres'));
+  const { ensureClusterTools } = (require('../../scripts/lib/cluster/tools') as typeof import('../../scripts/lib/cluster/tools'));
   const noPostgres = privatePostgres ? privatePostgresUnavailable() : undefined;
   if (noPostgres) return say(`conveyor cluster: not building the Temporal server: ${noPostgres}`);
   const tools = await ensureClusterTools(say);
@@ -79,7 +75,7 @@ function printStarted(running: ConfiguredCluster, namespace: string, postgres: s
   say('  npx conveyor worker --queues daily      npx conveyor worker --queues backfill');
   say('  npx conveyor backfill --pipeline orders --from 2024-03-01 --to 2024-03-31');
   if (!s3) return;
-  say(`S3:       ${s3.server.endpoint} (SeaweedFS), lake ${CLUSTER_LAKE_URL}, landing ${CLUSTER_LANDING_URL}`);
+  say(`S3:       ${s3.server.endpoint} (SeaweedFS), lake ${s3.env.CONVEYOR_LAKE_URL}, landing ${s3.env.CONVEYOR_LANDING_URL}`);
   say(`A worker, conveyor generate and conveyor sql on the S3 lake need these (also in ${path.relative(process.cwd(), s3.envFile)}; \`source\` it):`);
   for (const [name, value] of Object.entries(s3.env)) console.log(`export ${name}=${value}`);
 }

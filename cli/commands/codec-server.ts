@@ -25,11 +25,12 @@ export function register(program: Command, ctx: Context): void {
       const port = opts.port === undefined ? config.codecPort : parseOption('--port', intInRange(1, 65535), opts.port);
       const keys = config.codecKeys;
       if (!keys) throw new InputError('CONVEYOR_CODEC_KEYS is not set: there is nothing to decode (see .env.example)');
-      const stopped = untilStopped();
+      const stopping = untilStopped();
       const app = createCodecApp(new AesGcmCodec(keys), new URL(config.webUiUrl).origin);
       const server = await serveApp(app, { port, host: opts.host, portVariable: 'CONVEYOR_CODEC_PORT' });
+      stopping.started();
       console.error(`codec endpoint: ${server.url} for the Web UI at ${config.webUiUrl} (keys: ${[...keys.keys.keys()].join(', ')}; encrypting with ${keys.current})`);
-      await stopped;
+      await stopping.stopped;
       await server.close();
     });
 }

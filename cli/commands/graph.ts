@@ -18,12 +18,12 @@ export function register(program: Command, ctx: Context): void {
     .option('--mermaid', 'print a Mermaid flowchart (for docs)')
     .addHelpText('after', examples('npx conveyor graph', 'npx conveyor graph --mermaid > docs/pipelines.mmd'))
     .action(async (opts: { mermaid?: boolean }) => {
-      const registry = ctx.registry;
+      const { registry, config } = ctx; // a bad definition or environment: refused here, in one line
       if (opts.mermaid) return console.log(graphMermaid(registry));
       let stale = new Map<string, string[]>();
       let staleUnknown: string | undefined;
       try {
-        stale = await stalePartitions(ctx.config, registry);
+        stale = await stalePartitions(config, registry);
       } catch (err) {
         staleUnknown = (err instanceof Error ? err.message : String(err)).split('\n')[0];
       }

@@ -2,7 +2,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { isServerUp, temporalTarget } from '../../platform/temporal';
-import { startConfiguredDevServer, uiCodecEndpointOf } from '../../scripts/lib/dev-server';
 import type { Context } from '../context';
 import { examples } from '../output';
 import { untilStopped } from '../signals';
@@ -19,13 +18,15 @@ export function register(program: Command, ctx: Context): void {
         console.error(`a Temporal server is already running at ${config.temporalAddress} (Web UI ${config.webUiUrl}, HTTP API ${config.httpApiUrl})`);
         return;
       }
-      const stopped = untilStopped();
+      const stopping = untilStopped();
       const say = (line: string) => console.error(line);
+      const { startConfiguredDevServer, uiCodecEndpointOf } = (require('../../scripts/lib/dev-server') as typeof import('../../scripts/lib/dev-server'));
       const server = await startConfiguredDevServer(config, { log: say, progress: say });
+      stopping.started();
       console.error(`Temporal server up at ${server.address}; Web UI ${server.uiUrl}; HTTP API ${server.httpUrl}; state in ${path.relative(process.cwd(), server.dbFile) || server.dbFile}`);
       if (config.codecKeys) console.error(`Payloads are encrypted: the Web UI decodes them through ${uiCodecEndpointOf(config)} (run \`npx conveyor codec-server\`)`);
       console.error('Press Ctrl-C to stop.');
-      await Promise.race([stopped, server.exited]);
+      await Promise.race([stopping.stopped, server.exited]);
       await server.stop();
     });
 }

@@ -15,8 +15,6 @@ import { createLogger, setLogger } from '../../platform/logger';
 import type { Context } from '../context';
 import { examples } from '../output';
 import { signalExitCode } from '../signals';
-import { loadSampleRange, printWhereToLook } from './start-demo';
-import { Started, startServerUnlessUp, startWorker } from './start-stack';
 
 const say = (line: string) => console.error(line);
 
@@ -39,6 +37,9 @@ export function register(program: Command, ctx: Context): void {
       fs.mkdirSync(config.dataDir, { recursive: true });
       const logFile = path.join(config.dataDir, 'conveyor.log');
       setLogger(createLogger(config.logLevel, pino.destination({ dest: logFile, sync: false })));
+      // Loaded only here: the worker, the dev server and the bundler are heavy for every other command.
+      const { Started, startServerUnlessUp, startWorker } = (require('./start-stack') as typeof import('./start-stack'));
+      const { loadSampleRange, printWhereToLook } = (require('./start-demo') as typeof import('./start-demo'));
       const started = new Started(say);
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         process.once(signal, () => {

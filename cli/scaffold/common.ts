@@ -3,6 +3,7 @@
  * owner, partitions; everything with a default is left out) and the SQL of landed records.
  */
 import type { PartitionKind, PartitionsDeclaration } from '../../common/partitions';
+import { DEFINITION_IMPORT } from '../../definitions/definition-import';
 
 /** A sample partition of each time scheme, and the first partition a scaffold declares. */
 export const SCHEME_SAMPLES: Record<Exclude<PartitionKind, 'static'>, { first: string; sample: string }> = {
@@ -23,7 +24,8 @@ export interface Scaffold {
   isTime: boolean;
 }
 
-export const SDK = 'conveyor/pipeline';
+/** What a scaffold imports Conveyor through: `conveyor/pipeline`. */
+export const SDK = DEFINITION_IMPORT;
 
 /** The definition's start: imports, what comes before it (`before`), then name, description, owner and partitions. */
 export function head(s: Scaffold, extra: { imports?: string[]; before?: string } = {}): string {

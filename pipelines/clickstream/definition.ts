@@ -35,4 +35,6 @@ export const clickstreamPipeline = definePipeline({
     uniqueKey: ['event_id'],
     validateSql: loadSql(path.join(__dirname, 'validate.sql'), { EVENT_TYPES: sqlList(EVENT_TYPES), EVENT_TYPES_TEXT: EVENT_TYPES.join(', ') }),
   },
+  // An hour's events are small: a step stuck for 5 minutes is lost, not slow.
+  steps: { timeoutSeconds: 300 },
 });

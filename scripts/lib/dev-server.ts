@@ -10,8 +10,14 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CONVEYOR_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { serverDynamicConfig } from './deploy-files';
 import { spawnService } from './service-process';
-import { localHttpApiPort, type ConveyorConfig } from '../../platform/config';
+import { localHttpApiPort, localWebUiPort, type ConveyorConfig } from '../../platform/config';
 import { ensureTemporalCli, type TemporalCli } from './temporal-cli';
+import { Unavailable } from '../../common/errors';
+
+/** The dev server did not come up (a port in use, a broken state file): one line, with its last words. */
+export class DevServerUnavailable extends Unavailable {
+  override name = 'DevServerUnavailable';
+}
 
 /**
  * Settings every Conveyor server runs with (`npx conveyor server`, `npm start`, tests, bench), measured
@@ -107,7 +113,7 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
   try {
     await waitForServer(address, {
       timeoutMs: 60_000,
-      abort: () => (server.running() ? undefined : new Error(`the Temporal server exited while starting: ${server.outputTail(3)}`)),
+      abort: () => (server.running() ? undefined : new DevServerUnavailable(`the Temporal server exited while starting (a port in use? TEMPORAL_ADDRESS, TEMPORAL_UI_URL and TEMPORAL_HTTP_URL choose them): ${server.outputTail(3)}`)),
     });
   } catch (err) {
     await server.stop();
@@ -134,7 +140,7 @@ export async function startConfiguredDevServer(
     dbFile,
     ip: host === 'localhost' ? '127.0.0.1' : host,
     port: Number(port),
-    uiPort: Number(new URL(config.webUiUrl).port || 8233),
+    uiPort: localWebUiPort(config),
     httpPort,
     namespace: config.namespace,
     log: options.log,

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { localHttpApiPort, type ConveyorConfig } from '../../../platform/config';
+import { localHttpApiPort, localWebUiPort, type ConveyorConfig } from '../../../platform/config';
 import { isServerUp, temporalTarget } from '../../../platform/temporal';
 import { claimPidFile } from '../service-process';
 import { startClusterS3, type ClusterS3 } from './s3';
@@ -45,7 +45,7 @@ export async function startConfiguredCluster(config: ClusterConfig, options: { l
     address: config.temporalAddress,
     internalPorts: 'default',
     httpPort,
-    uiPort: Number(new URL(config.webUiUrl).port || 8233),
+    uiPort: localWebUiPort(config),
     namespace: config.namespace,
     progress,
   });
