@@ -14,20 +14,26 @@ import { z } from 'zod';
  */
 const MAPPING_FORMS = "'same', 'covering' or { kind: 'window', partitions: N }";
 
-export const partitionMappingSchema = z.preprocess(
-  // 'same' and 'covering' may be written as strings.
-  (value) => (value === 'same' || value === 'covering' ? { kind: value } : value),
-  z.discriminatedUnion(
-    'kind',
-    [
-      z.object({ kind: z.literal('same') }),
-      z.object({ kind: z.literal('covering') }),
-      z.object({ kind: z.literal('window'), partitions: z.number({ error: 'expected a whole number of partitions from 1 to 1000' }).int().min(1).max(1000) }),
-    ],
-    { error: `expected ${MAPPING_FORMS}` },
-  ),
+const mappingObjectSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({ kind: z.literal('same') }),
+    z.object({ kind: z.literal('covering') }),
+    z.object({ kind: z.literal('window'), partitions: z.number({ error: 'expected a whole number of partitions from 1 to 1000' }).int().min(1).max(1000) }),
+  ],
+  { error: `expected ${MAPPING_FORMS}` },
 );
-export type PartitionMapping = z.infer<typeof partitionMappingSchema>;
+export type PartitionMapping = z.infer<typeof mappingObjectSchema>;
+
+/**
+ * A mapping as a definition writes it: the object, or 'same' / 'covering' as a string. A preprocess
+ * (rather than a union) keeps zod's messages: the forms allowed, or the bad field of a window. Its
+ * declared input type is what the preprocess accepts, so an editor checks a definition's mappings.
+ */
+export const partitionMappingSchema = z.preprocess(
+  (value) => (value === 'same' || value === 'covering' ? { kind: value } : value),
+  mappingObjectSchema,
+) as unknown as z.ZodType<PartitionMapping, PartitionMapping | 'same' | 'covering'>;
 
 /** What a mapping needs of an upstream input: which pipeline, how its partitions map, and a shift. */
 export interface MappedInput {

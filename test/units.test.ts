@@ -14,7 +14,7 @@ import { classifiedFailure, NON_RETRYABLE_FAILURE_TYPES, workStepRetryPolicy } f
 import { addDays, countPartitions, isPartitionKey } from '../common/partition-key';
 import { copyWithSha256 } from '../landing/landing-zone';
 import { ordersPipeline } from '../pipelines/orders/definition';
-import { definePipeline, loadSql, sqlList } from '../definitions/definition';
+import { definePipeline, loadSql, monitorWindowOf, sqlList, type PipelineDeclaration } from '../definitions/definition';
 import { assertPartitionAvailable, deploymentRegistry, PipelineGraphError, PipelineRegistry } from '../definitions/registry';
 import { WORKER_ENV, WORKER_NODE_FLAGS } from '../workers/node-flags';
 import { missingSearchAttribute } from '../common/errors';
@@ -215,5 +215,50 @@ describe('the contract services read', () => {
     for (const [name, text] of Object.entries(contractSchemas())) {
       assert.equal(fs.readFileSync(path.join(__dirname, '..', 'docs', name), 'utf8'), text, `docs/${name} is stale: run npm run contract`);
     }
+  });
+});
+
+describe('a definition: defaults by scheme, and the forms a bad field is told', () => {
+  const minimal: PipelineDeclaration = {
+    name: 'sales',
+    description: 'sales',
+    owner: 'team@example.com',
+    partitions: { kind: 'daily', first: '2024-01-01', lag: 1 },
+    source: { kind: 'files', format: 'csv', filePattern: /^part-\d+\.csv$/, columns: ['id'], marker: '_SUCCESS' },
+    table: { columns: [{ name: 'id', type: 'VARCHAR' }], uniqueKey: ['id'], validateSql: 'SELECT 1' },
+  };
+  const refused = (patch: Record<string, unknown>) => {
+    try {
+      definePipeline({ ...minimal, ...patch } as unknown as Parameters<typeof definePipeline>[0]);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return 'accepted';
+  };
+
+  it('gives a minimal daily definition every setting it leaves out', () => {
+    const p = definePipeline(minimal);
+    assert.deepEqual(p.schedule, { at: '02:00', catchupWindowDays: 7, overlap: 'allow_all' });
+    assert.deepEqual(p.readiness, { pollIntervalSeconds: 60, timeoutSeconds: 8 * 3600, backfillTimeoutSeconds: 120 });
+    assert.deepEqual(p.steps, { timeoutSeconds: 600, maxAttempts: 5, localBelowBytes: 64 * 2 ** 20 });
+    assert.deepEqual([p.quality.maxRejectedRatio, p.freshnessObjectiveHours, monitorWindowOf(p)], [0.01, 30, 14]);
+    assert.deepEqual(p.monitors, { everyMinutes: 5, rowCount: { trailingPartitions: 7, minRatio: 0.5, maxRatio: 2 }, alerts: {} });
+  });
+
+  it('takes the defaults of its scheme and its source, and keeps what it declares', () => {
+    const hourly = definePipeline({ ...minimal, partitions: { kind: 'hourly', first: '2024-01-01T00', lag: 1 }, readiness: { pollIntervalSeconds: 30 } });
+    assert.deepEqual([hourly.schedule.at, hourly.freshnessObjectiveHours, hourly.readiness.timeoutSeconds, hourly.readiness.pollIntervalSeconds, monitorWindowOf(hourly)], [':10', 3, 3 * 3600, 30, 48]);
+    const monthly = definePipeline({ ...minimal, partitions: { kind: 'monthly', first: '2024-01', lag: 1 }, schedule: { at: '2 05:00' } });
+    assert.deepEqual([monthly.schedule.at, monthly.freshnessObjectiveHours, monthly.schedule.catchupWindowDays], ['2 05:00', 32 * 24, 7]);
+    const derived = definePipeline({ ...minimal, source: { kind: 'upstream', inputs: [{ pipeline: 'orders', mapping: 'same' }] } });
+    assert.equal(derived.quality.maxRejectedRatio, 0, 'rows from validated upstreams may not be rejected');
+    assert.deepEqual(derived.source.kind === 'upstream' && derived.source.inputs[0]!.mapping, { kind: 'same' }, "'same' as a string is the same mapping");
+  });
+
+  it('refuses a bad field in one line naming the forms allowed', () => {
+    assert.equal(refused({ source: { kind: 'upstream', inputs: [{ pipeline: 'orders', mapping: 'yesterday' }] } }), "pipeline 'sales': source.inputs.0.mapping: expected 'same', 'covering' or { kind: 'window', partitions: N }");
+    assert.match(refused({ source: { kind: 'ftp' } }), /^pipeline 'sales': source\.kind: expected \{ kind: 'files', .*\{ kind: 'upstream', .*\{ kind: 'function', /);
+    assert.match(refused({ partitions: 'daily' }), /^pipeline 'sales': partitions: expected \{ kind: 'hourly' \| 'daily' \| 'weekly' \| 'monthly', first, lag \} or \{ kind: 'static', keys: \[\.\.\.\] \}$/);
+    assert.equal(refused({ schedule: { overlap: 'never' } }), "pipeline 'sales': schedule.overlap: expected one of allow_all, buffer_all, buffer_one, skip");
   });
 });
