@@ -56,6 +56,13 @@ Examples:
 
 /** Run `conveyor <argv>`; the exit code. */
 export async function runConveyor(argv: string[]): Promise<number> {
+  // A reader that stops reading (`conveyor sql … | head`) is no error: stop quietly.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
   const ctx = new Context();
   const program = conveyorProgram(ctx);
   try {

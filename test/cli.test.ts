@@ -4,7 +4,7 @@
  */
 import { conveyorArgv } from './helpers/cli';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import net, { type AddressInfo } from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -195,6 +195,24 @@ describe('npx conveyor status, runs, dashboard: bad input and no server', () => 
     assert.match(result.stdout, /^ {2}backfills: {8}unknown \(server not reachable\)$/m);
     assert.match(result.stdout, /^Running partitions and backfills unknown: cannot reach the Temporal server at 127\.0\.0\.1:1 /m);
   });
+});
+
+describe('a reader that stops reading', () => {
+  /** `conveyor <args> | head -1`, the reader gone before the command writes (as a closed pipe is): its exit code and stderr. */
+  const intoClosedPipe = async (args: string[]) => {
+    const [command, ...rest] = args;
+    const child = spawn(process.execPath, conveyorArgv(command!, rest), { cwd: ROOT, env: { ...process.env, CONVEYOR_DATA_DIR: dataDir } });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    return { code, stderr };
+  };
+  for (const args of [['--help'], ['graph'], ['sql', 'SELECT * FROM range(200000)', '--csv']]) {
+    it(`conveyor ${args.join(' ')} into a closed pipe ends quietly, exit 0`, async () => {
+      assert.deepEqual(await intoClosedPipe(args), { code: 0, stderr: '' });
+    });
+  }
 });
 
 describe('a lake in S3 that does not answer', () => {
