@@ -14,7 +14,7 @@ const layer = (name, allowed) => ({
 // Lowest first. Each layer lists what it may import besides itself.
 const BELOW_STORAGE = ['common', 'platform'];
 const STORAGE = [...BELOW_STORAGE, 'lake', 'landing'];
-const MODEL = [...STORAGE, 'definitions', 'sources'];
+const MODEL = [...STORAGE, 'definitions', 'sources', 'transforms'];
 // A workflow's contract: its input schema, signals and queries, importable by whoever starts or signals it.
 const WORKFLOW_CONTRACT = '^workflows/[^/]+-(api|input|signals)\\.ts$';
 
@@ -60,6 +60,7 @@ module.exports = {
     layer('landing', [...BELOW_STORAGE, 'lake']),
     layer('definitions', STORAGE),
     layer('sources', [...STORAGE, 'definitions']),
+    layer('transforms', [...STORAGE, 'definitions', 'sources']),
     layer('monitoring', MODEL),
     { from: { path: '^(monitoring|activities|client)/' }, to: { path: WORKFLOW_CONTRACT } },
     { from: { path: '^(client)/' }, to: { path: '^workflows/', dependencyTypes: ['type-only'] } },

@@ -16,7 +16,7 @@ export async function runClassified<T>(ctx: StepContext, body: () => Promise<T>)
     ctx.log.info({ durationMs: ctx.elapsedMs(), result }, `${ctx.step} succeeded`);
     return result;
   } catch (err) {
-    const failure = err instanceof ApplicationFailure ? err : wrap(ctx, err);
+    const failure = err instanceof ApplicationFailure ? withAttempt(err, ctx.attempt) : wrap(ctx, err);
     ctx.log.warn(
       { failureType: failure.type, nonRetryable: failure.nonRetryable, durationMs: ctx.elapsedMs(), err: failure.message },
       `${ctx.step} failed`,
@@ -25,6 +25,20 @@ export async function runClassified<T>(ctx: StepContext, body: () => Promise<T>)
   } finally {
     heartbeats.stop();
   }
+}
+
+/** A classified failure raised inside the step, its details completed with the attempt it failed at. */
+function withAttempt(failure: ApplicationFailure, attempt: number): ApplicationFailure {
+  const [details, ...rest] = failure.details ?? [];
+  if (typeof details !== 'object' || details === null || 'attempt' in details) return failure;
+  return ApplicationFailure.create({
+    type: failure.type ?? undefined,
+    message: failure.message,
+    nonRetryable: failure.nonRetryable ?? undefined,
+    details: [{ ...details, attempt }, ...rest],
+    cause: failure.cause,
+    nextRetryDelay: failure.nextRetryDelay ?? undefined,
+  });
 }
 
 function wrap(ctx: StepContext, err: unknown): ApplicationFailure {

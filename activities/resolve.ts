@@ -5,6 +5,7 @@
  * pipeline from start to end (a deploy in between does not change it) and replays deterministically.
  * An unknown pipeline or a key of another scheme is a `code` failure, named in one line, never retried.
  */
+import { transformOf } from '../transforms';
 import { classifiedFailure } from '../common/failure-classes';
 import { PartitionKeyError } from '../common/partitions';
 import type { ResolvedPartitionRun } from '../common/run-types';
@@ -31,8 +32,10 @@ export function makeResolvePartitionRun(deps: ActivityDeps) {
       input.runKind === 'backfill'
         ? { pollIntervalSeconds: Math.min(pollIntervalSeconds, BACKFILL_MAX_POLL_SECONDS), timeoutSeconds: backfillTimeoutSeconds }
         : { pollIntervalSeconds, timeoutSeconds };
-    // A function source's calls can run long: its steps always heartbeat, as activities.
-    const steps = { ...pipeline.steps, localBelowBytes: pipeline.source.kind === 'function' ? 0 : pipeline.steps.localBelowBytes };
+    // A function source's calls, or a transform that runs outside this process (a command), can run
+    // long: their steps always heartbeat, as activities.
+    const inProcess = pipeline.source.kind !== 'function' && transformOf(pipeline).module.runsInProcess;
+    const steps = { ...pipeline.steps, localBelowBytes: inProcess ? pipeline.steps.localBelowBytes : 0 };
     return { snapshot: snapshotOf(pipeline), readiness, steps };
   };
 }

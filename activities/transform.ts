@@ -17,8 +17,11 @@ import { sqlIdent, sqlString } from '../common/sql';
 import { withDuckDB, type DuckSession } from '../lake/duckdb';
 import { castList, publishedColumns, REJECT_COLUMNS } from '../lake/tables';
 import { sqlParamsOf, type PipelineDefinition } from '../definitions/definition';
-import { sourceOf, validateInputs } from '../sources';
 import type { InputsInfo } from '../sources/source';
+import { describeTransform, transformOf } from '../transforms';
+import { failedCheck, runChecks } from '../transforms/checks';
+import { checkOutputColumns, mistypedColumn } from '../transforms/output';
+import { Context } from '@temporalio/activity';
 import { runClassified } from './classify-error';
 import type { ActivityDeps } from './deps';
 import { pipelineOfStep, stepContext } from './step-context';
@@ -34,9 +37,12 @@ export function makeTransform(deps: ActivityDeps) {
       const landed = await checkedSnapshot(deps, stagingDir, input, ctx.step);
       const cleanFile = path.join(stagingDir, `clean.${ctx.fileTag}.parquet`);
       const rejectsFile = path.join(stagingDir, `rejects.${ctx.fileTag}.parquet`);
+      const activity = Context.current();
       const result = await withDuckDB((db) =>
         transformInDuckDB(db, {
-          deps, pipeline, partition: input.partition, runId: ctx.runId, version: ctx.version, files: landed, cleanFile, rejectsFile,
+          deps, pipeline, partition: input.partition, runId: ctx.runId, version: ctx.version, files: landed, cleanFile, rejectsFile, stagingDir, fileTag: ctx.fileTag,
+          heartbeat: (details) => activity.heartbeat(details),
+          signal: activity.cancellationSignal,
           onUnreadable: (file) => ctx.log.warn({ file }, 'replacing a reject bin file that is not valid Parquet'),
         }),
       );
@@ -54,6 +60,8 @@ export function makeTransform(deps: ActivityDeps) {
         rowsDuplicate: rowsValid - result.clean,
         rowsOut: result.clean,
         staged: deps.lake.relative(cleanFile),
+        transform: result.transform,
+        checks: result.checks,
         attempt: ctx.attempt,
         durationMs: ctx.elapsedMs(),
       };
@@ -71,6 +79,9 @@ export function makeTransform(deps: ActivityDeps) {
           details: { attempt: ctx.attempt, rejectedRows: rejected, totalRows: rowsIn, sampleReasons },
         });
       }
+      // The checks gate publish: a failed `error` check fails the partition (its results in the failure).
+      const failed = failedCheck(pipeline, result.checks);
+      if (failed) throw failed;
       if (transformed.rowsOut === 0) {
         throw classifiedFailure('data', {
           step: ctx.step,
@@ -95,6 +106,12 @@ export interface TransformWork {
   files: string[];
   cleanFile: string;
   rejectsFile: string;
+  /** Where the transform may write what it makes (a command's output), its names tagged with `fileTag`. */
+  stagingDir: string;
+  fileTag: string;
+  /** A transform that runs a while says it is alive, and stops when the step is cancelled. */
+  heartbeat: (details?: unknown) => void;
+  signal: AbortSignal;
   onUnreadable?: (file: string) => void;
 }
 
@@ -109,8 +126,10 @@ export async function transformInDuckDB(db: DuckSession, work: TransformWork) {
   const columns = publishedColumns(pipeline);
   const uniqueKey = pipeline.table.uniqueKey.map(sqlIdent).join(', ');
   const stamp = versionMetadataOption(work.version);
-  const { source } = sourceOf(pipeline);
-  const inputs = await validateInputs(db, { deps, pipeline, source, partition, step: 'transform', registry: deps.registry }, work.files, params);
+  const { transform, module } = transformOf(pipeline);
+  const call = { db, deps, pipeline, transform, partition, runId: work.runId, files: work.files, params, stagingDir: work.stagingDir, fileTag: work.fileTag, heartbeat: work.heartbeat, signal: work.signal };
+  const inputs = await module.run(call);
+  await checkOutputColumns(db, pipeline, describeTransform(pipeline));
   const files = await rowsPerFile(db, work.files, inputs);
   // A rejected row's raw record: as it landed (joined from `raw`), or the validated row itself.
   const rawRecord =
@@ -132,9 +151,13 @@ export async function transformInDuckDB(db: DuckSession, work: TransformWork) {
     FROM (SELECT * FROM validated WHERE reject_reason IS NOT NULL) v
     ${rawJoin}
     UNION ALL`;
+  // Records the transform rejected itself (a command's CONVEYOR_REJECTS file).
+  const ownRejects = `SELECT $pipeline AS pipeline, $run_id AS run_id, 'transform' AS stage, source_file, record_no, reason, raw_record, now() AS rejected_at
+       FROM transform_rejects UNION ALL`;
   const rejected = await db.run(
     `COPY (SELECT ${castList(REJECT_COLUMNS)} FROM (
        ${counts.invalid > 0n ? invalidRows : ''}
+       ${ownRejects}
        SELECT $pipeline AS pipeline, $run_id AS run_id, 'parse' AS stage, source_file, line AS record_no,
               error AS reason, csv_line AS raw_record, now() AS rejected_at
        FROM malformed)
@@ -146,12 +169,17 @@ export async function transformInDuckDB(db: DuckSession, work: TransformWork) {
   // occurrence only when there are some.
   const firstOfEachKey =
     counts.keys === counts.valid ? '' : `QUALIFY row_number() OVER (PARTITION BY ${uniqueKey} ORDER BY source_file, record_no) = 1`;
-  const clean = await db.run(
-    `COPY (SELECT ${castList(columns)} FROM (
-       SELECT *, $run_id AS run_id FROM validated WHERE reject_reason IS NULL ${firstOfEachKey}))
-     TO ${sqlString(cleanFile)} (FORMAT parquet, ${stamp})`,
-    params,
-  );
+  const clean = await db
+    .run(
+      `COPY (SELECT ${castList(columns)} FROM (
+         SELECT *, $run_id AS run_id FROM validated WHERE reject_reason IS NULL ${firstOfEachKey}))
+       TO ${sqlString(cleanFile)} (FORMAT parquet, ${stamp})`,
+      params,
+    )
+    .catch(async (err: unknown) => {
+      // Values that do not fit a declared type: the transform's fault, named by its column.
+      throw /Conversion Error|Could not convert/.test(String(err)) ? ((await mistypedColumn(db, pipeline, describeTransform(pipeline))) ?? err) : err;
+    });
   const sample = await db.query<{ reason: string; source_file: string; record_no: bigint }>(
     `SELECT reason, source_file, record_no FROM read_parquet(${sqlString(rejectsFile)}) LIMIT ${SAMPLE_REASONS}`,
   );
@@ -166,7 +194,8 @@ export async function transformInDuckDB(db: DuckSession, work: TransformWork) {
   // Rows in: every input row (one validated row each, plus the malformed ones), or, for inputs the
   // SQL aggregates (upstream partitions), the rows it read.
   const rowsIn = inputs.rowsPerFile !== 'validated' ? files.reduce((sum, f) => sum + f.rows, 0) : staged + (rejected - invalid);
-  return { files, staged, invalid, rejected, clean, sample, rowsIn, committed };
+  const checks = await runChecks(db, pipeline, cleanFile, params);
+  return { files, staged, invalid, rejected, clean, sample, rowsIn, committed, checks, transform: { kind: transform.kind, engine: await module.engine(call) } };
 }
 
 /**

@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     await withDuckDB(async (db) => {
       const result = await transformInDuckDB(db, {
         deps, pipeline: ordersPipeline, partition, runId, version, files: snapshot.map((f) => f.path), cleanFile, rejectsFile: path.join(stagingDir, 'rejects.parquet'),
+        stagingDir, fileTag: 'bare', heartbeat: () => undefined, signal: new AbortController().signal,
       });
       await commitFile(db, { staged: cleanFile, target: lake.publishedFile(ordersPipeline.name, partition), version });
       rows += result.rowsIn;

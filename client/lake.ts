@@ -65,7 +65,7 @@ export async function runRecords(
   const { rows } = await queryLake(
     config,
     `SELECT partition_key, run_kind, status, failure_class, failure_step, failure_reason, rows_in, rows_published, rows_rejected,
-            rows_duplicate, attempts, durations_ms, started_at, finished_at, run_id, workflow_id, backfill_id
+            rows_duplicate, attempts, durations_ms, started_at, finished_at, run_id, workflow_id, backfill_id, transform, checks
      FROM meta.partition_runs WHERE pipeline = ${sqlString(definition.name)}
      ${'partition' in which ? `AND partition_key = ${sqlString(which.partition)}` : ''}
      ORDER BY finished_at DESC ${'last' in which ? `LIMIT ${Math.trunc(which.last)}` : ''}`,

@@ -25,6 +25,8 @@ export interface PartitionSummary {
   runId: string | null;
   workflowId: string | null;
   failureClass: string | null;
+  /** Its latest run's checks that broke, as `name (severity, N rows)`; empty when none did. */
+  checksFailed: string[];
   /** The run in the Temporal Web UI (null when nothing ran). */
   webUiUrl: string | null;
 }
@@ -122,6 +124,7 @@ function summaryOf(config: StatusConfig, c: PartitionCell): PartitionSummary {
     runId,
     workflowId,
     failureClass: c.state === 'failed' ? (c.lastRun?.failureClass ?? null) : null,
+    checksFailed: (c.lastRun?.checksFailed ?? []).map((k) => `${k.name} (${k.severity}, ${k.failedRows} row${k.failedRows === 1 ? '' : 's'})`),
     webUiUrl: workflowId ? webUiWorkflowUrl(config, workflowId, runId ?? undefined) : null,
   };
 }
@@ -149,7 +152,7 @@ export function statusText(report: StatusReport): string {
     lines.push(`    ${'partition'.padEnd(width)}  state      published   rejected  run`);
     const newest = [...p.partitions].reverse();
     for (const r of newest.slice(0, SHOWN_ROWS)) {
-      lines.push(`    ${r.partition.padEnd(width)}  ${r.state.padEnd(9)}  ${String(r.rowsPublished ?? '-').padStart(9)}  ${String(r.rowsRejected ?? '-').padStart(9)}  ${r.runId ?? '-'}${r.failureClass ? ` (${r.failureClass})` : ''}`);
+      lines.push(`    ${r.partition.padEnd(width)}  ${r.state.padEnd(9)}  ${String(r.rowsPublished ?? '-').padStart(9)}  ${String(r.rowsRejected ?? '-').padStart(9)}  ${r.runId ?? '-'}${r.failureClass ? ` (${r.failureClass})` : ''}${r.checksFailed.length ? `  checks broken: ${r.checksFailed.join(', ')}` : ''}`);
     }
     if (newest.length > SHOWN_ROWS) lines.push(`    … ${newest.length - SHOWN_ROWS} older (\`--json\` lists them all)`);
     lines.push('');

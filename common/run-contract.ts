@@ -38,6 +38,14 @@ export const partitionRunResultSchema = z
   })
   .describe('The result of a partition run that succeeded (partitionPipeline)');
 
+/** A check's result: the definition's check, its severity, and how many rows broke it (0: passed). */
+export const checkResultSchema = z.object({
+  name: z.string().describe("the check's name"),
+  severity: z.enum(['error', 'warn']).describe('`error`: a failure fails the partition, nothing published; `warn`: it publishes and alerts'),
+  failed_rows: z.number().int().nonnegative().describe('rows its query returned: the rows that break it (0: it passed)'),
+});
+export type CheckResult = z.infer<typeof checkResultSchema>;
+
 export const partitionFailureSchema = z
   .object({
     failureClass: z.enum(FAILURE_CLASSES).describe('transient and dependency were retried until the limits; data and code never are'),
@@ -47,5 +55,6 @@ export const partitionFailureSchema = z
     rejectedRows: z.number().int().nonnegative().optional().describe('a data failure: rows rejected'),
     totalRows: z.number().int().nonnegative().optional().describe('a data failure: rows read'),
     sampleReasons: z.array(z.string()).optional().describe('a data failure: a few rejected rows, with their reasons'),
+    checks: z.array(checkResultSchema).optional().describe("a failed check: every check's result (the run record's `checks`)"),
   })
   .describe("A failed partition run's record: the details of its ApplicationFailure, whose type is the class's (DataFailure, ...)");

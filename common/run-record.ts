@@ -10,11 +10,14 @@
  */
 import { z } from 'zod';
 import { FAILURE_CLASSES } from './failure-classes';
-import { partitionFailureSchema, STEP_NAMES, type StepName } from './run-contract';
+import { checkResultSchema, partitionFailureSchema, STEP_NAMES, type StepName } from './run-contract';
 import { RUN_KINDS } from './search-attributes';
 
 /** What an operator's override does: force a run past readiness, skip (waive) a partition, rerun one. */
 export const OVERRIDE_KINDS = ['force', 'skip', 'rerun'] as const;
+
+/** The kinds of transform a pipeline may declare (definitions/transform-schema.ts, one module each in transforms/). */
+export const TRANSFORM_KINDS = ['sql', 'command'] as const;
 
 const count = () => z.number().int().nonnegative();
 
@@ -71,6 +74,18 @@ export const runRecordSchema = z
         }),
       )
       .describe("operators' overrides that shaped this run (a rerun that started it, a force past its readiness wait); usually empty"),
+    transform: z
+      .object({
+        kind: z.enum(TRANSFORM_KINDS).describe('the kind of transform that ran: `sql` or `command`'),
+        engine: z.string().describe('what ran it, with its version: `duckdb v1.5.6`, or the command and its SHA-256'),
+      })
+      .nullable()
+      .default(null)
+      .describe("the transform that made the partition's rows; null when the run ended before transform succeeded"),
+    checks: z
+      .array(checkResultSchema)
+      .default([])
+      .describe("the definition's checks of the partition's rows before publish, each with the rows that broke it; empty when it declares none or the run ended before them"),
     upstream: z
       .array(
         z.object({
@@ -86,5 +101,8 @@ export const runRecordSchema = z
 /** A run's record, as stored (`meta/partition_runs/…/<run id>.json`) and as `meta.partition_runs` shows it. */
 export type RunRecord = z.infer<typeof runRecordSchema>;
 
+/** A run's record as a writer gives it: fields added since the first records (`transform`) may be left out. */
+export type RunRecordInput = z.input<typeof runRecordSchema>;
+
 /** A run's record as the workflow builds it and hands recordRun, which stamps `finished_at`. */
-export type UnfinishedRunRecord = Omit<RunRecord, 'finished_at'>;
+export type UnfinishedRunRecord = Omit<RunRecordInput, 'finished_at'>;

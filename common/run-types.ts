@@ -3,7 +3,7 @@
  */
 import type { z } from 'zod';
 import type { partitionFailureSchema, partitionRunResultSchema, rowCountsSchema } from './run-contract';
-import type { OVERRIDE_KINDS } from './run-record';
+import type { OVERRIDE_KINDS, RunRecord } from './run-record';
 
 /** The steps' names: the list is `STEP_NAMES` in common/run-contract.ts. */
 export type { StepName } from './run-contract';
@@ -117,6 +117,10 @@ export interface TransformResult extends StepMetrics {
   rowsOut: number;
   /** The clean rows, staged for publish (lake-relative). */
   staged: string;
+  /** The transform that made them, and what ran it (the run record's `transform`). */
+  transform: NonNullable<RunRecord['transform']>;
+  /** The definition's checks of the staged rows (the run record's `checks`). */
+  checks: RunRecord['checks'];
 }
 
 export interface PublishResult extends StepMetrics {

@@ -60,7 +60,7 @@ function tip(p: PartitionSummary): Html {
   return html`<span class="tip"
     >${p.partition} · ${p.state}<br />rows published: ${p.rowsPublished ?? '-'}<br />rows rejected: ${p.rowsRejected ?? '-'}<br />run: ${p.runId ?? '-'}${p.failureClass
       ? html`<br />failure class: ${p.failureClass}`
-      : ''}</span
+      : ''}${p.checksFailed.length > 0 ? html`<br />checks broken: ${p.checksFailed.join(', ')}` : ''}</span
   >`;
 }
 

@@ -13,7 +13,12 @@ import { PartitionScheme, partitionsSchema } from '../common/partitions';
 import { scheduleAtError } from '../common/schedule-at';
 import { DEFAULTS, SCHEME_DEFAULTS } from './defaults';
 import { sourceSchema } from './source-schema';
+import { checkNameSchema, transformSchema } from './transform-schema';
+
+/** `error`: a failed check fails the partition, nothing published; `warn`: it publishes and alerts. */
+export const CHECK_SEVERITIES = checkResultSchema.shape.severity.options;
 import { InputError } from '../common/errors';
+import { checkResultSchema } from '../common/run-contract';
 
 const identifier = z.string().regex(IDENTIFIER_PATTERN, 'lower-case letters, digits and _; starts with a letter');
 
@@ -26,7 +31,7 @@ export const columnSchema = z.object({
 const OVERLAP_POLICIES = ['allow_all', 'buffer_all', 'buffer_one', 'skip'] as const;
 
 /**
- * A definition as written. Only name, description, owner, partitions, source and table are required;
+ * A definition as written. Only name, description, owner, partitions, source, table and transform are required;
  * everything else has a default (definitions/defaults.ts), by partition scheme where it depends on it.
  */
 const declarationSchema = z.object({
@@ -88,14 +93,26 @@ const declarationSchema = z.object({
     columns: z.array(columnSchema).min(1),
     /** Columns that identify a row; duplicates on them are dropped (first occurrence kept). */
     uniqueKey: z.array(identifier).min(1),
-    /**
-     * A SELECT over `raw` (this partition's staged rows) yielding every published column,
-     * `source_file`, `record_no` and `reject_reason` (NULL when valid); one row per raw row.
-     * May use `$partition`. The reject bin gets each rejected row's raw record as JSON. Kept in the
-     * pipeline's folder as a `.sql` file.
-     */
-    validateSql: z.string().min(1),
   }),
+  /** How the partition's input becomes the table's rows: one module per kind (`transforms/`). */
+  transform: transformSchema,
+  /**
+   * Checks that gate publish: each a query over the view `output` (the partition's rows as they would
+   * be published) and the source's views, returning the rows that break it. A failed `error` check
+   * fails the partition as `data` and nothing is published; a failed `warn` check publishes and alerts.
+   */
+  checks: z
+    .array(
+      z.object({
+        name: checkNameSchema,
+        /** What it asserts, for the run record and the alert. */
+        description: z.string().min(1).optional(),
+        sql: z.string().min(1),
+        severity: z.enum(CHECK_SEVERITIES, { error: `expected one of ${CHECK_SEVERITIES.join(', ')}` }).default('error'),
+      }),
+    )
+    .refine((checks) => new Set(checks.map((c) => c.name)).size === checks.length, 'each check needs a name of its own')
+    .default([]),
   /**
    * What the pipeline's monitor watches (`pipelineMonitor`, on its own Schedule) and where its
    * alerts go. Every field has a default, so a new pipeline is watched without declaring anything.
@@ -174,7 +191,7 @@ function withSchemeDefaults(d: Declared): PipelineDefinition {
 
 export const pipelineDefinitionSchema = declarationSchema.transform(withSchemeDefaults);
 
-/** A definition as written: only name, description, owner, partitions, source and table are required. */
+/** A definition as written: only name, description, owner, partitions, source, table and transform are required. */
 export type PipelineDeclaration = z.input<typeof declarationSchema>;
 
 /** A pipeline definition that does not parse: one line naming the pipeline and the field. */
@@ -214,6 +231,12 @@ export function monitorWindowOf(pipeline: Pick<PipelineDefinition, 'monitors' | 
   const p = pipeline.partitions;
   const byScheme = SCHEME_DEFAULTS[p.kind].monitorWindowPartitions;
   return pipeline.monitors.windowPartitions ?? (byScheme === 'every key' && p.kind === 'static' ? p.keys.length : (byScheme as number));
+}
+
+/** The SELECT of a pipeline whose transform is SQL (its own tests run it over inputs they make). */
+export function sqlOf(pipeline: Pick<PipelineDefinition, 'name' | 'transform'>): string {
+  if (pipeline.transform.kind !== 'sql') throw new InputError(`pipeline '${pipeline.name}' transforms with ${pipeline.transform.kind}, not SQL`);
+  return pipeline.transform.sql;
 }
 
 /** The pipelines whose partitions this one reads (its graph edges). */

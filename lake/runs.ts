@@ -4,7 +4,7 @@
  * exists). What the planner, the CLIs and the client know of past runs comes from here.
  */
 import path from 'node:path';
-import { runRecordSchema, type RunRecord } from '../common/run-record';
+import { runRecordSchema, type RunRecord, type RunRecordInput } from '../common/run-record';
 import { DATA_FILE, partitionKeyOfDir, type LakeLayout } from './layout';
 
 /**
@@ -13,7 +13,7 @@ import { DATA_FILE, partitionKeyOfDir, type LakeLayout } from './layout';
  * keeps the first. The record is checked against its schema first (its fields written in the schema's
  * order): what is written, readers can read. Returns false when it was already recorded.
  */
-export async function writeManifest(layout: LakeLayout, record: RunRecord): Promise<boolean> {
+export async function writeManifest(layout: LakeLayout, record: RunRecordInput): Promise<boolean> {
   const checked = runRecordSchema.parse(record);
   return layout.area.writeOnce(layout.manifestFile(checked.pipeline, checked.partition_key, checked.run_id), JSON.stringify(checked) + '\n');
 }

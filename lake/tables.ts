@@ -68,8 +68,8 @@ export function columnsArgument(columns: Columns): string {
 
 /**
  * The DuckDB type of a zod schema's values: strings VARCHAR (ISO times TIMESTAMP), integers BIGINT,
- * other numbers DOUBLE, booleans BOOLEAN, objects STRUCT(...) and arrays `<type>[]`. Optional and
- * nullable values are plain columns (any DuckDB column may be null).
+ * other numbers DOUBLE, booleans BOOLEAN, objects STRUCT(...) and arrays `<type>[]`. Optional,
+ * nullable and defaulted values are plain columns (any DuckDB column may be null).
  */
 export function duckdbTypeOf(schema: z.ZodType, where = 'value'): string {
   const inner = unwrapped(schema);
@@ -110,11 +110,13 @@ export function documentedColumns(schema: z.ZodObject, prefix = ''): DocumentedC
 
 /** The schema inside optional and nullable wrappers. */
 function unwrapped(schema: z.ZodType): z.ZodType {
+  if (schema instanceof z.ZodDefault) return unwrapped(schema.removeDefault() as z.ZodType);
   return schema instanceof z.ZodOptional || schema instanceof z.ZodNullable ? unwrapped(schema.unwrap() as z.ZodType) : schema;
 }
 
 /** A field's `.describe()` text, given on it or on what it wraps ('' when there is none). */
 function descriptionOf(schema: z.ZodType): string {
   if (schema.description !== undefined) return schema.description;
+  if (schema instanceof z.ZodDefault) return descriptionOf(schema.removeDefault() as z.ZodType);
   return schema instanceof z.ZodOptional || schema instanceof z.ZodNullable ? descriptionOf(schema.unwrap() as z.ZodType) : '';
 }

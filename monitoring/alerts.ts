@@ -34,6 +34,7 @@ export const PLAYBOOKS: Record<AlertCondition, string> = {
   row_count_drop: `${RUNBOOK}#playbook-row-count-dropped-or-spiked`,
   row_count_spike: `${RUNBOOK}#playbook-row-count-dropped-or-spiked`,
   reject_ratio: `${RUNBOOK}#playbook-rejects-are-rising`,
+  check_warning: `${RUNBOOK}#playbook-a-check-failed`,
 };
 
 export function alertKey(pipeline: string, c: Pick<Condition, 'condition' | 'partition'>): string {

@@ -6,7 +6,7 @@
 import { monitorWindowOf, type PipelineDefinition } from '../definitions/definition';
 import { formatHours, median, type Freshness, type PartitionCell } from './partition-states';
 
-export const ALERT_CONDITIONS = ['freshness', 'failed', 'missing', 'row_count_drop', 'row_count_spike', 'reject_ratio'] as const;
+export const ALERT_CONDITIONS = ['freshness', 'failed', 'missing', 'row_count_drop', 'row_count_spike', 'reject_ratio', 'check_warning'] as const;
 export type AlertCondition = (typeof ALERT_CONDITIONS)[number];
 
 export interface Condition {
@@ -108,6 +108,18 @@ export function evaluateChecks(pipeline: Monitored, cells: readonly PartitionCel
         partition: cell.partition,
         severity: 'warning',
         summary: `partition ${cell.partition} rejected ${r.rowsRejected} of ${r.rowsIn} rows (${((r.rowsRejected / r.rowsIn) * 100).toFixed(2)}%, warning above ${(threshold * 100).toFixed(2)}%)`,
+        ...run,
+        failureClass: null,
+      });
+    }
+    // A published partition whose `warn` checks broke: published, and worth a look.
+    const warned = r?.status === 'succeeded' ? r.checksFailed.filter((c) => c.severity === 'warn') : [];
+    if (warned.length > 0) {
+      conditions.push({
+        condition: 'check_warning',
+        partition: cell.partition,
+        severity: 'warning',
+        summary: `partition ${cell.partition} was published with ${warned.map((c) => `check ${c.name} broken by ${c.failedRows} row(s)`).join(', ')}`,
         ...run,
         failureClass: null,
       });

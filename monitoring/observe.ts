@@ -83,6 +83,7 @@ export async function readPartitionFacts(
         rowsRejected: num(latest.rows_rejected),
         rowsPublished: num(latest.rows_published),
         finishedAt: latest.finished_at,
+        checksFailed: latest.checks.filter((c) => c.failed_rows > 0).map((c) => ({ name: c.name, severity: c.severity, failedRows: c.failed_rows })),
       };
     }
     if (withOverrides.has(key)) {

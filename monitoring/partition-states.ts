@@ -25,6 +25,8 @@ export interface PartitionFacts {
     rowsRejected: number | null;
     rowsPublished: number | null;
     finishedAt: string;
+    /** Its checks that broke (the rows each found), `error` and `warn` alike. */
+    checksFailed: { name: string; severity: 'error' | 'warn'; failedRows: number }[];
   };
   /** A run going now (from the server). */
   running?: { workflowId: string; runId: string };

@@ -10,11 +10,13 @@ import { withDuckDB } from '../lake/duckdb';
 import { FolderArea } from '../lake/area';
 import { LakeLayout } from '../lake/layout';
 import { publishedColumns } from '../lake/tables';
-import { sourceOf, validateInputs } from '../sources';
+import { sourceOf } from '../sources';
+import { describeTransform, transformOf } from '../transforms';
+import { checkOutputColumns, TRANSFORM_REJECTS_TABLE } from '../transforms/output';
 import { listDataFiles, MALFORMED_TABLE, partitionLandingDir } from '../sources/files';
 import { viewNameOf, type FilesSource } from '../definitions/source-schema';
 import { writeSourceRows } from '../sources/function';
-import { partitionSchemeOf, sqlParamsOf, upstreamOf, type PipelineDefinition } from '../definitions/definition';
+import { partitionSchemeOf, sqlOf, sqlParamsOf, upstreamOf, type PipelineDefinition } from '../definitions/definition';
 import type { SampleGenerator } from '../definitions/generator';
 import { deploymentRegistry, PipelineRegistry } from '../definitions/registry';
 
@@ -38,7 +40,9 @@ export async function checkPipelineSample(
   try {
     // An upstream source's inputs: the definitions given, or this deployment's.
     const upstream = options.upstream ?? upstreamOf(pipeline).map((name) => deploymentRegistry().get(name));
-    const registry = new PipelineRegistry([pipeline, ...upstream.filter((u) => u.name !== pipeline.name)]);
+    // Its folder, when the deployment knows it: a command's relative program path is from there.
+    const folder = deploymentRegistry().find(pipeline.name) ? deploymentRegistry().folderOf(pipeline.name) : undefined;
+    const registry = new PipelineRegistry([pipeline, ...upstream.filter((u) => u.name !== pipeline.name)], new Map(folder ? [[pipeline, folder]] : []));
     const deps = { registry, landing: new FolderArea(path.join(dir, 'landing')), lake: new LakeLayout(path.join(dir, 'lake')) };
     const { source } = sourceOf(pipeline);
     const params = sqlParamsOf(pipeline, partition, 'check');
@@ -51,20 +55,28 @@ export async function checkPipelineSample(
           const shape = ['source_file VARCHAR', 'record_no BIGINT', ...columns.map(([name, type]) => `"${name}" ${type}`)].join(', ');
           await db.run(`CREATE TEMP TABLE "${viewNameOf(input)}" (${shape})`);
         }
-        await db.run(`CREATE TEMP TABLE validated AS ${pipeline.table.validateSql}`, params);
+        await db.run(`CREATE TEMP TABLE validated AS ${sqlOf(pipeline)}`, params);
+        await db.run(TRANSFORM_REJECTS_TABLE);
+        await checkOutputColumns(db, pipeline, describeTransform(pipeline));
       } else {
         // The input as a run snapshots it (the generator's landed files, or the function's rows as
         // JSON lines), read through the source module, then the SQL.
         const files = source.kind === 'files' ? await landSample(pipeline, source, deps.landing.root, partition, options.generator) : [path.join(dir, 'rows.jsonl')];
         if (source.kind === 'function') await writeSourceRows(pipeline, source, partition, files[0]!, { heartbeat: () => undefined, signal: new AbortController().signal });
-        await validateInputs(db, { deps, pipeline, source, partition, step: 'transform', registry }, files, params);
+        const { transform, module } = transformOf(pipeline);
+        const signal = new AbortController().signal;
+        await module.run({ db, deps, pipeline, transform, partition, runId: 'check', files, params, stagingDir: dir, fileTag: 'check', heartbeat: () => undefined, signal });
+        await checkOutputColumns(db, pipeline, describeTransform(pipeline));
       }
       const counts = await db.queryOne<{ valid: bigint; rejected: bigint }>(
         'SELECT count(*) FILTER (WHERE reject_reason IS NULL) AS valid, count(*) FILTER (WHERE reject_reason IS NOT NULL) AS rejected FROM validated',
       );
       const reasons = await db.query<{ reject_reason: string }>('SELECT reject_reason FROM validated WHERE reject_reason IS NOT NULL LIMIT 5');
+      // Records a command rejected itself (its CONVEYOR_REJECTS file) count as rejected too.
+      const own = await db.query<{ reason: string }>('SELECT reason FROM transform_rejects ORDER BY source_file, record_no');
       const malformed = await db.queryOne<{ n: bigint }>('SELECT count(*) AS n FROM malformed');
-      return { valid: Number(counts.valid), rejected: Number(counts.rejected), reasons: reasons.map((r) => r.reject_reason), malformed: Number(malformed.n) };
+      const rejected = Number(counts.rejected) + own.length;
+      return { valid: Number(counts.valid), rejected, reasons: [...reasons.map((r) => r.reject_reason), ...own.map((r) => r.reason)].slice(0, 5), malformed: Number(malformed.n) };
     });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -4,7 +4,7 @@
  * name (package.json "exports"); in a team's folder (CONVEYOR_PIPELINES_DIR) Conveyor resolves it when
  * it loads the folder (definitions/definition-import.ts): no build step, no relative path into Conveyor.
  */
-export { definePipeline, loadSql, partitionSchemeOf, sqlList, upstreamOf, type PipelineDeclaration, type PipelineDefinition } from '../definitions/definition';
+export { definePipeline, loadSql, partitionSchemeOf, sqlList, sqlOf, upstreamOf, type PipelineDeclaration, type PipelineDefinition } from '../definitions/definition';
 export { deploymentRegistry, type PipelineRegistry } from '../definitions/registry';
 export type { PartitionsDeclaration } from '../common/partitions';
 export { clearLanded, pad, pick, prng, seedOf, writeLanded, writeMarker, type GenerateRequest, type GeneratorFault, type SampleGenerator } from '../definitions/generator';

@@ -88,8 +88,8 @@ function shape(name: string, partitions: PartitionsDeclaration, at: string, fres
         { name: 'amount', type: 'DECIMAL(12,2)' },
       ],
       uniqueKey: ['id'],
-      validateSql: `SELECT source_file, record_no, id, try_cast(amount AS DECIMAL(12,2)) AS amount, NULL::VARCHAR AS reject_reason FROM raw`,
     },
+    transform: { kind: 'sql', sql: `SELECT source_file, record_no, id, try_cast(amount AS DECIMAL(12,2)) AS amount, NULL::VARCHAR AS reject_reason FROM raw` },
     steps: { timeoutSeconds: 60, maxAttempts: 2 },
   });
   return { pipeline, keys, states: keys.map((_, i) => stateOf(keys.length - 1 - i)) };

@@ -65,9 +65,9 @@ const salesPipeline = definePipeline({
       { name: 'amount', type: 'DECIMAL(12,2)' },
     ],
     uniqueKey: ['id'],
-    validateSql: `SELECT source_file, record_no, id, try_cast(amount AS DECIMAL(12,2)) AS amount,
-                         CASE WHEN try_cast(amount AS DECIMAL(12,2)) IS NULL THEN 'amount is not a number' END AS reject_reason FROM raw`,
   },
+  transform: { kind: 'sql', sql: `SELECT source_file, record_no, id, try_cast(amount AS DECIMAL(12,2)) AS amount,
+                         CASE WHEN try_cast(amount AS DECIMAL(12,2)) IS NULL THEN 'amount is not a number' END AS reject_reason FROM raw` },
   steps: { timeoutSeconds: 60, maxAttempts: 5 },
 });
 

@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
-import type { RunRecord, UnfinishedRunRecord } from '../common/run-record';
+import { runRecordSchema, type RunRecord, type UnfinishedRunRecord } from '../common/run-record';
 import type { IngestResult, PublishResult, TransformResult } from '../common/run-types';
 import { generateOrdersPartition } from '../pipelines/orders/generate';
 import { COMMIT_LOCK, commitFile, readVersion, readVersions, StaleCommit, versionMetadataOption, type FileVersion } from '../lake/commit';
@@ -87,7 +87,7 @@ function runRecord(fields: Partial<UnfinishedRunRecord> = {}): UnfinishedRunReco
   };
 }
 /** The record as recordRun writes it, finished at `at`. */
-const finished = (record: UnfinishedRunRecord, at: Date): RunRecord => ({ ...record, finished_at: at.toISOString() });
+const finished = (record: UnfinishedRunRecord, at: Date): RunRecord => runRecordSchema.parse({ ...record, finished_at: at.toISOString() });
 
 async function stage(t: ReturnType<typeof tempLake>, runId: string, scheduledMs: number): Promise<TransformResult> {
   const env = attemptOf(runId, scheduledMs);
@@ -222,9 +222,16 @@ describe('lake records and housekeeping', () => {
       const text = await t.lake.area.readText(t.lake.manifestFile('orders', '2024-03-01', 'run-a'));
       assert.deepEqual(Object.keys(JSON.parse(text!)), [
         'run_id', 'workflow_id', 'pipeline', 'partition_key', 'run_kind', 'backfill_id', 'status', 'failure_class', 'failure_step', 'failure_reason',
-        'rows_in', 'rows_rejected', 'rows_duplicate', 'rows_published', 'files', 'attempts', 'durations_ms', 'started_at', 'finished_at', 'overrides', 'upstream',
+        'rows_in', 'rows_rejected', 'rows_duplicate', 'rows_published', 'files', 'attempts', 'durations_ms', 'started_at', 'finished_at', 'overrides', 'transform', 'checks', 'upstream',
       ]);
       assert.match(text!, /^\{[^\n]*\}\n$/);
+      // A record written before runs recorded their transform and checks still reads, with neither.
+      const old = { ...JSON.parse(text!), run_id: 'run-old' } as Record<string, unknown>;
+      delete old.transform;
+      delete old.checks;
+      await t.lake.area.writeOnce(t.lake.manifestFile('orders', '2024-02-29', 'run-old'), `${JSON.stringify(old)}\n`);
+      const oldRecord = (await readManifests(t.lake, 'orders', '2024-02-29')).find((r) => r.run_id === 'run-old');
+      assert.deepEqual([oldRecord?.transform, oldRecord?.checks], [null, []]);
       // A record that is not valid JSON, or not a run record, is skipped and reported.
       const dir = t.lake.manifestDir('orders', '2024-03-01');
       await t.lake.area.writeOnce(path.join(dir, 'run-torn.json'), '{"run_id": "run-torn", ');

@@ -15,7 +15,7 @@ const at = (iso: string) => Date.parse(iso);
 const published = (partition: string, rows: number, publishedAt = `${partition}T23:00:00Z`, runKind = 'scheduled'): PartitionFacts => ({
   partition,
   published: { runId: `run-${partition}`, rows, publishedAt, runKind },
-  lastRun: { runId: `run-${partition}`, workflowId: `orders.${partition}`, runKind, status: 'succeeded', failureClass: null, failureStep: null, failureReason: null, rowsIn: rows, rowsRejected: 0, rowsPublished: rows, finishedAt: publishedAt },
+  lastRun: { runId: `run-${partition}`, workflowId: `orders.${partition}`, runKind, status: 'succeeded', failureClass: null, failureStep: null, failureReason: null, rowsIn: rows, rowsRejected: 0, rowsPublished: rows, finishedAt: publishedAt, checksFailed: [] },
 });
 
 const days = partitionSchemeOf(ordersPipeline);
@@ -77,7 +77,7 @@ describe('checks', () => {
       published('2024-03-06', 2500), // spike: 250% of the median of 1000, 1000, 400
       { partition: '2024-03-07', lastRun: failedRun },
       // 2024-03-08: missing
-      { ...published('2024-03-09', 1000), lastRun: { ...published('2024-03-09', 1000).lastRun!, rowsIn: 1000, rowsRejected: 8 } },
+      { ...published('2024-03-09', 1000), lastRun: { ...published('2024-03-09', 1000).lastRun!, rowsIn: 1000, rowsRejected: 8, checksFailed: [{ name: 'four_currencies', severity: 'warn' as const, failedRows: 1 }] } },
     ];
     const conditions = evaluateChecks(pipeline, cellsOf(facts), freshnessOf(days, '2024-03-09', 30, now));
     assert.deepEqual(
@@ -88,10 +88,12 @@ describe('checks', () => {
         ['failed', '2024-03-07', 'data'],
         ['missing', '2024-03-08', null],
         ['reject_ratio', '2024-03-09', null],
+        ['check_warning', '2024-03-09', null],
       ],
     );
     assert.match(conditions[0]!.summary, /published 400 rows, 40% of the median 1000 of the 3 partitions before it/);
     assert.match(conditions[4]!.summary, /rejected 8 of 1000 rows \(0\.80%, warning above 0\.50%\)/);
+    assert.equal(conditions[5]!.summary, 'partition 2024-03-09 was published with check four_currencies broken by 1 row(s)');
   });
 
   it('no row-count verdict without three partitions before it; partitions before the window raise nothing', () => {

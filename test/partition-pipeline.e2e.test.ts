@@ -20,7 +20,8 @@ import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 const brokenPipeline = definePipeline({
   ...ordersPipeline,
   name: 'orders_broken',
-  table: { ...ordersPipeline.table, validateSql: 'SELECT no_such_column FROM raw' },
+  table: { ...ordersPipeline.table },
+  transform: { kind: 'sql', sql: 'SELECT no_such_column FROM raw' },
 });
 
 let h: Harness;

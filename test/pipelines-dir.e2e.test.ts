@@ -61,6 +61,26 @@ describe('pipelines in their own folder (CONVEYOR_PIPELINES_DIR)', () => {
     assert.equal(spawnSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).stdout, before, "no file of Conveyor's checkout changed");
   });
 
+  it('a scaffolded pipeline whose transform is a program (--transform command): its test passes as generated, and it runs end to end', { timeout: 300_000 }, async () => {
+    const env = { ...fleet.workerEnv, CONVEYOR_TASK_QUEUE: `test-daily-${randomUUID()}`, CONVEYOR_BACKFILL_TASK_QUEUE: `test-backfill-${randomUUID()}` };
+    const made = cli('new-pipeline', ['team_returns', '--source', 'csv', '--transform', 'command'], env);
+    assert.equal(made.status, 0, made.stderr);
+    const folder = path.join(teamDir, 'team_returns');
+    assert.deepEqual(fs.readdirSync(folder).sort(), ['definition.ts', 'generate.ts', 'team_returns.test.ts', 'transform.py']);
+    assert.match(fs.readFileSync(path.join(folder, 'definition.ts'), 'utf8'), /transform: \{ kind: 'command', command: \['\.\/transform\.py'\], output: 'csv' \}/);
+    assert.equal(fs.statSync(path.join(folder, 'transform.py')).mode & 0o111, 0o111, 'the script is executable');
+    const own = spawnSync(process.execPath, [...NODE_TEST_FLAGS, path.join(folder, 'team_returns.test.ts')], { cwd: ROOT, env: { ...env, NODE_TEST_CONTEXT: undefined }, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(own.status, 0, own.stdout + own.stderr);
+
+    assert.equal(cli('generate', ['team_returns', '--from', '2024-03-01', '--to', '2024-03-01'], env).status, 0);
+    await startWorkerProcess({ name: 'team-command-worker', queues: 'daily', env, logDir: teamDir });
+    const ran = cli('partition', ['team_returns', '2024-03-01'], env);
+    assert.equal(ran.status, 0, ran.stdout + ran.stderr);
+    assert.match(ran.stdout, /^✔ team_returns\.2024-03-01 succeeded\n {2}rows in 100, published 100, rejected 0/m);
+    const runs = cli('runs', ['team_returns', '--json'], env);
+    assert.equal(JSON.parse(runs.stdout)[0].status, 'succeeded');
+  });
+
   it('scaffolded function-source pipelines (daily, and a static set): their tests pass as generated, offline, and the daily one runs end to end through npx conveyor partition and a worker', { timeout: 300_000 }, async () => {
     // Task queues of its own: the worker of the test above loaded its definitions before these existed.
     const env = { ...fleet.workerEnv, CONVEYOR_TASK_QUEUE: `test-daily-${randomUUID()}`, CONVEYOR_BACKFILL_TASK_QUEUE: `test-backfill-${randomUUID()}` };

@@ -45,8 +45,8 @@ export const revenueWeekly = definePipeline({
   table: {
     columns: [{ name: 'currency', type: 'VARCHAR' }, { name: 'revenue', type: 'DECIMAL(16,2)' }],
     uniqueKey: ['currency'],
-    validateSql: loadSql(path.join(__dirname, 'weekly.sql')),
   },
+  transform: { kind: 'sql', sql: loadSql(path.join(__dirname, 'weekly.sql')) },
 });
 `,
   );

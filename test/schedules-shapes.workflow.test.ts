@@ -13,7 +13,7 @@ import { applySchedules, listSchedules } from '../client/schedules';
 import { scheduleIdOf } from '../common/workflow-ids';
 import { generator as clickstreamGenerator } from '../pipelines/clickstream/generate';
 import { clickstreamPipeline } from '../pipelines/clickstream/definition';
-import { definePipeline } from '../definitions/definition';
+import { definePipeline, sqlOf } from '../definitions/definition';
 import { ordersPipeline } from '../pipelines/orders/definition';
 import { PipelineRegistry } from '../definitions/registry';
 import { partitionLandingDir } from '../sources/files';
@@ -28,7 +28,7 @@ const regions = definePipeline({
   partitions: { kind: 'static', keys: ['eu', 'us'] },
   schedule: { at: '04:00', catchupWindowDays: 1, overlap: 'allow_all' },
   source: { kind: 'files', format: 'csv', filePattern: /^part-\d+\.csv$/, columns: ['order_id', 'customer_id', 'ordered_at', 'amount', 'currency', 'status'], marker: '_SUCCESS' },
-  table: { ...ordersPipeline.table, validateSql: ordersPipeline.table.validateSql.replace(/WHEN ordered_at < \$partition_start.*\n.*\n/, '') },
+  transform: { kind: 'sql', sql: sqlOf(ordersPipeline).replace(/WHEN ordered_at < \$partition_start.*\n.*\n/, '') },
   readiness: fast,
 });
 const weekly = definePipeline({ ...ordersPipeline, name: 'weekly_feed', partitions: { kind: 'weekly', first: '2015-W01', lag: 1 }, schedule: { at: 'mon 05:00', catchupWindowDays: 14, overlap: 'allow_all' } });

@@ -39,10 +39,10 @@ const regionsPipeline = definePipeline({
       { name: 'amount', type: 'DECIMAL(12,2)' },
     ],
     uniqueKey: ['sale_id'],
-    validateSql: `SELECT source_file, record_no, sale_id, try_cast(amount AS DECIMAL(12,2)) AS amount,
-                         CASE WHEN try_cast(amount AS DECIMAL(12,2)) IS NULL THEN 'amount ' || coalesce(amount, 'NULL') || ' is not a number' END AS reject_reason
-                  FROM raw`,
   },
+  transform: { kind: 'sql', sql: `SELECT source_file, record_no, sale_id, try_cast(amount AS DECIMAL(12,2)) AS amount,
+                         CASE WHEN try_cast(amount AS DECIMAL(12,2)) IS NULL THEN 'amount ' || coalesce(amount, 'NULL') || ' is not a number' END AS reject_reason
+                  FROM raw` },
 });
 
 /** A weekly table of orders, each ISO week covering its 7 days (weeks straddle months). */
@@ -60,9 +60,9 @@ const weeklyOrdersPipeline = definePipeline({
       { name: 'orders', type: 'BIGINT' },
     ],
     uniqueKey: ['currency'],
-    validateSql: `SELECT min(source_file) AS source_file, min(record_no) AS record_no, currency, count(*)::BIGINT AS orders, NULL::VARCHAR AS reject_reason
-                  FROM orders GROUP BY currency`,
   },
+  transform: { kind: 'sql', sql: `SELECT min(source_file) AS source_file, min(record_no) AS record_no, currency, count(*)::BIGINT AS orders, NULL::VARCHAR AS reject_reason
+                  FROM orders GROUP BY currency` },
 });
 
 /** A finance ledger closed by month, CSV; its SQL checks each entry is booked inside its month's window. */
@@ -81,11 +81,11 @@ const ledgerPipeline = definePipeline({
       { name: 'booked_at', type: 'TIMESTAMP' },
     ],
     uniqueKey: ['entry_id'],
-    validateSql: `SELECT source_file, record_no, entry_id, amount::DECIMAL(12,2) AS amount, booked_at::TIMESTAMP AS booked_at,
+  },
+  transform: { kind: 'sql', sql: `SELECT source_file, record_no, entry_id, amount::DECIMAL(12,2) AS amount, booked_at::TIMESTAMP AS booked_at,
                          CASE WHEN booked_at::TIMESTAMP < $partition_start::TIMESTAMP OR booked_at::TIMESTAMP >= $partition_end::TIMESTAMP
                               THEN 'booked_at ' || booked_at || ' is outside ' || $partition END AS reject_reason
-                  FROM raw`,
-  },
+                  FROM raw` },
 });
 
 /** The ledger with SQL naming a column its input does not have: a bug, failed as code, never retried. */
@@ -93,7 +93,8 @@ const brokenLedgerPipeline = definePipeline({
   ...ledgerPipeline,
   name: 'ledger_broken',
   source: { ...(ledgerPipeline.source as Extract<PipelineDefinition['source'], { kind: 'files' }>) },
-  table: { ...ledgerPipeline.table, validateSql: 'SELECT source_file, record_no, entry_id, amount, booked_at, posted_by AS reject_reason FROM raw' },
+  table: { ...ledgerPipeline.table },
+  transform: { kind: 'sql', sql: 'SELECT source_file, record_no, entry_id, amount, booked_at, posted_by AS reject_reason FROM raw' },
 });
 
 /** Calls of the API sources below, per partition. */

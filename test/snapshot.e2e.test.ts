@@ -35,8 +35,8 @@ export const snapFeed = definePipeline({
   table: {
     columns: [{ name: 'id', type: 'VARCHAR' }, { name: 'amount', type: 'DECIMAL(12,2)' }, { name: 'version', type: 'VARCHAR' }],
     uniqueKey: ['id'],
-    validateSql: "SELECT source_file, record_no, id, amount::DECIMAL(12,2) AS amount, '${version}' AS version, NULL::VARCHAR AS reject_reason FROM raw",
   },
+  transform: { kind: 'sql', sql: "SELECT source_file, record_no, id, amount::DECIMAL(12,2) AS amount, '${version}' AS version, NULL::VARCHAR AS reject_reason FROM raw" },
   steps: { timeoutSeconds: 120, maxAttempts: 3 },
 });
 `;

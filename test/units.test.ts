@@ -225,7 +225,8 @@ describe('a definition: defaults by scheme, and the forms a bad field is told', 
     owner: 'team@example.com',
     partitions: { kind: 'daily', first: '2024-01-01', lag: 1 },
     source: { kind: 'files', format: 'csv', filePattern: /^part-\d+\.csv$/, columns: ['id'], marker: '_SUCCESS' },
-    table: { columns: [{ name: 'id', type: 'VARCHAR' }], uniqueKey: ['id'], validateSql: 'SELECT 1' },
+    table: { columns: [{ name: 'id', type: 'VARCHAR' }], uniqueKey: ['id'] },
+    transform: { kind: 'sql', sql: 'SELECT 1' },
   };
   const refused = (patch: Record<string, unknown>) => {
     try {

@@ -142,6 +142,7 @@ async function runPartition(input: PartitionRunInput, wake: ReadinessWake): Prom
     durations_ms: {},
     started_at: info.startTime.toISOString(),
     overrides: input.override ? [overrideOf(input.override.kind, input.override)] : [],
+    transform: null,
     upstream: [],
   };
   let current: StepName = 'awaitLanding';
@@ -178,6 +179,8 @@ async function runPartition(input: PartitionRunInput, wake: ReadinessWake): Prom
     record.rows_in = transformed.rowsIn;
     record.rows_rejected = transformed.rowsRejected;
     record.rows_duplicate = transformed.rowsDuplicate;
+    record.transform = transformed.transform;
+    record.checks = transformed.checks;
 
     current = 'publish';
     setCurrentDetails(`publishing ${transformed.rowsOut} rows`);
@@ -203,6 +206,7 @@ async function runPartition(input: PartitionRunInput, wake: ReadinessWake): Prom
       record.rows_in = failure.totalRows ?? null;
       record.rows_rejected = failure.rejectedRows;
     }
+    if (failure.checks) record.checks = failure.checks;
     await steps.recordRun(record);
     setCurrentDetails(`FAILED at ${failure.step} (${failure.failureClass}): ${failure.reason}`);
     log.warn('partition failed', { pipeline: input.pipeline, partition: input.partition, ...failure });
@@ -394,6 +398,7 @@ function describeFailure(err: unknown, step: StepName): PartitionFailure {
       rejectedRows: details.rejectedRows,
       totalRows: details.totalRows,
       sampleReasons: details.sampleReasons,
+      ...(details.checks ? { checks: details.checks } : {}),
     };
   }
   if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {

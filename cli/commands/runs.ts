@@ -28,8 +28,17 @@ export function register(program: Command, ctx: Context): void {
     });
 }
 
+/** `-` (none declared), `2 passed`, or the broken ones: `four_currencies (warn, 1 row)`. */
+function checksText(checks: RunListing[string] | undefined): string {
+  const list = (Array.isArray(checks) ? checks : []) as { name: string; severity: string; failed_rows: number }[];
+  const broken = list.filter((c) => Number(c.failed_rows) > 0);
+  if (list.length === 0) return '-';
+  if (broken.length === 0) return `${list.length} passed`;
+  return broken.map((c) => `${c.name} (${c.severity}, ${c.failed_rows} row${Number(c.failed_rows) === 1 ? '' : 's'})`).join(', ');
+}
+
 function runsTable(records: RunListing[]): string {
-  const header = ['partition', 'kind', 'status', 'rows in', 'published', 'rejected', 'attempts', 'seconds', 'finished', 'run id'];
+  const header = ['partition', 'kind', 'status', 'rows in', 'published', 'rejected', 'checks', 'attempts', 'seconds', 'finished', 'run id'];
   const rows = records.map((r) => {
     const attempts = Math.max(1, ...Object.values((r.attempts ?? {}) as Record<string, number>));
     const ms = Date.parse(String(r.finished_at)) - Date.parse(String(r.started_at));
@@ -40,6 +49,7 @@ function runsTable(records: RunListing[]): string {
       String(r.rows_in ?? '-'),
       String(r.rows_published ?? '-'),
       String(r.rows_rejected ?? '-'),
+      checksText(r.checks),
       String(attempts),
       Number.isFinite(ms) ? (ms / 1000).toFixed(1) : '-',
       String(r.finished_at).slice(0, 19),

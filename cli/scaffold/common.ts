@@ -4,6 +4,7 @@
  */
 import type { PartitionKind, PartitionsDeclaration } from '../../common/partitions';
 import { DEFINITION_IMPORT } from '../../definitions/definition-import';
+import { commandScript } from './command';
 
 /** A sample partition of each time scheme, and the first partition a scaffold declares. */
 export const SCHEME_SAMPLES: Record<Exclude<PartitionKind, 'static'>, { first: string; sample: string }> = {
@@ -22,6 +23,8 @@ export interface Scaffold {
   /** A partition of the scheme its test and the next-step hint use. */
   sample: string;
   isTime: boolean;
+  /** How it makes its rows: its SQL (`validate.sql`), or a program (`transform.py`). */
+  transform: 'sql' | 'command';
 }
 
 /** What a scaffold imports Conveyor through: `conveyor/pipeline`. */
@@ -30,8 +33,8 @@ export const SDK = DEFINITION_IMPORT;
 /** The definition's start: imports, what comes before it (`before`), then name, description, owner and partitions. */
 export function head(s: Scaffold, extra: { imports?: string[]; before?: string } = {}): string {
   const partitions = JSON.stringify(s.partitions).replace(/"(\w+)":/g, '$1: ').replace(/"/g, "'").replace(/,/g, ', ').replace(/^\{(.*)\}$/, '{ $1 }');
-  return `import path from 'node:path';
-import { ${['definePipeline', 'loadSql', ...(extra.imports ?? [])].join(', ')} } from '${SDK}';
+  const sql = s.transform === 'sql';
+  return `${sql ? "import path from 'node:path';\n" : ''}import { ${['definePipeline', ...(sql ? ['loadSql'] : []), ...(extra.imports ?? [])].join(', ')} } from '${SDK}';
 
 ${extra.before ?? ''}export const ${s.exported} = definePipeline({
   name: '${s.name}',
@@ -41,18 +44,27 @@ ${extra.before ?? ''}export const ${s.exported} = definePipeline({
 `;
 }
 
-/** The end of a files or function scaffold's definition: records of id, amount and event_at, and their SQL. */
-export const RECORDS_TABLE = `  table: {
+/** The end of a files or function scaffold's definition: records of id, amount and event_at, and how they are made. */
+export function recordsTable(s: Scaffold): string {
+  const transform =
+    s.transform === 'sql' ? "{ kind: 'sql', sql: loadSql(path.join(__dirname, 'validate.sql')) }" : "{ kind: 'command', command: ['./transform.py'], output: 'csv' }";
+  return `  table: {
     columns: [
       { name: 'id', type: 'VARCHAR' },
       { name: 'amount', type: 'DECIMAL(12,2)' },
       { name: 'event_at', type: 'TIMESTAMP' },
     ],
     uniqueKey: ['id'],
-    validateSql: loadSql(path.join(__dirname, 'validate.sql')),
   },
+  transform: ${transform},
 });
 `;
+}
+
+/** How a files or function scaffold makes its rows: `validate.sql`, or `transform.py` (cli/scaffold/command.ts). */
+export function recordsTransform(s: Scaffold, record: string): Record<string, string> {
+  return s.transform === 'sql' ? { 'validate.sql': validateSql(s, record) } : { 'transform.py': commandScript(s) };
+}
 
 /** The SQL of landed records (`raw`: every column as text): types id, amount and event_at, rejecting what does not fit. */
 export function validateSql(s: Scaffold, record: string): string {

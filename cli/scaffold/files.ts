@@ -1,5 +1,5 @@
 /** `conveyor new-pipeline --source csv|jsonl|parquet`: landed files, a generator for them, and a test. */
-import { head, RECORDS_TABLE, SDK, testFile, validateSql, type Scaffold } from './common';
+import { head, recordsTable, recordsTransform, SDK, testFile, type Scaffold } from './common';
 
 export type FileFormat = 'csv' | 'jsonl' | 'parquet';
 
@@ -11,8 +11,8 @@ export function filesScaffold(s: Scaffold, format: FileFormat): Record<string, s
  * Scaffolded by \`conveyor new-pipeline\`: describe what it holds, then edit validate.sql.
  */
 ${head(s)}  source: { kind: 'files', format: '${format}', filePattern: /^part-\\d+\\.${ext}$/, columns: ['id', 'amount', 'event_at'], marker: '_SUCCESS' },
-${RECORDS_TABLE}`,
-    'validate.sql': validateSql(s, 'landed record'),
+${recordsTable(s)}`,
+    ...recordsTransform(s, 'landed record'),
     'generate.ts': generatorFile(s, format),
     [`${s.name}.test.ts`]: testFile(
       s,

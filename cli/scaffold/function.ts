@@ -1,5 +1,5 @@
 /** `conveyor new-pipeline --source function`: rows from code (an API), made up offline until the call is written. */
-import { head, RECORDS_TABLE, SDK, testFile, validateSql, type Scaffold } from './common';
+import { head, recordsTable, recordsTransform, SDK, testFile, type Scaffold } from './common';
 
 export function functionScaffold(s: Scaffold): Record<string, string> {
   const fn = `fetch${s.exported.replace(/^./, (ch) => ch.toUpperCase()).replace(/Pipeline$/, '')}`;
@@ -31,8 +31,8 @@ export const ${fn}: SourceFunction = async function* ${fn}({ partition, window, 
  * Scaffolded by \`conveyor new-pipeline\`: describe what it holds, write the call to the API, then edit validate.sql.
  */
 ${head(s, { imports: ['type SourceFunction'], before })}  source: { kind: 'function', rows: ${fn}, columns: ['id', 'amount', 'event_at'] },
-${RECORDS_TABLE}`,
-    'validate.sql': validateSql(s, 'object its source function yielded'),
+${recordsTable(s)}`,
+    ...recordsTransform(s, 'object its source function yielded'),
     [`${s.name}.test.ts`]: testFile(
       s,
       "a sample partition's rows from its source function validate through its SQL",

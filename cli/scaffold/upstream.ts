@@ -20,13 +20,13 @@ ${head(s)}  source: { kind: 'upstream', inputs: [{ pipeline: '${upstream.name}',
       { name: 'row_count', type: 'BIGINT' },
     ],
     uniqueKey: ['${first.name}'],
-    validateSql: loadSql(path.join(__dirname, 'transform.sql')),
   },
+  transform: { kind: 'sql', sql: loadSql(path.join(__dirname, 'transform.sql')) },
 });
 `,
     'transform.sql': `-- ${s.name}: one row per ${first.name}, from the view \`${upstream.name}\` (the upstream partitions this partition reads).
--- Yield every published column, source_file, record_no and reject_reason (NULL: the upstream rows were validated there).
-SELECT min(source_file) AS source_file, min(record_no) AS record_no, ${first.name}, count(*)::BIGINT AS row_count, NULL::VARCHAR AS reject_reason
+-- Yield every published column (the upstream rows were validated there: no reject_reason needed).
+SELECT ${first.name}, count(*)::BIGINT AS row_count
 FROM ${upstream.name}
 GROUP BY ${first.name}
 `,

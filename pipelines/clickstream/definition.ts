@@ -33,7 +33,10 @@ export const clickstreamPipeline = definePipeline({
       { name: 'event_type', type: 'VARCHAR' },
     ],
     uniqueKey: ['event_id'],
-    validateSql: loadSql(path.join(__dirname, 'validate.sql'), { EVENT_TYPES: sqlList(EVENT_TYPES), EVENT_TYPES_TEXT: EVENT_TYPES.join(', ') }),
+  },
+  transform: {
+    kind: 'sql',
+    sql: loadSql(path.join(__dirname, 'validate.sql'), { EVENT_TYPES: sqlList(EVENT_TYPES), EVENT_TYPES_TEXT: EVENT_TYPES.join(', ') }),
   },
   // An hour's events are small: a step stuck for 5 minutes is lost, not slow.
   steps: { timeoutSeconds: 300 },

@@ -1,7 +1,7 @@
 /** The customer_sessions pipeline's own tests: its mappings and its SQL, beside its definition. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkPipelineSample, deploymentRegistry, mappedPartitions, partitionSchemeOf, withDuckDB } from 'conveyor/pipeline';
+import { checkPipelineSample, deploymentRegistry, mappedPartitions, partitionSchemeOf, sqlOf, withDuckDB } from 'conveyor/pipeline';
 import { customerSessionsPipeline } from './definition';
 
 describe('customer_sessions', () => {
@@ -27,7 +27,7 @@ describe('customer_sessions', () => {
                               AS t(source_file, record_no, customer_id, page)),
               orders AS (SELECT * FROM (VALUES ('C1', 10.00::DECIMAL(12,2), 'paid'), ('C1', 5.00::DECIMAL(12,2), 'cancelled'), ('C3', 7.00::DECIMAL(12,2), 'paid'))
                               AS t(customer_id, amount, status))
-         SELECT customer_id, events, pages, orders, revenue::VARCHAR AS revenue FROM (${customerSessionsPipeline.table.validateSql}) ORDER BY customer_id`,
+         SELECT customer_id, events, pages, orders, revenue::VARCHAR AS revenue FROM (${sqlOf(customerSessionsPipeline)}) ORDER BY customer_id`,
       ),
     );
     assert.deepEqual(rows, [

@@ -31,6 +31,6 @@ export const customerSessionsPipeline = definePipeline({
       { name: 'revenue', type: 'DECIMAL(14,2)' },
     ],
     uniqueKey: ['customer_id'],
-    validateSql: loadSql(path.join(__dirname, 'sessions.sql')),
   },
+  transform: { kind: 'sql', sql: loadSql(path.join(__dirname, 'sessions.sql')) },
 });

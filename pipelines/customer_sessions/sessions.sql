@@ -1,14 +1,12 @@
 -- customer_sessions: one row per customer active on the site that day, from the views `clickstream`
--- (the day's 24 hourly partitions) and `orders` (the same day). Cancelled orders do not count.
--- reject_reason is always NULL: both inputs were validated upstream.
+-- (the day's 24 hourly partitions) and `orders` (the same day). Cancelled orders do not count. No row
+-- is rejected (both inputs were validated upstream), so the SELECT has no reject_reason.
 SELECT
-  c.source_file, c.record_no, c.customer_id, c.events, c.pages,
+  c.customer_id, c.events, c.pages,
   coalesce(o.orders, 0)::BIGINT AS orders,
-  coalesce(o.revenue, 0)::DECIMAL(14,2) AS revenue,
-  NULL::VARCHAR AS reject_reason
+  coalesce(o.revenue, 0)::DECIMAL(14,2) AS revenue
 FROM (
-  SELECT customer_id, min(source_file) AS source_file, min(record_no) AS record_no,
-         count(*)::BIGINT AS events, count(DISTINCT page)::BIGINT AS pages
+  SELECT customer_id, count(*)::BIGINT AS events, count(DISTINCT page)::BIGINT AS pages
   FROM clickstream GROUP BY customer_id
 ) c
 LEFT JOIN (

@@ -26,6 +26,6 @@ export const dailyRevenuePipeline = definePipeline({
       { name: 'revenue', type: 'DECIMAL(14,2)' },
     ],
     uniqueKey: ['currency'],
-    validateSql: loadSql(path.join(__dirname, 'revenue.sql')),
   },
+  transform: { kind: 'sql', sql: loadSql(path.join(__dirname, 'revenue.sql')) },
 });

@@ -1,13 +1,10 @@
 -- daily_revenue: revenue and order counts of one day, per currency, from that day's published orders
--- partition (the view `orders`, with source_file and record_no). Cancelled orders do not count.
--- One row per currency; reject_reason is always NULL (the orders were validated upstream).
+-- partition (the view `orders`). Cancelled orders do not count. One row per currency; no row is
+-- rejected (the orders were validated upstream), so the SELECT has no reject_reason.
 SELECT
-  min(source_file) AS source_file,
-  min(record_no) AS record_no,
   currency,
   count(*)::BIGINT AS orders,
-  sum(amount)::DECIMAL(14,2) AS revenue,
-  NULL::VARCHAR AS reject_reason
+  sum(amount)::DECIMAL(14,2) AS revenue
 FROM orders
 WHERE status <> 'cancelled'
 GROUP BY currency

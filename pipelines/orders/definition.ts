@@ -34,7 +34,10 @@ export const ordersPipeline = definePipeline({
       { name: 'status', type: 'VARCHAR' },
     ],
     uniqueKey: ['order_id'],
-    validateSql: loadSql(path.join(__dirname, 'validate.sql'), {
+  },
+  transform: {
+    kind: 'sql',
+    sql: loadSql(path.join(__dirname, 'validate.sql'), {
       ORDER_CURRENCIES: sqlList(ORDER_CURRENCIES),
       ORDER_STATUSES: sqlList(ORDER_STATUSES),
       ORDER_CURRENCIES_TEXT: ORDER_CURRENCIES.join(', '),

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { sqlOf } from 'conveyor/pipeline';
 import { ORDER_CURRENCIES, ORDER_STATUSES, ordersPipeline } from './definition';
 import { generateOrdersPartition } from './generate';
 
@@ -25,7 +26,7 @@ describe('orders: sample data generator', () => {
 
 describe('orders: validate.sql', () => {
   it('is filled from the lists the generator draws from', () => {
-    const sql = ordersPipeline.table.validateSql;
+    const sql = sqlOf(ordersPipeline);
     assert.doesNotMatch(sql, /\{\{/, 'every placeholder filled');
     for (const value of [...ORDER_CURRENCIES, ...ORDER_STATUSES]) assert.match(sql, new RegExp(`'${value}'`));
     assert.match(sql, /is not one of EUR, USD, GBP/);

@@ -1,0 +1,58 @@
+/**
+ * How a pipeline turns its partition's input into its table's rows, as its definition declares it: a
+ * discriminated union on `kind`, one module per kind in `transforms/`. Whatever the kind, the output
+ * is then checked against the declared columns, de-duplicated on the unique key, counted, checked by
+ * the definition's checks and published by the commit rule. Pure: zod schemas only.
+ */
+import { z } from 'zod';
+import { IDENTIFIER_PATTERN } from '../common/identifiers';
+import { TRANSFORM_KINDS } from '../common/run-record';
+
+/**
+ * DuckDB SQL over the source's views (`raw`, or one view per upstream input): a SELECT yielding the
+ * table's columns. Row by row validation may add `reject_reason` (NULL when the row is valid), with
+ * `source_file` and `record_no` naming the input row; a SELECT that aggregates needs none of them.
+ * May use `$partition`, `$pipeline`, `$run_id`, and for time partitions `$partition_start` and
+ * `$partition_end`. Kept in the pipeline's folder as a `.sql` file (`loadSql`).
+ */
+export const sqlTransformSchema = z.object({
+  kind: z.literal('sql'),
+  sql: z.string().min(1),
+});
+
+/**
+ * Any executable (a script in any language, `spark-submit`, a binary) with its arguments. It reads the
+ * input files named in CONVEYOR_INPUTS and writes the table's rows as one file at CONVEYOR_OUTPUT, in
+ * its declared `output` format (and rejected rows, optionally, at CONVEYOR_REJECTS); the partition is in
+ * CONVEYOR_PARTITION (and its window in CONVEYOR_PARTITION_START / _END). Exit 0 is success, 75
+ * (EX_TEMPFAIL) a transient failure (retried), 65 (EX_DATAERR) bad data (not retried), anything
+ * else a bug in it (not retried); the end of its stderr is the failure's message.
+ */
+export const COMMAND_OUTPUT_FORMATS = ['parquet', 'csv', 'jsonl'] as const;
+
+export const commandTransformSchema = z.object({
+  kind: z.literal('command'),
+  /** The program and its arguments; a relative program path is from the pipeline's folder. */
+  command: z.array(z.string().min(1)).min(1),
+  /** The format it writes CONVEYOR_OUTPUT (and CONVEYOR_REJECTS) in: Parquet, CSV with a header, or JSON lines. */
+  output: z.enum(COMMAND_OUTPUT_FORMATS, { error: `expected one of ${COMMAND_OUTPUT_FORMATS.join(', ')}` }).default('parquet'),
+  /** More environment variables for it (a secret belongs in the worker's environment, not here). */
+  env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name, e.g. SPARK_HOME'), z.string()).default({}),
+});
+
+export const TRANSFORM_FORMS = "{ kind: 'sql', sql } or { kind: 'command', command: [program, ...args] }";
+
+export const transformSchema = z.discriminatedUnion('kind', [sqlTransformSchema, commandTransformSchema], { error: `expected ${TRANSFORM_FORMS}` });
+
+export type TransformDefinition = z.infer<typeof transformSchema>;
+export type SqlTransform = z.infer<typeof sqlTransformSchema>;
+export type CommandTransform = z.infer<typeof commandTransformSchema>;
+export type TransformKind = TransformDefinition['kind'];
+
+// The run record lists the same kinds (common/run-record.ts): each list must hold the other's.
+const recordKinds: readonly TransformKind[] = TRANSFORM_KINDS;
+const schemaKinds: readonly (typeof TRANSFORM_KINDS)[number][] = transformSchema.options.map((o) => o.shape.kind.value);
+void [recordKinds, schemaKinds];
+
+/** A check's name: how the run record, alerts and failures name it. */
+export const checkNameSchema = z.string().regex(IDENTIFIER_PATTERN, 'lower-case letters, digits and _; starts with a letter');
