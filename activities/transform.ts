@@ -194,7 +194,8 @@ export async function transformInDuckDB(db: DuckSession, work: TransformWork) {
   // Rows in: every input row (one validated row each, plus the malformed ones), or, for inputs the
   // SQL aggregates (upstream partitions), the rows it read.
   const rowsIn = inputs.rowsPerFile !== 'validated' ? files.reduce((sum, f) => sum + f.rows, 0) : staged + (rejected - invalid);
-  const checks = await runChecks(db, pipeline, cleanFile, params);
+  // The kind's own tests (a dbt project's), then the definition's checks.
+  const checks = [...(inputs.checks ?? []), ...(await runChecks(db, pipeline, cleanFile, params))];
   return { files, staged, invalid, rejected, clean, sample, rowsIn, committed, checks, transform: { kind: transform.kind, engine: await module.engine(call) } };
 }
 

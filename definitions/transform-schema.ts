@@ -40,13 +40,30 @@ export const commandTransformSchema = z.object({
   env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name, e.g. SPARK_HOME'), z.string()).default({}),
 });
 
-export const TRANSFORM_FORMS = "{ kind: 'sql', sql } or { kind: 'command', command: [program, ...args] }";
+/**
+ * A model of a dbt project (dbt-core with the dbt-duckdb adapter): `dbt build --select +<model>` builds
+ * it and what it refs, and runs their dbt tests, over the run's snapshot, read by the project as the
+ * source `conveyor` (`{{ source('conveyor', 'raw') }}`, or one table per upstream input). The partition
+ * reaches the models as vars (`conveyor_partition`, `conveyor_partition_start`, `conveyor_partition_end`).
+ */
+export const dbtTransformSchema = z.object({
+  kind: z.literal('dbt'),
+  /** The dbt project's folder (its dbt_project.yml), relative to the pipeline's folder. */
+  project: z.string().min(1).default('.'),
+  /** The model whose rows are this pipeline's table. */
+  model: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a dbt model name: letters, digits and _'),
+  /** More vars for the project (`--vars`), beside Conveyor's. */
+  vars: z.record(z.string(), z.unknown()).default({}),
+});
 
-export const transformSchema = z.discriminatedUnion('kind', [sqlTransformSchema, commandTransformSchema], { error: `expected ${TRANSFORM_FORMS}` });
+export const TRANSFORM_FORMS = "{ kind: 'sql', sql }, { kind: 'command', command: [program, ...args] } or { kind: 'dbt', model }";
+
+export const transformSchema = z.discriminatedUnion('kind', [sqlTransformSchema, commandTransformSchema, dbtTransformSchema], { error: `expected ${TRANSFORM_FORMS}` });
 
 export type TransformDefinition = z.infer<typeof transformSchema>;
 export type SqlTransform = z.infer<typeof sqlTransformSchema>;
 export type CommandTransform = z.infer<typeof commandTransformSchema>;
+export type DbtTransform = z.infer<typeof dbtTransformSchema>;
 export type TransformKind = TransformDefinition['kind'];
 
 // The run record lists the same kinds (common/run-record.ts): each list must hold the other's.

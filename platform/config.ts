@@ -121,6 +121,8 @@ const envSchema = z.object({
   CONVEYOR_CODEC_PORT: z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535).default(8091),
   /** `npx conveyor dashboard` (and `npm start`) serve the dashboard on this port. */
   CONVEYOR_DASHBOARD_PORT: z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535).default(8090),
+  /** The dbt executable the `dbt` transform runs; default `.tools/python/bin/dbt` (`npm run python-env`), else `dbt` on PATH. */
+  CONVEYOR_DBT: unsetWhenEmpty(z.string().min(1).optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -176,6 +178,8 @@ export interface ConveyorConfig {
   metricsPort?: number;
   dashboardPort: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** CONVEYOR_DBT: the dbt executable the `dbt` transform runs (undefined: the project's, else PATH's). */
+  dbt: string | undefined;
 }
 
 /** Variables whose values may hold a password: an error shows only what follows the last `@`. */
@@ -239,6 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
     codecPort: e.CONVEYOR_CODEC_PORT,
     dashboardPort: e.CONVEYOR_DASHBOARD_PORT,
     logLevel: e.LOG_LEVEL,
+    dbt: e.CONVEYOR_DBT,
   };
 }
 

@@ -1,8 +1,9 @@
 /**
  * `npm run python-env`: a Python virtual environment of the project's own (`.tools/python`) with the
- * packages of docs/examples/python/requirements.txt (the Temporal Python SDK), for the example a
- * service in Python follows and the test that runs it. Installed once; again only when the
- * requirements change. Prints the interpreter's path (nothing with `--quiet`).
+ * packages of docs/examples/python/requirements.txt (the Temporal Python SDK, for the example a service
+ * in Python follows and the test that runs it) and transforms/requirements.txt (dbt-core and
+ * dbt-duckdb, for the `dbt` transform). Installed once; again only when the requirements change.
+ * Prints the interpreter's path (nothing with `--quiet`).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -14,7 +15,7 @@ import { runMain } from '../platform/exit';
 const ROOT = path.resolve(__dirname, '..');
 export const PYTHON_ENV_DIR = path.join(ROOT, '.tools', 'python');
 export const PYTHON = path.join(PYTHON_ENV_DIR, 'bin', 'python');
-const REQUIREMENTS = path.join(ROOT, 'docs', 'examples', 'python', 'requirements.txt');
+const REQUIREMENTS = [path.join(ROOT, 'docs', 'examples', 'python', 'requirements.txt'), path.join(ROOT, 'transforms', 'requirements.txt')];
 const STAMP = path.join(PYTHON_ENV_DIR, '.requirements.sha256');
 
 /** The environment could not be made: one line, exit 1. */
@@ -30,11 +31,13 @@ function run(command: string, args: string[]): void {
 }
 
 export function ensurePythonEnv(): string {
-  const wanted = createHash('sha256').update(fs.readFileSync(REQUIREMENTS)).digest('hex');
+  const hash = createHash('sha256');
+  for (const file of REQUIREMENTS) hash.update(fs.readFileSync(file));
+  const wanted = hash.digest('hex');
   if (fs.existsSync(PYTHON) && fs.existsSync(STAMP) && fs.readFileSync(STAMP, 'utf8') === wanted) return PYTHON;
-  console.error(`installing ${path.relative(ROOT, REQUIREMENTS)} into ${path.relative(ROOT, PYTHON_ENV_DIR)} ...`);
+  console.error(`installing ${REQUIREMENTS.map((f) => path.relative(ROOT, f)).join(' and ')} into ${path.relative(ROOT, PYTHON_ENV_DIR)} (a minute or two, once) ...`);
   if (!fs.existsSync(PYTHON)) run('python3', ['-m', 'venv', PYTHON_ENV_DIR]);
-  run(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS]);
+  run(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...REQUIREMENTS.flatMap((file) => ['-r', file])]);
   fs.writeFileSync(STAMP, wanted);
   return PYTHON;
 }

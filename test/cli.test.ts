@@ -119,6 +119,23 @@ describe('npm run worker: bad input', () => {
   });
 });
 
+describe("a transform's tool that is not installed", () => {
+  const teamDir = path.join(dataDir, 'team-pipelines');
+  const env = { CONVEYOR_PIPELINES_DIR: teamDir, CONVEYOR_DBT: path.join(dataDir, 'no-such-dbt') };
+  it('a worker refuses to start, in one line naming the pipeline, the tool and how to install it', () => {
+    fs.mkdirSync(teamDir, { recursive: true });
+    assert.equal(cli('new-pipeline', ['team_models', '--transform', 'dbt'], env).code, 0);
+    const result = cli('workers/main.ts', ['--queues', 'daily'], env);
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stderr, 'conveyor worker: pipeline team_models transforms with dbt, but dbt is not installed: run `npm run python-env` (dbt-core and dbt-duckdb into .tools/python), or set CONVEYOR_DBT to a dbt executable');
+  });
+  it('commands that run no transform work without it', () => {
+    const result = cli('graph', [], env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^team_models {2}/m);
+  });
+});
+
 describe('npm run sql: bad input', () => {
   itRefuses('sql', [['two output formats', ['SELECT 1', '--json', '--csv'], /^conveyor sql: choose one of --json and --csv$/]]);
   it('names an unknown table in one line, exit code 1', () => {

@@ -61,24 +61,32 @@ describe('pipelines in their own folder (CONVEYOR_PIPELINES_DIR)', () => {
     assert.equal(spawnSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).stdout, before, "no file of Conveyor's checkout changed");
   });
 
-  it('a scaffolded pipeline whose transform is a program (--transform command): its test passes as generated, and it runs end to end', { timeout: 300_000 }, async () => {
+  /** Scaffold `name` with `--transform <kind>`: its files as `expected`, its own test passing, then one partition run end to end by a worker. */
+  async function scaffoldAndRun(name: string, kind: string, expected: string[]): Promise<string> {
     const env = { ...fleet.workerEnv, CONVEYOR_TASK_QUEUE: `test-daily-${randomUUID()}`, CONVEYOR_BACKFILL_TASK_QUEUE: `test-backfill-${randomUUID()}` };
-    const made = cli('new-pipeline', ['team_returns', '--source', 'csv', '--transform', 'command'], env);
+    const made = cli('new-pipeline', [name, '--source', 'csv', '--transform', kind], env);
     assert.equal(made.status, 0, made.stderr);
-    const folder = path.join(teamDir, 'team_returns');
-    assert.deepEqual(fs.readdirSync(folder).sort(), ['definition.ts', 'generate.ts', 'team_returns.test.ts', 'transform.py']);
+    const folder = path.join(teamDir, name);
+    assert.deepEqual(fs.readdirSync(folder, { recursive: true }).map(String).sort(), expected);
+    const own = spawnSync(process.execPath, [...NODE_TEST_FLAGS, path.join(folder, `${name}.test.ts`)], { cwd: ROOT, env: { ...env, NODE_TEST_CONTEXT: undefined }, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(own.status, 0, own.stdout + own.stderr);
+    assert.equal(cli('generate', [name, '--from', '2024-03-01', '--to', '2024-03-01'], env).status, 0);
+    await startWorkerProcess({ name: `${name}-worker`, queues: 'daily', env, logDir: teamDir });
+    const ran = cli('partition', [name, '2024-03-01'], env);
+    assert.equal(ran.status, 0, ran.stdout + ran.stderr);
+    assert.match(ran.stdout, new RegExp(`^✔ ${name}\\.2024-03-01 succeeded\\n {2}rows in 100, published 100, rejected 0`, 'm'));
+    return folder;
+  }
+
+  it('a scaffolded pipeline whose transform is a program (--transform command): its test passes as generated, and it runs end to end', { timeout: 300_000 }, async () => {
+    const folder = await scaffoldAndRun('team_returns', 'command', ['definition.ts', 'generate.ts', 'team_returns.test.ts', 'transform.py']);
     assert.match(fs.readFileSync(path.join(folder, 'definition.ts'), 'utf8'), /transform: \{ kind: 'command', command: \['\.\/transform\.py'\], output: 'csv' \}/);
     assert.equal(fs.statSync(path.join(folder, 'transform.py')).mode & 0o111, 0o111, 'the script is executable');
-    const own = spawnSync(process.execPath, [...NODE_TEST_FLAGS, path.join(folder, 'team_returns.test.ts')], { cwd: ROOT, env: { ...env, NODE_TEST_CONTEXT: undefined }, encoding: 'utf8', timeout: 120_000 });
-    assert.equal(own.status, 0, own.stdout + own.stderr);
+  });
 
-    assert.equal(cli('generate', ['team_returns', '--from', '2024-03-01', '--to', '2024-03-01'], env).status, 0);
-    await startWorkerProcess({ name: 'team-command-worker', queues: 'daily', env, logDir: teamDir });
-    const ran = cli('partition', ['team_returns', '2024-03-01'], env);
-    assert.equal(ran.status, 0, ran.stdout + ran.stderr);
-    assert.match(ran.stdout, /^✔ team_returns\.2024-03-01 succeeded\n {2}rows in 100, published 100, rejected 0/m);
-    const runs = cli('runs', ['team_returns', '--json'], env);
-    assert.equal(JSON.parse(runs.stdout)[0].status, 'succeeded');
+  it('a scaffolded pipeline whose transform is a dbt model (--transform dbt): its test passes as generated, and it runs end to end', { timeout: 300_000 }, async () => {
+    const folder = await scaffoldAndRun('team_refunds', 'dbt', ['dbt_project.yml', 'definition.ts', 'generate.ts', 'models', 'models/schema.yml', 'models/team_refunds.sql', 'team_refunds.test.ts']);
+    assert.match(fs.readFileSync(path.join(folder, 'definition.ts'), 'utf8'), /transform: \{ kind: 'dbt', model: 'team_refunds' \}/);
   });
 
   it('scaffolded function-source pipelines (daily, and a static set): their tests pass as generated, offline, and the daily one runs end to end through npx conveyor partition and a worker', { timeout: 300_000 }, async () => {

@@ -6,26 +6,21 @@
  * failure class: 75 (EX_TEMPFAIL) transient, 65 (EX_DATAERR) data, anything else code; the last
  * lines of its stderr are the failure's message.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { classifiedFailure, type FailureClass } from '../common/failure-classes';
 import { sqlString } from '../common/sql';
 import { partitionSchemeOf, type PipelineDefinition } from '../definitions/definition';
-import { viewNameOf } from '../definitions/source-schema';
 import type { CommandTransform } from '../definitions/transform-schema';
 import { TRANSFORM_REJECTS_TABLE } from './output';
+import { inputsOf } from './inputs';
+import { runProgram, type Exited } from './process';
 import type { TransformCall, TransformModule } from './transform';
 
 /** BSD's sysexits: what a command's exit code says of its failure. */
 const EX_DATAERR = 65;
 const EX_TEMPFAIL = 75;
-/** Lines of its stderr kept for the failure's message. */
-const TAIL_LINES = 8;
-/** How long a killed command's group gets between SIGTERM and SIGKILL. */
-const KILL_GRACE_MS = 5_000;
-const HEARTBEAT_MS = 5_000;
 
 export const commandTransform: TransformModule<CommandTransform> = {
   runsInProcess: false,
@@ -36,9 +31,11 @@ export const commandTransform: TransformModule<CommandTransform> = {
     const rejects = path.join(call.stagingDir, `rejects-of-command.${call.fileTag}.${format}`);
     const program = programOf(call);
     const env = { ...process.env, ...call.transform.env, ...conveyorEnv(call, output, rejects) };
-    const ended = await runGroup(program, call.transform.command.slice(1), env, call);
-    if (ended.failureClass) {
-      throw classifiedFailure(ended.failureClass, { step: 'transform', message: `${call.transform.command.join(' ')} ${ended.how}${ended.tail ? `: ${ended.tail}` : ''}` });
+    const exited = await runProgram(program, call.transform.command.slice(1), { env, cwd: call.stagingDir, heartbeat: call.heartbeat, signal: call.signal });
+    const failureClass = failureClassOf(exited);
+    if (failureClass) {
+      const how = exited.code === null ? `was killed (${exited.signal})` : `exited ${exited.code}`;
+      throw classifiedFailure(failureClass, { step: 'transform', message: `${call.transform.command.join(' ')} ${how}${exited.tail ? `: ${exited.tail}` : ''}` });
     }
     if (!fs.existsSync(output)) {
       throw classifiedFailure('code', { step: 'transform', message: `${call.transform.command.join(' ')} exited 0 but wrote no output at CONVEYOR_OUTPUT (${path.basename(output)})` });
@@ -93,66 +90,12 @@ function conveyorEnv(call: TransformCall<CommandTransform>, output: string, reje
   };
 }
 
-/** The snapshot's files by the name the pipeline's SQL would give them: `raw`, or each upstream input's view. */
-function inputsOf(pipeline: PipelineDefinition, files: string[]): Record<string, string[]> {
-  if (pipeline.source.kind !== 'upstream') return { raw: files };
-  return Object.fromEntries(pipeline.source.inputs.map((input) => [viewNameOf(input), files.filter((f) => path.basename(path.dirname(f)) === viewNameOf(input))]));
-}
-
-interface Ended {
-  /** Undefined when it succeeded. */
-  failureClass?: FailureClass;
-  how: string;
-  tail: string;
-}
-
-/** Run it in a process group of its own, heartbeating; kill the group when the step is cancelled. */
-function runGroup(program: string, args: string[], env: NodeJS.ProcessEnv, call: TransformCall<CommandTransform>): Promise<Ended> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { env, cwd: call.stagingDir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-16_384)));
-    child.stdout.resume();
-    const beat = setInterval(() => call.heartbeat({ command: program }), HEARTBEAT_MS);
-    const killGroup = (signal: NodeJS.Signals) => child.pid && tryKill(-child.pid, signal);
-    const onAbort = () => {
-      killGroup('SIGTERM');
-      setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS).unref();
-    };
-    call.signal.addEventListener('abort', onAbort, { once: true });
-    const done = () => {
-      clearInterval(beat);
-      call.signal.removeEventListener('abort', onAbort);
-    };
-    child.on('error', (err) => {
-      done();
-      reject(classifiedFailure('code', { step: 'transform', message: `cannot run ${program}: ${err.message}` }));
-    });
-    child.on('close', (code, signal) => {
-      done();
-      // Whatever the command left in its group (a child it started) goes with it.
-      killGroup('SIGKILL');
-      if (call.signal.aborted) return reject(call.signal.reason instanceof Error ? call.signal.reason : new Error('cancelled'));
-      const tail = stderr.trim().split('\n').slice(-TAIL_LINES).join(' | ');
-      resolve(outcomeOf(code, signal, tail));
-    });
-  });
-}
-
-function outcomeOf(code: number | null, signal: NodeJS.Signals | null, tail: string): Ended {
-  if (code === 0) return { how: 'exited 0', tail };
-  // Killed by a signal it was not sent by Conveyor (the machine's OOM killer, an operator): try again.
-  if (code === null) return { failureClass: 'transient', how: `was killed (${signal})`, tail };
-  const failureClass: FailureClass = code === EX_TEMPFAIL ? 'transient' : code === EX_DATAERR ? 'data' : 'code';
-  return { failureClass, how: `exited ${code}`, tail };
-}
-
-function tryKill(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // already gone
-  }
+/** Its failure class by its exit code (BSD's sysexits), or undefined when it succeeded. */
+function failureClassOf({ code }: Exited): FailureClass | undefined {
+  if (code === 0) return undefined;
+  // Killed by a signal Conveyor did not send (the machine's OOM killer, an operator): try again.
+  if (code === null) return 'transient';
+  return code === EX_TEMPFAIL ? 'transient' : code === EX_DATAERR ? 'data' : 'code';
 }
 
 /** A short fingerprint of a file (a script's SHA-256), for evidence of which version ran. */

@@ -8,6 +8,7 @@
 import type { DuckSession } from '../lake/duckdb';
 import type { PipelineDefinition } from '../definitions/definition';
 import type { TransformDefinition } from '../definitions/transform-schema';
+import type { CheckResult } from '../common/run-contract';
 import type { InputsInfo, SourceDeps } from '../sources/source';
 
 export interface TransformCall<T extends TransformDefinition> {
@@ -29,11 +30,16 @@ export interface TransformCall<T extends TransformDefinition> {
   signal: AbortSignal;
 }
 
+/** What a kind's run leaves besides its rows: how the inputs count, and the results of its own tests (a dbt project's). */
+export type TransformRun = InputsInfo & { checks?: CheckResult[] };
+
 export interface TransformModule<T extends TransformDefinition> {
-  /** Leave the partition's rows in `validated` (and lines that could not be parsed in `malformed`); how the inputs count. */
-  run(call: TransformCall<T>): Promise<InputsInfo>;
+  /** Leave the partition's rows in `validated` (and lines that could not be parsed in `malformed`). */
+  run(call: TransformCall<T>): Promise<TransformRun>;
   /** The engine that ran and its version, for the run record (e.g. `duckdb v1.5.6`). */
   engine(call: TransformCall<T>): Promise<string>;
   /** Whether its steps may run as local activities (in the workflow task): only kinds that run briefly in this process. */
   runsInProcess: boolean;
+  /** Why a worker cannot run it here (its tool is not installed: one line naming the command that installs it), or undefined. */
+  unavailable?(): string | undefined;
 }

@@ -17,6 +17,7 @@ import { oneLineFailure } from '../common/errors';
 import { temporalTarget, waitForServer } from '../platform/temporal';
 import { parseOption } from '../common/options';
 import { activityDeps } from '../activities/deps';
+import { assertTransformsRunnable } from '../transforms';
 import { createConveyorWorkers } from './create-worker';
 import { installRuntime } from './runtime';
 
@@ -35,6 +36,7 @@ async function main(argv: string[]): Promise<void> {
   if (queues !== undefined) config.workerQueues = parseOption('--queues', workerQueuesSchema, queues);
   // The pipelines first: a broken or clashing definition stops the worker in one line, before anything starts.
   const registry = deploymentRegistry();
+  assertTransformsRunnable(registry); // a transform's tool not installed (dbt): one line, nothing started
   const log = getLogger().child({ component: 'worker' });
   const lake = lakeOf(config);
   await prepareLake(lake, landingOf(config));

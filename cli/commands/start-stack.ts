@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { activityDeps } from '../../activities/deps';
+import { assertTransformsRunnable } from '../../transforms';
 import type { LakeLayout } from '../../lake/layout';
 import type { ConveyorConfig } from '../../platform/config';
 import { getLogger } from '../../platform/logger';
@@ -56,6 +57,7 @@ export async function startServerUnlessUp(config: ConveyorConfig, started: Start
 /** Steps 2 and 3: the workflow bundle, then a worker in this process on both task queues; `stopped` resolves when it has drained. */
 export async function startWorker(ctx: Context, lake: LakeLayout, logFile: string, started: Started, say: (line: string) => void): Promise<{ stopped: Promise<void> }> {
   const { config, registry } = ctx;
+  assertTransformsRunnable(registry);
   say('2/5 Building the workflow bundle ...');
   await buildWorkflowBundle(config.workflowBundlePath);
   say(`3/5 Starting a worker on task queues ${config.taskQueue} and ${config.backfillTaskQueue} (logs: ${path.relative(process.cwd(), logFile)}) ...`);

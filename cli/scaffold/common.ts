@@ -5,6 +5,7 @@
 import type { PartitionKind, PartitionsDeclaration } from '../../common/partitions';
 import { DEFINITION_IMPORT } from '../../definitions/definition-import';
 import { commandScript } from './command';
+import { dbtProject } from './dbt';
 
 /** A sample partition of each time scheme, and the first partition a scaffold declares. */
 export const SCHEME_SAMPLES: Record<Exclude<PartitionKind, 'static'>, { first: string; sample: string }> = {
@@ -23,8 +24,8 @@ export interface Scaffold {
   /** A partition of the scheme its test and the next-step hint use. */
   sample: string;
   isTime: boolean;
-  /** How it makes its rows: its SQL (`validate.sql`), or a program (`transform.py`). */
-  transform: 'sql' | 'command';
+  /** How it makes its rows: its SQL (`validate.sql`), a program (`transform.py`), or a dbt model (`models/`). */
+  transform: 'sql' | 'command' | 'dbt';
 }
 
 /** What a scaffold imports Conveyor through: `conveyor/pipeline`. */
@@ -46,8 +47,12 @@ ${extra.before ?? ''}export const ${s.exported} = definePipeline({
 
 /** The end of a files or function scaffold's definition: records of id, amount and event_at, and how they are made. */
 export function recordsTable(s: Scaffold): string {
-  const transform =
-    s.transform === 'sql' ? "{ kind: 'sql', sql: loadSql(path.join(__dirname, 'validate.sql')) }" : "{ kind: 'command', command: ['./transform.py'], output: 'csv' }";
+  const transforms = {
+    sql: "{ kind: 'sql', sql: loadSql(path.join(__dirname, 'validate.sql')) }",
+    command: "{ kind: 'command', command: ['./transform.py'], output: 'csv' }",
+    dbt: `{ kind: 'dbt', model: '${s.name}' }`,
+  };
+  const transform = transforms[s.transform];
   return `  table: {
     columns: [
       { name: 'id', type: 'VARCHAR' },
@@ -61,8 +66,9 @@ export function recordsTable(s: Scaffold): string {
 `;
 }
 
-/** How a files or function scaffold makes its rows: `validate.sql`, or `transform.py` (cli/scaffold/command.ts). */
+/** How a files or function scaffold makes its rows: `validate.sql`, `transform.py` (cli/scaffold/command.ts) or a dbt project (cli/scaffold/dbt.ts). */
 export function recordsTransform(s: Scaffold, record: string): Record<string, string> {
+  if (s.transform === 'dbt') return dbtProject(s);
   return s.transform === 'sql' ? { 'validate.sql': validateSql(s, record) } : { 'transform.py': commandScript(s) };
 }
 

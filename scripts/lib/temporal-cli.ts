@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { goInstall, TOOLS_DIR, type Progress } from './go-build';
-import { onPath } from './which';
+import { onPath } from '../../platform/which';
 import { Unavailable } from '../../common/errors';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { PostgresEndpoint } from '../../../platform/config';
 import { freePort } from '../ports';
-import { onPath } from '../which';
+import { onPath } from '../../../platform/which';
 import { Unavailable } from '../../../common/errors';
 
 export class PostgresUnavailable extends Unavailable {
