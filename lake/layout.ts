@@ -73,6 +73,11 @@ export class LakeLayout {
     return path.join(this.manifestDir(pipeline, partition), `${runSegment(runId)}.json`);
   }
 
+  /** `meta/evidence/<pipeline>/partition_key=<K>/`: what a run's tool left as evidence (dbt's run_results.json), by run. */
+  evidenceDir(pipeline: string, partition: string): string {
+    return path.join(this.root, 'meta', 'evidence', pipelineSegment(pipeline), partitionSegment(partition));
+  }
+
   /** `meta/overrides/<pipeline>/partition_key=<K>/`: operators' overrides of a partition (the audit trail). */
   overridesDir(pipeline: string, partition: string): string {
     return path.join(this.root, 'meta', 'overrides', pipelineSegment(pipeline), partitionSegment(partition));

@@ -73,8 +73,11 @@ describe('a dbt model as the transform', { timeout: 600_000 }, () => {
       ['dbt_accepted_values_daily_orders_currency__EUR__USD__GBP', 'error', 0],
       ['dbt_not_null_daily_orders_currency', 'error', 0],
     ]);
-    const evidence = fs.readdirSync(h.lake.manifestDir('dbt_orders', '2024-03-01')).filter((f) => f.endsWith('.run_results.json'));
-    assert.equal(evidence.length, 1);
+    const evidence = fs.readdirSync(h.lake.evidenceDir('dbt_orders', '2024-03-01'));
+    assert.deepEqual(evidence.map((f) => f.replace(/\.attempt-\d+\.[0-9a-f]+\./, '.<tag>.')), [`${started.runId}.<tag>.dbt-run_results.json`]);
+    assert.deepEqual(fs.readdirSync(h.lake.manifestDir('dbt_orders', '2024-03-01')), [`${started.runId}.json`], 'only run records beside the run records');
+    const runs = await h.query<{ n: bigint }>("SELECT count(*) AS n FROM meta.partition_runs WHERE pipeline = 'dbt_orders'");
+    assert.equal(runs[0]!.n, 1n);
     assert.deepEqual(filesOf(PROJECTS), PROJECT_FILES, 'dbt wrote nothing into the project');
   });
 

@@ -127,11 +127,12 @@ function testsOf(results: RunResult[]): CheckResult[] {
     .map((r) => ({ name: `dbt_${nameOf(r.unique_id)}`, severity: r.status === 'warn' ? 'warn' : 'error', failed_rows: r.status === 'pass' ? 0 : Math.max(1, r.failures ?? 1) }));
 }
 
-/** dbt's run_results.json into the lake, beside the run's record: the evidence of what it built and tested. */
+/** dbt's run_results.json into the lake (meta/evidence/…): the evidence of what it built and tested. */
 async function keepEvidence(call: TransformCall<DbtTransform>, work: string): Promise<void> {
   const file = path.join(work, 'target', 'run_results.json');
   if (!fs.existsSync(file)) return;
-  const target = path.join(call.deps.lake.manifestDir(call.pipeline.name, call.partition), `${call.runId}.dbt-${call.fileTag}.run_results.json`);
+  // Not beside the run records: every `.json` there is read as one.
+  const target = path.join(call.deps.lake.evidenceDir(call.pipeline.name, call.partition), `${call.runId}.${call.fileTag}.dbt-run_results.json`);
   await call.deps.lake.area.writeOnce(target, fs.readFileSync(file, 'utf8'));
 }
 
