@@ -12,9 +12,17 @@ export interface ActivityDeps {
   lake: LakeLayout;
   /** For the monitor: where alerts go, and the Web UI its links point at. */
   monitoring: Pick<ConveyorConfig, 'alerts' | 'webUiUrl' | 'namespace'>;
+  /** Where Conveyor's Python worker serves `python` transforms (CONVEYOR_PYTHON_TASK_QUEUE). */
+  pythonTaskQueue: string;
 }
 
 /** The activities' dependencies in a process configured by `config`. */
 export function activityDeps(config: ConveyorConfig, registry: PipelineRegistry, lake: LakeLayout): ActivityDeps {
-  return { registry, landing: landingOf(config), lake, monitoring: { alerts: config.alerts, webUiUrl: config.webUiUrl, namespace: config.namespace } };
+  return {
+    registry,
+    landing: landingOf(config),
+    lake,
+    monitoring: { alerts: config.alerts, webUiUrl: config.webUiUrl, namespace: config.namespace },
+    pythonTaskQueue: config.pythonTaskQueue,
+  };
 }

@@ -8,7 +8,11 @@
 import { transformOf } from '../transforms';
 import { classifiedFailure } from '../common/failure-classes';
 import { PartitionKeyError } from '../common/partitions';
-import type { ResolvedPartitionRun } from '../common/run-types';
+import type { PythonStep, ResolvedPartitionRun } from '../common/run-types';
+import { Context } from '@temporalio/activity';
+import type { PipelineDefinition } from '../definitions/definition';
+import { pythonCallOf } from '../transforms/python';
+import type { PythonTransform } from '../definitions/transform-schema';
 import type { RunKind } from '../common/search-attributes';
 import { InputError } from '../common/errors';
 import { snapshotOf } from '../definitions/snapshot';
@@ -36,6 +40,17 @@ export function makeResolvePartitionRun(deps: ActivityDeps) {
     // long: their steps always heartbeat, as activities.
     const inProcess = pipeline.source.kind !== 'function' && transformOf(pipeline).module.runsInProcess;
     const steps = { ...pipeline.steps, localBelowBytes: inProcess ? pipeline.steps.localBelowBytes : 0 };
-    return { snapshot: snapshotOf(pipeline), readiness, steps };
+    const python = pipeline.transform.kind === 'python' ? pythonStepOf(deps, pipeline, pipeline.transform, input.partition) : undefined;
+    return { snapshot: snapshotOf(pipeline), readiness, steps, ...(python ? { python } : {}) };
+  };
+}
+
+/** A `python` transform's step: the Python worker's task queue, the function, and what it reads and where it writes. */
+function pythonStepOf(deps: ActivityDeps, pipeline: PipelineDefinition, transform: PythonTransform, partition: string): PythonStep {
+  const runId = Context.current().info.workflowExecution?.runId ?? 'none';
+  return {
+    ...pythonCallOf(pipeline, transform, partition, deps.registry.folderOf(pipeline.name) ?? ''),
+    taskQueue: transform.taskQueue ?? deps.pythonTaskQueue,
+    stagingDir: deps.lake.relative(deps.lake.runStagingDir(pipeline.name, partition, runId)),
   };
 }

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { classifiedFailure } from '../common/failure-classes';
-import type { FileRowCounts, StepName, TransformInput, TransformResult } from '../common/run-types';
+import type { FileRowCounts, PythonTransformResult, StepName, TransformInput, TransformResult } from '../common/run-types';
 import { versionMetadataOption, type FileVersion } from '../lake/commit';
 import { sqlIdent, sqlString } from '../common/sql';
 import { withDuckDB, type DuckSession } from '../lake/duckdb';
@@ -43,6 +43,7 @@ export function makeTransform(deps: ActivityDeps) {
           deps, pipeline, partition: input.partition, runId: ctx.runId, version: ctx.version, files: landed, cleanFile, rejectsFile, stagingDir, fileTag: ctx.fileTag,
           heartbeat: (details) => activity.heartbeat(details),
           signal: activity.cancellationSignal,
+          produced: input.produced,
           onUnreadable: (file) => ctx.log.warn({ file }, 'replacing a reject bin file that is not valid Parquet'),
         }),
       );
@@ -112,6 +113,8 @@ export interface TransformWork {
   /** A transform that runs a while says it is alive, and stops when the step is cancelled. */
   heartbeat: (details?: unknown) => void;
   signal: AbortSignal;
+  /** A `python` transform: what its step on the Python worker made. */
+  produced?: PythonTransformResult;
   onUnreadable?: (file: string) => void;
 }
 
@@ -127,7 +130,7 @@ export async function transformInDuckDB(db: DuckSession, work: TransformWork) {
   const uniqueKey = pipeline.table.uniqueKey.map(sqlIdent).join(', ');
   const stamp = versionMetadataOption(work.version);
   const { transform, module } = transformOf(pipeline);
-  const call = { db, deps, pipeline, transform, partition, runId: work.runId, files: work.files, params, stagingDir: work.stagingDir, fileTag: work.fileTag, heartbeat: work.heartbeat, signal: work.signal };
+  const call = { db, deps, pipeline, transform, partition, runId: work.runId, files: work.files, params, stagingDir: work.stagingDir, fileTag: work.fileTag, heartbeat: work.heartbeat, signal: work.signal, produced: work.produced };
   const inputs = await module.run(call);
   await checkOutputColumns(db, pipeline, describeTransform(pipeline));
   const files = await rowsPerFile(db, work.files, inputs);

@@ -27,11 +27,12 @@ import { register as server } from './commands/server';
 import { register as sql } from './commands/sql';
 import { register as start } from './commands/start';
 import { register as status } from './commands/status';
+import { register as pythonWorker } from './commands/python-worker';
 import { register as worker } from './commands/worker';
 import { Context } from './context';
 
 /** The commands in the order `--help` lists them: trying it, running it, watching it, the data, defining pipelines, the stack. */
-const COMMANDS = [start, partition, backfill, notify, override, schedules, status, runs, graph, dashboard, sql, generate, newPipeline, worker, server, cluster, codecServer];
+const COMMANDS = [start, partition, backfill, notify, override, schedules, status, runs, graph, dashboard, sql, generate, newPipeline, worker, pythonWorker, server, cluster, codecServer];
 
 export function conveyorProgram(ctx: Context): Command {
   const program = new Command('conveyor')

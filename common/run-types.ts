@@ -24,6 +24,45 @@ export interface ResolvedPartitionRun {
   readiness: { pollIntervalSeconds: number; timeoutSeconds: number };
   /** Step limits; `localBelowBytes` is 0 where the steps always run as activities. */
   steps: { timeoutSeconds: number; maxAttempts: number; localBelowBytes: number };
+  /** A `python` transform: what its step on the Python worker's task queue is told (absent otherwise). */
+  python?: PythonStep;
+}
+
+/** A `python` transform's step, as the run resolved it: where it runs and what it is told besides its inputs. */
+export interface PythonStep {
+  taskQueue: string;
+  /** The pipeline's folder where the TypeScript worker has it (the Python worker also looks under CONVEYOR_PIPELINES_DIR). */
+  folder: string;
+  function: string;
+  /** The upstream inputs' view names, or null (landed files, a function's rows: `raw`). */
+  views: string[] | null;
+  inputFormat: 'csv' | 'jsonl' | 'parquet';
+  window: { start: string; end: string } | null;
+  /** The run's staging folder, lake-relative: the Python step writes its output under it. */
+  stagingDir: string;
+}
+
+/** What the Python worker's `runPythonTransform` activity is called with (snake_case: Python reads it). */
+export interface PythonTransformRequest {
+  pipeline: string;
+  partition: string;
+  run_id: string;
+  folder: string;
+  function: string;
+  /** Lake-relative files by input. */
+  inputs: Record<string, string[]>;
+  input_format: string;
+  start: string | null;
+  end: string | null;
+  staging_dir: string;
+}
+
+/** What it returns: its output (and rejects) as lake-relative Parquet files, the counts, and what ran. */
+export interface PythonTransformResult {
+  output: string;
+  rejects: string | null;
+  rows: number;
+  engine: string;
 }
 
 /** What every step activity is called with. Workflow and run ids come from the activity's own context. */
@@ -61,6 +100,8 @@ export interface IngestStaged {
 
 export interface TransformInput extends StepInput {
   ingested: IngestStaged;
+  /** A `python` transform: what its step on the Python worker made, for transform to finish. */
+  produced?: PythonTransformResult;
 }
 
 export interface PublishInput extends StepInput {

@@ -4,3 +4,5 @@
  */
 export const DEFAULT_TASK_QUEUE = 'conveyor-daily';
 export const DEFAULT_BACKFILL_TASK_QUEUE = 'conveyor-backfill';
+/** Conveyor's Python worker serves `python` transforms here (CONVEYOR_PYTHON_TASK_QUEUE). */
+export const DEFAULT_PYTHON_TASK_QUEUE = 'conveyor-python';

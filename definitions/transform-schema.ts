@@ -56,14 +56,28 @@ export const dbtTransformSchema = z.object({
   vars: z.record(z.string(), z.unknown()).default({}),
 });
 
-export const TRANSFORM_FORMS = "{ kind: 'sql', sql }, { kind: 'command', command: [program, ...args] } or { kind: 'dbt', model }";
+/**
+ * A Python function of the pipeline's folder, `module:function`, run by Conveyor's Python worker (the
+ * Temporal Python SDK, on a task queue of its own): given the partition and the snapshot's files, it
+ * returns the rows (a Polars, pandas or PyArrow frame). Deployed with its own dependencies, scaled
+ * apart from the TypeScript workers, put where the memory or the GPU is.
+ */
+export const pythonTransformSchema = z.object({
+  kind: z.literal('python'),
+  function: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$/, "module:function, e.g. 'transform:daily_totals' (transform.py in the pipeline's folder)"),
+  /** The Python worker's task queue; default CONVEYOR_PYTHON_TASK_QUEUE (conveyor-python). */
+  taskQueue: z.string().min(1).optional(),
+});
 
-export const transformSchema = z.discriminatedUnion('kind', [sqlTransformSchema, commandTransformSchema, dbtTransformSchema], { error: `expected ${TRANSFORM_FORMS}` });
+export const TRANSFORM_FORMS = "{ kind: 'sql', sql }, { kind: 'command', command: [program, ...args] }, { kind: 'dbt', model } or { kind: 'python', function: 'module:function' }";
+
+export const transformSchema = z.discriminatedUnion('kind', [sqlTransformSchema, commandTransformSchema, dbtTransformSchema, pythonTransformSchema], { error: `expected ${TRANSFORM_FORMS}` });
 
 export type TransformDefinition = z.infer<typeof transformSchema>;
 export type SqlTransform = z.infer<typeof sqlTransformSchema>;
 export type CommandTransform = z.infer<typeof commandTransformSchema>;
 export type DbtTransform = z.infer<typeof dbtTransformSchema>;
+export type PythonTransform = z.infer<typeof pythonTransformSchema>;
 export type TransformKind = TransformDefinition['kind'];
 
 // The run record lists the same kinds (common/run-record.ts): each list must hold the other's.

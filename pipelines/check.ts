@@ -12,6 +12,7 @@ import { LakeLayout } from '../lake/layout';
 import { publishedColumns } from '../lake/tables';
 import { sourceOf } from '../sources';
 import { describeTransform, transformOf } from '../transforms';
+import { runPythonLocally } from '../transforms/python';
 import { checkOutputColumns, TRANSFORM_REJECTS_TABLE } from '../transforms/output';
 import { listDataFiles, MALFORMED_TABLE, partitionLandingDir } from '../sources/files';
 import { viewNameOf, type FilesSource } from '../definitions/source-schema';
@@ -65,7 +66,9 @@ export async function checkPipelineSample(
         if (source.kind === 'function') await writeSourceRows(pipeline, source, partition, files[0]!, { heartbeat: () => undefined, signal: new AbortController().signal });
         const { transform, module } = transformOf(pipeline);
         const signal = new AbortController().signal;
-        await module.run({ db, deps, pipeline, transform, partition, runId: 'check', files, params, stagingDir: dir, fileTag: 'check', heartbeat: () => undefined, signal });
+        // A `python` transform's function runs here, in the project's Python environment (no Python worker).
+        const produced = transform.kind === 'python' ? await runPythonLocally(pipeline, partition, { folder: folder ?? '', files, lakeDir: deps.lake.root }) : undefined;
+        await module.run({ db, deps, pipeline, transform, partition, runId: 'check', files, params, stagingDir: dir, fileTag: 'check', heartbeat: () => undefined, signal, produced });
         await checkOutputColumns(db, pipeline, describeTransform(pipeline));
       }
       const counts = await db.queryOne<{ valid: bigint; rejected: bigint }>(

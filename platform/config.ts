@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_BACKFILL_TASK_QUEUE, DEFAULT_TASK_QUEUE } from '../common/task-queues';
+import { DEFAULT_BACKFILL_TASK_QUEUE, DEFAULT_PYTHON_TASK_QUEUE, DEFAULT_TASK_QUEUE } from '../common/task-queues';
 import { ALERT_SINKS, type AlertSink } from '../common/alert-sinks';
 import { codecKeysSchema, type CodecKeys } from './payload-codec';
 import { parseS3Url } from '../common/object-keys';
@@ -121,6 +121,9 @@ const envSchema = z.object({
   CONVEYOR_CODEC_PORT: z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535).default(8091),
   /** `npx conveyor dashboard` (and `npm start`) serve the dashboard on this port. */
   CONVEYOR_DASHBOARD_PORT: z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535).default(8090),
+  /** Conveyor's Python worker serves `python` transforms on this task queue. */
+  CONVEYOR_PYTHON_TASK_QUEUE: z.string().min(1).default(DEFAULT_PYTHON_TASK_QUEUE),
+  CONVEYOR_PYTHON_ACTIVITY_SLOTS: z.coerce.number({ error: 'expected a whole number from 1 to 64' }).int().min(1).max(64).default(4),
   /** The dbt executable the `dbt` transform runs; default `.tools/python/bin/dbt` (`npm run python-env`), else `dbt` on PATH. */
   CONVEYOR_DBT: unsetWhenEmpty(z.string().min(1).optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -180,6 +183,10 @@ export interface ConveyorConfig {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   /** CONVEYOR_DBT: the dbt executable the `dbt` transform runs (undefined: the project's, else PATH's). */
   dbt: string | undefined;
+  /** CONVEYOR_PYTHON_TASK_QUEUE: where Conveyor's Python worker serves `python` transforms. */
+  pythonTaskQueue: string;
+  /** CONVEYOR_PYTHON_ACTIVITY_SLOTS: how many `python` transforms the Python worker runs at once. */
+  pythonActivitySlots: number;
 }
 
 /** Variables whose values may hold a password: an error shows only what follows the last `@`. */
@@ -244,6 +251,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
     dashboardPort: e.CONVEYOR_DASHBOARD_PORT,
     logLevel: e.LOG_LEVEL,
     dbt: e.CONVEYOR_DBT,
+    pythonTaskQueue: e.CONVEYOR_PYTHON_TASK_QUEUE,
+    pythonActivitySlots: e.CONVEYOR_PYTHON_ACTIVITY_SLOTS,
   };
 }
 

@@ -1,8 +1,9 @@
 /**
  * `npm run python-env`: a Python virtual environment of the project's own (`.tools/python`) with the
  * packages of docs/examples/python/requirements.txt (the Temporal Python SDK, for the example a service
- * in Python follows and the test that runs it) and transforms/requirements.txt (dbt-core and
- * dbt-duckdb, for the `dbt` transform). Installed once; again only when the requirements change.
+ * in Python follows and the test that runs it), transforms/requirements.txt (dbt-core and
+ * dbt-duckdb, for the `dbt` transform) and Conveyor's Python worker (`python/`, for the `python`
+ * transform). Installed once; again only when the requirements change.
  * Prints the interpreter's path (nothing with `--quiet`).
  */
 import { spawnSync } from 'node:child_process';
@@ -11,11 +12,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Unavailable } from '../common/errors';
 import { runMain } from '../platform/exit';
+import { PYTHON_ENV_DIR, pythonEnvBin } from '../platform/python-env';
 
 const ROOT = path.resolve(__dirname, '..');
-export const PYTHON_ENV_DIR = path.join(ROOT, '.tools', 'python');
-export const PYTHON = path.join(PYTHON_ENV_DIR, 'bin', 'python');
+export { PYTHON_ENV_DIR };
+export const PYTHON = pythonEnvBin('python');
 const REQUIREMENTS = [path.join(ROOT, 'docs', 'examples', 'python', 'requirements.txt'), path.join(ROOT, 'transforms', 'requirements.txt')];
+/** Conveyor's Python worker (`python/`), installed editable: its code is run from the checkout. */
+const PYTHON_PACKAGE = path.join(ROOT, 'python');
 const STAMP = path.join(PYTHON_ENV_DIR, '.requirements.sha256');
 
 /** The environment could not be made: one line, exit 1. */
@@ -32,12 +36,12 @@ function run(command: string, args: string[]): void {
 
 export function ensurePythonEnv(): string {
   const hash = createHash('sha256');
-  for (const file of REQUIREMENTS) hash.update(fs.readFileSync(file));
+  for (const file of [...REQUIREMENTS, path.join(PYTHON_PACKAGE, 'pyproject.toml')]) hash.update(fs.readFileSync(file));
   const wanted = hash.digest('hex');
   if (fs.existsSync(PYTHON) && fs.existsSync(STAMP) && fs.readFileSync(STAMP, 'utf8') === wanted) return PYTHON;
   console.error(`installing ${REQUIREMENTS.map((f) => path.relative(ROOT, f)).join(' and ')} into ${path.relative(ROOT, PYTHON_ENV_DIR)} (a minute or two, once) ...`);
   if (!fs.existsSync(PYTHON)) run('python3', ['-m', 'venv', PYTHON_ENV_DIR]);
-  run(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...REQUIREMENTS.flatMap((file) => ['-r', file])]);
+  run(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...REQUIREMENTS.flatMap((file) => ['-r', file]), '-e', PYTHON_PACKAGE]);
   fs.writeFileSync(STAMP, wanted);
   return PYTHON;
 }

@@ -129,6 +129,14 @@ describe("a transform's tool that is not installed", () => {
     assert.equal(result.code, 1, result.stderr);
     assert.equal(result.stderr, 'conveyor worker: pipeline team_models transforms with dbt, but dbt is not installed: run `npm run python-env` (dbt-core and dbt-duckdb into .tools/python), or set CONVEYOR_DBT to a dbt executable');
   });
+  it("the Python worker refuses a lake it cannot read, and encrypted payloads, in one line", () => {
+    const s3 = cli('python-worker', [], { CONVEYOR_LAKE_URL: 's3://lake/conveyor' });
+    assert.equal(s3.code, 1, s3.stderr);
+    assert.equal(s3.stderr, 'conveyor python-worker: cannot start the Python worker: the lake is in S3 (CONVEYOR_LAKE_URL=s3://lake/conveyor) and the Python worker reads and writes a lake folder: unset CONVEYOR_LAKE_URL, or use a sql, command or dbt transform');
+    const codec = cli('python-worker', [], { CONVEYOR_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}` });
+    assert.equal(codec.code, 1, codec.stderr);
+    assert.match(codec.stderr, /^conveyor python-worker: cannot start the Python worker: payloads are encrypted \(CONVEYOR_CODEC_KEYS\) and the Python worker cannot decrypt them/);
+  });
   it('commands that run no transform work without it', () => {
     const result = cli('graph', [], env);
     assert.equal(result.code, 0, result.stderr);

@@ -2,9 +2,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../platform/config';
+import { pythonEnvBin } from '../platform/python-env';
 import { onPath } from '../platform/which';
 
-const PROJECT_DBT = path.resolve(__dirname, '..', '.tools', 'python', 'bin', 'dbt');
+const PROJECT_DBT = pythonEnvBin('dbt');
 
 /** The dbt executable, or undefined when none is installed. */
 export function dbtExecutable(): string | undefined {

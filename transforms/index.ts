@@ -5,6 +5,7 @@ import type { PipelineRegistry } from '../definitions/registry';
 import type { TransformDefinition } from '../definitions/transform-schema';
 import { commandTransform } from './command';
 import { dbtTransform } from './dbt';
+import { pythonTransform } from './python';
 import { sqlTransform } from './sql';
 import type { TransformModule } from './transform';
 
@@ -12,6 +13,7 @@ const MODULES: { [K in TransformDefinition['kind']]: TransformModule<Extract<Tra
   sql: sqlTransform,
   command: commandTransform,
   dbt: dbtTransform,
+  python: pythonTransform,
 };
 
 /** The pipeline's transform with the module that runs it. */
@@ -23,6 +25,7 @@ export function transformOf(pipeline: Pick<PipelineDefinition, 'transform'>): { 
 export function describeTransform(pipeline: Pick<PipelineDefinition, 'name' | 'transform'>): string {
   const t = pipeline.transform;
   if (t.kind === 'sql') return `the SQL of ${pipeline.name}`;
+  if (t.kind === 'python') return `the Python function ${t.function} of ${pipeline.name}`;
   return t.kind === 'dbt' ? `the dbt model ${t.model} of ${pipeline.name}` : `the command ${t.command[0]} of ${pipeline.name}`;
 }
 

@@ -9,6 +9,7 @@ import type { DuckSession } from '../lake/duckdb';
 import type { PipelineDefinition } from '../definitions/definition';
 import type { TransformDefinition } from '../definitions/transform-schema';
 import type { CheckResult } from '../common/run-contract';
+import type { PythonTransformResult } from '../common/run-types';
 import type { InputsInfo, SourceDeps } from '../sources/source';
 
 export interface TransformCall<T extends TransformDefinition> {
@@ -28,6 +29,8 @@ export interface TransformCall<T extends TransformDefinition> {
   /** Say it is alive (a kind that runs a while), and stop when the run is cancelled. */
   heartbeat(details?: unknown): void;
   signal: AbortSignal;
+  /** A `python` transform: what its step on the Python worker made (lake-relative files). */
+  produced?: PythonTransformResult;
 }
 
 /** What a kind's run leaves besides its rows: how the inputs count, and the results of its own tests (a dbt project's). */

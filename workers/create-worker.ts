@@ -74,8 +74,9 @@ export async function createConveyorWorkers(
 
 const DEFAULT_WORKFLOW_TASK_SLOTS = 40;
 
-/** How long a stopping worker lets its running steps finish. */
-export const SHUTDOWN_GRACE_TIME = '30 seconds';
+/** How long a stopping worker (the Python worker too) lets its running steps finish. */
+export const SHUTDOWN_GRACE_SECONDS = 30;
+export const SHUTDOWN_GRACE_TIME = `${SHUTDOWN_GRACE_SECONDS} seconds`;
 /** When a stopping worker gives up on steps that ignore their cancellation, and exits. */
 export const SHUTDOWN_FORCE_TIME = '60 seconds';
 

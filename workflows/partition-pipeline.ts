@@ -23,6 +23,7 @@ import {
 } from '@temporalio/workflow';
 import type { ConveyorActivities } from '../activities';
 import {
+  classifiedFailure,
   FAILURE_TYPE,
   failureClassOfType,
   readinessRetryPolicy,
@@ -33,16 +34,21 @@ import type { OVERRIDE_KINDS, RunRecord, UnfinishedRunRecord } from '../common/r
 import type {
   FileRowCounts,
   IngestResult,
+  IngestStaged,
   LandedFileRecord,
   PartitionFailure,
   PartitionRunResult,
   PublishResult,
+  PythonStep,
+  PythonTransformRequest,
+  PythonTransformResult,
   ReadinessResult,
   ResolvedPartitionRun,
   StepInput,
   StepName,
   TransformResult,
 } from '../common/run-types';
+import { inputsByView } from '../common/inputs';
 import { partitionSearchAttributes, PIPELINE_SA } from '../common/search-attributes';
 import { describeInputError, PARTITION_RUN_INPUT_FIELDS, partitionRunInputSchema, type PartitionRunInput, type PartitionRunRequestInput } from './partition-input';
 import {
@@ -172,8 +178,10 @@ async function runPartition(input: PartitionRunInput, wake: ReadinessWake): Prom
     if (ingested.upstream) record.upstream = ingested.upstream.map((u) => ({ pipeline: u.pipeline, partition_key: u.partition, run_id: u.runId }));
 
     current = 'transform';
-    setCurrentDetails(`transforming ${ingested.files.length} file(s), ${ingested.bytes} bytes`);
-    const transformed: TransformResult = await work.transform({ ...workInput, ingested: ingested.staged });
+    setCurrentDetails(`transforming ${ingested.files.length} file(s), ${ingested.bytes} bytes${steps.python ? ' (Python)' : ''}`);
+    // A `python` transform's function runs first, on the Python worker; transform then finishes its rows.
+    const produced = steps.python ? await steps.python(ingested.staged) : undefined;
+    const transformed: TransformResult = await work.transform({ ...workInput, ingested: ingested.staged, ...(produced ? { produced } : {}) });
     done(current, transformed);
     record.files = withRowCounts(ingested.files, transformed.files);
     record.rows_in = transformed.rowsIn;
@@ -330,7 +338,45 @@ function stepActivities(input: PartitionRunInput, run: ResolvedPartitionRun) {
     work: { ingest: work.ingest, transform: work.transform, publish: work.publish },
     local: { ingest: local.ingest, transform: local.transform },
     recordRun: localBookkeeping.recordRun,
+    python: run.python ? pythonStep(input, run, run.python) : undefined,
   };
+}
+
+/**
+ * A `python` transform's step: scheduled on the Python worker's task queue (cross-language: Conveyor's
+ * Python worker serves `runPythonTransform`), with the work steps' limits and heartbeat.
+ */
+function pythonStep(input: PartitionRunInput, run: ResolvedPartitionRun, python: PythonStep) {
+  const activities = proxyActivities<{ runPythonTransform(request: PythonTransformRequest): Promise<PythonTransformResult> }>({
+    taskQueue: python.taskQueue,
+    // No Python worker serving the queue: the run fails saying so, instead of waiting for ever.
+    scheduleToStartTimeout: `${run.steps.timeoutSeconds} seconds`,
+    startToCloseTimeout: `${run.steps.timeoutSeconds} seconds`,
+    heartbeatTimeout: STEP_HEARTBEAT_TIMEOUT,
+    retry: workStepRetryPolicy(run.steps.maxAttempts),
+  });
+  const noWorker = (err: unknown) => {
+    if (!(err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_START')) return err;
+    return classifiedFailure('transient', {
+      step: 'transform',
+      message: `no Python worker took the step within ${run.steps.timeoutSeconds} s: is one serving task queue ${python.taskQueue}? (npx conveyor python-worker)`,
+    });
+  };
+  return (staged: IngestStaged) =>
+    activities.runPythonTransform({
+      pipeline: input.pipeline,
+      partition: input.partition,
+      run_id: workflowInfo().runId,
+      folder: python.folder,
+      function: python.function,
+      inputs: inputsByView(python.views, staged.files.map((f) => f.path)),
+      input_format: python.inputFormat,
+      start: python.window?.start ?? null,
+      end: python.window?.end ?? null,
+      staging_dir: python.stagingDir,
+    }).catch((err: unknown) => {
+      throw noWorker(err);
+    });
 }
 
 /** What a run's sensor listens for: notifications that data landed, and an operator's force. */

@@ -20,7 +20,7 @@ import { upstreamScaffold } from '../scaffold/upstream';
 
 const SOURCES = [...FILE_FORMATS, 'upstream', 'function'] as const;
 type SourceChoice = (typeof SOURCES)[number];
-const TRANSFORMS = ['sql', 'command', 'dbt'] as const;
+const TRANSFORMS = ['sql', 'command', 'dbt', 'python'] as const;
 interface Options { partitions: PartitionKind; source: SourceChoice; transform: (typeof TRANSFORMS)[number]; keys: string; upstream: string; mapping: string }
 
 export function register(program: Command, ctx: Context): void {
@@ -31,7 +31,7 @@ export function register(program: Command, ctx: Context): void {
     .argument('<name>', 'the pipeline name: lower-case letters, digits and _, starting with a letter')
     .addOption(new Option('--partitions <kind>', 'how partitions are keyed').choices(PARTITION_KINDS).default('daily'))
     .addOption(new Option('--source <kind>', 'what it reads: landed files of a format, upstream pipelines, or rows from a function (an API)').choices(SOURCES).default('csv'))
-    .addOption(new Option('--transform <kind>', 'how it makes its rows: DuckDB SQL, a program of its own (a Python script to start from), or a dbt model').choices(TRANSFORMS).default('sql'))
+    .addOption(new Option('--transform <kind>', 'how it makes its rows: DuckDB SQL, a program of its own (a Python script to start from), a dbt model, or a Python function (Polars)').choices(TRANSFORMS).default('sql'))
     .option('--keys <list>', 'the keys of a static set, comma-separated (with --partitions static)', 'eu,us,apac')
     .option('--upstream <pipeline>', 'the pipeline it reads (with --source upstream)', 'orders')
     .option('--mapping <mapping>', 'same | covering | window:N (with --source upstream)', 'same')
@@ -40,6 +40,7 @@ export function register(program: Command, ctx: Context): void {
       'npx conveyor new-pipeline weekly_totals --partitions weekly --source upstream --upstream orders --mapping covering',
       'npx conveyor new-pipeline shop_returns --source csv --transform command',
       'npx conveyor new-pipeline shop_refunds --source csv --transform dbt',
+      'npx conveyor new-pipeline shop_rates --source jsonl --transform python',
     ))
     .action((name: string, o: Options) => {
       if (!IDENTIFIER_PATTERN.test(name)) throw new InputError(`invalid pipeline name '${name}': lower-case letters, digits and _, starting with a letter`);
@@ -50,14 +51,16 @@ export function register(program: Command, ctx: Context): void {
       if (o.transform === 'command' && (o.source === 'parquet' || o.source === 'upstream')) {
         throw new InputError(`--transform command scaffolds a Python script that reads CSV or JSON lines: use it with --source csv, jsonl or function, not ${o.source}`);
       }
-      if (o.transform === 'dbt' && o.source === 'upstream') throw new InputError('--transform dbt scaffolds a model over landed records: use it with --source csv, jsonl, parquet or function, not upstream');
+      if ((o.transform === 'dbt' || o.transform === 'python') && o.source === 'upstream') {
+        throw new InputError(`--transform ${o.transform} scaffolds ${o.transform === 'dbt' ? 'a model' : 'a function'} over landed records: use it with --source csv, jsonl, parquet or function, not upstream`);
+      }
       const scaffold = scaffoldOf(name, o);
       const files =
         o.source === 'upstream' ? upstreamScaffold(scaffold, registry.get(o.upstream), o.mapping) : o.source === 'function' ? functionScaffold(scaffold) : filesScaffold(scaffold, o.source);
       fs.mkdirSync(folder, { recursive: true });
       for (const [file, body] of Object.entries(files)) {
         fs.mkdirSync(path.dirname(path.join(folder, file)), { recursive: true });
-        fs.writeFileSync(path.join(folder, file), body, { mode: file.endsWith('.py') ? 0o755 : 0o644 });
+        fs.writeFileSync(path.join(folder, file), body, { mode: o.transform === 'command' && file === 'transform.py' ? 0o755 : 0o644 });
       }
       console.log(`created ${folder}/ (${Object.keys(files).join(', ')})`);
       console.log(`next: ${nextStep(name, folder, o, scaffold.sample)}`);
@@ -77,7 +80,7 @@ function scaffoldOf(name: string, o: Options): Scaffold {
 
 function nextStep(name: string, folder: string, o: Options, sample: string): string {
   if (o.source === 'upstream') return `edit ${path.join(folder, 'transform.sql')}; run its test with \`npm test\``;
-  const rows = path.join(folder, { sql: 'validate.sql', command: 'transform.py', dbt: `models/${name}.sql` }[o.transform]);
+  const rows = path.join(folder, { sql: 'validate.sql', command: 'transform.py', dbt: `models/${name}.sql`, python: 'transform.py' }[o.transform]);
   if (o.source === 'function') return `edit its source function in ${path.join(folder, 'definition.ts')} (the call to your API), then ${rows}; run its test with \`npm test\``;
   return `edit ${rows}; run its test with \`npm test\`; land sample data with \`npx conveyor generate ${name} --from ${sample} --to ${sample}\``;
 }

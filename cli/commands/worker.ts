@@ -1,36 +1,30 @@
 /**
- * `conveyor worker [--queues daily|backfill]`: a worker process serving the daily and/or backfill
- * task queue. Builds the workflow bundle, then runs `workers/main.ts` with the worker's Node flags
- * (heap caps, fewer malloc arenas: workers/node-flags.ts) and passes Ctrl-C and SIGTERM on: the
+ * `conveyor worker [--queues daily|backfill] [--no-python]`: a worker process serving the daily and/or
+ * backfill task queue. Builds the workflow bundle, then runs `workers/main.ts` with the worker's Node
+ * flags (heap caps, fewer malloc arenas: workers/node-flags.ts) and passes Ctrl-C and SIGTERM on: the
  * running steps finish first. Both run as processes of their own, so this one stays small while the
- * worker runs. Run as many as you like, here or on machines sharing the lake.
+ * worker runs. When a pipeline has a `python` transform on CONVEYOR_PYTHON_TASK_QUEUE, Conveyor's Python
+ * worker runs beside it (unless --no-python: one runs elsewhere). Run as many as you like, here or on
+ * machines sharing the lake.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { parseOption } from '../../common/options';
-import { workerQueuesSchema } from '../../platform/config';
+import { workerQueuesSchema, type ConveyorConfig } from '../../platform/config';
+import type { PipelineRegistry } from '../../definitions/registry';
 import { WORKER_ENV, WORKER_NODE_FLAGS } from '../../workers/node-flags';
+import { runChild, runChildren } from '../children';
 import type { Context } from '../context';
 import { examples } from '../output';
-import { signalExitCode } from '../signals';
+import { pythonWorkerChild } from './python-worker';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** The worker's Node flags, with tsx's hook resolved from here: the command may run from any folder. */
 const NODE_FLAGS = WORKER_NODE_FLAGS.map((flag) => (flag === 'tsx/cjs' ? require.resolve('tsx/cjs') : flag));
 
-/** Run `node <args>`, passing SIGINT and SIGTERM on; resolves with its exit code. */
-function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const child = spawn(process.execPath, args, { stdio: 'inherit', env });
-  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
-  const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => [signal, forward(signal)] as const);
-  for (const [signal, handler] of handlers) process.on(signal, handler);
-  return new Promise((resolve) =>
-    child.on('exit', (code, signal) => {
-      for (const [s, handler] of handlers) process.off(s, handler);
-      resolve(code ?? (signal ? signalExitCode(signal) : 1));
-    }),
-  );
+/** Whether a deployed pipeline's `python` transform is served on this deployment's Python task queue. */
+function needsPythonWorker(registry: PipelineRegistry, config: ConveyorConfig): boolean {
+  return registry.all().some((p) => p.transform.kind === 'python' && (p.transform.taskQueue ?? config.pythonTaskQueue) === config.pythonTaskQueue);
 }
 
 export function register(program: Command, ctx: Context): void {
@@ -39,11 +33,18 @@ export function register(program: Command, ctx: Context): void {
     .summary('run a worker process')
     .description('Run a worker serving the daily and/or backfill task queue (each its own pool of slots) until Ctrl-C; running steps finish first.')
     .option('--queues <list>', 'task queues to serve: daily, backfill or daily,backfill (default: CONVEYOR_WORKER_QUEUES, both)')
+    .option('--no-python', "don't start the Python worker beside it (python transforms are served elsewhere: npx conveyor python-worker)")
     .addHelpText('after', examples('npx conveyor worker', 'npx conveyor worker --queues backfill', 'CONVEYOR_DATA_DIR=/tmp/w2 npx conveyor worker --queues daily'))
-    .action(async (opts: { queues?: string }) => {
+    .action(async (opts: { queues?: string; python: boolean }) => {
       if (opts.queues !== undefined) parseOption('--queues', workerQueuesSchema, opts.queues); // bad input: refused before building anything
-      void ctx.config; // and a bad environment
-      const built = await run([NODE_FLAGS[0]!, NODE_FLAGS[1]!, path.join(ROOT, 'scripts', 'build-workflow-bundle.ts')]);
-      ctx.exitCode = built !== 0 ? built : await run([...NODE_FLAGS, path.join(ROOT, 'workers', 'main.ts'), ...(opts.queues ? ['--queues', opts.queues] : [])], { ...process.env, ...WORKER_ENV });
+      const { config, registry } = ctx; // and a bad environment or pipeline
+      const python = opts.python && needsPythonWorker(registry, config) ? [pythonWorkerChild(config)] : [];
+      const built = await runChild({ command: process.execPath, args: [NODE_FLAGS[0]!, NODE_FLAGS[1]!, path.join(ROOT, 'scripts', 'build-workflow-bundle.ts')] });
+      if (built !== 0) {
+        ctx.exitCode = built;
+        return;
+      }
+      const worker = { command: process.execPath, args: [...NODE_FLAGS, path.join(ROOT, 'workers', 'main.ts'), ...(opts.queues ? ['--queues', opts.queues] : [])], env: { ...process.env, ...WORKER_ENV } };
+      ctx.exitCode = await runChildren([worker, ...python]);
     });
 }

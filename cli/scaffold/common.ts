@@ -6,6 +6,7 @@ import type { PartitionKind, PartitionsDeclaration } from '../../common/partitio
 import { DEFINITION_IMPORT } from '../../definitions/definition-import';
 import { commandScript } from './command';
 import { dbtProject } from './dbt';
+import { pythonFunction } from './python';
 
 /** A sample partition of each time scheme, and the first partition a scaffold declares. */
 export const SCHEME_SAMPLES: Record<Exclude<PartitionKind, 'static'>, { first: string; sample: string }> = {
@@ -25,7 +26,7 @@ export interface Scaffold {
   sample: string;
   isTime: boolean;
   /** How it makes its rows: its SQL (`validate.sql`), a program (`transform.py`), or a dbt model (`models/`). */
-  transform: 'sql' | 'command' | 'dbt';
+  transform: 'sql' | 'command' | 'dbt' | 'python';
 }
 
 /** What a scaffold imports Conveyor through: `conveyor/pipeline`. */
@@ -51,6 +52,7 @@ export function recordsTable(s: Scaffold): string {
     sql: "{ kind: 'sql', sql: loadSql(path.join(__dirname, 'validate.sql')) }",
     command: "{ kind: 'command', command: ['./transform.py'], output: 'csv' }",
     dbt: `{ kind: 'dbt', model: '${s.name}' }`,
+    python: "{ kind: 'python', function: 'transform:rows' }",
   };
   const transform = transforms[s.transform];
   return `  table: {
@@ -66,9 +68,10 @@ export function recordsTable(s: Scaffold): string {
 `;
 }
 
-/** How a files or function scaffold makes its rows: `validate.sql`, `transform.py` (cli/scaffold/command.ts) or a dbt project (cli/scaffold/dbt.ts). */
+/** How a files or function scaffold makes its rows: `validate.sql`, `transform.py` (a program: cli/scaffold/command.ts; a function: cli/scaffold/python.ts) or a dbt project (cli/scaffold/dbt.ts). */
 export function recordsTransform(s: Scaffold, record: string): Record<string, string> {
   if (s.transform === 'dbt') return dbtProject(s);
+  if (s.transform === 'python') return { 'transform.py': pythonFunction(s) };
   return s.transform === 'sql' ? { 'validate.sql': validateSql(s, record) } : { 'transform.py': commandScript(s) };
 }
 

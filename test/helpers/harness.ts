@@ -205,5 +205,12 @@ export type ReadinessOf = Record<string, Partial<PipelineDefinition['readiness']
 /** `registry`'s pipelines, with the readiness of some of them changed: the definitions a test deploys. */
 export function withReadiness(registry: PipelineRegistry, readiness: ReadinessOf): PipelineRegistry {
   for (const name of Object.keys(readiness)) registry.get(name);
-  return new PipelineRegistry(registry.all().map((p) => (readiness[p.name] ? definePipeline({ ...p, readiness: { ...p.readiness, ...readiness[p.name] } }) : p)));
+  const folders = new Map<PipelineDefinition, string>();
+  const pipelines = registry.all().map((p) => {
+    const changed = readiness[p.name] ? definePipeline({ ...p, readiness: { ...p.readiness, ...readiness[p.name] } }) : p;
+    const folder = registry.folderOf(p.name);
+    if (folder !== undefined) folders.set(changed, folder);
+    return changed;
+  });
+  return new PipelineRegistry(pipelines, folders);
 }

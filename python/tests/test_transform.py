@@ -1,0 +1,83 @@
+"""The Python worker's own tests, without a server: a pipeline's function run as the activity runs it, and how failures are classed."""
+from __future__ import annotations
+
+import tempfile
+import textwrap
+import unittest
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from conveyor_worker import DataError, TransientError
+from conveyor_worker.activity import describe, failure_class_of
+from conveyor_worker.transform import run_transform
+
+FUNCTION = textwrap.dedent(
+    """
+    import csv
+    import polars as pl
+    from conveyor_worker import DataError, Output
+
+    def totals(ctx):
+        rows = [r for f in ctx.inputs["raw"] for r in csv.DictReader(open(f))]
+        good = [r for r in rows if r["amount"].replace(".", "").isdigit()]
+        bad = [{"source_file": "part-0.csv", "record_no": i, "reason": "not a number", "raw_record": str(r)} for i, r in enumerate(rows) if r not in good]
+        frame = pl.DataFrame(good).with_columns(pl.col("amount").cast(pl.Float64)).group_by("currency").agg(pl.col("amount").sum()).sort("currency")
+        return Output(rows=frame, rejects=bad)
+
+    def broken(ctx):
+        raise DataError("every amount is negative")
+    """
+)
+
+
+class RunTransform(unittest.TestCase):
+    def setUp(self) -> None:
+        self.dir = Path(tempfile.mkdtemp())
+        (self.dir / "pipeline").mkdir()
+        (self.dir / "pipeline" / "transform.py").write_text(FUNCTION)
+        (self.dir / "lake").mkdir()
+        (self.dir / "lake" / "part-0.csv").write_text("currency,amount\nEUR,1.5\nEUR,2\nUSD,x\n")
+
+    def request(self, function: str) -> dict:
+        return {
+            "pipeline": "totals", "partition": "2024-03-01", "run_id": "r1", "folder": str(self.dir / "pipeline"), "function": function,
+            "inputs": {"raw": ["part-0.csv"]}, "input_format": "csv", "start": "2024-03-01T00:00:00+00:00", "end": "2024-03-02T00:00:00+00:00",
+            "output": "out.parquet", "rejects": "rejects.parquet", "lake_dir": str(self.dir / "lake"),
+        }
+
+    def test_writes_the_rows_and_rejects_it_returns(self) -> None:
+        counts = run_transform(self.request("transform:totals"))
+        self.assertEqual(counts, {"rows": 1, "rejects": 1})
+        self.assertEqual(pq.read_table(self.dir / "lake" / "out.parquet").to_pylist(), [{"currency": "EUR", "amount": 3.5}])
+        self.assertEqual(pq.read_table(self.dir / "lake" / "rejects.parquet").column("reason").to_pylist(), ["not a number"])
+
+    def test_a_data_error_propagates(self) -> None:
+        with self.assertRaises(DataError):
+            run_transform(self.request("transform:broken"))
+
+
+class FailureClasses(unittest.TestCase):
+    def test_each_error_has_its_class(self) -> None:
+        class HttpError(Exception):
+            def __init__(self, status: int) -> None:
+                super().__init__(f"HTTP {status}")
+                self.status = status
+
+        self.assertEqual(failure_class_of(DataError("bad")), "data")
+        self.assertEqual(failure_class_of(TransientError("busy")), "transient")
+        self.assertEqual(failure_class_of(ConnectionRefusedError()), "transient")
+        self.assertEqual(failure_class_of(HttpError(503)), "transient")
+        self.assertEqual(failure_class_of(HttpError(429)), "transient")
+        self.assertEqual(failure_class_of(HttpError(404)), "code")
+        self.assertEqual(failure_class_of(ZeroDivisionError("division by zero")), "code")
+
+    def test_an_error_is_described_with_the_line_it_was_raised_at(self) -> None:
+        try:
+            1 / 0
+        except ZeroDivisionError as error:
+            self.assertRegex(describe(error), r"^ZeroDivisionError: division by zero \(test_transform\.py:\d+\)$")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,49 @@
+/**
+ * Conveyor's Python worker (python/, the Temporal Python SDK): where it is installed, whether this
+ * deployment can use it, and what it is started with. It gets Conveyor's configuration as this process
+ * resolved it, in one variable (CONVEYOR_PYTHON_WORKER_SETTINGS): the rules live in platform/config.ts.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ConveyorConfig } from '../platform/config';
+import { pythonEnvBin } from '../platform/python-env';
+
+/** `conveyor-python-worker`, as `npm run python-env` installs it into the project's Python environment. */
+export const PYTHON_WORKER = pythonEnvBin('conveyor-python-worker');
+export const PYTHON_WORKER_SETTINGS = 'CONVEYOR_PYTHON_WORKER_SETTINGS';
+
+/** Why this deployment's `python` transforms cannot run (the lake or payloads the Python worker cannot read), or undefined. */
+export function pythonUnsupported(config: Pick<ConveyorConfig, 'lakeUrl' | 'codecKeys'>): string | undefined {
+  if (config.lakeUrl) return `the lake is in S3 (CONVEYOR_LAKE_URL=${config.lakeUrl}) and the Python worker reads and writes a lake folder: unset CONVEYOR_LAKE_URL, or use a sql, command or dbt transform`;
+  if (config.codecKeys) return 'payloads are encrypted (CONVEYOR_CODEC_KEYS) and the Python worker cannot decrypt them: unset CONVEYOR_CODEC_KEYS, or use a sql, command or dbt transform';
+  return undefined;
+}
+
+/** Why the Python worker cannot start here, or undefined. */
+export function pythonWorkerUnavailable(config: Pick<ConveyorConfig, 'lakeUrl' | 'codecKeys'>): string | undefined {
+  if (!fs.existsSync(PYTHON_WORKER)) return `Conveyor's Python worker is not installed (${path.relative(process.cwd(), PYTHON_WORKER) || PYTHON_WORKER}): run npm run python-env`;
+  return pythonUnsupported(config);
+}
+
+/** The settings the Python worker is started with (python/conveyor_worker/worker.py reads them). */
+export function pythonWorkerSettings(config: ConveyorConfig, pipelinesDirs: string[], shutdownGraceSeconds: number): string {
+  const { tls, apiKey } = config.temporalSecurity;
+  return JSON.stringify({
+    address: config.temporalAddress,
+    namespace: config.namespace,
+    taskQueue: config.pythonTaskQueue,
+    slots: config.pythonActivitySlots,
+    lakeDir: config.lakeDir,
+    pipelinesDirs,
+    shutdownGraceSeconds,
+    tls: tls
+      ? {
+          serverRootCaCert: tls.serverRootCACertificate?.toString('utf8'),
+          clientCert: tls.clientCertPair?.crt.toString('utf8'),
+          clientKey: tls.clientCertPair?.key.toString('utf8'),
+          serverName: tls.serverNameOverride,
+        }
+      : null,
+    ...(apiKey ? { apiKey } : {}),
+  });
+}
