@@ -12,12 +12,17 @@ export interface ChildSpec {
 }
 
 /**
- * Run the children together, passing SIGINT and SIGTERM on to each; when one ends, the others are
- * asked to stop (SIGTERM). Resolves with the first non-zero exit code, else 0.
+ * Run the children together, passing SIGINT and SIGTERM on to each; when one ends by itself, the others
+ * are asked to stop (SIGTERM; not again when they are stopping already: a second signal forces a worker
+ * out). Resolves with the first non-zero exit code, else 0.
  */
 export function runChildren(specs: ChildSpec[]): Promise<number> {
   const children = specs.map((s) => spawn(s.command, s.args, { stdio: 'inherit', env: s.env ?? process.env }));
-  const forward = (signal: NodeJS.Signals) => () => children.forEach((c) => c.exitCode === null && c.kill(signal));
+  let stopping = false;
+  const forward = (signal: NodeJS.Signals) => () => {
+    stopping = true;
+    children.forEach((c) => c.exitCode === null && c.kill(signal));
+  };
   const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => [signal, forward(signal)] as const);
   for (const [signal, handler] of handlers) process.on(signal, handler);
   const exits = children.map(
@@ -25,7 +30,10 @@ export function runChildren(specs: ChildSpec[]): Promise<number> {
       new Promise<number>((resolve) => {
         child.on('error', () => resolve(127));
         child.on('exit', (code, signal) => {
-          for (const other of children) if (other !== child && other.exitCode === null && other.signalCode === null) other.kill('SIGTERM');
+          if (!stopping) {
+            stopping = true;
+            for (const other of children) if (other !== child && other.exitCode === null && other.signalCode === null) other.kill('SIGTERM');
+          }
           resolve(code ?? (signal ? signalExitCode(signal) : 1));
         });
       }),

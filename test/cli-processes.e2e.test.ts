@@ -1,7 +1,8 @@
 /**
  * The long-running commands as a user runs them in a terminal, from any folder: `conveyor server`
  * serves until Ctrl-C, `conveyor worker` drains on Ctrl-C (the terminal sends it to the command and the
- * worker process it started alike), and each exits 0 leaving nothing running.
+ * worker processes it started alike, the Python worker too when a pipeline needs it), and each exits 0
+ * leaving nothing running.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,7 +12,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort } from '../scripts/lib/ports';
 import { within } from './helpers/bounds';
-import { conveyorArgv } from './helpers/cli';
+import { conveyorArgv, runCli } from './helpers/cli';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-cli-processes-'));
 const started: ChildProcess[] = [];
@@ -55,7 +56,7 @@ const processesOf = (marker: string) =>
   });
 
 describe('long-running commands in a terminal', () => {
-  it('conveyor server serves gRPC, the Web UI and the HTTP API, then conveyor worker drains on Ctrl-C; both exit 0 and leave nothing running', { timeout: 240_000 }, async () => {
+  it('conveyor server serves gRPC, the Web UI and the HTTP API, then conveyor worker (alone, then with the Python worker a python transform needs) drains on Ctrl-C; all exit 0 and leave nothing running', { timeout: 240_000 }, async () => {
     const [grpc, ui, http] = [await freePort(), await freePort(), await freePort()];
     const env = { CONVEYOR_DATA_DIR: dataDir, TEMPORAL_ADDRESS: `127.0.0.1:${grpc}`, TEMPORAL_UI_URL: `http://localhost:${ui}`, TEMPORAL_HTTP_URL: `http://localhost:${http}` };
     const server = runInTerminal('server', env);
@@ -70,6 +71,19 @@ describe('long-running commands in a terminal', () => {
     assert.equal(await within('the worker to drain', 60_000, worker.exited), 0, worker.output());
     assert.match(worker.output(), /"msg":"worker stopped"/);
     assert.deepEqual(processesOf(`${path.sep}workers${path.sep}main.ts`), [], 'no worker process left');
+
+    // A deployment with a python transform: the Python worker runs beside the worker, and stops with it.
+    const pipelinesDir = fs.mkdirSync(path.join(dataDir, 'pipelines'), { recursive: true })!;
+    const withPython = { ...env, CONVEYOR_PIPELINES_DIR: pipelinesDir };
+    const made = runCli('new-pipeline', ['terminal_visits', '--source', 'csv', '--transform', 'python'], { ...process.env, ...withPython });
+    assert.equal(made.status, 0, made.all);
+    const both = runInTerminal('worker', withPython);
+    await both.waitFor(/"msg":"worker started"/, 120_000);
+    await both.waitFor(/"component":"python-worker","msg":"python worker started"/, 60_000);
+    both.interrupt();
+    assert.equal(await within('the worker and the Python worker to drain', 60_000, both.exited), 0, both.output());
+    assert.match(both.output(), /"msg":"python worker stopped"/);
+    assert.deepEqual(processesOf('conveyor-python-worker'), [], 'no Python worker process left');
 
     server.interrupt();
     assert.equal(await within('the server to stop', 30_000, server.exited), 0, server.output());

@@ -16,6 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { NODE_TEST_FLAGS } from '../scripts/lib/test-files';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 import { runCli } from './helpers/cli';
+import { startPythonWorker } from './helpers/python-worker';
 import { startWorkerFleet, startWorkerProcess, type WorkerFleet } from './helpers/worker-process';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -63,7 +64,7 @@ describe('pipelines in their own folder (CONVEYOR_PIPELINES_DIR)', () => {
 
   /** Scaffold `name` with `--transform <kind>`: its files as `expected`, its own test passing, then one partition run end to end by a worker. */
   async function scaffoldAndRun(name: string, kind: string, expected: string[]): Promise<string> {
-    const env = { ...fleet.workerEnv, CONVEYOR_TASK_QUEUE: `test-daily-${randomUUID()}`, CONVEYOR_BACKFILL_TASK_QUEUE: `test-backfill-${randomUUID()}` };
+    const env = { ...fleet.workerEnv, CONVEYOR_TASK_QUEUE: `test-daily-${randomUUID()}`, CONVEYOR_BACKFILL_TASK_QUEUE: `test-backfill-${randomUUID()}`, CONVEYOR_PYTHON_TASK_QUEUE: `test-python-${randomUUID()}` };
     const made = cli('new-pipeline', [name, '--source', 'csv', '--transform', kind], env);
     assert.equal(made.status, 0, made.stderr);
     const folder = path.join(teamDir, name);
@@ -72,9 +73,14 @@ describe('pipelines in their own folder (CONVEYOR_PIPELINES_DIR)', () => {
     assert.equal(own.status, 0, own.stdout + own.stderr);
     assert.equal(cli('generate', [name, '--from', '2024-03-01', '--to', '2024-03-01'], env).status, 0);
     await startWorkerProcess({ name: `${name}-worker`, queues: 'daily', env, logDir: teamDir });
-    const ran = cli('partition', [name, '2024-03-01'], env);
-    assert.equal(ran.status, 0, ran.stdout + ran.stderr);
-    assert.match(ran.stdout, new RegExp(`^✔ ${name}\\.2024-03-01 succeeded\\n {2}rows in 100, published 100, rejected 0`, 'm'));
+    const python = kind === 'python' ? await startPythonWorker(env) : undefined;
+    try {
+      const ran = cli('partition', [name, '2024-03-01'], env);
+      assert.equal(ran.status, 0, ran.stdout + ran.stderr + (python?.log() ?? ''));
+      assert.match(ran.stdout, new RegExp(`^✔ ${name}\\.2024-03-01 succeeded\\n {2}rows in 100, published 100, rejected 0`, 'm'));
+    } finally {
+      await python?.stop();
+    }
     return folder;
   }
 
@@ -87,6 +93,11 @@ describe('pipelines in their own folder (CONVEYOR_PIPELINES_DIR)', () => {
   it('a scaffolded pipeline whose transform is a dbt model (--transform dbt): its test passes as generated, and it runs end to end', { timeout: 300_000 }, async () => {
     const folder = await scaffoldAndRun('team_refunds', 'dbt', ['dbt_project.yml', 'definition.ts', 'generate.ts', 'models', 'models/schema.yml', 'models/team_refunds.sql', 'team_refunds.test.ts']);
     assert.match(fs.readFileSync(path.join(folder, 'definition.ts'), 'utf8'), /transform: \{ kind: 'dbt', model: 'team_refunds' \}/);
+  });
+
+  it('a scaffolded pipeline whose transform is a Python function (--transform python): its test passes as generated, and it runs end to end on a Python worker', { timeout: 300_000 }, async () => {
+    const folder = await scaffoldAndRun('team_visits', 'python', ['definition.ts', 'generate.ts', 'team_visits.test.ts', 'transform.py']);
+    assert.match(fs.readFileSync(path.join(folder, 'definition.ts'), 'utf8'), /transform: \{ kind: 'python', function: 'transform:rows' \}/);
   });
 
   it('scaffolded function-source pipelines (daily, and a static set): their tests pass as generated, offline, and the daily one runs end to end through npx conveyor partition and a worker', { timeout: 300_000 }, async () => {

@@ -5,7 +5,6 @@
  * kept, each failure class reached and classed, a cancelled run stops the function's process.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,8 +15,8 @@ import { partitionRuns } from '../client/lake';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
 import { definePipeline, partitionLandingDir } from '../pipelines/sdk';
 import { PipelineRegistry } from '../definitions/registry';
-import { conveyorArgv } from './helpers/cli';
-import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS, within } from './helpers/bounds';
+import { startPythonWorker, type PythonWorker } from './helpers/python-worker';
+import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 import { startHarness, withReadiness, type Harness } from './helpers/harness';
 
 const FOLDER = path.join(__dirname, 'fixtures', 'python');
@@ -40,30 +39,17 @@ const pythonTotals = definePipeline({
 const orphan = definePipeline({ ...pythonTotals, name: 'python_orphan', transform: { kind: 'python', function: 'currency_totals:totals', taskQueue: `nobody-${randomUUID()}` }, steps: { timeoutSeconds: 5, maxAttempts: 3 } });
 
 let h: Harness;
-let pythonWorker: ChildProcess;
-let pythonLog = '';
+let pythonWorker: PythonWorker;
 before(async () => {
   const registry = withReadiness(new PipelineRegistry([pythonTotals, orphan], new Map([[pythonTotals, FOLDER], [orphan, FOLDER]])), {
     python_totals: { pollIntervalSeconds: 1, timeoutSeconds: 30 },
     python_orphan: { pollIntervalSeconds: 1, timeoutSeconds: 30 },
   });
   h = await startHarness({ registry });
-  // As an operator starts it: `conveyor python-worker`, configured by the environment.
-  pythonWorker = spawn(process.execPath, conveyorArgv('python-worker', []), {
-    env: { ...process.env, TEMPORAL_ADDRESS: h.env.address, CONVEYOR_LAKE_DIR: h.config.lakeDir, CONVEYOR_PYTHON_TASK_QUEUE: taskQueue, CONTROL_DIR: controlDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  pythonWorker.stdout!.on('data', (chunk: Buffer) => (pythonLog += chunk.toString()));
-  pythonWorker.stderr!.on('data', (chunk: Buffer) => (pythonLog += chunk.toString()));
-  await within('the Python worker to start', 60_000, (async () => {
-    while (!pythonLog.includes('python worker started')) {
-      assert.equal(pythonWorker.exitCode, null, pythonLog);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  })());
+  pythonWorker = await startPythonWorker({ ...process.env, TEMPORAL_ADDRESS: h.env.address, CONVEYOR_LAKE_DIR: h.config.lakeDir, CONVEYOR_PYTHON_TASK_QUEUE: taskQueue, CONTROL_DIR: controlDir });
 }, START_HOOK_OPTIONS);
 after(async () => {
-  pythonWorker?.kill('SIGTERM');
+  await pythonWorker?.stop();
   await h?.stop();
   fs.rmSync(controlDir, { recursive: true, force: true });
 }, STOP_HOOK_OPTIONS);
@@ -85,7 +71,7 @@ async function run(partition: string, pipeline = pythonTotals) {
 describe('a Python function on the Python worker as the transform', { timeout: 600_000 }, () => {
   it("publishes the function's rows, keeps its rejects, and records what ran", async () => {
     const { started, outcome } = await run('2024-03-01');
-    assert.equal(outcome.status, 'succeeded', `${JSON.stringify(outcome)}\n${pythonLog}`);
+    assert.equal(outcome.status, 'succeeded', `${JSON.stringify(outcome)}\n${pythonWorker.log()}`);
     const rows = await h.query<{ currency: string; orders: bigint; revenue: string; run_id: string }>(
       "SELECT currency, orders, revenue::VARCHAR AS revenue, run_id FROM showroom.python_totals WHERE partition_key = '2024-03-01' ORDER BY currency",
     );

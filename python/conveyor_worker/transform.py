@@ -68,6 +68,7 @@ def run_transform(request: dict[str, Any], heartbeat: Any = None) -> dict[str, i
     result = function(context)
     output = result if isinstance(result, Output) else Output(rows=result)
     rows = as_table(output.rows)
+    (lake / request["output"]).parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(rows, lake / request["output"])
     rejects = 0
     if output.rejects is not None:

@@ -28,7 +28,7 @@ SETTINGS_VARIABLE = "CONVEYOR_PYTHON_WORKER_SETTINGS"
 def log(message: str, **fields: Any) -> None:
     """A JSON log line, as Conveyor's TypeScript processes write them."""
     line = {"level": 30, "time": datetime.now(timezone.utc).isoformat(), "service": "conveyor", "component": "python-worker", "msg": message, **fields}
-    print(json.dumps(line), flush=True)
+    print(json.dumps(line, separators=(",", ":")), flush=True)
 
 
 @dataclass(frozen=True)
