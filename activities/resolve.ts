@@ -12,7 +12,7 @@ import type { PythonStep, ResolvedPartitionRun } from '../common/run-types';
 import { Context } from '@temporalio/activity';
 import type { PipelineDefinition } from '../definitions/definition';
 import { pythonCallOf } from '../transforms/python';
-import type { PythonTransform } from '../definitions/transform-schema';
+import type { PythonWorkerTransform } from '../definitions/transform-schema';
 import type { RunKind } from '../common/search-attributes';
 import { InputError } from '../common/errors';
 import { snapshotOf } from '../definitions/snapshot';
@@ -40,13 +40,14 @@ export function makeResolvePartitionRun(deps: ActivityDeps) {
     // long: their steps always heartbeat, as activities.
     const inProcess = pipeline.source.kind !== 'function' && transformOf(pipeline).module.runsInProcess;
     const steps = { ...pipeline.steps, localBelowBytes: inProcess ? pipeline.steps.localBelowBytes : 0 };
-    const python = pipeline.transform.kind === 'python' ? pythonStepOf(deps, pipeline, pipeline.transform, input.partition) : undefined;
+    const { transform } = pipeline;
+    const python = transform.kind === 'python' || transform.kind === 'spark' ? pythonStepOf(deps, pipeline, transform, input.partition) : undefined;
     return { snapshot: snapshotOf(pipeline), readiness, steps, ...(python ? { python } : {}) };
   };
 }
 
-/** A `python` transform's step: the Python worker's task queue, the function, and what it reads and where it writes. */
-function pythonStepOf(deps: ActivityDeps, pipeline: PipelineDefinition, transform: PythonTransform, partition: string): PythonStep {
+/** A `python` or `spark` transform's step: the Python worker's task queue, the function, and what it reads and where it writes. */
+function pythonStepOf(deps: ActivityDeps, pipeline: PipelineDefinition, transform: PythonWorkerTransform, partition: string): PythonStep {
   const runId = Context.current().info.workflowExecution?.runId ?? 'none';
   return {
     ...pythonCallOf(pipeline, transform, partition, deps.registry.folderOf(pipeline.name) ?? ''),

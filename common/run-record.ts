@@ -17,7 +17,7 @@ import { RUN_KINDS } from './search-attributes';
 export const OVERRIDE_KINDS = ['force', 'skip', 'rerun'] as const;
 
 /** The kinds of transform a pipeline may declare (definitions/transform-schema.ts, one module each in transforms/). */
-export const TRANSFORM_KINDS = ['sql', 'command', 'dbt', 'python'] as const;
+export const TRANSFORM_KINDS = ['sql', 'command', 'dbt', 'python', 'spark'] as const;
 
 const count = () => z.number().int().nonnegative();
 
@@ -76,8 +76,8 @@ export const runRecordSchema = z
       .describe("operators' overrides that shaped this run (a rerun that started it, a force past its readiness wait); usually empty"),
     transform: z
       .object({
-        kind: z.enum(TRANSFORM_KINDS).describe('the kind of transform that ran: `sql`, `command`, `dbt` or `python`'),
-        engine: z.string().describe('what ran it, with its version: `duckdb v1.5.6`, `dbt-core 1.11.16`, or the command and its SHA-256'),
+        kind: z.enum(TRANSFORM_KINDS).describe('the kind of transform that ran: `sql`, `command`, `dbt`, `python` or `spark`'),
+        engine: z.string().describe('what ran it, with its version: `duckdb v1.5.6`, `dbt-core 1.11.16`, `python 3.11.2 (polars 2.1.0, pyarrow 26.0.1)`, `spark 4.3.0 (spark://host:7077, application app-...)`, or the command and its SHA-256'),
       })
       .nullable()
       .default(null)

@@ -28,7 +28,7 @@ export interface ResolvedPartitionRun {
   python?: PythonStep;
 }
 
-/** A `python` transform's step, as the run resolved it: where it runs and what it is told besides its inputs. */
+/** A `python` or `spark` transform's step (on Conveyor's Python worker), as the run resolved it: where it runs and what it is told besides its inputs. */
 export interface PythonStep {
   taskQueue: string;
   /** The pipeline's folder where the TypeScript worker has it (the Python worker also looks under CONVEYOR_PIPELINES_DIR). */
@@ -40,6 +40,13 @@ export interface PythonStep {
   window: { start: string; end: string } | null;
   /** The run's staging folder, lake-relative: the Python step writes its output under it. */
   stagingDir: string;
+  /** A `spark` transform: the session's master (null: the Python worker's CONVEYOR_SPARK_MASTER) and settings; null for `python`. */
+  spark: SparkSettings | null;
+}
+
+export interface SparkSettings {
+  master: string | null;
+  conf: Record<string, string>;
 }
 
 /** What the Python worker's `runPythonTransform` activity is called with (snake_case: Python reads it). */
@@ -55,9 +62,11 @@ export interface PythonTransformRequest {
   start: string | null;
   end: string | null;
   staging_dir: string;
+  /** A `spark` job (`function` is the job): where its session runs; null for a `python` function. */
+  spark: SparkSettings | null;
 }
 
-/** What it returns: its output (and rejects) as lake-relative Parquet files, the counts, and what ran. */
+/** What it returns: its output (and rejects) as lake-relative Parquet files (a glob for a Spark job's folders), the counts, and what ran. */
 export interface PythonTransformResult {
   output: string;
   rejects: string | null;

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { IDENTIFIER_PATTERN } from '../common/identifiers';
 import { TRANSFORM_KINDS } from '../common/run-record';
+import { sparkMasterSchema } from '../common/spark';
 
 /**
  * DuckDB SQL over the source's views (`raw`, or one view per upstream input): a SELECT yielding the
@@ -62,22 +63,52 @@ export const dbtTransformSchema = z.object({
  * returns the rows (a Polars, pandas or PyArrow frame). Deployed with its own dependencies, scaled
  * apart from the TypeScript workers, put where the memory or the GPU is.
  */
+const pythonFunctionSchema = (example: string) =>
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$/, `module:function, e.g. '${example}' (${example.split(':')[0]}.py in the pipeline's folder)`);
+/** The Python worker's task queue; default CONVEYOR_PYTHON_TASK_QUEUE (conveyor-python). */
+const pythonTaskQueueSchema = z.string().min(1).optional();
+
 export const pythonTransformSchema = z.object({
   kind: z.literal('python'),
-  function: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$/, "module:function, e.g. 'transform:daily_totals' (transform.py in the pipeline's folder)"),
-  /** The Python worker's task queue; default CONVEYOR_PYTHON_TASK_QUEUE (conveyor-python). */
-  taskQueue: z.string().min(1).optional(),
+  function: pythonFunctionSchema('transform:daily_totals'),
+  taskQueue: pythonTaskQueueSchema,
 });
 
-export const TRANSFORM_FORMS = "{ kind: 'sql', sql }, { kind: 'command', command: [program, ...args] }, { kind: 'dbt', model } or { kind: 'python', function: 'module:function' }";
+/**
+ * A PySpark job of the pipeline's folder, `module:function`: called with a SparkSession and the
+ * partition's context, it returns a Spark DataFrame of the rows. Run by Conveyor's Python worker, in a
+ * Spark driver it keeps between partitions, on the transform's `master` (default CONVEYOR_SPARK_MASTER,
+ * `local[*]`): a standalone cluster takes a partition larger than one machine.
+ */
+export const sparkTransformSchema = z.object({
+  kind: z.literal('spark'),
+  job: pythonFunctionSchema('job:daily_totals'),
+  master: sparkMasterSchema.optional(),
+  /** Spark settings for the session (`spark.executor.memory`: '4g', ...). */
+  conf: z
+    .record(z.string(), z.string())
+    .superRefine((conf, ctx) => {
+      for (const key of Object.keys(conf)) if (!key.startsWith('spark.')) ctx.addIssue({ code: 'custom', message: `${key} is not a Spark setting: expected spark.*` });
+    })
+    .default({}),
+  taskQueue: pythonTaskQueueSchema,
+});
 
-export const transformSchema = z.discriminatedUnion('kind', [sqlTransformSchema, commandTransformSchema, dbtTransformSchema, pythonTransformSchema], { error: `expected ${TRANSFORM_FORMS}` });
+export const TRANSFORM_FORMS =
+  "{ kind: 'sql', sql }, { kind: 'command', command: [program, ...args] }, { kind: 'dbt', model }, { kind: 'python', function: 'module:function' } or { kind: 'spark', job: 'module:function' }";
+
+export const transformSchema = z.discriminatedUnion('kind', [sqlTransformSchema, commandTransformSchema, dbtTransformSchema, pythonTransformSchema, sparkTransformSchema], {
+  error: `expected ${TRANSFORM_FORMS}`,
+});
 
 export type TransformDefinition = z.infer<typeof transformSchema>;
 export type SqlTransform = z.infer<typeof sqlTransformSchema>;
 export type CommandTransform = z.infer<typeof commandTransformSchema>;
 export type DbtTransform = z.infer<typeof dbtTransformSchema>;
 export type PythonTransform = z.infer<typeof pythonTransformSchema>;
+export type SparkTransform = z.infer<typeof sparkTransformSchema>;
+/** The kinds run by Conveyor's Python worker. */
+export type PythonWorkerTransform = PythonTransform | SparkTransform;
 export type TransformKind = TransformDefinition['kind'];
 
 // The run record lists the same kinds (common/run-record.ts): each list must hold the other's.

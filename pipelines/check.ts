@@ -66,8 +66,8 @@ export async function checkPipelineSample(
         if (source.kind === 'function') await writeSourceRows(pipeline, source, partition, files[0]!, { heartbeat: () => undefined, signal: new AbortController().signal });
         const { transform, module } = transformOf(pipeline);
         const signal = new AbortController().signal;
-        // A `python` transform's function runs here, in the project's Python environment (no Python worker).
-        const produced = transform.kind === 'python' ? await runPythonLocally(pipeline, partition, { folder: folder ?? '', files, lakeDir: deps.lake.root }) : undefined;
+        // A `python` function or `spark` job runs here, in the project's Python environment (no Python worker).
+        const produced = transform.kind === 'python' || transform.kind === 'spark' ? await runPythonLocally(pipeline, partition, { folder: folder ?? '', files, lakeDir: deps.lake.root }) : undefined;
         await module.run({ db, deps, pipeline, transform, partition, runId: 'check', files, params, stagingDir: dir, fileTag: 'check', heartbeat: () => undefined, signal, produced });
         await checkOutputColumns(db, pipeline, describeTransform(pipeline));
       }

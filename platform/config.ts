@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_BACKFILL_TASK_QUEUE, DEFAULT_PYTHON_TASK_QUEUE, DEFAULT_TASK_QUEUE } from '../common/task-queues';
+import { DEFAULT_SPARK_MASTER, sparkMasterSchema } from '../common/spark';
 import { ALERT_SINKS, type AlertSink } from '../common/alert-sinks';
 import { codecKeysSchema, type CodecKeys } from './payload-codec';
 import { parseS3Url } from '../common/object-keys';
@@ -124,6 +125,8 @@ const envSchema = z.object({
   /** Conveyor's Python worker serves `python` transforms on this task queue. */
   CONVEYOR_PYTHON_TASK_QUEUE: z.string().min(1).default(DEFAULT_PYTHON_TASK_QUEUE),
   CONVEYOR_PYTHON_ACTIVITY_SLOTS: z.coerce.number({ error: 'expected a whole number from 1 to 64' }).int().min(1).max(64).default(4),
+  /** Where `spark` transforms that name no master run: local[*] (the Python worker's machine) or a standalone cluster. */
+  CONVEYOR_SPARK_MASTER: sparkMasterSchema.default(DEFAULT_SPARK_MASTER),
   /** The dbt executable the `dbt` transform runs; default `.tools/python/bin/dbt` (`npm run python-env`), else `dbt` on PATH. */
   CONVEYOR_DBT: unsetWhenEmpty(z.string().min(1).optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -187,6 +190,8 @@ export interface ConveyorConfig {
   pythonTaskQueue: string;
   /** CONVEYOR_PYTHON_ACTIVITY_SLOTS: how many `python` transforms the Python worker runs at once. */
   pythonActivitySlots: number;
+  /** CONVEYOR_SPARK_MASTER: where `spark` transforms that name no master run. */
+  sparkMaster: string;
 }
 
 /** Variables whose values may hold a password: an error shows only what follows the last `@`. */
@@ -253,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
     dbt: e.CONVEYOR_DBT,
     pythonTaskQueue: e.CONVEYOR_PYTHON_TASK_QUEUE,
     pythonActivitySlots: e.CONVEYOR_PYTHON_ACTIVITY_SLOTS,
+    sparkMaster: e.CONVEYOR_SPARK_MASTER,
   };
 }
 

@@ -3,7 +3,7 @@
  * packages of docs/examples/python/requirements.txt (the Temporal Python SDK, for the example a service
  * in Python follows and the test that runs it), transforms/requirements.txt (dbt-core and
  * dbt-duckdb, for the `dbt` transform) and Conveyor's Python worker (`python/`, for the `python`
- * transform). Installed once; again only when the requirements change.
+ * transform, with PySpark for the `spark` transform). Installed once; again only when the requirements change.
  * Prints the interpreter's path (nothing with `--quiet`).
  */
 import { spawnSync } from 'node:child_process';
@@ -41,7 +41,7 @@ export function ensurePythonEnv(): string {
   if (fs.existsSync(PYTHON) && fs.existsSync(STAMP) && fs.readFileSync(STAMP, 'utf8') === wanted) return PYTHON;
   console.error(`installing ${REQUIREMENTS.map((f) => path.relative(ROOT, f)).join(' and ')} into ${path.relative(ROOT, PYTHON_ENV_DIR)} (a minute or two, once) ...`);
   if (!fs.existsSync(PYTHON)) run('python3', ['-m', 'venv', PYTHON_ENV_DIR]);
-  run(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...REQUIREMENTS.flatMap((file) => ['-r', file]), '-e', PYTHON_PACKAGE]);
+  run(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...REQUIREMENTS.flatMap((file) => ['-r', file]), '-e', `${PYTHON_PACKAGE}[spark]`]);
   fs.writeFileSync(STAMP, wanted);
   return PYTHON;
 }

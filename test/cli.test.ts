@@ -137,6 +137,15 @@ describe("a transform's tool that is not installed", () => {
     assert.equal(codec.code, 1, codec.stderr);
     assert.match(codec.stderr, /^conveyor python-worker: cannot start the Python worker: payloads are encrypted \(CONVEYOR_CODEC_KEYS\) and the Python worker cannot decrypt them/);
   });
+  it('the Python worker refuses to serve a Spark job without Java, in one line naming it', () => {
+    const sparkDir = path.join(dataDir, 'spark-pipelines');
+    fs.mkdirSync(sparkDir, { recursive: true });
+    const withSpark = { CONVEYOR_PIPELINES_DIR: sparkDir, JAVA_HOME: path.join(dataDir, 'no-such-java') };
+    assert.equal(cli('new-pipeline', ['team_sessions', '--transform', 'spark'], withSpark).code, 0);
+    const result = cli('python-worker', [], withSpark);
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stderr, `conveyor python-worker: cannot start the Python worker: Spark needs Java 17 or later and ${dataDir}/no-such-java/bin/java does not run: install it (Debian: apt install openjdk-17-jre-headless) or set JAVA_HOME`);
+  });
   it('commands that run no transform work without it', () => {
     const result = cli('graph', [], env);
     assert.equal(result.code, 0, result.stderr);

@@ -69,11 +69,11 @@ describe('pipelines in their own folder (CONVEYOR_PIPELINES_DIR)', () => {
     assert.equal(made.status, 0, made.stderr);
     const folder = path.join(teamDir, name);
     assert.deepEqual(fs.readdirSync(folder, { recursive: true }).map(String).sort(), expected);
-    const own = spawnSync(process.execPath, [...NODE_TEST_FLAGS, path.join(folder, `${name}.test.ts`)], { cwd: ROOT, env: { ...env, NODE_TEST_CONTEXT: undefined }, encoding: 'utf8', timeout: 120_000 });
+    const own = spawnSync(process.execPath, [...NODE_TEST_FLAGS, path.join(folder, `${name}.test.ts`)], { cwd: ROOT, env: { ...env, NODE_TEST_CONTEXT: undefined }, encoding: 'utf8', timeout: 240_000 });
     assert.equal(own.status, 0, own.stdout + own.stderr);
     assert.equal(cli('generate', [name, '--from', '2024-03-01', '--to', '2024-03-01'], env).status, 0);
     await startWorkerProcess({ name: `${name}-worker`, queues: 'daily', env, logDir: teamDir });
-    const python = kind === 'python' ? await startPythonWorker(env) : undefined;
+    const python = kind === 'python' || kind === 'spark' ? await startPythonWorker(env) : undefined;
     try {
       const ran = cli('partition', [name, '2024-03-01'], env);
       assert.equal(ran.status, 0, ran.stdout + ran.stderr + (python?.log() ?? ''));
@@ -98,6 +98,11 @@ describe('pipelines in their own folder (CONVEYOR_PIPELINES_DIR)', () => {
   it('a scaffolded pipeline whose transform is a Python function (--transform python): its test passes as generated, and it runs end to end on a Python worker', { timeout: 300_000 }, async () => {
     const folder = await scaffoldAndRun('team_visits', 'python', ['definition.ts', 'generate.ts', 'team_visits.test.ts', 'transform.py']);
     assert.match(fs.readFileSync(path.join(folder, 'definition.ts'), 'utf8'), /transform: \{ kind: 'python', function: 'transform:rows' \}/);
+  });
+
+  it('a scaffolded pipeline whose transform is a PySpark job (--transform spark): its test passes as generated, and it runs end to end on a Python worker', { timeout: 400_000 }, async () => {
+    const folder = await scaffoldAndRun('team_sessions', 'spark', ['definition.ts', 'generate.ts', 'job.py', 'team_sessions.test.ts']);
+    assert.match(fs.readFileSync(path.join(folder, 'definition.ts'), 'utf8'), /transform: \{ kind: 'spark', job: 'job:rows' \}/);
   });
 
   it('scaffolded function-source pipelines (daily, and a static set): their tests pass as generated, offline, and the daily one runs end to end through npx conveyor partition and a worker', { timeout: 300_000 }, async () => {

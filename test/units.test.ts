@@ -261,5 +261,14 @@ describe('a definition: defaults by scheme, and the forms a bad field is told', 
     assert.match(refused({ source: { kind: 'ftp' } }), /^pipeline 'sales': source\.kind: expected \{ kind: 'files', .*\{ kind: 'upstream', .*\{ kind: 'function', /);
     assert.match(refused({ partitions: 'daily' }), /^pipeline 'sales': partitions: expected \{ kind: 'hourly' \| 'daily' \| 'weekly' \| 'monthly', first, lag \} or \{ kind: 'static', keys: \[\.\.\.\] \}$/);
     assert.equal(refused({ schedule: { overlap: 'never' } }), "pipeline 'sales': schedule.overlap: expected one of allow_all, buffer_all, buffer_one, skip");
+    assert.match(refused({ transform: { kind: 'pandas' } }), /^pipeline 'sales': transform\.kind: expected \{ kind: 'sql', sql \}, .*\{ kind: 'spark', job: 'module:function' \}$/);
+    assert.equal(refused({ transform: { kind: 'spark', job: 'job:totals', master: 'yarn' } }), "pipeline 'sales': transform.master: expected local, local[N], local[*] or spark://host:port (a standalone master)");
+    assert.match(refused({ transform: { kind: 'spark', job: 'job.py' } }), /^pipeline 'sales': transform\.job: module:function, e\.g\. 'job:daily_totals'/);
+  });
+
+  it('takes a spark transform on a standalone master, with its settings', () => {
+    const p = definePipeline({ ...minimal, transform: { kind: 'spark', job: 'job:totals', master: 'spark://a:7077,b:7077', conf: { 'spark.executor.memory': '4g' } } });
+    assert.deepEqual(p.transform, { kind: 'spark', job: 'job:totals', master: 'spark://a:7077,b:7077', conf: { 'spark.executor.memory': '4g' } });
+    assert.equal(refused({ transform: { kind: 'spark', job: 'job:totals', conf: { 'executor.memory': '4g' } } }), "pipeline 'sales': transform.conf: executor.memory is not a Spark setting: expected spark.*");
   });
 });

@@ -6,6 +6,7 @@ import type { TransformDefinition } from '../definitions/transform-schema';
 import { commandTransform } from './command';
 import { dbtTransform } from './dbt';
 import { pythonTransform } from './python';
+import { sparkTransform } from './spark';
 import { sqlTransform } from './sql';
 import type { TransformModule } from './transform';
 
@@ -14,6 +15,7 @@ const MODULES: { [K in TransformDefinition['kind']]: TransformModule<Extract<Tra
   command: commandTransform,
   dbt: dbtTransform,
   python: pythonTransform,
+  spark: sparkTransform,
 };
 
 /** The pipeline's transform with the module that runs it. */
@@ -26,6 +28,7 @@ export function describeTransform(pipeline: Pick<PipelineDefinition, 'name' | 't
   const t = pipeline.transform;
   if (t.kind === 'sql') return `the SQL of ${pipeline.name}`;
   if (t.kind === 'python') return `the Python function ${t.function} of ${pipeline.name}`;
+  if (t.kind === 'spark') return `the Spark job ${t.job} of ${pipeline.name}`;
   return t.kind === 'dbt' ? `the dbt model ${t.model} of ${pipeline.name}` : `the command ${t.command[0]} of ${pipeline.name}`;
 }
 

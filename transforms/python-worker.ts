@@ -3,6 +3,7 @@
  * deployment can use it, and what it is started with. It gets Conveyor's configuration as this process
  * resolved it, in one variable (CONVEYOR_PYTHON_WORKER_SETTINGS): the rules live in platform/config.ts.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ConveyorConfig } from '../platform/config';
@@ -25,6 +26,14 @@ export function pythonWorkerUnavailable(config: Pick<ConveyorConfig, 'lakeUrl' |
   return pythonUnsupported(config);
 }
 
+/** Why this machine cannot run `spark` transforms' jobs (no Java, no PySpark in the project's Python), or undefined. */
+export function sparkUnavailable(): string | undefined {
+  const java = process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+  if (spawnSync(java, ['-version'], { stdio: 'ignore' }).status !== 0) return `Spark needs Java 17 or later and ${java} does not run: install it (Debian: apt install openjdk-17-jre-headless) or set JAVA_HOME`;
+  if (spawnSync(pythonEnvBin('python'), ['-c', 'import pyspark'], { stdio: 'ignore' }).status !== 0) return 'PySpark is not installed in .tools/python: run npm run python-env';
+  return undefined;
+}
+
 /** The settings the Python worker is started with (python/conveyor_worker/worker.py reads them). */
 export function pythonWorkerSettings(config: ConveyorConfig, pipelinesDirs: string[], shutdownGraceSeconds: number): string {
   const { tls, apiKey } = config.temporalSecurity;
@@ -33,6 +42,7 @@ export function pythonWorkerSettings(config: ConveyorConfig, pipelinesDirs: stri
     namespace: config.namespace,
     taskQueue: config.pythonTaskQueue,
     slots: config.pythonActivitySlots,
+    sparkMaster: config.sparkMaster,
     lakeDir: config.lakeDir,
     pipelinesDirs,
     shutdownGraceSeconds,

@@ -178,8 +178,8 @@ async function runPartition(input: PartitionRunInput, wake: ReadinessWake): Prom
     if (ingested.upstream) record.upstream = ingested.upstream.map((u) => ({ pipeline: u.pipeline, partition_key: u.partition, run_id: u.runId }));
 
     current = 'transform';
-    setCurrentDetails(`transforming ${ingested.files.length} file(s), ${ingested.bytes} bytes${steps.python ? ' (Python)' : ''}`);
-    // A `python` transform's function runs first, on the Python worker; transform then finishes its rows.
+    setCurrentDetails(`transforming ${ingested.files.length} file(s), ${ingested.bytes} bytes${run.python ? (run.python.spark ? ' (Spark)' : ' (Python)') : ''}`);
+    // A `python` function or `spark` job runs first, on the Python worker; transform then finishes its rows.
     const produced = steps.python ? await steps.python(ingested.staged) : undefined;
     const transformed: TransformResult = await work.transform({ ...workInput, ingested: ingested.staged, ...(produced ? { produced } : {}) });
     done(current, transformed);
@@ -374,6 +374,7 @@ function pythonStep(input: PartitionRunInput, run: ResolvedPartitionRun, python:
       start: python.window?.start ?? null,
       end: python.window?.end ?? null,
       staging_dir: python.stagingDir,
+      spark: python.spark,
     }).catch((err: unknown) => {
       throw noWorker(err);
     });

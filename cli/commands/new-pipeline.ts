@@ -20,7 +20,7 @@ import { upstreamScaffold } from '../scaffold/upstream';
 
 const SOURCES = [...FILE_FORMATS, 'upstream', 'function'] as const;
 type SourceChoice = (typeof SOURCES)[number];
-const TRANSFORMS = ['sql', 'command', 'dbt', 'python'] as const;
+const TRANSFORMS = ['sql', 'command', 'dbt', 'python', 'spark'] as const;
 interface Options { partitions: PartitionKind; source: SourceChoice; transform: (typeof TRANSFORMS)[number]; keys: string; upstream: string; mapping: string }
 
 export function register(program: Command, ctx: Context): void {
@@ -31,7 +31,7 @@ export function register(program: Command, ctx: Context): void {
     .argument('<name>', 'the pipeline name: lower-case letters, digits and _, starting with a letter')
     .addOption(new Option('--partitions <kind>', 'how partitions are keyed').choices(PARTITION_KINDS).default('daily'))
     .addOption(new Option('--source <kind>', 'what it reads: landed files of a format, upstream pipelines, or rows from a function (an API)').choices(SOURCES).default('csv'))
-    .addOption(new Option('--transform <kind>', 'how it makes its rows: DuckDB SQL, a program of its own (a Python script to start from), a dbt model, or a Python function (Polars)').choices(TRANSFORMS).default('sql'))
+    .addOption(new Option('--transform <kind>', 'how it makes its rows: DuckDB SQL, a program of its own (a Python script to start from), a dbt model, a Python function (Polars), or a PySpark job').choices(TRANSFORMS).default('sql'))
     .option('--keys <list>', 'the keys of a static set, comma-separated (with --partitions static)', 'eu,us,apac')
     .option('--upstream <pipeline>', 'the pipeline it reads (with --source upstream)', 'orders')
     .option('--mapping <mapping>', 'same | covering | window:N (with --source upstream)', 'same')
@@ -41,6 +41,7 @@ export function register(program: Command, ctx: Context): void {
       'npx conveyor new-pipeline shop_returns --source csv --transform command',
       'npx conveyor new-pipeline shop_refunds --source csv --transform dbt',
       'npx conveyor new-pipeline shop_rates --source jsonl --transform python',
+      'npx conveyor new-pipeline shop_sessions --source parquet --transform spark',
     ))
     .action((name: string, o: Options) => {
       if (!IDENTIFIER_PATTERN.test(name)) throw new InputError(`invalid pipeline name '${name}': lower-case letters, digits and _, starting with a letter`);
@@ -51,8 +52,8 @@ export function register(program: Command, ctx: Context): void {
       if (o.transform === 'command' && (o.source === 'parquet' || o.source === 'upstream')) {
         throw new InputError(`--transform command scaffolds a Python script that reads CSV or JSON lines: use it with --source csv, jsonl or function, not ${o.source}`);
       }
-      if ((o.transform === 'dbt' || o.transform === 'python') && o.source === 'upstream') {
-        throw new InputError(`--transform ${o.transform} scaffolds ${o.transform === 'dbt' ? 'a model' : 'a function'} over landed records: use it with --source csv, jsonl, parquet or function, not upstream`);
+      if ((o.transform === 'dbt' || o.transform === 'python' || o.transform === 'spark') && o.source === 'upstream') {
+        throw new InputError(`--transform ${o.transform} scaffolds ${{ dbt: 'a model', python: 'a function', spark: 'a job' }[o.transform]} over landed records: use it with --source csv, jsonl, parquet or function, not upstream`);
       }
       const scaffold = scaffoldOf(name, o);
       const files =
@@ -80,7 +81,7 @@ function scaffoldOf(name: string, o: Options): Scaffold {
 
 function nextStep(name: string, folder: string, o: Options, sample: string): string {
   if (o.source === 'upstream') return `edit ${path.join(folder, 'transform.sql')}; run its test with \`npm test\``;
-  const rows = path.join(folder, { sql: 'validate.sql', command: 'transform.py', dbt: `models/${name}.sql`, python: 'transform.py' }[o.transform]);
+  const rows = path.join(folder, { sql: 'validate.sql', command: 'transform.py', dbt: `models/${name}.sql`, python: 'transform.py', spark: 'job.py' }[o.transform]);
   if (o.source === 'function') return `edit its source function in ${path.join(folder, 'definition.ts')} (the call to your API), then ${rows}; run its test with \`npm test\``;
   return `edit ${rows}; run its test with \`npm test\`; land sample data with \`npx conveyor generate ${name} --from ${sample} --to ${sample}\``;
 }

@@ -22,9 +22,9 @@ const ROOT = path.resolve(__dirname, '..', '..');
 /** The worker's Node flags, with tsx's hook resolved from here: the command may run from any folder. */
 const NODE_FLAGS = WORKER_NODE_FLAGS.map((flag) => (flag === 'tsx/cjs' ? require.resolve('tsx/cjs') : flag));
 
-/** Whether a deployed pipeline's `python` transform is served on this deployment's Python task queue. */
+/** Whether a deployed pipeline's `python` or `spark` transform is served on this deployment's Python task queue. */
 function needsPythonWorker(registry: PipelineRegistry, config: ConveyorConfig): boolean {
-  return registry.all().some((p) => p.transform.kind === 'python' && (p.transform.taskQueue ?? config.pythonTaskQueue) === config.pythonTaskQueue);
+  return registry.all().some((p) => (p.transform.kind === 'python' || p.transform.kind === 'spark') && (p.transform.taskQueue ?? config.pythonTaskQueue) === config.pythonTaskQueue);
 }
 
 export function register(program: Command, ctx: Context): void {
@@ -38,7 +38,7 @@ export function register(program: Command, ctx: Context): void {
     .action(async (opts: { queues?: string; python: boolean }) => {
       if (opts.queues !== undefined) parseOption('--queues', workerQueuesSchema, opts.queues); // bad input: refused before building anything
       const { config, registry } = ctx; // and a bad environment or pipeline
-      const python = opts.python && needsPythonWorker(registry, config) ? [pythonWorkerChild(config)] : [];
+      const python = opts.python && needsPythonWorker(registry, config) ? [pythonWorkerChild(config, registry)] : [];
       const built = await runChild({ command: process.execPath, args: [NODE_FLAGS[0]!, NODE_FLAGS[1]!, path.join(ROOT, 'scripts', 'build-workflow-bundle.ts')] });
       if (built !== 0) {
         ctx.exitCode = built;

@@ -7,6 +7,7 @@ import { DEFINITION_IMPORT } from '../../definitions/definition-import';
 import { commandScript } from './command';
 import { dbtProject } from './dbt';
 import { pythonFunction } from './python';
+import { sparkJob } from './spark';
 
 /** A sample partition of each time scheme, and the first partition a scaffold declares. */
 export const SCHEME_SAMPLES: Record<Exclude<PartitionKind, 'static'>, { first: string; sample: string }> = {
@@ -25,8 +26,8 @@ export interface Scaffold {
   /** A partition of the scheme its test and the next-step hint use. */
   sample: string;
   isTime: boolean;
-  /** How it makes its rows: its SQL (`validate.sql`), a program (`transform.py`), or a dbt model (`models/`). */
-  transform: 'sql' | 'command' | 'dbt' | 'python';
+  /** How it makes its rows: its SQL (`validate.sql`), a program or a Python function (`transform.py`), a PySpark job (`job.py`), or a dbt model (`models/`). */
+  transform: 'sql' | 'command' | 'dbt' | 'python' | 'spark';
 }
 
 /** What a scaffold imports Conveyor through: `conveyor/pipeline`. */
@@ -53,6 +54,7 @@ export function recordsTable(s: Scaffold): string {
     command: "{ kind: 'command', command: ['./transform.py'], output: 'csv' }",
     dbt: `{ kind: 'dbt', model: '${s.name}' }`,
     python: "{ kind: 'python', function: 'transform:rows' }",
+    spark: "{ kind: 'spark', job: 'job:rows' }",
   };
   const transform = transforms[s.transform];
   return `  table: {
@@ -68,10 +70,11 @@ export function recordsTable(s: Scaffold): string {
 `;
 }
 
-/** How a files or function scaffold makes its rows: `validate.sql`, `transform.py` (a program: cli/scaffold/command.ts; a function: cli/scaffold/python.ts) or a dbt project (cli/scaffold/dbt.ts). */
+/** How a files or function scaffold makes its rows: `validate.sql`, `transform.py` (a program: cli/scaffold/command.ts; a function: cli/scaffold/python.ts), `job.py` (a PySpark job: cli/scaffold/spark.ts) or a dbt project (cli/scaffold/dbt.ts). */
 export function recordsTransform(s: Scaffold, record: string): Record<string, string> {
   if (s.transform === 'dbt') return dbtProject(s);
   if (s.transform === 'python') return { 'transform.py': pythonFunction(s) };
+  if (s.transform === 'spark') return { 'job.py': sparkJob(s) };
   return s.transform === 'sql' ? { 'validate.sql': validateSql(s, record) } : { 'transform.py': commandScript(s) };
 }
 

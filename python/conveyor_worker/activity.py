@@ -1,9 +1,9 @@
 """The activity the TypeScript workflow schedules on the Python worker's task queue: `runPythonTransform`.
 
-The function runs in a process of its own; the activity heartbeats while it runs and stops it when the
-run is cancelled. What it raises is classed as Conveyor's failures are: `DataError` data (not retried),
-`TransientError`, a connection error or an HTTP 429/5xx transient (retried), anything else code (not
-retried), with its type, message and the line it was raised at.
+A `python` function runs in a process of its own, a `spark` job in the worker's Spark driver process
+(spark.py); the activity heartbeats while it runs and stops it when the run is cancelled. What it
+raises is classed as Conveyor's failures are (failures.py), with its type, message and the line of
+the team's code it was raised at.
 """
 from __future__ import annotations
 
@@ -11,9 +11,6 @@ import asyncio
 import multiprocessing
 import os
 import secrets
-import threading
-import time
-import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -21,57 +18,21 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from .context import DataError, TransientError
+from .failures import FAILURE_TYPES, describe, failure_class_of
+from .orphans import exit_when_orphaned
+from .spark import DRIVER
 from .transform import run_transform
 
-FAILURE_TYPES = {"transient": "TransientFailure", "data": "DataFailure", "code": "CodeFailure"}
-
-
-def failure_class_of(error: BaseException) -> str:
-    """`data`, `transient` or `code`, for an exception a transform raised."""
-    if isinstance(error, DataError):
-        return "data"
-    if isinstance(error, (TransientError, ConnectionError, TimeoutError)):
-        return "transient"
-    response = getattr(error, "response", None)
-    status = getattr(response, "status_code", None) or getattr(error, "status", None) or getattr(error, "code", None)
-    if isinstance(status, int) and (status == 429 or 500 <= status <= 599):
-        return "transient"
-    return "code"
-
-
-def describe(error: BaseException) -> str:
-    """`ZeroDivisionError: division by zero (transform.py:12)`: the error in the team's own terms."""
-    frames = traceback.extract_tb(error.__traceback__)
-    where = f" ({frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
-    return f"{type(error).__name__}: {error}{where}"
-
-
-def _exit_when_orphaned(parent: int) -> None:
-    """The transform's process ends when the worker that started it is gone (killed): nothing left running."""
-    while os.getppid() == parent:
-        time.sleep(1)
-    os._exit(1)
-
-
 def _child(request: dict[str, Any], pipe: Connection) -> None:
-    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
+    exit_when_orphaned()
     try:
         pipe.send(("ok", run_transform(request)))
     except BaseException as error:  # noqa: BLE001 - every failure is reported, classed, to the activity
         pipe.send((failure_class_of(error), describe(error)))
 
 
-@activity.defn(name="runPythonTransform")
-async def run_python_transform(request: dict[str, Any]) -> dict[str, Any]:
-    info = activity.info()
-    # Lake paths are relative: this worker's lake root is its own CONVEYOR_LAKE_DIR (the same lake).
-    # What it writes is named per attempt (a lost attempt may still be writing).
-    tag = f"attempt-{info.attempt}.{secrets.token_hex(4)}"
-    output = f"{request['staging_dir']}/python-output.{tag}.parquet"
-    rejects = f"{request['staging_dir']}/python-rejects.{tag}.parquet"
-    request = {**request, "lake_dir": os.environ["CONVEYOR_LAKE_DIR"], "output": output, "rejects": rejects}
-    Path(os.environ["CONVEYOR_LAKE_DIR"], request["staging_dir"]).mkdir(parents=True, exist_ok=True)
+async def _in_own_process(request: dict[str, Any]) -> tuple[str, Any]:
+    """A `python` function in a process of its own: `("ok", counts)` or `(failure class, message)`; cancelled, it is stopped."""
     context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
     process = context.Process(target=_child, args=(request, send), daemon=True)
@@ -79,10 +40,11 @@ async def run_python_transform(request: dict[str, Any]) -> dict[str, Any]:
     try:
         while not receive.poll():
             if not process.is_alive() and not receive.poll():
-                raise ApplicationError(f"the transform's process died (exit {process.exitcode})", {"failureClass": "transient", "step": "transform"}, type=FAILURE_TYPES["transient"])
+                return ("transient", f"the transform's process died (exit {process.exitcode})")
             activity.heartbeat({"pid": process.pid})
             await asyncio.sleep(0.5)
-        outcome = receive.recv()
+        outcome: tuple[str, Any] = receive.recv()
+        return ("ok", {**outcome[1], "engine": engine()}) if outcome[0] == "ok" else outcome
     except asyncio.CancelledError:
         process.terminate()
         process.join(5)
@@ -91,9 +53,32 @@ async def run_python_transform(request: dict[str, Any]) -> dict[str, Any]:
         raise
     finally:
         process.join(1)
+
+
+@activity.defn(name="runPythonTransform")
+async def run_python_transform(request: dict[str, Any]) -> dict[str, Any]:
+    info = activity.info()
+    lake = os.environ["CONVEYOR_LAKE_DIR"]
+    # Lake paths are relative: this worker's lake root is its own CONVEYOR_LAKE_DIR (the same lake).
+    # What it writes is named per attempt (a lost attempt may still be writing).
+    tag = f"attempt-{info.attempt}.{secrets.token_hex(4)}"
+    Path(lake, request["staging_dir"]).mkdir(parents=True, exist_ok=True)
+    spark = request.get("spark")
+    if spark:
+        # A folder of Parquet files each, made by the Spark driver the worker keeps warm.
+        output, rejects = f"{request['staging_dir']}/spark-output.{tag}", f"{request['staging_dir']}/spark-rejects.{tag}"
+        master = spark.get("master") or os.environ.get("CONVEYOR_SPARK_MASTER") or "local[*]"
+        request = {**request, "lake_dir": lake, "output": output, "rejects": rejects, "spark": {"master": master, "conf": spark.get("conf") or {}}}
+        outcome = await DRIVER.run(request, activity.heartbeat)
+        files = "/*.parquet"
+    else:
+        output, rejects = f"{request['staging_dir']}/python-output.{tag}.parquet", f"{request['staging_dir']}/python-rejects.{tag}.parquet"
+        request = {**request, "lake_dir": lake, "output": output, "rejects": rejects}
+        outcome = await _in_own_process(request)
+        files = ""
     if outcome[0] == "ok":
         counts = outcome[1]
-        return {"output": output, "rejects": rejects if counts["rejects"] else None, "rows": counts["rows"], "engine": engine()}
+        return {"output": output + files, "rejects": rejects + files if counts["rejects"] else None, "rows": counts["rows"], "engine": counts["engine"]}
     failure_class, message = outcome
     details = {"failureClass": failure_class, "step": "transform", "attempt": info.attempt}
     raise ApplicationError(message, details, type=FAILURE_TYPES[failure_class], non_retryable=failure_class != "transient")

@@ -50,12 +50,10 @@ def as_table(value: Any) -> pa.Table:
     return pa.Table.from_pylist(list(value))
 
 
-def run_transform(request: dict[str, Any], heartbeat: Any = None) -> dict[str, int]:
-    """Call the pipeline's function on the partition; its rows (and rejects) to Parquet. Returns the counts."""
+def context_of(request: dict[str, Any], heartbeat: Any = None) -> TransformContext:
+    """What the function is told: the partition, its window, the snapshot's files (absolute paths)."""
     lake = Path(request["lake_dir"])
-    folder = pipeline_folder(request["pipeline"], request["folder"])
-    function = load_function(folder, request["function"])
-    context = TransformContext(
+    return TransformContext(
         pipeline=request["pipeline"],
         partition=request["partition"],
         run_id=request["run_id"],
@@ -65,15 +63,25 @@ def run_transform(request: dict[str, Any], heartbeat: Any = None) -> dict[str, i
         end=datetime.fromisoformat(request["end"]) if request.get("end") else None,
         heartbeat=heartbeat or (lambda details=None: None),
     )
-    result = function(context)
-    output = result if isinstance(result, Output) else Output(rows=result)
-    rows = as_table(output.rows)
-    (lake / request["output"]).parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(rows, lake / request["output"])
-    rejects = 0
-    if output.rejects is not None:
-        table = as_table(output.rejects)
-        rejects = table.num_rows
-        if rejects:
-            pq.write_table(table, lake / request["rejects"])
-    return {"rows": rows.num_rows, "rejects": rejects}
+
+
+def write_output(result: Any, lake: Path, output: str, rejects: str) -> dict[str, int]:
+    """The function's rows (and rejects) as Parquet files under the lake; their counts."""
+    out = result if isinstance(result, Output) else Output(rows=result)
+    rows = as_table(out.rows)
+    (lake / output).parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(rows, lake / output)
+    rejected = 0
+    if out.rejects is not None:
+        table = as_table(out.rejects)
+        rejected = table.num_rows
+        if rejected:
+            pq.write_table(table, lake / rejects)
+    return {"rows": rows.num_rows, "rejects": rejected}
+
+
+def run_transform(request: dict[str, Any], heartbeat: Any = None) -> dict[str, int]:
+    """Call the pipeline's function on the partition; its rows (and rejects) to Parquet. Returns the counts."""
+    function = load_function(pipeline_folder(request["pipeline"], request["folder"]), request["function"])
+    result = function(context_of(request, heartbeat))
+    return write_output(result, Path(request["lake_dir"]), request["output"], request["rejects"])

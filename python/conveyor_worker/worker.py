@@ -21,6 +21,7 @@ from temporalio.service import TLSConfig
 from temporalio.worker import Worker
 
 from .activity import run_python_transform
+from .spark import DRIVER
 
 SETTINGS_VARIABLE = "CONVEYOR_PYTHON_WORKER_SETTINGS"
 
@@ -43,6 +44,8 @@ class Settings:
     shutdown_grace_seconds: float
     tls: TLSConfig | bool
     api_key: str | None
+    #: Where `spark` transforms that name no master run (CONVEYOR_SPARK_MASTER): `local[*]`, `spark://host:port`.
+    spark_master: str = "local[*]"
 
 
 def settings_of(raw: str | None) -> Settings:
@@ -67,6 +70,7 @@ def settings_of(raw: str | None) -> Settings:
                 domain=tls.get("serverName"),
             ),
             api_key=given.get("apiKey"),
+            spark_master=str(given.get("sparkMaster") or "local[*]"),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise SystemExit(f"conveyor python-worker: invalid {SETTINGS_VARIABLE}: {error!r}: start the Python worker with `npx conveyor python-worker`") from error
@@ -88,6 +92,7 @@ async def serve(settings: Settings) -> None:
     watch = asyncio.ensure_future(stop_when_orphaned(worker))
     await worker.run()
     watch.cancel()
+    DRIVER.stop()
     log("python worker stopped")
 
 
@@ -105,6 +110,7 @@ def main() -> None:
     # What the activity's processes read: the lake's folder, and where pipelines' folders may be.
     os.environ["CONVEYOR_LAKE_DIR"] = settings.lake_dir
     os.environ["CONVEYOR_PIPELINES_DIR"] = ":".join(settings.pipelines_dirs)
+    os.environ["CONVEYOR_SPARK_MASTER"] = settings.spark_master
     try:
         asyncio.run(serve(settings))
     except RuntimeError as error:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from conveyor_worker import DataError, TransientError
-from conveyor_worker.activity import describe, failure_class_of
+from conveyor_worker.failures import describe, failure_class_of
 from conveyor_worker.transform import run_transform
 
 FUNCTION = textwrap.dedent(
@@ -77,6 +77,34 @@ class FailureClasses(unittest.TestCase):
             1 / 0
         except ZeroDivisionError as error:
             self.assertRegex(describe(error), r"^ZeroDivisionError: division by zero \(test_transform\.py:\d+\)$")
+
+    def test_a_spark_error_is_data_when_the_values_broke_it(self) -> None:
+        class SparkError(Exception):
+            def __init__(self, condition: str) -> None:
+                super().__init__(f"[{condition}] something\nJVM stacktrace: ...")
+                self.condition = condition
+
+            def getCondition(self) -> str:  # noqa: N802 - PySpark's name
+                return self.condition
+
+        self.assertEqual(failure_class_of(SparkError("CAST_INVALID_INPUT")), "data")
+        self.assertEqual(failure_class_of(SparkError("DIVIDE_BY_ZERO")), "data")
+        self.assertEqual(failure_class_of(SparkError("UNRESOLVED_COLUMN.WITH_SUGGESTION")), "code")
+        self.assertEqual(describe(SparkError("CAST_INVALID_INPUT")), "SparkError: [CAST_INVALID_INPUT] something")
+
+    def test_a_spark_master_that_takes_no_connection_is_transient(self) -> None:
+        import socket
+
+        from conveyor_worker.spark import check_master
+
+        with socket.socket() as unused:
+            unused.bind(("127.0.0.1", 0))
+            port = unused.getsockname()[1]
+        with self.assertRaises(TransientError) as raised:
+            check_master(f"spark://127.0.0.1:{port}", timeout=2)
+        self.assertEqual(failure_class_of(raised.exception), "transient")
+        self.assertIn(f"the Spark master spark://127.0.0.1:{port} cannot be reached", str(raised.exception))
+        check_master("local[*]")  # nothing to reach
 
 
 if __name__ == "__main__":
