@@ -40,19 +40,30 @@ const orphan = definePipeline({ ...pythonTotals, name: 'python_orphan', transfor
 
 let h: Harness;
 let pythonWorker: PythonWorker;
+let pythonWorkerEnv: NodeJS.ProcessEnv;
 before(async () => {
   const registry = withReadiness(new PipelineRegistry([pythonTotals, orphan], new Map([[pythonTotals, FOLDER], [orphan, FOLDER]])), {
     python_totals: { pollIntervalSeconds: 1, timeoutSeconds: 30 },
     python_orphan: { pollIntervalSeconds: 1, timeoutSeconds: 30 },
   });
   h = await startHarness({ registry });
-  pythonWorker = await startPythonWorker({ ...process.env, TEMPORAL_ADDRESS: h.env.address, CONVEYOR_LAKE_DIR: h.config.lakeDir, CONVEYOR_PYTHON_TASK_QUEUE: taskQueue, CONTROL_DIR: controlDir });
+  pythonWorkerEnv = { ...process.env, TEMPORAL_ADDRESS: h.env.address, CONVEYOR_LAKE_DIR: h.config.lakeDir, CONVEYOR_PYTHON_TASK_QUEUE: taskQueue, CONTROL_DIR: controlDir };
+  pythonWorker = await startPythonWorker(pythonWorkerEnv);
 }, START_HOOK_OPTIONS);
 after(async () => {
   await pythonWorker?.stop();
   await h?.stop();
   fs.rmSync(controlDir, { recursive: true, force: true });
 }, STOP_HOOK_OPTIONS);
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 function land(partition: string, pipeline = pythonTotals): void {
   const dir = partitionLandingDir(h.config.landingDir, pipeline, partition);
@@ -123,17 +134,30 @@ describe('a Python function on the Python worker as the transform', { timeout: 6
     const pid = Number(fs.readFileSync(pidFile, 'utf8'));
     await started.handle.cancel();
     await assert.rejects(started.handle.result(), (err: unknown) => err instanceof WorkflowFailedError);
-    const alive = () => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    for (let waited = 0; alive(); waited += 200) {
+    for (let waited = 0; alive(pid); waited += 200) {
       assert.ok(waited < 45_000, `the function's process ${pid} still runs`);
       await new Promise((r) => setTimeout(r, 200));
     }
+  });
+
+  it('a Python worker killed mid-function: its function process ends with it, and a new worker publishes the partition once', async () => {
+    land('2024-03-07');
+    const started = await startPartitionRun(h.env.client, { pipeline: 'python_totals', partition: '2024-03-07', runKind: 'manual' }, { config: h.config, registry: h.registry });
+    const pidFile = path.join(controlDir, 'crash.pid');
+    for (let waited = 0; !fs.existsSync(pidFile); waited += 200) {
+      assert.ok(waited < 60_000, 'the function started');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    await pythonWorker.crash();
+    for (let waited = 0; alive(pid); waited += 200) {
+      assert.ok(waited < 15_000, `the function's process ${pid} outlived its worker`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    pythonWorker = await startPythonWorker(pythonWorkerEnv);
+    const outcome = await waitForPartitionRun(started);
+    assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome));
+    const rows = await h.query<{ currency: string; run_id: string }>("SELECT currency, run_id FROM showroom.python_totals WHERE partition_key = '2024-03-07' ORDER BY currency");
+    assert.deepEqual(rows, [{ currency: 'EUR', run_id: started.runId }, { currency: 'USD', run_id: started.runId }]);
   });
 });

@@ -29,6 +29,7 @@ const taskQueue = `test-spark-${randomUUID()}`;
 let cluster: SparkCluster;
 let h: Harness;
 let pythonWorker: PythonWorker;
+let pythonWorkerEnv: NodeJS.ProcessEnv;
 let onCluster: PipelineDefinition;
 let local: PipelineDefinition;
 let unreachable: PipelineDefinition;
@@ -58,7 +59,8 @@ before(async () => {
   const all = [onCluster, local, unreachable];
   const registry = withReadiness(new PipelineRegistry(all, new Map(all.map((p) => [p, FOLDER]))), Object.fromEntries(all.map((p) => [p.name, { pollIntervalSeconds: 1, timeoutSeconds: 30 }])));
   h = await startHarness({ registry });
-  pythonWorker = await startPythonWorker({ ...process.env, TEMPORAL_ADDRESS: h.env.address, CONVEYOR_LAKE_DIR: h.config.lakeDir, CONVEYOR_PYTHON_TASK_QUEUE: taskQueue, CONTROL_DIR: workDir, SPARK_LOCAL_IP: '127.0.0.1' });
+  pythonWorkerEnv = { ...process.env, TEMPORAL_ADDRESS: h.env.address, CONVEYOR_LAKE_DIR: h.config.lakeDir, CONVEYOR_PYTHON_TASK_QUEUE: taskQueue, CONTROL_DIR: workDir, SPARK_LOCAL_IP: '127.0.0.1' };
+  pythonWorker = await startPythonWorker(pythonWorkerEnv);
 }, { timeout: 600_000 });
 after(async () => {
   await pythonWorker?.stop();
@@ -86,6 +88,15 @@ async function published(pipeline: PipelineDefinition, partition: string) {
     `SELECT currency, orders, revenue::VARCHAR AS revenue, run_id FROM showroom.${pipeline.name} WHERE partition_key = '${partition}' ORDER BY currency`,
   );
 }
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 async function activeApps(): Promise<string[]> {
   const state = (await (await fetch(`${cluster.ui}/json/`)).json()) as { activeapps: { id: string }[] };
@@ -146,18 +157,30 @@ describe('a PySpark job on a Spark standalone cluster as the transform', { timeo
     assert.equal((await activeApps()).length, 1, 'the application runs on the cluster');
     await started.handle.cancel();
     await assert.rejects(started.handle.result(), (err: unknown) => err instanceof WorkflowFailedError);
-    const alive = () => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    for (let waited = 0; alive() || (await activeApps()).length > 0; waited += 500) {
-      assert.ok(waited < 60_000, `the driver ${pid} or the application still runs: ${(await activeApps()).join(', ')}`);
+    for (let waited = 0; alive(pid) || (await activeApps()).length > 0; waited += 500) {
+      assert.ok(waited < 60_000, `the driver ${pid} (alive: ${alive(pid)}) or the application still runs: ${(await activeApps()).join(', ')}\n${pythonWorker.log()}`);
       await new Promise((r) => setTimeout(r, 500));
     }
+  });
+
+  it('a Python worker killed mid-job: its driver and application end with it, and a new worker publishes the partition once', async () => {
+    land(onCluster, '2024-03-07');
+    const started = await startPartitionRun(h.env.client, { pipeline: 'spark_totals', partition: '2024-03-07', runKind: 'manual' }, { config: h.config, registry: h.registry });
+    const pidFile = path.join(workDir, 'crash.pid');
+    for (let waited = 0; !fs.existsSync(pidFile); waited += 200) {
+      assert.ok(waited < 120_000, 'the job started');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    await pythonWorker.crash();
+    for (let waited = 0; alive(pid) || (await activeApps()).length > 0; waited += 500) {
+      assert.ok(waited < 60_000, `the driver ${pid} or the application outlived the worker: ${(await activeApps()).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    pythonWorker = await startPythonWorker(pythonWorkerEnv);
+    const outcome = await waitForPartitionRun(started);
+    assert.equal(outcome.status, 'succeeded', `${JSON.stringify(outcome)}\n${pythonWorker.log()}`);
+    assert.deepEqual((await published(onCluster, '2024-03-07')).map((r) => [r.currency, r.orders, r.run_id]), [['EUR', 2n, started.runId], ['USD', 2n, started.runId]]);
   });
 
   it('a master that cannot be reached is transient, naming it', async () => {
