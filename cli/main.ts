@@ -15,6 +15,7 @@ import { register as backfill } from './commands/backfill';
 import { register as cluster } from './commands/cluster';
 import { register as codecServer } from './commands/codec-server';
 import { register as dashboard } from './commands/dashboard';
+import { register as dbtImport } from './commands/dbt-import';
 import { register as generate } from './commands/generate';
 import { register as graph } from './commands/graph';
 import { register as newPipeline } from './commands/new-pipeline';
@@ -32,7 +33,7 @@ import { register as worker } from './commands/worker';
 import { Context } from './context';
 
 /** The commands in the order `--help` lists them: trying it, running it, watching it, the data, defining pipelines, the stack. */
-const COMMANDS = [start, partition, backfill, notify, override, schedules, status, runs, graph, dashboard, sql, generate, newPipeline, worker, pythonWorker, server, cluster, codecServer];
+const COMMANDS = [start, partition, backfill, notify, override, schedules, status, runs, graph, dashboard, sql, generate, newPipeline, dbtImport, worker, pythonWorker, server, cluster, codecServer];
 
 export function conveyorProgram(ctx: Context): Command {
   const program = new Command('conveyor')

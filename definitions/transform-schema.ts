@@ -53,6 +53,13 @@ export const dbtTransformSchema = z.object({
   project: z.string().min(1).default('.'),
   /** The model whose rows are this pipeline's table. */
   model: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a dbt model name: letters, digits and _'),
+  /**
+   * What the model's `ref()`s read: `build` (default) builds them in the run with the model
+   * (`--select +model`); `upstream` reads each from the upstream input of that name (its pipeline's
+   * published partition), building only the model (`--select model`): one pipeline per model, as
+   * `conveyor dbt-import` makes them.
+   */
+  refs: z.enum(['build', 'upstream']).default('build'),
   /** More vars for the project (`--vars`), beside Conveyor's. */
   vars: z.record(z.string(), z.unknown()).default({}),
 });

@@ -49,7 +49,7 @@ export const dbtTransform: TransformModule<DbtTransform> = {
     const results = await build(call, work);
     await keepEvidence(call, work);
     const model = results.find((r) => r.unique_id.split('.')[0] === 'model' && r.unique_id.endsWith(`.${call.transform.model}`));
-    if (!model?.relation_name) throw classifiedFailure('code', { step: 'transform', message: `dbt built no model ${call.transform.model} (selector +${call.transform.model})` });
+    if (!model?.relation_name) throw classifiedFailure('code', { step: 'transform', message: `dbt built no model ${call.transform.model} (selector ${selectorOf(call.transform)})` });
     const { db } = call;
     // Attached under the name dbt knows it by: the models' views name their catalog.
     await db.run(`ATTACH ${sqlString(database)} AS ${CATALOG} (READ_ONLY)`);
@@ -73,6 +73,8 @@ async function prepareInputs(call: TransformCall<DbtTransform>, database: string
   await db.run(`CREATE SCHEMA IF NOT EXISTS ${CATALOG}.conveyor`);
   for (const [view, files] of Object.entries(inputsOf(pipeline, call.files))) {
     await db.run(`CREATE OR REPLACE VIEW ${CATALOG}.conveyor.${sqlIdent(view)} AS SELECT * FROM ${readerOf(pipeline, files)}`);
+    // refs: 'upstream': `ref('<view>')` reads the upstream partition, where dbt looks for that model.
+    if (call.transform.refs === 'upstream') await db.run(`CREATE OR REPLACE VIEW ${CATALOG}.main.${sqlIdent(view)} AS SELECT * FROM ${CATALOG}.conveyor.${sqlIdent(view)}`);
   }
   await db.run(`DETACH ${CATALOG}`);
 }
@@ -94,11 +96,14 @@ function profileOf(database: string): string {
   return ['conveyor:', '  target: run', '  outputs:', '    run:', '      type: duckdb', `      path: ${JSON.stringify(database)}`, '      threads: 1', ''].join('\n');
 }
 
-/** `dbt build --select +<model>`; its results, or the failure its exit and output say. */
+/** The model with what it refs (`+model`), or the model alone when its refs are upstream inputs. */
+const selectorOf = (transform: DbtTransform) => (transform.refs === 'upstream' ? transform.model : `+${transform.model}`);
+
+/** `dbt build --select +<model>` (or `<model>`); its results, or the failure its exit and output say. */
 async function build(call: TransformCall<DbtTransform>, work: string): Promise<RunResult[]> {
   const { transform, pipeline, partition } = call;
   const project = path.resolve(call.deps.registry.folderOf(pipeline.name) ?? '.', transform.project);
-  const args = ['build', '--select', `+${transform.model}`, '--project-dir', project, '--profiles-dir', work, '--profile', 'conveyor', '--target', 'run'];
+  const args = ['build', '--select', selectorOf(transform), '--project-dir', project, '--profiles-dir', work, '--profile', 'conveyor', '--target', 'run'];
   args.push('--target-path', path.join(work, 'target'), '--log-path', path.join(work, 'logs'), '--vars', JSON.stringify({ ...transform.vars, ...varsOf(pipeline, partition, call.runId) }));
   const env = { ...process.env, DBT_SEND_ANONYMOUS_USAGE_STATS: 'false', DBT_VERSION_CHECK: 'false', DBT_USE_COLORS: 'false' };
   const exited = await runProgram(dbtExecutable() ?? 'dbt', args, { env, cwd: project, heartbeat: call.heartbeat, signal: call.signal, tailOf: 'stdout' });
