@@ -129,10 +129,7 @@ describe("a transform's tool that is not installed", () => {
     assert.equal(result.code, 1, result.stderr);
     assert.equal(result.stderr, 'conveyor worker: pipeline team_models transforms with dbt, but dbt is not installed: run `npm run python-env` (dbt-core and dbt-duckdb into .tools/python), or set CONVEYOR_DBT to a dbt executable');
   });
-  it("the Python worker refuses a lake it cannot read, and encrypted payloads, in one line", () => {
-    const s3 = cli('python-worker', [], { CONVEYOR_LAKE_URL: 's3://lake/conveyor' });
-    assert.equal(s3.code, 1, s3.stderr);
-    assert.equal(s3.stderr, 'conveyor python-worker: cannot start the Python worker: the lake is in S3 (CONVEYOR_LAKE_URL=s3://lake/conveyor) and the Python worker reads and writes a lake folder: unset CONVEYOR_LAKE_URL, or use a sql, command or dbt transform');
+  it('the Python worker refuses encrypted payloads in one line', () => {
     const codec = cli('python-worker', [], { CONVEYOR_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}` });
     assert.equal(codec.code, 1, codec.stderr);
     assert.match(codec.stderr, /^conveyor python-worker: cannot start the Python worker: payloads are encrypted \(CONVEYOR_CODEC_KEYS\) and the Python worker cannot decrypt them/);
@@ -145,6 +142,9 @@ describe("a transform's tool that is not installed", () => {
     const result = cli('python-worker', [], withSpark);
     assert.equal(result.code, 1, result.stderr);
     assert.equal(result.stderr, `conveyor python-worker: cannot start the Python worker: Spark needs Java 17 or later and ${dataDir}/no-such-java/bin/java does not run: install it (Debian: apt install openjdk-17-jre-headless) or set JAVA_HOME`);
+    const s3 = cli('workers/main.ts', ['--queues', 'daily'], { CONVEYOR_PIPELINES_DIR: sparkDir, CONVEYOR_LAKE_URL: 's3://lake/conveyor' });
+    assert.equal(s3.code, 1, s3.stderr);
+    assert.equal(s3.stderr, 'conveyor worker: pipeline team_sessions transforms with spark, but the lake is in S3 (CONVEYOR_LAKE_URL=s3://lake/conveyor) and Spark jobs write a lake folder: unset CONVEYOR_LAKE_URL, or use a python transform');
   });
   it('commands that run no transform work without it', () => {
     const result = cli('graph', [], env);

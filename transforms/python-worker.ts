@@ -13,15 +13,20 @@ import { pythonEnvBin } from '../platform/python-env';
 export const PYTHON_WORKER = pythonEnvBin('conveyor-python-worker');
 export const PYTHON_WORKER_SETTINGS = 'CONVEYOR_PYTHON_WORKER_SETTINGS';
 
-/** Why this deployment's `python` transforms cannot run (the lake or payloads the Python worker cannot read), or undefined. */
-export function pythonUnsupported(config: Pick<ConveyorConfig, 'lakeUrl' | 'codecKeys'>): string | undefined {
-  if (config.lakeUrl) return `the lake is in S3 (CONVEYOR_LAKE_URL=${config.lakeUrl}) and the Python worker reads and writes a lake folder: unset CONVEYOR_LAKE_URL, or use a sql, command or dbt transform`;
+/** Why this deployment's `python` transforms cannot run (payloads the Python worker cannot read), or undefined. */
+export function pythonUnsupported(config: Pick<ConveyorConfig, 'codecKeys'>): string | undefined {
   if (config.codecKeys) return 'payloads are encrypted (CONVEYOR_CODEC_KEYS) and the Python worker cannot decrypt them: unset CONVEYOR_CODEC_KEYS, or use a sql, command or dbt transform';
   return undefined;
 }
 
+/** Why this deployment's `spark` transforms cannot run (a lake in S3: their executors write a lake folder), or undefined. */
+export function sparkUnsupported(config: Pick<ConveyorConfig, 'lakeUrl' | 'codecKeys'>): string | undefined {
+  if (config.lakeUrl) return `the lake is in S3 (CONVEYOR_LAKE_URL=${config.lakeUrl}) and Spark jobs write a lake folder: unset CONVEYOR_LAKE_URL, or use a python transform`;
+  return pythonUnsupported(config);
+}
+
 /** Why the Python worker cannot start here, or undefined. */
-export function pythonWorkerUnavailable(config: Pick<ConveyorConfig, 'lakeUrl' | 'codecKeys'>): string | undefined {
+export function pythonWorkerUnavailable(config: Pick<ConveyorConfig, 'codecKeys'>): string | undefined {
   if (!fs.existsSync(PYTHON_WORKER)) return `Conveyor's Python worker is not installed (${path.relative(process.cwd(), PYTHON_WORKER) || PYTHON_WORKER}): run npm run python-env`;
   return pythonUnsupported(config);
 }
@@ -44,6 +49,7 @@ export function pythonWorkerSettings(config: ConveyorConfig, pipelinesDirs: stri
     slots: config.pythonActivitySlots,
     sparkMaster: config.sparkMaster,
     lakeDir: config.lakeDir,
+    lakeUrl: config.lakeUrl ?? null,
     pipelinesDirs,
     shutdownGraceSeconds,
     tls: tls

@@ -5,13 +5,17 @@
  * a folder of Parquet files into the run's staging folder. Transform then finishes here as for every kind.
  */
 import type { SparkTransform } from '../definitions/transform-schema';
-import { pythonTransform, readProduced } from './python';
+import { loadConfig } from '../platform/config';
+import { readProduced } from './python';
+import { sparkUnsupported } from './python-worker';
 import type { TransformCall, TransformModule } from './transform';
 
 export const sparkTransform: TransformModule<SparkTransform> = {
   runsInProcess: false,
-  // Run by the Python worker: what it cannot serve, a Spark job cannot use either.
-  unavailable: pythonTransform.unavailable,
+  // Run by the Python worker, writing a lake folder: what it cannot serve, a Spark job cannot use either.
+  unavailable() {
+    return sparkUnsupported(loadConfig());
+  },
   run: (call) => readProduced(call),
   async engine(call: TransformCall<SparkTransform>) {
     return call.produced?.engine ?? 'spark';

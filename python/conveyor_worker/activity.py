@@ -11,14 +11,16 @@ import asyncio
 import multiprocessing
 import os
 import secrets
+import tempfile
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from .failures import FAILURE_TYPES, describe, failure_class_of
+from .lake import fetch, lake_url, put
 from .orphans import exit_when_orphaned
 from .spark import DRIVER
 from .transform import run_transform
@@ -55,17 +57,43 @@ async def _in_own_process(request: dict[str, Any]) -> tuple[str, Any]:
         process.join(1)
 
 
+async def _heartbeating(work: Callable[..., Any], *args: Any) -> Any:
+    """Run blocking work (a copy from or to the bucket) in a thread, heartbeating while it runs."""
+    task = asyncio.ensure_future(asyncio.to_thread(work, *args))
+    while not task.done():
+        activity.heartbeat({"copying": True})
+        await asyncio.wait({task}, timeout=1)
+    return task.result()
+
+
+async def _python_step(request: dict[str, Any], output: str, rejects: str) -> tuple[str, Any]:
+    """A `python` function over the lake: in the lake folder, or on S3 in a folder of its own (inputs fetched, outputs put back)."""
+    url = lake_url()
+    if not url:
+        lake = os.environ["CONVEYOR_LAKE_DIR"]
+        Path(lake, request["staging_dir"]).mkdir(parents=True, exist_ok=True)
+        return await _in_own_process({**request, "lake_dir": lake, "output": output, "rejects": rejects})
+    with tempfile.TemporaryDirectory(prefix="conveyor-python-") as local:
+        await _heartbeating(fetch, url, [f for files in request["inputs"].values() for f in files], Path(local))
+        outcome = await _in_own_process({**request, "lake_dir": local, "output": output, "rejects": rejects})
+        if outcome[0] == "ok":
+            await _heartbeating(put, url, Path(local, output), output)
+            if outcome[1]["rejects"]:
+                await _heartbeating(put, url, Path(local, rejects), rejects)
+        return outcome
+
+
 @activity.defn(name="runPythonTransform")
 async def run_python_transform(request: dict[str, Any]) -> dict[str, Any]:
     info = activity.info()
-    lake = os.environ["CONVEYOR_LAKE_DIR"]
-    # Lake paths are relative: this worker's lake root is its own CONVEYOR_LAKE_DIR (the same lake).
+    # Lake paths are relative: this worker's lake is its own CONVEYOR_LAKE_DIR or CONVEYOR_LAKE_URL (the same lake).
     # What it writes is named per attempt (a lost attempt may still be writing).
     tag = f"attempt-{info.attempt}.{secrets.token_hex(4)}"
-    Path(lake, request["staging_dir"]).mkdir(parents=True, exist_ok=True)
     spark = request.get("spark")
     if spark:
-        # A folder of Parquet files each, made by the Spark driver the worker keeps warm.
+        # A folder of Parquet files each, made by the Spark driver the worker keeps warm (a lake folder only).
+        lake = os.environ["CONVEYOR_LAKE_DIR"]
+        Path(lake, request["staging_dir"]).mkdir(parents=True, exist_ok=True)
         output, rejects = f"{request['staging_dir']}/spark-output.{tag}", f"{request['staging_dir']}/spark-rejects.{tag}"
         master = spark.get("master") or os.environ.get("CONVEYOR_SPARK_MASTER") or "local[*]"
         request = {**request, "lake_dir": lake, "output": output, "rejects": rejects, "spark": {"master": master, "conf": spark.get("conf") or {}}}
@@ -73,8 +101,7 @@ async def run_python_transform(request: dict[str, Any]) -> dict[str, Any]:
         files = "/*.parquet"
     else:
         output, rejects = f"{request['staging_dir']}/python-output.{tag}.parquet", f"{request['staging_dir']}/python-rejects.{tag}.parquet"
-        request = {**request, "lake_dir": lake, "output": output, "rejects": rejects}
-        outcome = await _in_own_process(request)
+        outcome = await _python_step(request, output, rejects)
         files = ""
     if outcome[0] == "ok":
         counts = outcome[1]

@@ -44,6 +44,8 @@ class Settings:
     shutdown_grace_seconds: float
     tls: TLSConfig | bool
     api_key: str | None
+    #: The lake in S3 (`s3://bucket/prefix`), or None: the lake folder.
+    lake_url: str | None = None
     #: Where `spark` transforms that name no master run (CONVEYOR_SPARK_MASTER): `local[*]`, `spark://host:port`.
     spark_master: str = "local[*]"
 
@@ -71,6 +73,7 @@ def settings_of(raw: str | None) -> Settings:
             ),
             api_key=given.get("apiKey"),
             spark_master=str(given.get("sparkMaster") or "local[*]"),
+            lake_url=given.get("lakeUrl") or None,
         )
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise SystemExit(f"conveyor python-worker: invalid {SETTINGS_VARIABLE}: {error!r}: start the Python worker with `npx conveyor python-worker`") from error
@@ -88,7 +91,7 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: asyncio.ensure_future(worker.shutdown()))
-    log("python worker started", taskQueue=settings.task_queue, temporal=settings.address, lake=settings.lake_dir, slots=settings.slots)
+    log("python worker started", taskQueue=settings.task_queue, temporal=settings.address, lake=settings.lake_url or settings.lake_dir, slots=settings.slots)
     watch = asyncio.ensure_future(stop_when_orphaned(worker))
     await worker.run()
     watch.cancel()
@@ -111,6 +114,10 @@ def main() -> None:
     os.environ["CONVEYOR_LAKE_DIR"] = settings.lake_dir
     os.environ["CONVEYOR_PIPELINES_DIR"] = ":".join(settings.pipelines_dirs)
     os.environ["CONVEYOR_SPARK_MASTER"] = settings.spark_master
+    if settings.lake_url:
+        os.environ["CONVEYOR_LAKE_URL"] = settings.lake_url
+    else:
+        os.environ.pop("CONVEYOR_LAKE_URL", None)
     try:
         asyncio.run(serve(settings))
     except RuntimeError as error:

@@ -107,5 +107,14 @@ class FailureClasses(unittest.TestCase):
         check_master("local[*]")  # nothing to reach
 
 
+class Lake(unittest.TestCase):
+    def test_a_lake_relative_file_is_under_the_lake_url_prefix(self) -> None:
+        from conveyor_worker.lake import _object
+
+        self.assertEqual(_object("s3://lake/conveyor", "staging/orders/x.parquet"), "lake/conveyor/staging/orders/x.parquet")
+        self.assertEqual(_object("s3://lake", "/staging/x.parquet"), "lake/staging/x.parquet")
+        self.assertEqual(_object("s3://lake/a/b/", "x"), "lake/a/b/x")
+
+
 if __name__ == "__main__":
     unittest.main()
