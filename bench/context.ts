@@ -9,16 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { BackfillClientOptions } from '../client/backfills';
-import { PipelineRegistry } from '../definitions/registry';
+import type { PipelineRegistry } from '../definitions/registry';
 import type { FileArea } from '../lake/area';
 import { landingOf } from '../landing/landing-zone';
-import { ordersPipeline } from '../pipelines/orders/definition';
 import { loadConfig, PROJECT_ROOT, type ConveyorConfig } from '../platform/config';
 import { ensureSeaweedFS, startSeaweedFS, type SeaweedFSServer } from '../scripts/lib/seaweedfs';
 import { say, type ServerKind } from './figures';
 import { PeakRss } from './measure';
 import type { BenchOptions } from './options';
-import { benchNoopHourlyPipeline, benchNoopPipeline, ordersJsonlPipeline, ordersParquetPipeline } from './pipelines';
+import { benchRegistry } from './pipelines';
 import { NoopRuns } from './noop';
 import { bundleWorkflows, startWorkerProcess, stopWorkerProcess } from './processes';
 import { startBenchServer, type BenchServer } from './server';
@@ -91,6 +90,8 @@ export async function openContext(kind: ServerKind, options: BenchOptions): Prom
   const logFile = path.join(tmp, 'bench.log');
   const server = await startBenchServer(kind, tmp);
   const env = benchEnv(server.address, tmp);
+  // The kinds section's pipelines (dbt, Python) only when it runs: they need the Python environment.
+  if (options.sections.has('kinds')) env.CONVEYOR_BENCH_KINDS = '1';
   // The S3 variant: a fresh SeaweedFS, its buckets for the lake and the landing zone.
   const s3 = kind === 's3' ? await startSeaweedFS({ weed: await ensureSeaweedFS(say), dir: path.join(tmp, 'seaweedfs'), buckets: ['lake', 'landing'] }) : undefined;
   if (s3) Object.assign(env, s3.env, { CONVEYOR_LAKE_URL: 's3://lake/bench', CONVEYOR_LANDING_URL: 's3://landing/bench' });
@@ -98,7 +99,7 @@ export async function openContext(kind: ServerKind, options: BenchOptions): Prom
   const landing = landingOf(config, env);
   const workers = await startWorkers(env, tmp, logFile, s3 !== undefined, options.profile);
   const pids = { server: server.pid, worker: workers.conveyor.pid!, ceiling: workers.ceiling.pid! };
-  const registry = new PipelineRegistry([ordersPipeline, benchNoopPipeline, benchNoopHourlyPipeline, ordersJsonlPipeline, ordersParquetPipeline]);
+  const registry = benchRegistry(options.sections.has('kinds'));
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
   const database: Record<string, () => number> = server.databaseCpu ? { database: server.databaseCpu } : {};
   const measuring = {

@@ -4,10 +4,11 @@
  */
 import { median, round } from './measure';
 
-export const SECTIONS = ['ceiling', 'backfill', 'hourly', 'real', 'formats', 'workers', 'isolation', 'many', 'scale'] as const;
+export const SECTIONS = ['ceiling', 'backfill', 'hourly', 'real', 'formats', 'workers', 'isolation', 'many', 'scale', 'kinds'] as const;
 export type Section = (typeof SECTIONS)[number];
 /** Sections a plain `npm run bench` runs: every one but scale (50,000 partitions take most of half an hour on 2 cores). */
-export const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== 'scale');
+/** scale takes long; kinds needs the Python environment (npm run python-env): both only when asked for. */
+export const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== 'scale' && s !== 'kinds');
 
 /** What a figure was measured on: the dev server, the cluster, or the dev server with the lake in S3. */
 export type ServerKind = 'dev' | 'cluster' | 's3';

@@ -28,6 +28,7 @@ import { measureCeiling, type Yardsticks } from './sections/ceiling';
 import { measureFormats } from './sections/formats';
 import { measureHourly } from './sections/hourly';
 import { measureIsolation } from './sections/isolation';
+import { measureKinds } from './sections/kinds';
 import { measureMany } from './sections/many';
 import { measureReal } from './sections/real';
 import { measureScale } from './sections/scale';
@@ -68,7 +69,7 @@ async function measureOn(kind: ServerKind, options: BenchOptions): Promise<Figur
   }
   if (sections.has('backfill')) figures.push(...(await measureBackfill(ctx, yardsticks)));
   // In this order: isolation last, as it restarts Conveyor's worker with its default settings.
-  const rest = [['hourly', measureHourly], ['scale', measureScale], ['many', measureMany], ['real', measureReal], ['formats', measureFormats], ['workers', measureWorkers], ['isolation', measureIsolation]] as const;
+  const rest = [['hourly', measureHourly], ['scale', measureScale], ['many', measureMany], ['real', measureReal], ['formats', measureFormats], ['kinds', measureKinds], ['workers', measureWorkers], ['isolation', measureIsolation]] as const;
   for (const [section, measure] of rest) if (sections.has(section)) figures.push(...(await measure(ctx)));
   await closeContext(ctx);
   return figures;

@@ -26,6 +26,8 @@ export interface BenchOptions {
   hourlySize: number;
   manySize: number;
   scaleSizes: number[];
+  /** Rows of the kinds section's partitions. */
+  kindsRows: number[];
   profile?: string;
 }
 
@@ -38,7 +40,7 @@ export interface BenchInvocation {
 
 interface RawOptions {
   quick?: boolean; runs: string; sizes?: string; concurrency?: string; realDays?: string; realRows?: string; realConcurrency: string; workersDays?: string;
-  isolationSize?: string; sections?: string; profile?: string; out?: string; server: string; lake: string; hourlySize?: string; manySize?: string; scaleSizes?: string;
+  isolationSize?: string; sections?: string; profile?: string; out?: string; server: string; lake: string; hourlySize?: string; manySize?: string; scaleSizes?: string; kindsRows?: string;
 }
 
 function program(): Command {
@@ -54,6 +56,7 @@ function program(): Command {
     .option('--isolation-size <n>', 'partitions of the backfill running during the isolation measurement')
     .option('--hourly-size <n>', 'partitions of the hourly and the daily no-op backfill compared (default 8760: a year of hours)')
     .option('--many-size <n>', 'published partitions the many section writes and reads (default 100000)')
+    .option('--kinds-rows <list>', "rows of the kinds section's partitions, comma-separated (default 1000,1000000)")
     .option('--scale-sizes <list>', 'sizes of the scale section\'s hourly no-op backfills (default 1000,10000,50000)')
     .option('--sections <list>', `sections to run, comma-separated (${SECTIONS.join(',')}; default all but scale, or ceiling,backfill,real with --server cluster)`)
     .option('--profile <dir>', 'write V8 CPU profiles of the worker processes to this folder (open in Chrome DevTools)')
@@ -106,6 +109,7 @@ function optionsOf(o: RawOptions, sectionList: string): BenchOptions {
     hourlySize: parseOption('--hourly-size', intInRange(10, 100_000), o.hourlySize ?? (quick ? '240' : '8760')),
     manySize: parseOption('--many-size', intInRange(10, 1_000_000), o.manySize ?? (quick ? '10000' : '100000')),
     scaleSizes: list('--scale-sizes', o.scaleSizes, quick ? [200, 1000] : [1000, 10_000, 50_000], 100_000),
+    kindsRows: list('--kinds-rows', o.kindsRows, quick ? [1000, 100_000] : [1000, 1_000_000], 10_000_000),
     profile: o.profile && path.resolve(o.profile),
   };
 }

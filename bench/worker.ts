@@ -14,19 +14,17 @@ import { createActivities } from '../activities';
 import { loadConfig } from '../platform/config';
 import type { UnfinishedRunRecord } from '../common/run-record';
 import type { StepInput } from '../common/run-types';
-import { ordersPipeline } from '../pipelines/orders/definition';
-import { PipelineRegistry } from '../definitions/registry';
 import { lakeOf } from '../lake/layout';
 import { createConveyorWorkers } from '../workers/create-worker';
 import { installRuntime } from '../workers/runtime';
-import { benchNoopHourlyPipeline, benchNoopPipeline, NOOP_PIPELINES, ordersJsonlPipeline, ordersParquetPipeline } from './pipelines';
+import { benchRegistry, NOOP_PIPELINES } from './pipelines';
 import { activityDeps } from '../activities/deps';
 
 const CEILING_TASK_QUEUE = 'bench-ceiling'; // must match bench/noop.ts
 
 async function conveyorWorkers(connection: NativeConnection): Promise<{ workers: Worker[]; close: () => void }> {
   const config = loadConfig();
-  const registry = new PipelineRegistry([ordersPipeline, benchNoopPipeline, benchNoopHourlyPipeline, ordersJsonlPipeline, ordersParquetPipeline]);
+  const registry = benchRegistry(process.env.CONVEYOR_BENCH_KINDS === '1');
   const deps = activityDeps(config, registry, lakeOf(config));
   const real = createActivities(deps);
   const attempt = () => ({ attempt: Context.current().info.attempt, durationMs: 0 });
