@@ -1,14 +1,14 @@
 """The activity the TypeScript workflow schedules on the Python worker's task queue: `runPythonTransform`.
 
-A `python` function runs in a process of its own, a `spark` job in the worker's Spark driver process
-(spark.py); the activity heartbeats while it runs and stops it when the run is cancelled. What it
+A `python` function runs in a warm process of its own (kept between steps: warm.py), a `spark` job in
+the worker's Spark driver process (spark.py); the activity heartbeats while it runs and kills the
+process when the run is cancelled. What it
 raises is classed as Conveyor's failures are (failures.py), with its type, message and the line of
 the team's code it was raised at.
 """
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
 import secrets
 import tempfile
@@ -19,42 +19,24 @@ from typing import Any, Callable
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from .failures import FAILURE_TYPES, describe, failure_class_of
+from .failures import FAILURE_TYPES
 from .lake import fetch, lake_url, put
-from .orphans import exit_when_orphaned
 from .spark import DRIVER
 from .transform import run_transform
+from .warm import WarmPool, serve
 
-def _child(request: dict[str, Any], pipe: Connection) -> None:
-    exit_when_orphaned()
-    try:
-        pipe.send(("ok", run_transform(request)))
-    except BaseException as error:  # noqa: BLE001 - every failure is reported, classed, to the activity
-        pipe.send((failure_class_of(error), describe(error)))
+def _python_process(pipe: Connection) -> None:
+    """A warm process for `python` functions: Polars and PyArrow stay imported; each function's module is imported afresh."""
+    serve(pipe, lambda request: {**run_transform(request), "engine": engine()})
+
+
+#: The processes `python` functions run in, one per step running at once, kept between steps.
+POOL = WarmPool(_python_process, "Python function")
 
 
 async def _in_own_process(request: dict[str, Any]) -> tuple[str, Any]:
-    """A `python` function in a process of its own: `("ok", counts)` or `(failure class, message)`; cancelled, it is stopped."""
-    context = multiprocessing.get_context("spawn")
-    receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(request, send), daemon=True)
-    process.start()
-    try:
-        while not receive.poll():
-            if not process.is_alive() and not receive.poll():
-                return ("transient", f"the transform's process died (exit {process.exitcode})")
-            activity.heartbeat({"pid": process.pid})
-            await asyncio.sleep(0.5)
-        outcome: tuple[str, Any] = receive.recv()
-        return ("ok", {**outcome[1], "engine": engine()}) if outcome[0] == "ok" else outcome
-    except asyncio.CancelledError:
-        process.terminate()
-        process.join(5)
-        if process.is_alive():
-            process.kill()
-        raise
-    finally:
-        process.join(1)
+    """A `python` function in a warm process of its own: `("ok", counts)` or `(failure class, message)`; cancelled, the process is killed."""
+    return await POOL.run(request, activity.heartbeat)
 
 
 async def _heartbeating(work: Callable[..., Any], *args: Any) -> Any:

@@ -10,17 +10,13 @@ with it); the next job starts a new one.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
-import os
-import signal
 import socket
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Callable
 
 from .context import Output, TransientError
-from .failures import describe, failure_class_of
-from .orphans import exit_when_orphaned
+from .warm import WarmProcess, serve
 from .transform import context_of, load_function, pipeline_folder, write_output
 
 #: Spark settings every session gets: no web UI to bind, times in UTC as Conveyor's, timestamps DuckDB reads as timestamps.
@@ -89,96 +85,54 @@ def engine_of(spark: Any) -> str:
     return f"spark {spark.version} ({context.master}, application {context.applicationId})"
 
 
-def _driver(pipe: Connection) -> None:
-    """The driver process: one session at a time (a new one when the master or settings change), one job at a time.
+class _Driver:
+    """The driver process's state: one session at a time (a new one when the master or settings change)."""
 
-    A process group of its own with its JVM, so a cancelled job ends both at once.
-    """
-    os.setpgrp()
-    exit_when_orphaned(group=True)
-    spark, key = None, None
-    while True:
-        try:
-            request = pipe.recv()
-        except EOFError:
-            break
-        try:
-            wanted = (request["spark"]["master"], tuple(sorted(request["spark"]["conf"].items())))
-            if spark is not None and (wanted != key or spark.sparkContext._jsc is None):
-                spark.stop()
-                spark = None
-            if spark is None:
-                spark, key = new_session(request["spark"]["master"], request["spark"]["conf"]), wanted
-            counts = run_spark_job(spark, request)
-            pipe.send(("ok", {**counts, "engine": engine_of(spark)}))
-        except BaseException as error:  # noqa: BLE001 - every failure is reported, classed, to the activity
-            pipe.send((failure_class_of(error), describe(error)))
-    if spark is not None:
-        spark.stop()
+    def __init__(self) -> None:
+        self.spark: Any = None
+        self.key: tuple[Any, ...] | None = None
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        wanted = (request["spark"]["master"], tuple(sorted(request["spark"]["conf"].items())))
+        if self.spark is not None and (wanted != self.key or self.spark.sparkContext._jsc is None):
+            self.spark.stop()
+            self.spark = None
+        if self.spark is None:
+            self.spark, self.key = new_session(request["spark"]["master"], request["spark"]["conf"]), wanted
+        return {**run_spark_job(self.spark, request), "engine": engine_of(self.spark)}
+
+    def finish(self) -> None:
+        if self.spark is not None:
+            self.spark.stop()
+
+
+def _driver(pipe: Connection) -> None:
+    """The Spark driver process: one job at a time on a session it keeps, with its JVM in its process group."""
+    driver = _Driver()
+    serve(pipe, driver.handle, driver.finish)
 
 
 class SparkDriver:
-    """The Python worker's Spark driver process, started on the first job, kept for the next ones."""
+    """The Python worker's Spark driver process, started on the first job, kept for the next ones; one job at a time."""
 
     def __init__(self) -> None:
-        self._process: Any = None
-        self._pipe: Connection | None = None
+        self._process = WarmProcess(_driver, "Spark driver")
         self._busy = False
 
     async def run(self, request: dict[str, Any], heartbeat: Callable[[Any], None]) -> tuple[str, Any]:
-        """`("ok", counts and engine)` or `(failure class, message)`; a cancelled job stops the driver."""
+        """`("ok", counts and engine)` or `(failure class, message)`; a cancelled job kills the driver and its JVM
+        (the cluster's master ends the application when its driver's connection drops)."""
         while self._busy:  # one job at a time: the others wait their turn, alive
             heartbeat({"waiting": "spark driver"})
             await asyncio.sleep(0.5)
         self._busy = True
         try:
-            if self._process is None or not self._process.is_alive():
-                self._start()
-            assert self._pipe is not None
-            self._pipe.send(request)
-            while not self._pipe.poll():
-                if not self._process.is_alive() and not self._pipe.poll():
-                    code = self._process.exitcode
-                    self._process = None
-                    return ("transient", f"the Spark driver process died (exit {code})")
-                heartbeat({"pid": self._process.pid})
-                await asyncio.sleep(0.5)
-            return self._pipe.recv()  # type: ignore[no-any-return]
-        except asyncio.CancelledError:
-            self.kill()
-            raise
+            return await self._process.run(request, heartbeat)
         finally:
             self._busy = False
 
-    def _start(self) -> None:
-        context = multiprocessing.get_context("spawn")
-        receive, send = context.Pipe()
-        self._process = context.Process(target=_driver, args=(send,), daemon=True)
-        self._process.start()
-        self._pipe = receive
-
-    def kill(self) -> None:
-        """End the driver and its JVM at once (a cancelled job): the cluster's master ends the application
-        when its driver's connection drops; a graceful stop would wait for the job's tasks."""
-        process, self._process = self._process, None
-        if process is None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.join(5)
-
     def stop(self) -> None:
-        """End the driver when the worker stops: its session stopped, then the process (killed if it lingers)."""
-        process, pipe, self._process = self._process, self._pipe, None
-        if process is None or pipe is None:
-            return
-        pipe.close()  # the driver's loop ends, stopping its session
-        process.join(30)
-        if process.is_alive():
-            self._process = process
-            self.kill()
+        self._process.stop()
 
 
 DRIVER = SparkDriver()

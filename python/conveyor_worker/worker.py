@@ -20,7 +20,7 @@ from temporalio.client import Client
 from temporalio.service import TLSConfig
 from temporalio.worker import Worker
 
-from .activity import run_python_transform
+from .activity import POOL, run_python_transform
 from .spark import DRIVER
 
 SETTINGS_VARIABLE = "CONVEYOR_PYTHON_WORKER_SETTINGS"
@@ -96,6 +96,7 @@ async def serve(settings: Settings) -> None:
     await worker.run()
     watch.cancel()
     DRIVER.stop()
+    POOL.stop()
     log("python worker stopped")
 
 
