@@ -178,7 +178,7 @@ async function runPartition(input: PartitionRunInput, wake: ReadinessWake): Prom
     if (ingested.upstream) record.upstream = ingested.upstream.map((u) => ({ pipeline: u.pipeline, partition_key: u.partition, run_id: u.runId }));
 
     current = 'transform';
-    setCurrentDetails(`transforming ${ingested.files.length} file(s), ${ingested.bytes} bytes${run.python ? (run.python.spark ? ' (Spark)' : ' (Python)') : ''}`);
+    setCurrentDetails(`transforming ${ingested.files.length} file(s), ${ingested.bytes} bytes (${transformLabel(run)})`);
     // A `python` function or `spark` job runs first, on the Python worker; transform then finishes its rows.
     const produced = steps.python ? await steps.python(ingested.staged) : undefined;
     const transformed: TransformResult = await work.transform({ ...workInput, ingested: ingested.staged, ...(produced ? { produced } : {}) });
@@ -222,7 +222,7 @@ async function runPartition(input: PartitionRunInput, wake: ReadinessWake): Prom
   }
 
   await steps.recordRun(record);
-  setCurrentDetails(`published ${record.rows_published} rows (${record.rows_rejected} rejected, ${record.rows_duplicate} duplicates)`);
+  setCurrentDetails(`published ${record.rows_published} rows (${record.rows_rejected} rejected, ${record.rows_duplicate} duplicates)${record.transform ? `, made by ${record.transform.kind}: ${record.transform.engine}` : ''}`);
   return {
     pipeline: input.pipeline,
     partition: input.partition,
@@ -378,6 +378,13 @@ function pythonStep(input: PartitionRunInput, run: ResolvedPartitionRun, python:
     }).catch((err: unknown) => {
       throw noWorker(err);
     });
+}
+
+/** Which kind of transform runs, for the Web UI's current details: `sql`, `dbt`, `python on conveyor-python`, ... */
+function transformLabel(run: ResolvedPartitionRun): string {
+  const declared = run.snapshot.definition.transform as { kind?: string } | undefined;
+  const kind = declared?.kind ?? 'sql';
+  return run.python ? `${kind} on ${run.python.taskQueue}` : kind;
 }
 
 /** What a run's sensor listens for: notifications that data landed, and an operator's force. */
