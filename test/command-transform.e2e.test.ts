@@ -13,6 +13,7 @@ import { partitionRuns } from '../client/lake';
 import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs';
 import { definePipeline, partitionLandingDir } from '../pipelines/sdk';
 import { PipelineRegistry } from '../definitions/registry';
+import { alive, pidsFrom } from './helpers/pids';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 import { startHarness, withReadiness, type Harness } from './helpers/harness';
 
@@ -130,22 +131,9 @@ describe('a command in another language as the transform', () => {
   it('a cancelled run kills the program and what it started: no process left', async () => {
     land('2024-03-07', 'hang');
     const started = await startPartitionRun(h.env.client, { pipeline: 'currency_totals', partition: '2024-03-07', runKind: 'manual' }, { config: h.config, registry: h.registry });
-    const pidFile = path.join(controlDir, '2024-03-07.pids');
-    for (let waited = 0; !fs.existsSync(pidFile); waited += 200) {
-      assert.ok(waited < 60_000, 'the program started');
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const pids = fs.readFileSync(pidFile, 'utf8').trim().split(' ').map(Number);
+    const pids = await pidsFrom(path.join(controlDir, '2024-03-07.pids'), 60_000);
     await started.handle.cancel();
     await assert.rejects(started.handle.result(), (err: unknown) => err instanceof WorkflowFailedError);
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     for (let waited = 0; pids.some(alive); waited += 200) {
       // The step learns of the cancellation from its next heartbeat's answer (the SDK throttles heartbeats).
       assert.ok(waited < 45_000, `processes ${pids.filter(alive).join(', ')} still running`);

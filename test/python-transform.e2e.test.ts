@@ -16,6 +16,7 @@ import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs
 import { definePipeline, partitionLandingDir } from '../pipelines/sdk';
 import { PipelineRegistry } from '../definitions/registry';
 import { startPythonWorker, type PythonWorker } from './helpers/python-worker';
+import { alive, pidsFrom } from './helpers/pids';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 import { startHarness, withReadiness, type Harness } from './helpers/harness';
 
@@ -56,14 +57,6 @@ after(async () => {
   fs.rmSync(controlDir, { recursive: true, force: true });
 }, STOP_HOOK_OPTIONS);
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 function land(partition: string, pipeline = pythonTotals): void {
   const dir = partitionLandingDir(h.config.landingDir, pipeline, partition);
@@ -126,15 +119,10 @@ describe('a Python function on the Python worker as the transform', { timeout: 6
   it("a cancelled run stops the function's process", async () => {
     land('2024-03-05');
     const started = await startPartitionRun(h.env.client, { pipeline: 'python_totals', partition: '2024-03-05', runKind: 'manual' }, { config: h.config, registry: h.registry });
-    const pidFile = path.join(controlDir, 'sleeper.pid');
-    for (let waited = 0; !fs.existsSync(pidFile); waited += 200) {
-      assert.ok(waited < 60_000, 'the function started');
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    const [pid] = await pidsFrom(path.join(controlDir, 'sleeper.pid'), 60_000);
     await started.handle.cancel();
     await assert.rejects(started.handle.result(), (err: unknown) => err instanceof WorkflowFailedError);
-    for (let waited = 0; alive(pid); waited += 200) {
+    for (let waited = 0; alive(pid!); waited += 200) {
       assert.ok(waited < 45_000, `the function's process ${pid} still runs`);
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -143,14 +131,9 @@ describe('a Python function on the Python worker as the transform', { timeout: 6
   it('a Python worker killed mid-function: its function process ends with it, and a new worker publishes the partition once', async () => {
     land('2024-03-07');
     const started = await startPartitionRun(h.env.client, { pipeline: 'python_totals', partition: '2024-03-07', runKind: 'manual' }, { config: h.config, registry: h.registry });
-    const pidFile = path.join(controlDir, 'crash.pid');
-    for (let waited = 0; !fs.existsSync(pidFile); waited += 200) {
-      assert.ok(waited < 60_000, 'the function started');
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    const [pid] = await pidsFrom(path.join(controlDir, 'crash.pid'), 60_000);
     await pythonWorker.crash();
-    for (let waited = 0; alive(pid); waited += 200) {
+    for (let waited = 0; alive(pid!); waited += 200) {
       assert.ok(waited < 15_000, `the function's process ${pid} outlived its worker`);
       await new Promise((r) => setTimeout(r, 200));
     }

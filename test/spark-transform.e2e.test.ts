@@ -17,6 +17,7 @@ import { startPartitionRun, waitForPartitionRun } from '../client/partition-runs
 import { definePipeline, partitionLandingDir, type PipelineDefinition } from '../pipelines/sdk';
 import { PipelineRegistry } from '../definitions/registry';
 import { freePort } from '../scripts/lib/ports';
+import { alive, pidsFrom } from './helpers/pids';
 import { START_HOOK_OPTIONS, STOP_HOOK_OPTIONS } from './helpers/bounds';
 import { startHarness, withReadiness, type Harness } from './helpers/harness';
 import { startPythonWorker, type PythonWorker } from './helpers/python-worker';
@@ -89,14 +90,6 @@ async function published(pipeline: PipelineDefinition, partition: string) {
   );
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function activeApps(): Promise<string[]> {
   const state = (await (await fetch(`${cluster.ui}/json/`)).json()) as { activeapps: { id: string }[] };
@@ -148,17 +141,12 @@ describe('a PySpark job on a Spark standalone cluster as the transform', { timeo
   it('a cancelled run stops the Spark driver and its application on the cluster', async () => {
     land(onCluster, '2024-03-05');
     const started = await startPartitionRun(h.env.client, { pipeline: 'spark_totals', partition: '2024-03-05', runKind: 'manual' }, { config: h.config, registry: h.registry });
-    const pidFile = path.join(workDir, 'sleeper.pid');
-    for (let waited = 0; !fs.existsSync(pidFile); waited += 200) {
-      assert.ok(waited < 120_000, 'the job started');
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    const [pid] = await pidsFrom(path.join(workDir, 'sleeper.pid'), 120_000);
     assert.equal((await activeApps()).length, 1, 'the application runs on the cluster');
     await started.handle.cancel();
     await assert.rejects(started.handle.result(), (err: unknown) => err instanceof WorkflowFailedError);
-    for (let waited = 0; alive(pid) || (await activeApps()).length > 0; waited += 500) {
-      assert.ok(waited < 60_000, `the driver ${pid} (alive: ${alive(pid)}) or the application still runs: ${(await activeApps()).join(', ')}\n${pythonWorker.log()}`);
+    for (let waited = 0; alive(pid!) || (await activeApps()).length > 0; waited += 500) {
+      assert.ok(waited < 60_000, `the driver ${pid} (alive: ${alive(pid!)}) or the application still runs: ${(await activeApps()).join(', ')}\n${pythonWorker.log()}`);
       await new Promise((r) => setTimeout(r, 500));
     }
   });
@@ -166,14 +154,9 @@ describe('a PySpark job on a Spark standalone cluster as the transform', { timeo
   it('a Python worker killed mid-job: its driver and application end with it, and a new worker publishes the partition once', async () => {
     land(onCluster, '2024-03-07');
     const started = await startPartitionRun(h.env.client, { pipeline: 'spark_totals', partition: '2024-03-07', runKind: 'manual' }, { config: h.config, registry: h.registry });
-    const pidFile = path.join(workDir, 'crash.pid');
-    for (let waited = 0; !fs.existsSync(pidFile); waited += 200) {
-      assert.ok(waited < 120_000, 'the job started');
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    const [pid] = await pidsFrom(path.join(workDir, 'crash.pid'), 120_000);
     await pythonWorker.crash();
-    for (let waited = 0; alive(pid) || (await activeApps()).length > 0; waited += 500) {
+    for (let waited = 0; alive(pid!) || (await activeApps()).length > 0; waited += 500) {
       assert.ok(waited < 60_000, `the driver ${pid} or the application outlived the worker: ${(await activeApps()).join(', ')}`);
       await new Promise((r) => setTimeout(r, 500));
     }
