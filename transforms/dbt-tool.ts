@@ -13,3 +13,11 @@ export function dbtExecutable(): string | undefined {
   if (configured) return fs.existsSync(configured) ? configured : onPath(configured);
   return fs.existsSync(PROJECT_DBT) ? PROJECT_DBT : onPath('dbt');
 }
+
+/** dbt's environment as Conveyor runs it: no usage statistics or version check (offline), no colours in its output. */
+export const dbtEnv = (): NodeJS.ProcessEnv => ({ ...process.env, DBT_SEND_ANONYMOUS_USAGE_STATS: 'false', DBT_VERSION_CHECK: 'false', DBT_USE_COLORS: 'false' });
+
+/** A `profiles.yml` with one profile, `name`, whose target `run` is dbt-duckdb on `database` with one thread. */
+export function dbtProfile(name: string, database: string): string {
+  return [`${name}:`, '  target: run', '  outputs:', '    run:', '      type: duckdb', `      path: ${JSON.stringify(database)}`, '      threads: 1', ''].join('\n');
+}

@@ -16,7 +16,7 @@ import { sqlIdent, sqlString } from '../common/sql';
 import { partitionSchemeOf, type PipelineDefinition } from '../definitions/definition';
 import type { DbtTransform } from '../definitions/transform-schema';
 import { columnsArgument } from '../lake/tables';
-import { dbtExecutable } from './dbt-tool';
+import { dbtEnv, dbtExecutable, dbtProfile } from './dbt-tool';
 import { inputsOf } from './inputs';
 import { TRANSFORM_REJECTS_TABLE } from './output';
 import { runProgram } from './process';
@@ -45,7 +45,7 @@ export const dbtTransform: TransformModule<DbtTransform> = {
     fs.mkdirSync(work, { recursive: true });
     const database = path.join(work, `${CATALOG}.duckdb`);
     await prepareInputs(call, database);
-    fs.writeFileSync(path.join(work, 'profiles.yml'), profileOf(database));
+    fs.writeFileSync(path.join(work, 'profiles.yml'), dbtProfile('conveyor', database));
     const results = await build(call, work);
     await keepEvidence(call, work);
     const model = results.find((r) => r.unique_id.split('.')[0] === 'model' && r.unique_id.endsWith(`.${call.transform.model}`));
@@ -92,10 +92,6 @@ function readerOf(pipeline: PipelineDefinition, files: string[]): string {
   return `read_parquet(${list}, hive_partitioning = false)`;
 }
 
-function profileOf(database: string): string {
-  return ['conveyor:', '  target: run', '  outputs:', '    run:', '      type: duckdb', `      path: ${JSON.stringify(database)}`, '      threads: 1', ''].join('\n');
-}
-
 /** The model with what it refs (`+model`), or the model alone when its refs are upstream inputs. */
 const selectorOf = (transform: DbtTransform) => (transform.refs === 'upstream' ? transform.model : `+${transform.model}`);
 
@@ -105,8 +101,7 @@ async function build(call: TransformCall<DbtTransform>, work: string): Promise<R
   const project = path.resolve(call.deps.registry.folderOf(pipeline.name) ?? '.', transform.project);
   const args = ['build', '--select', selectorOf(transform), '--project-dir', project, '--profiles-dir', work, '--profile', 'conveyor', '--target', 'run'];
   args.push('--target-path', path.join(work, 'target'), '--log-path', path.join(work, 'logs'), '--vars', JSON.stringify({ ...transform.vars, ...varsOf(pipeline, partition, call.runId) }));
-  const env = { ...process.env, DBT_SEND_ANONYMOUS_USAGE_STATS: 'false', DBT_VERSION_CHECK: 'false', DBT_USE_COLORS: 'false' };
-  const exited = await runProgram(dbtExecutable() ?? 'dbt', args, { env, cwd: project, heartbeat: call.heartbeat, signal: call.signal, tailOf: 'stdout' });
+  const exited = await runProgram(dbtExecutable() ?? 'dbt', args, { env: dbtEnv(), cwd: project, heartbeat: call.heartbeat, signal: call.signal, tailOf: 'stdout' });
   const results = readResults(work)?.results ?? [];
   const broken = results.find((r) => r.status === 'error' || r.status === 'runtime error');
   if (broken) throw classifiedFailure(classOfDbtMessage(broken.message ?? ''), { step: 'transform', message: `dbt ${nameOf(broken.unique_id)}: ${firstLine(broken.message)}` });

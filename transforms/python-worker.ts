@@ -6,6 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { PipelineDefinition } from '../definitions/definition';
+import type { PipelineRegistry } from '../definitions/registry';
 import type { ConveyorConfig } from '../platform/config';
 import { pythonEnvBin } from '../platform/python-env';
 
@@ -37,6 +39,11 @@ export function sparkUnavailable(): string | undefined {
   if (spawnSync(java, ['-version'], { stdio: 'ignore' }).status !== 0) return `Spark needs Java 17 or later and ${java} does not run: install it (Debian: apt install openjdk-17-jre-headless) or set JAVA_HOME`;
   if (spawnSync(pythonEnvBin('python'), ['-c', 'import pyspark'], { stdio: 'ignore' }).status !== 0) return 'PySpark is not installed in .tools/python: run npm run python-env';
   return undefined;
+}
+
+/** The deployed pipelines whose `python` or `spark` transform this deployment's Python worker serves (on CONVEYOR_PYTHON_TASK_QUEUE). */
+export function servedByPythonWorker(registry: Pick<PipelineRegistry, 'all'>, config: Pick<ConveyorConfig, 'pythonTaskQueue'>): PipelineDefinition[] {
+  return registry.all().filter((p) => (p.transform.kind === 'python' || p.transform.kind === 'spark') && (p.transform.taskQueue ?? config.pythonTaskQueue) === config.pythonTaskQueue);
 }
 
 /** The settings the Python worker is started with (python/conveyor_worker/worker.py reads them). */

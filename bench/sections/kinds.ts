@@ -16,7 +16,7 @@ import { generateOrdersPartition } from '../../pipelines/orders/generate';
 import { pythonEnvBin } from '../../platform/python-env';
 import { ensurePythonEnv } from '../../scripts/python-env';
 import { partitionLandingDir } from '../../sources/files';
-import { dbtExecutable } from '../../transforms/dbt-tool';
+import { dbtEnv, dbtExecutable, dbtProfile } from '../../transforms/dbt-tool';
 import { PYTHON_WORKER, PYTHON_WORKER_SETTINGS, pythonWorkerSettings } from '../../transforms/python-worker';
 import type { BenchContext } from '../context';
 import { say, SectionFigures, type Figure } from '../figures';
@@ -112,9 +112,9 @@ async function bareRun(ctx: BenchContext, kind: Kind, files: string[], tag: stri
       await db.run(`CREATE VIEW bare.conveyor.raw AS SELECT * FROM ${raw}`);
       await db.run('DETACH bare');
     });
-    fs.writeFileSync(path.join(work, 'profiles.yml'), `bench_kinds:\n  target: bare\n  outputs:\n    bare:\n      type: duckdb\n      path: ${JSON.stringify(database)}\n      threads: 1\n`);
+    fs.writeFileSync(path.join(work, 'profiles.yml'), dbtProfile('bench_kinds', database));
     const args = ['build', '--project-dir', KINDS_FOLDER, '--profiles-dir', work, '--target-path', path.join(work, 'target'), '--log-path', path.join(work, 'logs'), '--vars', JSON.stringify({ conveyor_partition: tag })];
-    const done = spawnSync(dbtExecutable() ?? 'dbt', args, { env: { ...process.env, DBT_SEND_ANONYMOUS_USAGE_STATS: 'false', DBT_VERSION_CHECK: 'false' }, encoding: 'utf8' });
+    const done = spawnSync(dbtExecutable() ?? 'dbt', args, { env: dbtEnv(), encoding: 'utf8' });
     if (done.status !== 0) throw new Error(`bare dbt build failed: ${done.stdout.slice(-500)}`);
     await withDuckDB(async (db) => {
       await db.run(`ATTACH ${sqlString(database)} AS bare (READ_ONLY)`);

@@ -12,11 +12,11 @@ import { Option, type Command } from 'commander';
 import { InputError } from '../../common/errors';
 import { PARTITION_KINDS, partitionsSchema, type PartitionKind } from '../../common/partitions';
 import { BUILT_IN_PIPELINES_DIR, pipelineRoots } from '../../definitions/registry';
-import { dbtExecutable } from '../../transforms/dbt-tool';
+import { dbtEnv, dbtExecutable, dbtProfile } from '../../transforms/dbt-tool';
 import { changesOf, GENERATED_MARK, planImport, type DbtManifest } from '../dbt-import/plan';
 import type { Context } from '../context';
 import { examples } from '../output';
-import { SCHEME_SAMPLES } from '../scaffold/common';
+import { partitionsLiteral, SCHEME_SAMPLES } from '../scaffold/common';
 
 interface Options { select?: string; partitions: PartitionKind; first?: string; keys: string; format: 'csv' | 'jsonl' | 'parquet'; dryRun?: boolean }
 
@@ -42,7 +42,7 @@ export function register(program: Command, ctx: Context): void {
       const root = pipelineRoots().find((r) => r !== BUILT_IN_PIPELINES_DIR) ?? BUILT_IN_PIPELINES_DIR;
       const manifest = parseProject(projectDir, project);
       const select = o.select?.split(',').map((m) => m.trim()).filter(Boolean);
-      const partitions = JSON.stringify(declared).replace(/"(\w+)":/g, '$1: ').replace(/"/g, "'").replace(/,/g, ', ').replace(/^\{(.*)\}$/, '{ $1 }');
+      const partitions = partitionsLiteral(parsed.data);
       // Every definition sits one folder below the root: the project is named from there.
       const planned = planImport(manifest, { select, partitions, format: o.format, projectFromPipeline: path.relative(path.join(root, 'x'), projectDir), projectLabel: project });
       const writes: [string, string][] = [];
@@ -73,11 +73,9 @@ function parseProject(projectDir: string, label: string): DbtManifest {
   if (!dbt) throw new InputError('dbt is not installed: run `npm run python-env` (dbt-core and dbt-duckdb into .tools/python), or set CONVEYOR_DBT to a dbt executable');
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'conveyor-dbt-import-'));
   try {
-    const profile = ['conveyor:', '  target: run', '  outputs:', '    run:', '      type: duckdb', `      path: ${JSON.stringify(path.join(work, 'parse.duckdb'))}`, ''].join('\n');
-    fs.writeFileSync(path.join(work, 'profiles.yml'), profile);
+    fs.writeFileSync(path.join(work, 'profiles.yml'), dbtProfile('conveyor', path.join(work, 'parse.duckdb')));
     const args = ['parse', '--project-dir', projectDir, '--profiles-dir', work, '--profile', 'conveyor', '--target', 'run', '--target-path', path.join(work, 'target'), '--log-path', path.join(work, 'logs')];
-    const env = { ...process.env, DBT_SEND_ANONYMOUS_USAGE_STATS: 'false', DBT_VERSION_CHECK: 'false', DBT_USE_COLORS: 'false' };
-    const done = spawnSync(dbt, args, { cwd: projectDir, env, encoding: 'utf8', timeout: 300_000 });
+    const done = spawnSync(dbt, args, { cwd: projectDir, env: dbtEnv(), encoding: 'utf8', timeout: 300_000 });
     const manifest = path.join(work, 'target', 'manifest.json');
     if (done.status !== 0 || !fs.existsSync(manifest)) {
       const said = `${done.stdout ?? ''}\n${done.stderr ?? ''}`.split('\n').map((l) => l.trim()).filter((l) => l && !/^\d\d:\d\d:\d\d\s+(Running with|Registered adapter|Unable to do partial)/.test(l));

@@ -9,7 +9,7 @@ import { Unavailable } from '../../common/errors';
 import type { ConveyorConfig } from '../../platform/config';
 import { pipelineRoots, type PipelineRegistry } from '../../definitions/registry';
 import { SHUTDOWN_GRACE_SECONDS } from '../../workers/create-worker';
-import { PYTHON_WORKER, PYTHON_WORKER_SETTINGS, pythonWorkerSettings, pythonWorkerUnavailable, sparkUnavailable } from '../../transforms/python-worker';
+import { PYTHON_WORKER, PYTHON_WORKER_SETTINGS, pythonWorkerSettings, pythonWorkerUnavailable, servedByPythonWorker, sparkUnavailable } from '../../transforms/python-worker';
 import { runChild, type ChildSpec } from '../children';
 import type { Context } from '../context';
 import { examples } from '../output';
@@ -20,7 +20,7 @@ class PythonWorkerUnavailable extends Unavailable {
 
 /** The Python worker's process, or a one-line refusal when it cannot run here (or cannot run a deployed `spark` job). */
 export function pythonWorkerChild(config: ConveyorConfig, registry: PipelineRegistry): ChildSpec {
-  const spark = registry.all().some((p) => p.transform.kind === 'spark' && (p.transform.taskQueue ?? config.pythonTaskQueue) === config.pythonTaskQueue);
+  const spark = servedByPythonWorker(registry, config).some((p) => p.transform.kind === 'spark');
   const why = pythonWorkerUnavailable(config) ?? (spark ? sparkUnavailable() : undefined);
   if (why) throw new PythonWorkerUnavailable(`cannot start the Python worker: ${why}`);
   return { command: PYTHON_WORKER, args: [], env: { ...process.env, [PYTHON_WORKER_SETTINGS]: pythonWorkerSettings(config, pipelineRoots(), SHUTDOWN_GRACE_SECONDS) } };

@@ -10,22 +10,17 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { parseOption } from '../../common/options';
-import { workerQueuesSchema, type ConveyorConfig } from '../../platform/config';
-import type { PipelineRegistry } from '../../definitions/registry';
+import { workerQueuesSchema } from '../../platform/config';
 import { WORKER_ENV, WORKER_NODE_FLAGS } from '../../workers/node-flags';
 import { runChild, runChildren } from '../children';
 import type { Context } from '../context';
 import { examples } from '../output';
 import { pythonWorkerChild } from './python-worker';
+import { servedByPythonWorker } from '../../transforms/python-worker';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** The worker's Node flags, with tsx's hook resolved from here: the command may run from any folder. */
 const NODE_FLAGS = WORKER_NODE_FLAGS.map((flag) => (flag === 'tsx/cjs' ? require.resolve('tsx/cjs') : flag));
-
-/** Whether a deployed pipeline's `python` or `spark` transform is served on this deployment's Python task queue. */
-function needsPythonWorker(registry: PipelineRegistry, config: ConveyorConfig): boolean {
-  return registry.all().some((p) => (p.transform.kind === 'python' || p.transform.kind === 'spark') && (p.transform.taskQueue ?? config.pythonTaskQueue) === config.pythonTaskQueue);
-}
 
 export function register(program: Command, ctx: Context): void {
   program
@@ -38,7 +33,7 @@ export function register(program: Command, ctx: Context): void {
     .action(async (opts: { queues?: string; python: boolean }) => {
       if (opts.queues !== undefined) parseOption('--queues', workerQueuesSchema, opts.queues); // bad input: refused before building anything
       const { config, registry } = ctx; // and a bad environment or pipeline
-      const python = opts.python && needsPythonWorker(registry, config) ? [pythonWorkerChild(config, registry)] : [];
+      const python = opts.python && servedByPythonWorker(registry, config).length > 0 ? [pythonWorkerChild(config, registry)] : [];
       const built = await runChild({ command: process.execPath, args: [NODE_FLAGS[0]!, NODE_FLAGS[1]!, path.join(ROOT, 'scripts', 'build-workflow-bundle.ts')] });
       if (built !== 0) {
         ctx.exitCode = built;

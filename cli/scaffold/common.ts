@@ -33,9 +33,14 @@ export interface Scaffold {
 /** What a scaffold imports Conveyor through: `conveyor/pipeline`. */
 export const SDK = DEFINITION_IMPORT;
 
+/** A partitions declaration as a definition writes it: `{ kind: 'daily', first: '2024-01-01', lag: 1 }`. */
+export function partitionsLiteral(declared: PartitionsDeclaration): string {
+  return JSON.stringify(declared).replace(/"(\w+)":/g, '$1: ').replace(/"/g, "'").replace(/,/g, ', ').replace(/^\{(.*)\}$/, '{ $1 }');
+}
+
 /** The definition's start: imports, what comes before it (`before`), then name, description, owner and partitions. */
 export function head(s: Scaffold, extra: { imports?: string[]; before?: string } = {}): string {
-  const partitions = JSON.stringify(s.partitions).replace(/"(\w+)":/g, '$1: ').replace(/"/g, "'").replace(/,/g, ', ').replace(/^\{(.*)\}$/, '{ $1 }');
+  const partitions = partitionsLiteral(s.partitions);
   const sql = s.transform === 'sql';
   return `${sql ? "import path from 'node:path';\n" : ''}import { ${['definePipeline', ...(sql ? ['loadSql'] : []), ...(extra.imports ?? [])].join(', ')} } from '${SDK}';
 
